@@ -1,0 +1,86 @@
+//! A batch's shared control block: its script, timeout and cancel flag, where its records go,
+//! and how long its jobs take (for sizing the chunks workers take).
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::Duration;
+
+use crossbeam_channel::Sender;
+use rhai::Dynamic;
+
+use crate::clock::JobClock;
+use crate::job::{BatchId, JobRecord};
+use crate::script::Script;
+
+/// A chunk of jobs of one batch: the unit workers take from the queue.
+pub(crate) struct Chunk {
+    pub(crate) batch: Arc<BatchControl>,
+    pub(crate) jobs: Vec<(u64, Dynamic)>,
+}
+
+pub(crate) struct BatchControl {
+    pub(crate) id: BatchId,
+    pub(crate) script: Script,
+    pub(crate) timeout: Option<Duration>,
+    pub(crate) results: Sender<Vec<JobRecord>>,
+    cancelled: AtomicBool,
+    clocks: Arc<[Arc<JobClock>]>,
+    busy_nanos: AtomicU64,
+    jobs_run: AtomicU64,
+}
+
+/// How much work a chunk should hold: enough that the cost of a queue message is small beside
+/// it, little enough that a worker finishing early never waits long for the last chunk.
+const CHUNK_TARGET: Duration = Duration::from_micros(500);
+pub(crate) const MAX_CHUNK: usize = 4096;
+
+impl BatchControl {
+    pub(crate) fn new(
+        id: BatchId,
+        script: Script,
+        timeout: Option<Duration>,
+        results: Sender<Vec<JobRecord>>,
+        clocks: Arc<[Arc<JobClock>]>,
+    ) -> Self {
+        BatchControl {
+            id,
+            script,
+            timeout,
+            results,
+            cancelled: AtomicBool::new(false),
+            clocks,
+            busy_nanos: AtomicU64::new(0),
+            jobs_run: AtomicU64::new(0),
+        }
+    }
+
+    pub(crate) fn is_cancelled(&self) -> bool {
+        self.cancelled.load(Ordering::SeqCst)
+    }
+
+    /// Cancels the batch: queued jobs become `cancelled` records without running, and running
+    /// ones end at their next operation.
+    pub(crate) fn cancel(&self) {
+        self.cancelled.store(true, Ordering::SeqCst);
+        for clock in self.clocks.iter() {
+            clock.cancel_if_running(Some(self.id.0));
+        }
+    }
+
+    pub(crate) fn note_work(&self, busy: Duration, jobs: usize) {
+        self.busy_nanos
+            .fetch_add(busy.as_nanos() as u64, Ordering::Relaxed);
+        self.jobs_run.fetch_add(jobs as u64, Ordering::Relaxed);
+    }
+
+    /// The number of jobs a chunk should hold, from the average job time seen so far.
+    pub(crate) fn chunk_size(&self) -> usize {
+        let jobs = self.jobs_run.load(Ordering::Relaxed);
+        if jobs == 0 {
+            return 1;
+        }
+        let average = self.busy_nanos.load(Ordering::Relaxed) / jobs;
+        let target = CHUNK_TARGET.as_nanos() as u64;
+        (target / average.max(1)).clamp(1, MAX_CHUNK as u64) as usize
+    }
+}

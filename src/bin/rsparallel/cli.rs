@@ -1,0 +1,99 @@
+//! Command-line flags, as clap parses them.
+
+use std::path::PathBuf;
+
+use clap::{Args, Parser, Subcommand};
+use rsparallel::input::{InputFormat, ItemRange};
+use rsparallel::output::OutputFormat;
+
+/// Run a Rhai script over many items in parallel, in one process, with per-job timeouts.
+#[derive(Debug, Parser)]
+#[command(name = "rsparallel", version, about)]
+pub struct Cli {
+    #[command(subcommand)]
+    pub command: Command,
+}
+
+#[derive(Debug, Subcommand)]
+pub enum Command {
+    /// Run a script over items from arguments, a file, stdin or a range.
+    Run(RunArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Exit status: 0 every job completed; 1 some job failed, timed out, was cancelled or skipped;
+2 usage, setup or compile error; 130 interrupted.
+
+Examples:
+  rsparallel run scripts/square.rhai --range 1..=10000
+  seq 1 9 | rsparallel run -e 'item * item' --format jsonl
+  rsparallel run -e 'item.to_upper()' alpha beta gamma")]
+pub struct RunArgs {
+    /// The script file, then items (with -e, every argument is an item).
+    #[arg(value_name = "SCRIPT|ITEM")]
+    pub args: Vec<String>,
+
+    /// The script as an expression, instead of a file.
+    #[arg(short = 'e', long = "expr", value_name = "EXPR")]
+    pub expr: Option<String>,
+
+    /// Read items from FILE ("-" for stdin).
+    #[arg(short = 'i', long, value_name = "FILE")]
+    pub input: Option<PathBuf>,
+
+    /// Items are the integers of a range: A..B (half-open) or A..=B (inclusive).
+    #[arg(long, value_name = "A..B", allow_hyphen_values = true)]
+    pub range: Option<ItemRange>,
+
+    /// How input lines become items: lines (strings), jsonl (JSON values), csv (maps by header).
+    #[arg(long, default_value = "lines", value_name = "FORMAT")]
+    pub format: InputFormat,
+
+    /// text: each output value on its own line; jsonl: one JSON record per job.
+    #[arg(long, default_value = "text", value_name = "FORMAT")]
+    pub output: OutputFormat,
+
+    /// Worker threads (default: one per CPU).
+    #[arg(short = 'j', long, value_name = "N")]
+    pub threads: Option<usize>,
+
+    /// Per-job timeout, counted from the job's start (e.g. 250ms, 2s, 1m).
+    #[arg(long, value_name = "DURATION")]
+    pub timeout: Option<humantime::Duration>,
+
+    /// The most engine operations one job may run.
+    #[arg(long, value_name = "N")]
+    pub max_ops: Option<u64>,
+
+    /// The deepest nesting of script function calls.
+    #[arg(long, value_name = "N", default_value_t = rsparallel::DEFAULT_MAX_CALL_DEPTH)]
+    pub max_call_depth: usize,
+
+    /// Write output in input order (holds a bounded window of finished records).
+    #[arg(short = 'k', long)]
+    pub keep_order: bool,
+
+    /// A variable for every job: VALUE is parsed as JSON, else taken as a string.
+    #[arg(long = "var", value_name = "NAME=VALUE")]
+    pub vars: Vec<String>,
+
+    /// Variables for every job, from a JSON object.
+    #[arg(long = "vars", value_name = "FILE.json")]
+    pub vars_file: Option<PathBuf>,
+
+    /// A library of Rhai functions visible to every job.
+    #[arg(long = "functions", value_name = "LIB.rhai")]
+    pub functions: Vec<PathBuf>,
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_are_consistent() {
+        use clap::CommandFactory;
+        Cli::command().debug_assert();
+    }
+}

@@ -1,0 +1,151 @@
+//! The per-worker job clock: the running job's deadline and cancel flag, read by the engine's
+//! `on_progress` hook and by blocking built-ins such as `sleep`.
+
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::time::{Duration, Instant};
+
+/// `on_progress` runs on every engine operation; reading the time on each one costs more than
+/// the script itself for tiny scripts. Checking on one operation in 1024 keeps the hook's cost
+/// to a few percent while a runaway loop still stops well under a millisecond after its deadline.
+const CHECK_EVERY_OPS_MASK: u64 = 1023;
+
+/// Longest a blocking built-in sleeps before looking at the cancel flag again.
+const CANCEL_POLL: Duration = Duration::from_millis(2);
+
+const NO_DEADLINE: u64 = u64::MAX;
+
+/// Why the clock ended a job.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Stop {
+    TimedOut,
+    Cancelled,
+}
+
+impl Stop {
+    /// The token carried by `EvalAltResult::ErrorTerminated`, to tell the two apart afterwards.
+    pub(crate) fn token(self) -> &'static str {
+        match self {
+            Stop::TimedOut => "timed_out",
+            Stop::Cancelled => "cancelled",
+        }
+    }
+
+    pub(crate) fn from_token(token: &rhai::Dynamic) -> Option<Stop> {
+        match token.clone().into_string().ok()?.as_str() {
+            "timed_out" => Some(Stop::TimedOut),
+            "cancelled" => Some(Stop::Cancelled),
+            _ => None,
+        }
+    }
+}
+
+/// One worker's clock. The deadline is written and read by the worker thread only; the cancel
+/// flag and the current batch are also touched by whoever cancels.
+#[derive(Debug)]
+pub(crate) struct JobClock {
+    epoch: Instant,
+    /// Nanoseconds after `epoch`, or `NO_DEADLINE`.
+    deadline: AtomicU64,
+    cancel: AtomicBool,
+    /// The batch the worker is running, so a cancel of that batch reaches the running job.
+    current_batch: AtomicU64,
+    busy: AtomicBool,
+}
+
+impl JobClock {
+    pub(crate) fn new(epoch: Instant) -> Self {
+        JobClock {
+            epoch,
+            deadline: AtomicU64::new(NO_DEADLINE),
+            cancel: AtomicBool::new(false),
+            current_batch: AtomicU64::new(u64::MAX),
+            busy: AtomicBool::new(false),
+        }
+    }
+
+    /// Forgets a cancel aimed at an earlier job.
+    pub(crate) fn clear_cancel(&self) {
+        self.cancel.store(false, Ordering::SeqCst);
+    }
+
+    /// Starts a job: sets the deadline counted from `start`.
+    pub(crate) fn start_job(&self, start: Instant, timeout: Option<Duration>) {
+        let deadline = match timeout {
+            Some(t) => (start + t).saturating_duration_since(self.epoch).as_nanos() as u64,
+            None => NO_DEADLINE,
+        };
+        self.deadline.store(deadline, Ordering::Relaxed);
+        self.busy.store(true, Ordering::Relaxed);
+    }
+
+    pub(crate) fn end_job(&self) {
+        self.deadline.store(NO_DEADLINE, Ordering::Relaxed);
+        self.busy.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether the worker is running a job now.
+    pub(crate) fn is_busy(&self) -> bool {
+        self.busy.load(Ordering::Relaxed)
+    }
+
+    pub(crate) fn set_batch(&self, batch: u64) {
+        self.current_batch.store(batch, Ordering::SeqCst);
+    }
+
+    /// Cancels the running job if it belongs to `batch` (or whatever runs, for `None`).
+    pub(crate) fn cancel_if_running(&self, batch: Option<u64>) {
+        if batch.is_none_or(|b| self.current_batch.load(Ordering::SeqCst) == b) {
+            self.cancel.store(true, Ordering::SeqCst);
+        }
+    }
+
+    /// Whether the running job must stop now, and why.
+    pub(crate) fn check(&self) -> Option<Stop> {
+        if self.cancel.load(Ordering::Relaxed) {
+            return Some(Stop::Cancelled);
+        }
+        let deadline = self.deadline.load(Ordering::Relaxed);
+        if deadline != NO_DEADLINE && self.epoch.elapsed().as_nanos() as u64 >= deadline {
+            return Some(Stop::TimedOut);
+        }
+        None
+    }
+
+    /// The `on_progress` test: cheap on most operations, a real check on one in 1024.
+    pub(crate) fn on_progress(&self, ops: u64) -> Option<rhai::Dynamic> {
+        if ops & CHECK_EVERY_OPS_MASK != 0 {
+            return None;
+        }
+        self.check().map(|stop| stop.token().into())
+    }
+
+    /// The time left before the deadline, `None` when there is none.
+    pub(crate) fn remaining(&self) -> Option<Duration> {
+        let deadline = self.deadline.load(Ordering::Relaxed);
+        (deadline != NO_DEADLINE).then(|| {
+            Duration::from_nanos(deadline).saturating_sub(self.epoch.elapsed())
+        })
+    }
+
+    /// Sleeps for `wanted`, ending early (with the reason) at the deadline or on cancel.
+    pub(crate) fn sleep(&self, wanted: Duration) -> Result<(), Stop> {
+        let until = Instant::now() + wanted;
+        loop {
+            if let Some(stop) = self.check() {
+                return Err(stop);
+            }
+            let now = Instant::now();
+            if now >= until {
+                return Ok(());
+            }
+            let mut nap = (until - now).min(CANCEL_POLL);
+            if let Some(left) = self.remaining() {
+                if left.is_zero() {
+                    return Err(Stop::TimedOut);
+                }
+                nap = nap.min(left);
+            }
+            std::thread::sleep(nap);
+        }
+    }
+}

@@ -1,0 +1,292 @@
+//! Item readers: lines, JSON Lines and CSV from any reader, and integer ranges, each as a lazy
+//! iterator of items. An unreadable line becomes an [`UnreadableItem`] naming its line number,
+//! so that it still gets a record and the rest of the input goes on.
+
+use std::io::BufRead;
+use std::str::FromStr;
+
+use rhai::{Dynamic, ImmutableString, Map};
+
+use crate::job::JobError;
+use crate::run::UnreadableItem;
+use crate::value::json_to_dynamic;
+
+/// One item read from an input, or why it could not be read.
+pub type ItemResult = Result<Dynamic, UnreadableItem>;
+
+/// How an input's lines become items.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum InputFormat {
+    /// Each line is a string item.
+    Lines,
+    /// Each line is a JSON value; blank lines are ignored.
+    Jsonl,
+    /// Each row after the header row is a map from column name to string.
+    Csv,
+}
+
+impl FromStr for InputFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "lines" => Ok(InputFormat::Lines),
+            "jsonl" | "json" => Ok(InputFormat::Jsonl),
+            "csv" => Ok(InputFormat::Csv),
+            other => Err(format!("unknown input format '{other}' (lines, jsonl, csv)")),
+        }
+    }
+}
+
+/// Reads items from `reader` in `format`, lazily.
+pub fn read_items<'a, R: BufRead + 'a>(
+    reader: R,
+    format: InputFormat,
+) -> Box<dyn Iterator<Item = ItemResult> + 'a> {
+    match format {
+        InputFormat::Lines | InputFormat::Jsonl => Box::new(LineItems {
+            reader,
+            format,
+            line: 0,
+            buf: Vec::new(),
+            failed: false,
+        }),
+        InputFormat::Csv => Box::new(CsvItems::new(reader)),
+    }
+}
+
+fn unreadable(line: u64, raw: &str, why: impl std::fmt::Display) -> UnreadableItem {
+    UnreadableItem {
+        raw: ImmutableString::from(raw).into(),
+        error: JobError::new(format!("input line {line}: {why}")),
+    }
+}
+
+struct LineItems<R> {
+    reader: R,
+    format: InputFormat,
+    line: u64,
+    buf: Vec<u8>,
+    /// A read error ends the input after one record that reports it.
+    failed: bool,
+}
+
+impl<R: BufRead> Iterator for LineItems<R> {
+    type Item = ItemResult;
+
+    fn next(&mut self) -> Option<ItemResult> {
+        loop {
+            if self.failed {
+                return None;
+            }
+            self.buf.clear();
+            self.line += 1;
+            match self.reader.read_until(b'\n', &mut self.buf) {
+                Ok(0) => return None,
+                Ok(_) => {}
+                Err(err) => {
+                    self.failed = true;
+                    return Some(Err(unreadable(self.line, "", format!("read error: {err}"))));
+                }
+            }
+            let mut bytes = self.buf.as_slice();
+            if let Some(rest) = bytes.strip_suffix(b"\n") {
+                bytes = rest.strip_suffix(b"\r").unwrap_or(rest);
+            }
+            let text = match std::str::from_utf8(bytes) {
+                Ok(text) => text,
+                Err(err) => {
+                    let raw = String::from_utf8_lossy(bytes);
+                    return Some(Err(unreadable(self.line, &raw, format!("invalid UTF-8: {err}"))));
+                }
+            };
+            return Some(match self.format {
+                InputFormat::Jsonl if text.trim().is_empty() => continue,
+                InputFormat::Jsonl => match serde_json::from_str(text) {
+                    Ok(value) => Ok(json_to_dynamic(value)),
+                    Err(err) => Err(unreadable(self.line, text, format!("invalid JSON: {err}"))),
+                },
+                _ => Ok(ImmutableString::from(text).into()),
+            });
+        }
+    }
+}
+
+struct CsvItems<R> {
+    reader: csv::Reader<R>,
+    headers: Option<Result<Vec<ImmutableString>, String>>,
+    record: csv::StringRecord,
+    done: bool,
+}
+
+impl<R: BufRead> CsvItems<R> {
+    fn new(reader: R) -> Self {
+        let reader = csv::ReaderBuilder::new()
+            .flexible(true)
+            .has_headers(true)
+            .from_reader(reader);
+        CsvItems {
+            reader,
+            headers: None,
+            record: csv::StringRecord::new(),
+            done: false,
+        }
+    }
+}
+
+impl<R: BufRead> Iterator for CsvItems<R> {
+    type Item = ItemResult;
+
+    fn next(&mut self) -> Option<ItemResult> {
+        if self.done {
+            return None;
+        }
+        let headers = self.headers.get_or_insert_with(|| {
+            self.reader
+                .headers()
+                .map(|h| h.iter().map(ImmutableString::from).collect())
+                .map_err(|e| e.to_string())
+        });
+        let headers = match headers {
+            Ok(h) => h.clone(),
+            Err(err) => {
+                self.done = true;
+                return Some(Err(unreadable(1, "", format!("bad CSV header: {err}"))));
+            }
+        };
+        match self.reader.read_record(&mut self.record) {
+            Ok(false) => None,
+            Ok(true) => {
+                let line = self.record.position().map_or(0, |p| p.line());
+                if self.record.len() != headers.len() {
+                    let raw = self.record.iter().collect::<Vec<_>>().join(",");
+                    let why = format!(
+                        "expected {} CSV fields, found {}",
+                        headers.len(),
+                        self.record.len()
+                    );
+                    return Some(Err(unreadable(line, &raw, why)));
+                }
+                let map: Map = headers
+                    .iter()
+                    .zip(self.record.iter())
+                    .map(|(k, v)| (k.as_str().into(), ImmutableString::from(v).into()))
+                    .collect();
+                Some(Ok(map.into()))
+            }
+            Err(err) => {
+                let line = err.position().map_or(0, |p| p.line());
+                if matches!(err.kind(), csv::ErrorKind::Io(_)) {
+                    self.done = true;
+                }
+                Some(Err(unreadable(line, "", format!("bad CSV row: {err}"))))
+            }
+        }
+    }
+}
+
+/// An integer range as `A..B` (half-open) or `A..=B` (inclusive); either end may be negative.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub struct ItemRange {
+    /// First item.
+    pub start: i64,
+    /// Last item, inclusive; below `start` for an empty range.
+    pub last: i64,
+}
+
+impl ItemRange {
+    /// The number of items in the range.
+    pub fn len(&self) -> u64 {
+        if self.last < self.start {
+            0
+        } else {
+            (self.last as i128 - self.start as i128 + 1) as u64
+        }
+    }
+
+    /// Whether the range has no items.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// The items, as Rhai integers.
+    pub fn items(&self) -> impl Iterator<Item = ItemResult> + Send + 'static {
+        let (start, last) = (self.start, self.last);
+        (start..=last).map(|i| Ok(Dynamic::from(i)))
+    }
+}
+
+impl FromStr for ItemRange {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        let bad = || format!("invalid range '{s}': expected A..B or A..=B with integers A and B");
+        let (a, b, inclusive) = match s.split_once("..=") {
+            Some((a, b)) => (a, b, true),
+            None => {
+                let (a, b) = s.split_once("..").ok_or_else(bad)?;
+                (a, b, false)
+            }
+        };
+        let start: i64 = a.trim().parse().map_err(|_| bad())?;
+        let end: i64 = b.trim().parse().map_err(|_| bad())?;
+        if inclusive {
+            Ok(ItemRange { start, last: end })
+        } else if end <= start {
+            Ok(ItemRange { start: 0, last: -1 })
+        } else {
+            Ok(ItemRange {
+                start,
+                last: end - 1,
+            })
+        }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn collect(input: &[u8], format: InputFormat) -> Vec<Result<String, String>> {
+        read_items(input, format)
+            .map(|r| match r {
+                Ok(v) => Ok(crate::value::dynamic_to_json(&v).unwrap().to_string()),
+                Err(bad) => Err(bad.error.message),
+            })
+            .collect()
+    }
+
+    #[test]
+    fn lines_strip_line_ends_and_keep_a_last_line_without_newline() {
+        let items = collect(b"a\r\nb\n\nc", InputFormat::Lines);
+        assert_eq!(items, [Ok("\"a\"".into()), Ok("\"b\"".into()), Ok("\"\"".into()), Ok("\"c\"".into())]);
+    }
+
+    #[test]
+    fn bad_lines_name_their_line_number() {
+        let items = collect(b"1\n{oops\n\n[2]\n", InputFormat::Jsonl);
+        assert_eq!(items[0], Ok("1".into()));
+        assert!(items[1].as_ref().unwrap_err().starts_with("input line 2: invalid JSON"));
+        assert_eq!(items[2], Ok("[2]".into()));
+        let items = collect(b"ok\n\xff\xfe\n", InputFormat::Lines);
+        assert!(items[1].as_ref().unwrap_err().starts_with("input line 2: invalid UTF-8"));
+    }
+
+    #[test]
+    fn csv_rows_become_maps_and_ragged_rows_fail() {
+        let items = collect(b"name,n\nada,1\nbob\n\"c,d\",3\n", InputFormat::Csv);
+        assert_eq!(items[0], Ok(r#"{"n":"1","name":"ada"}"#.into()));
+        assert_eq!(items[1], Err("input line 3: expected 2 CSV fields, found 1".into()));
+        assert_eq!(items[2], Ok(r#"{"n":"3","name":"c,d"}"#.into()));
+    }
+
+    #[test]
+    fn ranges_parse_half_open_and_inclusive() {
+        assert_eq!("1..4".parse::<ItemRange>().unwrap().len(), 3);
+        assert_eq!("1..=4".parse::<ItemRange>().unwrap().len(), 4);
+        assert_eq!("-2..=2".parse::<ItemRange>().unwrap().len(), 5);
+        assert!("5..1".parse::<ItemRange>().unwrap().is_empty());
+        assert!("1...3".parse::<ItemRange>().is_err());
+        assert!("x..3".parse::<ItemRange>().is_err());
+    }
+}

@@ -1,0 +1,259 @@
+//! Jobs and their records: what one script run over one item produced, and how it ended.
+
+use std::fmt;
+use std::time::{Duration, SystemTime};
+
+use rhai::Dynamic;
+
+/// Identifies the jobs submitted together by one [`RunspacePool::submit`] or one
+/// [`RunspacePool::run`].
+///
+/// [`RunspacePool::submit`]: crate::RunspacePool::submit
+/// [`RunspacePool::run`]: crate::RunspacePool::run
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BatchId(pub u64);
+
+impl fmt::Display for BatchId {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        write!(f, "{}", self.0)
+    }
+}
+
+/// How a job ended.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+pub enum JobStatus {
+    /// The script ran to its end; its value and emitted values are the output.
+    Completed,
+    /// The script threw, hit a limit, or its item could not be read.
+    Failed,
+    /// The script ran past the job's timeout and was stopped.
+    TimedOut,
+    /// The job was stopped (or never started) because its batch or the pool was cancelled.
+    Cancelled,
+    /// The item was read but never started, because the run was halted or its deadline passed.
+    Skipped,
+}
+
+impl JobStatus {
+    /// Every status, in the order summaries list them.
+    pub const ALL: [JobStatus; 5] = [
+        JobStatus::Completed,
+        JobStatus::Failed,
+        JobStatus::TimedOut,
+        JobStatus::Cancelled,
+        JobStatus::Skipped,
+    ];
+
+    /// The status as written in records and summaries: `completed`, `failed`, `timed_out`,
+    /// `cancelled` or `skipped`.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            JobStatus::Completed => "completed",
+            JobStatus::Failed => "failed",
+            JobStatus::TimedOut => "timed_out",
+            JobStatus::Cancelled => "cancelled",
+            JobStatus::Skipped => "skipped",
+        }
+    }
+
+    /// A position in [`JobStatus::ALL`], for counting per status.
+    pub(crate) fn index(self) -> usize {
+        self as usize
+    }
+}
+
+impl fmt::Display for JobStatus {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.as_str())
+    }
+}
+
+/// Why a job did not complete: a message, and where in the script it happened when known.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct JobError {
+    /// What went wrong, in one line where possible.
+    pub message: String,
+    /// 1-based script line, when the error has a position.
+    pub line: Option<usize>,
+    /// 1-based script column, when the error has a position.
+    pub column: Option<usize>,
+}
+
+impl JobError {
+    /// An error with no script position (a bad input line, a cancellation).
+    pub fn new(message: impl Into<String>) -> Self {
+        JobError {
+            message: message.into(),
+            line: None,
+            column: None,
+        }
+    }
+}
+
+impl fmt::Display for JobError {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(&self.message)?;
+        match (self.line, self.column) {
+            (Some(line), Some(column)) => write!(f, " (line {line}, column {column})"),
+            (Some(line), None) => write!(f, " (line {line})"),
+            _ => Ok(()),
+        }
+    }
+}
+
+/// Which stream a line a job wrote belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum StreamKind {
+    /// `print(..)`: text for the host's user.
+    Print,
+    /// `debug(..)`: diagnostic text.
+    Debug,
+}
+
+impl StreamKind {
+    /// The stream's name as records and prefixes show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Print => "print",
+            StreamKind::Debug => "debug",
+        }
+    }
+}
+
+/// One line a job wrote to one of its streams.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub struct StreamLine {
+    /// The stream.
+    pub kind: StreamKind,
+    /// The text, without a trailing newline.
+    pub text: String,
+}
+
+/// A line of a job's stream as it is forwarded live to the host, while the job runs.
+#[derive(Debug)]
+pub struct StreamEvent<'a> {
+    /// The job's sequence number.
+    pub seq: u64,
+    /// The worker running the job.
+    pub worker: usize,
+    /// The line.
+    pub line: &'a StreamLine,
+}
+
+/// The outcome of one job. Every item given to a pool yields exactly one record.
+#[derive(Clone, Debug)]
+pub struct JobRecord {
+    /// The item's 0-based position in its batch's input.
+    pub seq: u64,
+    /// The batch the job belonged to.
+    pub batch: BatchId,
+    /// The item the script ran over (for an unreadable input line: its raw text).
+    pub item: Dynamic,
+    /// How the job ended.
+    pub status: JobStatus,
+    /// Values passed to `emit(..)`, then the script's final value unless it was `()`.
+    pub output: Vec<Dynamic>,
+    /// Why the job did not complete; `None` when it did.
+    pub error: Option<JobError>,
+    /// The worker that ran the job; `None` when no worker started it.
+    pub worker: Option<usize>,
+    /// When the worker began the job; `None` when it never started.
+    pub start: Option<SystemTime>,
+    /// When the worker ended the job; `None` when it never started.
+    pub end: Option<SystemTime>,
+    /// Lines the job wrote with `print(..)` and `debug(..)`, in order.
+    pub streams: Vec<StreamLine>,
+}
+
+impl JobRecord {
+    /// A record for an item that no worker ran (unreadable input, cancelled or skipped before
+    /// it started).
+    pub fn not_run(
+        batch: BatchId,
+        seq: u64,
+        item: Dynamic,
+        status: JobStatus,
+        error: JobError,
+    ) -> Self {
+        JobRecord {
+            seq,
+            batch,
+            item,
+            status,
+            output: Vec::new(),
+            error: Some(error),
+            worker: None,
+            start: None,
+            end: None,
+            streams: Vec::new(),
+        }
+    }
+
+    /// How long the job ran: from its start to its end, zero when it never started.
+    pub fn duration(&self) -> Duration {
+        match (self.start, self.end) {
+            (Some(start), Some(end)) => end.duration_since(start).unwrap_or_default(),
+            _ => Duration::ZERO,
+        }
+    }
+
+    /// Whether the job ran to completion.
+    pub fn is_completed(&self) -> bool {
+        self.status == JobStatus::Completed
+    }
+}
+
+/// Counts of records per status.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq)]
+pub struct StatusCounts([u64; 5]);
+
+impl StatusCounts {
+    /// Counts one more record with this status.
+    pub fn add(&mut self, status: JobStatus) {
+        self.0[status.index()] += 1;
+    }
+
+    /// Adds another set of counts to these.
+    pub fn merge(&mut self, other: &StatusCounts) {
+        for (mine, theirs) in self.0.iter_mut().zip(other.0) {
+            *mine += theirs;
+        }
+    }
+
+    /// The number of records with this status.
+    pub fn get(&self, status: JobStatus) -> u64 {
+        self.0[status.index()]
+    }
+
+    /// The number of records counted.
+    pub fn total(&self) -> u64 {
+        self.0.iter().sum()
+    }
+
+    /// Whether every record counted was completed.
+    pub fn all_completed(&self) -> bool {
+        self.total() == self.get(JobStatus::Completed)
+    }
+}
+
+impl fmt::Display for StatusCounts {
+    /// `1980 completed, 20 timed_out`: only the statuses that occurred.
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        let mut first = true;
+        for status in JobStatus::ALL {
+            let n = self.get(status);
+            if n == 0 {
+                continue;
+            }
+            if !first {
+                f.write_str(", ")?;
+            }
+            write!(f, "{n} {status}")?;
+            first = false;
+        }
+        if first {
+            f.write_str("no jobs")?;
+        }
+        Ok(())
+    }
+}

@@ -1,0 +1,167 @@
+//! Record writers: the text form (each output value on its own line) and JSON Lines (one
+//! record per line).
+
+use std::io::{self, Write};
+use std::str::FromStr;
+use std::time::SystemTime;
+
+use crate::job::{JobError, JobRecord, JobStatus};
+use crate::value::{write_json, write_json_str, write_text};
+
+/// How records are written.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub enum OutputFormat {
+    /// Each output value on its own line; failed jobs write nothing.
+    Text,
+    /// One JSON object per job with `seq`, `item`, `status`, `output`, `error`, `worker`,
+    /// `start`, `end`, `duration_ms`.
+    Jsonl,
+}
+
+impl FromStr for OutputFormat {
+    type Err = String;
+
+    fn from_str(s: &str) -> Result<Self, String> {
+        match s {
+            "text" => Ok(OutputFormat::Text),
+            "jsonl" | "json" => Ok(OutputFormat::Jsonl),
+            other => Err(format!("unknown output format '{other}' (text, jsonl)")),
+        }
+    }
+}
+
+impl JobRecord {
+    /// Appends the record as one compact JSON object (no newline). Fails, naming the type,
+    /// when an output value has no JSON form.
+    pub fn write_json(&self, out: &mut Vec<u8>) -> Result<(), String> {
+        out.extend_from_slice(b"{\"seq\":");
+        write!(out, "{}", self.seq).expect("writing to a Vec cannot fail");
+        out.extend_from_slice(b",\"item\":");
+        let item_at = out.len();
+        if write_json(&self.item, out).is_err() {
+            // An item a host passed in with no JSON form is still named, by its text.
+            out.truncate(item_at);
+            write_json_str(&self.item.to_string(), out);
+        }
+        out.extend_from_slice(b",\"status\":\"");
+        out.extend_from_slice(self.status.as_str().as_bytes());
+        out.extend_from_slice(b"\",\"output\":[");
+        for (i, value) in self.output.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_json(value, out)?;
+        }
+        out.extend_from_slice(b"],\"error\":");
+        match &self.error {
+            None => out.extend_from_slice(b"null"),
+            Some(error) => write_error(error, out),
+        }
+        out.extend_from_slice(b",\"worker\":");
+        match self.worker {
+            Some(w) => write!(out, "{w}").expect("writing to a Vec cannot fail"),
+            None => out.extend_from_slice(b"null"),
+        }
+        out.extend_from_slice(b",\"start\":");
+        write_time(self.start, out);
+        out.extend_from_slice(b",\"end\":");
+        write_time(self.end, out);
+        let ms = self.duration().as_secs_f64() * 1000.0;
+        write!(out, ",\"duration_ms\":{ms:.3}}}").expect("writing to a Vec cannot fail");
+        Ok(())
+    }
+
+    /// The record as a JSON value, with the fields of [`JobRecord::write_json`].
+    pub fn to_json(&self) -> Result<serde_json::Value, String> {
+        let mut out = Vec::new();
+        self.write_json(&mut out)?;
+        serde_json::from_slice(&out).map_err(|e| e.to_string())
+    }
+
+    /// Marks the record failed because its output cannot be written, dropping the output.
+    pub fn fail_output(&mut self, why: String) {
+        self.status = JobStatus::Failed;
+        self.output.clear();
+        self.error = Some(JobError::new(format!("output cannot be written: {why}")));
+    }
+}
+
+fn write_error(error: &JobError, out: &mut Vec<u8>) {
+    out.extend_from_slice(b"{\"message\":");
+    write_json_str(&error.message, out);
+    if let Some(line) = error.line {
+        write!(out, ",\"line\":{line}").expect("writing to a Vec cannot fail");
+    }
+    if let Some(column) = error.column {
+        write!(out, ",\"column\":{column}").expect("writing to a Vec cannot fail");
+    }
+    out.push(b'}');
+}
+
+fn write_time(time: Option<SystemTime>, out: &mut Vec<u8>) {
+    match time {
+        Some(t) => write!(out, "\"{}\"", humantime::format_rfc3339_micros(t))
+            .expect("writing to a Vec cannot fail"),
+        None => out.extend_from_slice(b"null"),
+    }
+}
+
+/// Writes records to `out` in one format.
+pub struct RecordWriter<W: Write> {
+    out: W,
+    format: OutputFormat,
+    buf: Vec<u8>,
+}
+
+impl<W: Write> RecordWriter<W> {
+    /// A writer of `format` to `out` (give it a buffered writer).
+    pub fn new(out: W, format: OutputFormat) -> Self {
+        RecordWriter {
+            out,
+            format,
+            buf: Vec::with_capacity(256),
+        }
+    }
+
+    /// Writes one record. When a value cannot be written in the format, the record is turned
+    /// into a `failed` one saying so (see [`JobRecord::fail_output`]) and written as such.
+    pub fn write(&mut self, record: &mut JobRecord) -> io::Result<()> {
+        self.buf.clear();
+        if let Err(why) = self.format_record(record) {
+            record.fail_output(why);
+            self.buf.clear();
+            self.format_record(record)
+                .unwrap_or_else(|why| panic!("a failed record is always writable: {why}"));
+        }
+        self.out.write_all(&self.buf)
+    }
+
+    fn format_record(&mut self, record: &JobRecord) -> Result<(), String> {
+        match self.format {
+            OutputFormat::Text => {
+                if record.status == JobStatus::Completed {
+                    for value in &record.output {
+                        if write_text(value, &mut self.buf)? {
+                            self.buf.push(b'\n');
+                        }
+                    }
+                }
+            }
+            OutputFormat::Jsonl => {
+                record.write_json(&mut self.buf)?;
+                self.buf.push(b'\n');
+            }
+        }
+        Ok(())
+    }
+
+    /// Flushes the underlying writer.
+    pub fn flush(&mut self) -> io::Result<()> {
+        self.out.flush()
+    }
+
+    /// The underlying writer.
+    pub fn into_inner(self) -> W {
+        self.out
+    }
+}

@@ -1,0 +1,351 @@
+//! The runspace pool: its builder, its worker threads, and shutdown on drop.
+
+use std::path::Path;
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::thread::JoinHandle;
+use std::time::{Duration, Instant, SystemTime};
+
+use crossbeam_channel::{Receiver, Sender};
+use rhai::{AST, Dynamic, Engine};
+
+use crate::batch::{BatchControl, Chunk};
+use crate::clock::JobClock;
+use crate::error::{CompileError, Error};
+use crate::job::{BatchId, JobError, JobRecord, JobStatus, StreamEvent};
+use crate::jobs::JobTable;
+use crate::runspace::{InitialState, Runspace, SetupHook, StreamSink};
+use crate::script::Script;
+
+/// Default limit on nested script function calls.
+pub const DEFAULT_MAX_CALL_DEPTH: usize = 128;
+/// Default limit on expression nesting in a script's source.
+pub const DEFAULT_MAX_EXPR_DEPTH: usize = 64;
+/// Worker threads get a large stack: each script call level takes several KiB of native stack,
+/// and overflowing it would abort the whole process, not just the job. Only the pages a worker
+/// touches are ever committed.
+const WORKER_STACK_SIZE: usize = 64 * 1024 * 1024;
+
+/// Builds a [`RunspacePool`]. Every setting has a default; see each method.
+#[must_use]
+pub struct RunspacePoolBuilder {
+    threads: usize,
+    timeout: Option<Duration>,
+    max_ops: u64,
+    max_call_depth: usize,
+    max_expr_depth: usize,
+    variables: Vec<(String, Dynamic)>,
+    libraries: Vec<(String, Option<String>)>,
+    setup: Option<SetupHook>,
+    stream_sink: Option<StreamSink>,
+}
+
+impl Default for RunspacePoolBuilder {
+    fn default() -> Self {
+        RunspacePoolBuilder {
+            threads: 0,
+            timeout: None,
+            max_ops: 0,
+            max_call_depth: DEFAULT_MAX_CALL_DEPTH,
+            max_expr_depth: DEFAULT_MAX_EXPR_DEPTH,
+            variables: Vec::new(),
+            libraries: Vec::new(),
+            setup: None,
+            stream_sink: None,
+        }
+    }
+}
+
+impl RunspacePoolBuilder {
+    /// The number of worker threads, each with its own runspace. `0` (the default) means one
+    /// per CPU.
+    pub fn threads(mut self, threads: usize) -> Self {
+        self.threads = threads;
+        self
+    }
+
+    /// The per-job timeout, counted from the moment a worker starts the job. A job past it is
+    /// stopped at its next operation and recorded as `timed_out`. Default: none.
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// A deterministic CPU budget: the most engine operations one job may run. `0` (the
+    /// default) means no budget.
+    pub fn max_operations(mut self, operations: u64) -> Self {
+        self.max_ops = operations;
+        self
+    }
+
+    /// The deepest nesting of script function calls. Default: [`DEFAULT_MAX_CALL_DEPTH`].
+    pub fn max_call_depth(mut self, depth: usize) -> Self {
+        self.max_call_depth = depth;
+        self
+    }
+
+    /// The deepest expression nesting a script's source may have. Default:
+    /// [`DEFAULT_MAX_EXPR_DEPTH`].
+    pub fn max_expr_depth(mut self, depth: usize) -> Self {
+        self.max_expr_depth = depth;
+        self
+    }
+
+    /// A variable visible, read-only, in every job.
+    pub fn variable(mut self, name: impl Into<String>, value: impl Into<Dynamic>) -> Self {
+        self.variables.push((name.into(), value.into()));
+        self
+    }
+
+    /// A function library: a `.rhai` file whose functions every job can call. It is compiled
+    /// once, when the pool is built.
+    pub fn functions_file(mut self, path: impl AsRef<Path>) -> Self {
+        let path = path.as_ref().display().to_string();
+        self.libraries.push((path, None));
+        self
+    }
+
+    /// A function library given as source text, named `name` in compile errors.
+    pub fn functions_source(mut self, name: impl Into<String>, source: impl Into<String>) -> Self {
+        self.libraries.push((name.into(), Some(source.into())));
+        self
+    }
+
+    /// A hook run on every worker's engine when it is built (and on the engine scripts are
+    /// compiled with): register native functions and custom types here.
+    pub fn setup(mut self, hook: impl Fn(&mut Engine) + Send + Sync + 'static) -> Self {
+        self.setup = Some(Arc::new(hook));
+        self
+    }
+
+    /// Receives each line a job writes with `print` or `debug`, live, from the worker's thread.
+    /// The lines are also kept in the job's record.
+    pub fn on_stream(mut self, sink: impl Fn(&StreamEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.stream_sink = Some(Arc::new(sink));
+        self
+    }
+
+    /// Compiles the function libraries and starts the workers.
+    pub fn build(self) -> Result<RunspacePool, Error> {
+        let threads = if self.threads == 0 {
+            num_cpus::get()
+        } else {
+            self.threads
+        };
+        if self.max_call_depth == 0 {
+            return Err(Error::InvalidOption("max call depth must be at least 1".into()));
+        }
+        let std_lib = rhai::packages::Package::as_shared_module(
+            &rhai::packages::StandardPackage::new(),
+        );
+        let state = Arc::new(InitialState {
+            variables: self.variables,
+            setup: self.setup,
+            max_ops: self.max_ops,
+            max_call_depth: self.max_call_depth,
+            max_expr_depth: self.max_expr_depth,
+            stream_sink: self.stream_sink,
+            std_lib,
+            epoch: (Instant::now(), SystemTime::now()),
+        });
+        let compiler = state.compile_engine();
+        let mut library = AST::empty();
+        for (name, source) in &self.libraries {
+            let source = match source {
+                Some(text) => text.clone(),
+                None => read_source(Path::new(name))?,
+            };
+            let ast = compile_with(&compiler, name, &source)?;
+            library = library.merge(&ast.clone_functions_only());
+        }
+
+        let clocks: Arc<[Arc<JobClock>]> = (0..threads)
+            .map(|_| Arc::new(JobClock::new(state.epoch.0)))
+            .collect();
+        let shared = Arc::new(PoolShared {
+            state,
+            clocks,
+            shutting_down: AtomicBool::new(false),
+        });
+        // Two chunks per worker: one being run, one waiting, so no worker idles between chunks
+        // while input waits upstream instead of piling up in memory.
+        let (job_tx, job_rx) = crossbeam_channel::bounded::<Chunk>(threads * 2);
+        let mut workers = Vec::with_capacity(threads);
+        for index in 0..threads {
+            let shared = shared.clone();
+            let job_rx = job_rx.clone();
+            let handle = std::thread::Builder::new()
+                .name(format!("rsparallel-worker-{index}"))
+                .stack_size(WORKER_STACK_SIZE)
+                .spawn(move || worker_loop(shared, index, job_rx))
+                .map_err(Error::Spawn)?;
+            workers.push(handle);
+        }
+        Ok(RunspacePool {
+            shared,
+            job_tx: Some(job_tx),
+            workers,
+            compiler,
+            library,
+            timeout: self.timeout,
+            next_batch: AtomicU64::new(0),
+            jobs: JobTable::new(),
+        })
+    }
+}
+
+/// What the pool and its workers share.
+pub(crate) struct PoolShared {
+    pub(crate) state: Arc<InitialState>,
+    pub(crate) clocks: Arc<[Arc<JobClock>]>,
+    pub(crate) shutting_down: AtomicBool,
+}
+
+/// A pool of worker threads, each owning a prepared Rhai engine (its *runspace*), that runs
+/// one compiled script over many items.
+///
+/// Work is given to it either as a streaming run ([`RunspacePool::run`]) or as batches of jobs
+/// submitted now and received later ([`RunspacePool::submit`], [`RunspacePool::receive`]).
+///
+/// Dropping the pool is its shutdown: running jobs are cancelled at their next operation,
+/// queued ones are dropped, and the worker threads are joined.
+pub struct RunspacePool {
+    pub(crate) shared: Arc<PoolShared>,
+    pub(crate) job_tx: Option<Sender<Chunk>>,
+    workers: Vec<JoinHandle<()>>,
+    compiler: Engine,
+    library: AST,
+    pub(crate) timeout: Option<Duration>,
+    next_batch: AtomicU64,
+    pub(crate) jobs: JobTable,
+}
+
+impl RunspacePool {
+    /// A builder with every setting at its default.
+    pub fn builder() -> RunspacePoolBuilder {
+        RunspacePoolBuilder::default()
+    }
+
+    /// The number of worker threads.
+    pub fn threads(&self) -> usize {
+        self.workers.len()
+    }
+
+    /// The per-job timeout jobs get unless their batch sets its own.
+    pub fn timeout(&self) -> Option<Duration> {
+        self.timeout
+    }
+
+    /// Compiles `source` (named `-e` in errors) with the pool's function libraries merged in.
+    pub fn compile(&self, source: &str) -> Result<Script, Error> {
+        self.compile_named("-e", source)
+    }
+
+    /// Compiles `source`, naming it `name` in compile errors.
+    pub fn compile_named(&self, name: &str, source: &str) -> Result<Script, Error> {
+        let ast = compile_with(&self.compiler, name, source)?;
+        Ok(Script {
+            ast: Arc::new(self.library.merge(&ast)),
+            name: name.into(),
+        })
+    }
+
+    /// Reads and compiles a script file; errors name the file.
+    pub fn compile_file(&self, path: impl AsRef<Path>) -> Result<Script, Error> {
+        let path = path.as_ref();
+        let source = read_source(path)?;
+        self.compile_named(&path.display().to_string(), &source)
+    }
+
+    pub(crate) fn new_batch(
+        &self,
+        script: &Script,
+        timeout: Option<Duration>,
+        results: Sender<Vec<JobRecord>>,
+    ) -> Arc<BatchControl> {
+        let id = BatchId(self.next_batch.fetch_add(1, Ordering::Relaxed));
+        Arc::new(BatchControl::new(
+            id,
+            script.clone(),
+            timeout.or(self.timeout),
+            results,
+            self.shared.clocks.clone(),
+        ))
+    }
+
+    pub(crate) fn sender(&self) -> Result<&Sender<Chunk>, Error> {
+        match &self.job_tx {
+            Some(tx) if !self.shared.shutting_down.load(Ordering::SeqCst) => Ok(tx),
+            _ => Err(Error::Closed),
+        }
+    }
+
+    /// Cancels every job: queued ones are recorded as `cancelled` without running, running
+    /// ones end at their next operation.
+    pub fn cancel_all(&self) {
+        self.jobs.cancel_all();
+        for clock in self.shared.clocks.iter() {
+            clock.cancel_if_running(None);
+        }
+    }
+}
+
+impl Drop for RunspacePool {
+    fn drop(&mut self) {
+        self.shared.shutting_down.store(true, Ordering::SeqCst);
+        self.cancel_all();
+        self.job_tx = None;
+        self.jobs.stop_feeders();
+        for worker in self.workers.drain(..) {
+            let _ = worker.join();
+        }
+    }
+}
+
+fn read_source(path: &Path) -> Result<String, Error> {
+    std::fs::read_to_string(path).map_err(|source| Error::Io {
+        path: path.to_path_buf(),
+        source,
+    })
+}
+
+fn compile_with(engine: &Engine, name: &str, source: &str) -> Result<AST, Error> {
+    let mut ast = engine
+        .compile(source)
+        .map_err(|e| Error::Compile(CompileError::from_parse(name, &e)))?;
+    ast.set_source(name);
+    Ok(ast)
+}
+
+/// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
+fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
+    let clock = shared.clocks[index].clone();
+    let mut runspace = Runspace::new(shared.state.clone(), index, clock.clone());
+    while let Ok(chunk) = jobs.recv() {
+        let batch = &chunk.batch;
+        clock.set_batch(batch.id.0);
+        let started = Instant::now();
+        let count = chunk.jobs.len();
+        let mut records = Vec::with_capacity(count);
+        for (seq, item) in chunk.jobs {
+            // Clear a stale cancel before looking at the batch's flag: a cancel that arrives
+            // between the two is then seen by the running job instead of lost.
+            clock.clear_cancel();
+            if batch.is_cancelled() || shared.shutting_down.load(Ordering::SeqCst) {
+                records.push(JobRecord::not_run(
+                    batch.id,
+                    seq,
+                    item,
+                    JobStatus::Cancelled,
+                    JobError::new("cancelled before it started"),
+                ));
+                continue;
+            }
+            records.push(runspace.run(batch.id, &batch.script.ast, seq, item, batch.timeout));
+        }
+        batch.note_work(started.elapsed(), count);
+        clock.set_batch(u64::MAX);
+        // A receiver that went away (a run dropped early) no longer wants these records.
+        let _ = batch.results.send(records);
+    }
+}

@@ -1,0 +1,326 @@
+//! One worker's runspace: an engine built once from the pool's initial state, a template
+//! scope, and the code that runs one job and turns its outcome into a record.
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::{Arc, Mutex, MutexGuard};
+use std::time::{Duration, Instant, SystemTime};
+
+use rhai::{AST, Dynamic, Engine, EvalAltResult, NativeCallContext, Scope, Shared, Module};
+
+use crate::clock::{JobClock, Stop};
+use crate::job::{BatchId, JobError, JobRecord, JobStatus, StreamEvent, StreamKind, StreamLine};
+
+/// A host hook run on every worker's engine, to register native functions and types.
+pub type SetupHook = Arc<dyn Fn(&mut Engine) + Send + Sync>;
+
+/// Receives every line a job prints, live, while the job runs.
+pub type StreamSink = Arc<dyn Fn(&StreamEvent<'_>) + Send + Sync>;
+
+/// What every runspace of a pool is built from.
+pub(crate) struct InitialState {
+    pub(crate) variables: Vec<(String, Dynamic)>,
+    pub(crate) setup: Option<SetupHook>,
+    /// 0: no operation budget.
+    pub(crate) max_ops: u64,
+    pub(crate) max_call_depth: usize,
+    pub(crate) max_expr_depth: usize,
+    pub(crate) stream_sink: Option<StreamSink>,
+    /// Built once per pool: `Engine::new()` rebuilds the standard library each time (~180 µs),
+    /// sharing it makes a runspace nearly free to build or rebuild.
+    pub(crate) std_lib: Shared<Module>,
+    /// Pairs an `Instant` with wall-clock time, to stamp records without a clock read more.
+    pub(crate) epoch: (Instant, SystemTime),
+}
+
+impl InitialState {
+    pub(crate) fn wall_time(&self, at: Instant) -> SystemTime {
+        self.epoch.1 + at.saturating_duration_since(self.epoch.0)
+    }
+
+    /// An engine with the pool's standard library and limits, before any functions are added.
+    fn base_engine(&self) -> Engine {
+        let mut engine = Engine::new_raw();
+        engine.register_global_module(self.std_lib.clone());
+        engine.set_max_call_levels(self.max_call_depth);
+        engine.set_max_expr_depths(self.max_expr_depth, self.max_expr_depth);
+        if self.max_ops > 0 {
+            engine.set_max_operations(self.max_ops);
+        }
+        engine
+    }
+
+    /// The engine scripts are compiled with: the same functions as a runspace's, not wired to
+    /// any job, so that the optimizer sees what the workers will run.
+    pub(crate) fn compile_engine(&self) -> Engine {
+        let mut engine = self.base_engine();
+        engine.register_fn("emit", |_: Dynamic| ());
+        engine.register_fn("sleep", |_: rhai::INT| ());
+        engine.register_fn("sleep", |_: rhai::FLOAT| ());
+        if let Some(setup) = &self.setup {
+            setup(&mut engine);
+        }
+        engine
+    }
+}
+
+/// What the running job has emitted and printed so far.
+#[derive(Default)]
+struct Capture {
+    seq: u64,
+    emitted: Vec<Dynamic>,
+    streams: Vec<StreamLine>,
+}
+
+fn lock(capture: &Mutex<Capture>) -> MutexGuard<'_, Capture> {
+    // A panicking host function can poison the lock; the capture is still sound data.
+    capture.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+}
+
+/// One worker's engine and scope, reused for every job the worker runs.
+pub(crate) struct Runspace {
+    state: Arc<InitialState>,
+    engine: Engine,
+    scope: Scope<'static>,
+    /// Scope length before `item` and `seq`: rewinding to it drops what the last job defined.
+    base_len: usize,
+    capture: Arc<Mutex<Capture>>,
+    clock: Arc<JobClock>,
+    worker: usize,
+}
+
+impl Runspace {
+    pub(crate) fn new(state: Arc<InitialState>, worker: usize, clock: Arc<JobClock>) -> Self {
+        let capture = Arc::new(Mutex::new(Capture::default()));
+        let mut engine = state.base_engine();
+        wire_job_hooks(&mut engine, &state, worker, &clock, &capture);
+        if let Some(setup) = &state.setup {
+            // Run the host's hook last, so that it may replace a built-in on purpose.
+            setup(&mut engine);
+        }
+        let mut scope = Scope::new();
+        for (name, value) in &state.variables {
+            // Constants: a job cannot change what the next job sees.
+            scope.push_constant_dynamic(name.clone(), value.clone());
+        }
+        let base_len = scope.len();
+        Runspace {
+            state,
+            engine,
+            scope,
+            base_len,
+            capture,
+            clock,
+            worker,
+        }
+    }
+
+    /// Runs `script` over one item and records the outcome. Panics in host functions are caught;
+    /// the runspace is rebuilt after one, so the worker goes on with a sound engine.
+    pub(crate) fn run(
+        &mut self,
+        batch: BatchId,
+        script: &AST,
+        seq: u64,
+        item: Dynamic,
+        timeout: Option<Duration>,
+    ) -> JobRecord {
+        self.scope.rewind(self.base_len);
+        self.scope.push_dynamic("item", item.clone());
+        self.scope.push_constant("seq", seq as rhai::INT);
+        lock(&self.capture).seq = seq;
+
+        let start = Instant::now();
+        self.clock.start_job(start, timeout);
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            self.engine
+                .eval_ast_with_scope::<Dynamic>(&mut self.scope, script)
+        }));
+        let end = Instant::now();
+        self.clock.end_job();
+        self.scope.rewind(self.base_len);
+
+        let (mut output, streams) = {
+            let mut capture = lock(&self.capture);
+            (
+                std::mem::take(&mut capture.emitted),
+                std::mem::take(&mut capture.streams),
+            )
+        };
+        let (status, error) = match result {
+            Ok(Ok(value)) => {
+                if !value.is_unit() {
+                    output.push(value);
+                }
+                (JobStatus::Completed, None)
+            }
+            Ok(Err(err)) => classify(&err, timeout, &self.state),
+            Err(panic) => {
+                let message = panic_message(panic.as_ref());
+                *self = Runspace::new(self.state.clone(), self.worker, self.clock.clone());
+                (
+                    JobStatus::Failed,
+                    Some(JobError::new(format!("a native function panicked: {message}"))),
+                )
+            }
+        };
+        JobRecord {
+            seq,
+            batch,
+            item,
+            status,
+            output,
+            error,
+            worker: Some(self.worker),
+            start: Some(self.state.wall_time(start)),
+            end: Some(self.state.wall_time(end)),
+            streams,
+        }
+    }
+}
+
+/// Connects the engine's job-facing hooks to this runspace: the clock, `emit`, `sleep`, and
+/// the `print`/`debug` streams.
+fn wire_job_hooks(
+    engine: &mut Engine,
+    state: &InitialState,
+    worker: usize,
+    clock: &Arc<JobClock>,
+    capture: &Arc<Mutex<Capture>>,
+) {
+    let progress_clock = clock.clone();
+    engine.on_progress(move |ops| progress_clock.on_progress(ops));
+
+    let emit_capture = capture.clone();
+    engine.register_fn("emit", move |value: Dynamic| {
+        lock(&emit_capture).emitted.push(value);
+    });
+
+    for kind in [StreamKind::Print, StreamKind::Debug] {
+        let capture = capture.clone();
+        let sink = state.stream_sink.clone();
+        let record = move |text: &str| {
+            let line = StreamLine {
+                kind,
+                text: text.to_string(),
+            };
+            let mut capture = lock(&capture);
+            if let Some(sink) = &sink {
+                sink(&StreamEvent {
+                    seq: capture.seq,
+                    worker,
+                    line: &line,
+                });
+            }
+            capture.streams.push(line);
+        };
+        match kind {
+            StreamKind::Print => engine.on_print(record),
+            StreamKind::Debug => engine.on_debug(move |text, _source, _pos| record(text)),
+        };
+    }
+
+    let sleep_clock = clock.clone();
+    engine.register_fn(
+        "sleep",
+        move |ctx: NativeCallContext, ms: rhai::INT| -> Result<(), Box<EvalAltResult>> {
+            sleep_on(&sleep_clock, &ctx, Duration::from_millis(ms.max(0) as u64))
+        },
+    );
+    let sleep_clock = clock.clone();
+    engine.register_fn(
+        "sleep",
+        move |ctx: NativeCallContext, ms: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> {
+            let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
+            sleep_on(&sleep_clock, &ctx, Duration::from_secs_f64(ms / 1000.0))
+        },
+    );
+}
+
+/// `sleep(ms)`: waits on the job's own clock, so a sleeping job times out and cancels on time.
+fn sleep_on(
+    clock: &JobClock,
+    ctx: &NativeCallContext,
+    wanted: Duration,
+) -> Result<(), Box<EvalAltResult>> {
+    clock.sleep(wanted).map_err(|stop| {
+        EvalAltResult::ErrorTerminated(stop.token().into(), ctx.call_position()).into()
+    })
+}
+
+/// Turns an evaluation error into the job's status and error.
+fn classify(
+    err: &EvalAltResult,
+    timeout: Option<Duration>,
+    state: &InitialState,
+) -> (JobStatus, Option<JobError>) {
+    let inner = err.unwrap_inner();
+    let position = inner.position();
+    let (status, message) = match inner {
+        EvalAltResult::ErrorTerminated(token, _) => match Stop::from_token(token) {
+            Some(Stop::TimedOut) => (
+                JobStatus::TimedOut,
+                match timeout {
+                    Some(t) => format!("timed out after {}", humantime::format_duration(t)),
+                    None => "timed out".to_string(),
+                },
+            ),
+            Some(Stop::Cancelled) => (JobStatus::Cancelled, "cancelled".to_string()),
+            None => (JobStatus::Failed, "the script was terminated".to_string()),
+        },
+        EvalAltResult::ErrorTooManyOperations(_) => (
+            JobStatus::Failed,
+            format!(
+                "exceeded the budget of {} operations (max-ops)",
+                state.max_ops
+            ),
+        ),
+        EvalAltResult::ErrorStackOverflow(_) => (
+            JobStatus::Failed,
+            format!(
+                "exceeded the call depth limit of {} (max-call-depth)",
+                state.max_call_depth
+            ),
+        ),
+        EvalAltResult::ErrorRuntime(value, _) => (JobStatus::Failed, thrown_message(value)),
+        other => {
+            // The display ends with the position, which the record keeps as fields instead.
+            let text = other.to_string();
+            let suffix = format!(" ({position})");
+            let text = match text.strip_suffix(&suffix) {
+                Some(bare) if !position.is_none() => bare.to_string(),
+                _ => text,
+            };
+            (JobStatus::Failed, text)
+        }
+    };
+    let mut message = message;
+    if let EvalAltResult::ErrorInFunctionCall(name, ..) = err {
+        if status == JobStatus::Failed {
+            message.push_str(&format!(" (in function '{name}')"));
+        }
+    }
+    let error = JobError {
+        message,
+        line: position.line(),
+        column: position.position(),
+    };
+    (status, Some(error))
+}
+
+fn thrown_message(value: &Dynamic) -> String {
+    if value.is_unit() {
+        "error thrown".to_string()
+    } else {
+        value.to_string()
+    }
+}
+
+fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
+    if let Some(s) = panic.downcast_ref::<&str>() {
+        (*s).to_string()
+    } else if let Some(s) = panic.downcast_ref::<String>() {
+        s.clone()
+    } else {
+        "unknown panic".to_string()
+    }
+}

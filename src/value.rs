@@ -1,0 +1,180 @@
+//! Conversions between Rhai values and JSON, and the plain-text form of an output value.
+
+use std::io::Write as _;
+
+use rhai::{Array, Dynamic, Map};
+use serde_json::Value;
+
+/// Converts a JSON value into a Rhai value: objects become maps, arrays arrays, integers that
+/// fit `i64` integers, other numbers floats.
+pub fn json_to_dynamic(value: Value) -> Dynamic {
+    match value {
+        Value::Null => Dynamic::UNIT,
+        Value::Bool(b) => b.into(),
+        Value::Number(n) => match n.as_i64() {
+            Some(i) => i.into(),
+            None => n.as_f64().unwrap_or(f64::NAN).into(),
+        },
+        Value::String(s) => s.into(),
+        Value::Array(items) => {
+            let array: Array = items.into_iter().map(json_to_dynamic).collect();
+            array.into()
+        }
+        Value::Object(fields) => {
+            let map: Map = fields
+                .into_iter()
+                .map(|(k, v)| (k.into(), json_to_dynamic(v)))
+                .collect();
+            map.into()
+        }
+    }
+}
+
+/// Converts a Rhai value into JSON. `()` becomes `null`; values with no JSON form (function
+/// pointers, custom types, non-finite floats) are an error naming their type.
+pub fn dynamic_to_json(value: &Dynamic) -> Result<Value, String> {
+    if value.is_unit() {
+        return Ok(Value::Null);
+    }
+    if let Ok(b) = value.as_bool() {
+        return Ok(Value::Bool(b));
+    }
+    if let Ok(i) = value.as_int() {
+        return Ok(Value::from(i));
+    }
+    if let Ok(f) = value.as_float() {
+        return serde_json::Number::from_f64(f)
+            .map(Value::Number)
+            .ok_or_else(|| format!("the float {f} has no JSON form"));
+    }
+    if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+        return Ok(Value::String(s.to_string()));
+    }
+    if let Ok(c) = value.as_char() {
+        return Ok(Value::String(c.to_string()));
+    }
+    if let Some(array) = value.read_lock::<Array>() {
+        return array.iter().map(dynamic_to_json).collect::<Result<_, _>>().map(Value::Array);
+    }
+    if let Some(map) = value.read_lock::<Map>() {
+        let mut object = serde_json::Map::with_capacity(map.len());
+        for (k, v) in map.iter() {
+            object.insert(k.to_string(), dynamic_to_json(v)?);
+        }
+        return Ok(Value::Object(object));
+    }
+    if let Some(blob) = value.read_lock::<rhai::Blob>() {
+        return Ok(Value::Array(blob.iter().map(|b| Value::from(*b)).collect()));
+    }
+    Err(format!(
+        "a value of type {} cannot be written as JSON",
+        value.type_name()
+    ))
+}
+
+/// Appends `value` as compact JSON, without building an intermediate tree. Values with no
+/// JSON form are an error naming their type.
+pub fn write_json(value: &Dynamic, out: &mut Vec<u8>) -> Result<(), String> {
+    if value.is_unit() {
+        out.extend_from_slice(b"null");
+    } else if let Ok(i) = value.as_int() {
+        write!(out, "{i}").expect("writing to a Vec cannot fail");
+    } else if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+        write_json_str(&s, out);
+    } else if let Some(array) = value.read_lock::<Array>() {
+        out.push(b'[');
+        for (i, v) in array.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_json(v, out)?;
+        }
+        out.push(b']');
+    } else if let Some(map) = value.read_lock::<Map>() {
+        out.push(b'{');
+        for (i, (k, v)) in map.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_json_str(k, out);
+            out.push(b':');
+            write_json(v, out)?;
+        }
+        out.push(b'}');
+    } else {
+        let json = dynamic_to_json(value)?;
+        serde_json::to_writer(&mut *out, &json).expect("writing to a Vec cannot fail");
+    }
+    Ok(())
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_json_str(s: &str, out: &mut Vec<u8>) {
+    serde_json::to_writer(&mut *out, s).expect("writing to a Vec cannot fail");
+}
+
+/// Appends the text form of an output value: strings as they are, numbers and booleans
+/// plainly, arrays and maps as compact JSON. `()` writes nothing and returns `false`.
+pub fn write_text(value: &Dynamic, out: &mut Vec<u8>) -> Result<bool, String> {
+    if value.is_unit() {
+        return Ok(false);
+    }
+    if let Ok(i) = value.as_int() {
+        write!(out, "{i}").expect("writing to a Vec cannot fail");
+    } else if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+        out.extend_from_slice(s.as_bytes());
+    } else if value.is_float() || value.is_bool() || value.is_char() {
+        write!(out, "{value}").expect("writing to a Vec cannot fail");
+    } else {
+        write_json(value, out)?;
+    }
+    Ok(true)
+}
+
+/// A short, one-line description of an item for messages: strings quoted, long ones cut.
+pub fn describe_item(item: &Dynamic) -> String {
+    const MAX: usize = 60;
+    let text = match dynamic_to_json(item) {
+        Ok(json) => json.to_string(),
+        Err(_) => item.to_string(),
+    };
+    if text.chars().count() <= MAX {
+        text
+    } else {
+        let cut: String = text.chars().take(MAX).collect();
+        format!("{cut}…")
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn json_round_trips_through_dynamic() {
+        let json: Value =
+            serde_json::from_str(r#"{"a":[1,2.5,"x",true,null],"b":{"c":-3}}"#).unwrap();
+        let back = dynamic_to_json(&json_to_dynamic(json.clone())).unwrap();
+        assert_eq!(back, json);
+    }
+
+    #[test]
+    fn text_form_is_plain_for_scalars_and_json_for_containers() {
+        let mut out = Vec::new();
+        assert!(write_text(&Dynamic::from("hi"), &mut out).unwrap());
+        out.push(b'|');
+        write_text(&Dynamic::from(42_i64), &mut out).unwrap();
+        out.push(b'|');
+        let array: Array = vec![1_i64.into(), "a\"".into()];
+        write_text(&array.into(), &mut out).unwrap();
+        assert_eq!(String::from_utf8(out.clone()).unwrap(), r#"hi|42|[1,"a\""]"#);
+        assert!(!write_text(&Dynamic::UNIT, &mut out).unwrap());
+    }
+
+    #[test]
+    fn function_pointers_have_no_json_form() {
+        let ptr = rhai::FnPtr::new("f").unwrap();
+        let err = dynamic_to_json(&Dynamic::from(ptr)).unwrap_err();
+        assert!(err.contains("Fn"), "{err}");
+    }
+}
