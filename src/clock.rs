@@ -122,9 +122,8 @@ impl JobClock {
     /// The time left before the deadline, `None` when there is none.
     pub(crate) fn remaining(&self) -> Option<Duration> {
         let deadline = self.deadline.load(Ordering::Relaxed);
-        (deadline != NO_DEADLINE).then(|| {
-            Duration::from_nanos(deadline).saturating_sub(self.epoch.elapsed())
-        })
+        (deadline != NO_DEADLINE)
+            .then(|| Duration::from_nanos(deadline).saturating_sub(self.epoch.elapsed()))
     }
 
     /// Sleeps for `wanted`, ending early (with the reason) at the deadline or on cancel.

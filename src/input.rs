@@ -33,7 +33,9 @@ impl FromStr for InputFormat {
             "lines" => Ok(InputFormat::Lines),
             "jsonl" | "json" => Ok(InputFormat::Jsonl),
             "csv" => Ok(InputFormat::Csv),
-            other => Err(format!("unknown input format '{other}' (lines, jsonl, csv)")),
+            other => Err(format!(
+                "unknown input format '{other}' (lines, jsonl, csv)"
+            )),
         }
     }
 }
@@ -97,7 +99,11 @@ impl<R: BufRead> Iterator for LineItems<R> {
                 Ok(text) => text,
                 Err(err) => {
                     let raw = String::from_utf8_lossy(bytes);
-                    return Some(Err(unreadable(self.line, &raw, format!("invalid UTF-8: {err}"))));
+                    return Some(Err(unreadable(
+                        self.line,
+                        &raw,
+                        format!("invalid UTF-8: {err}"),
+                    )));
                 }
             };
             return Some(match self.format {
@@ -259,24 +265,45 @@ mod tests {
     #[test]
     fn lines_strip_line_ends_and_keep_a_last_line_without_newline() {
         let items = collect(b"a\r\nb\n\nc", InputFormat::Lines);
-        assert_eq!(items, [Ok("\"a\"".into()), Ok("\"b\"".into()), Ok("\"\"".into()), Ok("\"c\"".into())]);
+        assert_eq!(
+            items,
+            [
+                Ok("\"a\"".into()),
+                Ok("\"b\"".into()),
+                Ok("\"\"".into()),
+                Ok("\"c\"".into())
+            ]
+        );
     }
 
     #[test]
     fn bad_lines_name_their_line_number() {
         let items = collect(b"1\n{oops\n\n[2]\n", InputFormat::Jsonl);
         assert_eq!(items[0], Ok("1".into()));
-        assert!(items[1].as_ref().unwrap_err().starts_with("input line 2: invalid JSON"));
+        assert!(
+            items[1]
+                .as_ref()
+                .unwrap_err()
+                .starts_with("input line 2: invalid JSON")
+        );
         assert_eq!(items[2], Ok("[2]".into()));
         let items = collect(b"ok\n\xff\xfe\n", InputFormat::Lines);
-        assert!(items[1].as_ref().unwrap_err().starts_with("input line 2: invalid UTF-8"));
+        assert!(
+            items[1]
+                .as_ref()
+                .unwrap_err()
+                .starts_with("input line 2: invalid UTF-8")
+        );
     }
 
     #[test]
     fn csv_rows_become_maps_and_ragged_rows_fail() {
         let items = collect(b"name,n\nada,1\nbob\n\"c,d\",3\n", InputFormat::Csv);
         assert_eq!(items[0], Ok(r#"{"n":"1","name":"ada"}"#.into()));
-        assert_eq!(items[1], Err("input line 3: expected 2 CSV fields, found 1".into()));
+        assert_eq!(
+            items[1],
+            Err("input line 3: expected 2 CSV fields, found 1".into())
+        );
         assert_eq!(items[2], Ok(r#"{"n":"3","name":"c,d"}"#.into()));
     }
 

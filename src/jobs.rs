@@ -341,7 +341,12 @@ impl RunspacePool {
 fn take_records(table: &mut Table, options: Receive) -> Vec<JobRecord> {
     let wanted = |r: &JobRecord| options.batch.is_none_or(|b| b == r.batch);
     let mut taken: Vec<JobRecord> = if options.keep {
-        table.finished.iter().filter(|r| wanted(r)).cloned().collect()
+        table
+            .finished
+            .iter()
+            .filter(|r| wanted(r))
+            .cloned()
+            .collect()
     } else {
         let (taken, left) = std::mem::take(&mut table.finished)
             .into_iter()

@@ -133,11 +133,12 @@ impl RunspacePoolBuilder {
             self.threads
         };
         if self.max_call_depth == 0 {
-            return Err(Error::InvalidOption("max call depth must be at least 1".into()));
+            return Err(Error::InvalidOption(
+                "max call depth must be at least 1".into(),
+            ));
         }
-        let std_lib = rhai::packages::Package::as_shared_module(
-            &rhai::packages::StandardPackage::new(),
-        );
+        let std_lib =
+            rhai::packages::Package::as_shared_module(&rhai::packages::StandardPackage::new());
         let state = Arc::new(InitialState {
             variables: self.variables,
             setup: self.setup,

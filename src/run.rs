@@ -270,8 +270,7 @@ where
                 self.read_chunk();
                 if self.pending.is_none() {
                     // Only unreadable items, or an ordered window that is full: look again.
-                    if self.ready.front().is_some_and(Option::is_some) || self.outstanding == 0
-                    {
+                    if self.ready.front().is_some_and(Option::is_some) || self.outstanding == 0 {
                         continue;
                     }
                 }

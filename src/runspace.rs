@@ -5,7 +5,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use rhai::{AST, Dynamic, Engine, EvalAltResult, NativeCallContext, Scope, Shared, Module};
+use rhai::{AST, Dynamic, Engine, EvalAltResult, Module, NativeCallContext, Scope, Shared};
 
 use crate::clock::{JobClock, Stop};
 use crate::job::{BatchId, JobError, JobRecord, JobStatus, StreamEvent, StreamKind, StreamLine};
@@ -73,7 +73,9 @@ struct Capture {
 
 fn lock(capture: &Mutex<Capture>) -> MutexGuard<'_, Capture> {
     // A panicking host function can poison the lock; the capture is still sound data.
-    capture.lock().unwrap_or_else(|poisoned| poisoned.into_inner())
+    capture
+        .lock()
+        .unwrap_or_else(|poisoned| poisoned.into_inner())
 }
 
 /// One worker's engine and scope, reused for every job the worker runs.
@@ -159,7 +161,9 @@ impl Runspace {
                 *self = Runspace::new(self.state.clone(), self.worker, self.clock.clone());
                 (
                     JobStatus::Failed,
-                    Some(JobError::new(format!("a native function panicked: {message}"))),
+                    Some(JobError::new(format!(
+                        "a native function panicked: {message}"
+                    ))),
                 )
             }
         };
@@ -294,10 +298,10 @@ fn classify(
         }
     };
     let mut message = message;
-    if let EvalAltResult::ErrorInFunctionCall(name, ..) = err {
-        if status == JobStatus::Failed {
-            message.push_str(&format!(" (in function '{name}')"));
-        }
+    if let EvalAltResult::ErrorInFunctionCall(name, ..) = err
+        && status == JobStatus::Failed
+    {
+        message.push_str(&format!(" (in function '{name}')"));
     }
     let error = JobError {
         message,

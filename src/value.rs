@@ -54,7 +54,11 @@ pub fn dynamic_to_json(value: &Dynamic) -> Result<Value, String> {
         return Ok(Value::String(c.to_string()));
     }
     if let Some(array) = value.read_lock::<Array>() {
-        return array.iter().map(dynamic_to_json).collect::<Result<_, _>>().map(Value::Array);
+        return array
+            .iter()
+            .map(dynamic_to_json)
+            .collect::<Result<_, _>>()
+            .map(Value::Array);
     }
     if let Some(map) = value.read_lock::<Map>() {
         let mut object = serde_json::Map::with_capacity(map.len());
@@ -167,7 +171,10 @@ mod tests {
         out.push(b'|');
         let array: Array = vec![1_i64.into(), "a\"".into()];
         write_text(&array.into(), &mut out).unwrap();
-        assert_eq!(String::from_utf8(out.clone()).unwrap(), r#"hi|42|[1,"a\""]"#);
+        assert_eq!(
+            String::from_utf8(out.clone()).unwrap(),
+            r#"hi|42|[1,"a\""]"#
+        );
         assert!(!write_text(&Dynamic::UNIT, &mut out).unwrap());
     }
 

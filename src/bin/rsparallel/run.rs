@@ -10,9 +10,7 @@ use rsparallel::input::{ItemResult, read_items};
 use rsparallel::output::{OutputFormat, RecordWriter};
 use rsparallel::rhai::{Dynamic, ImmutableString};
 use rsparallel::value::describe_item;
-use rsparallel::{
-    Error, JobRecord, JobStatus, RunCanceller, RunOptions, RunspacePool, StreamKind,
-};
+use rsparallel::{Error, JobRecord, JobStatus, RunCanceller, RunOptions, RunspacePool, StreamKind};
 
 use crate::Outcome;
 use crate::cli::RunArgs;
@@ -63,7 +61,8 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let interrupted = on_interrupt(run.canceller());
 
     let stdout = io::stdout().lock();
-    let mut writer = RecordWriter::new(io::BufWriter::with_capacity(64 * 1024, stdout), args.output);
+    let mut writer =
+        RecordWriter::new(io::BufWriter::with_capacity(64 * 1024, stdout), args.output);
     let mut last_flush = Instant::now();
     let mut counts = rsparallel::StatusCounts::default();
     let mut write_error = None;

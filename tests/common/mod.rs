@@ -1,0 +1,52 @@
+//! Helpers shared by the integration tests.
+#![allow(dead_code)]
+
+use std::collections::HashMap;
+
+use rsparallel::{JobRecord, JobStatus, RunspacePool, Script};
+
+/// A pool of `threads` workers with the given timeout in milliseconds (0: none).
+pub fn pool(threads: usize, timeout_ms: u64) -> RunspacePool {
+    let mut builder = RunspacePool::builder().threads(threads);
+    if timeout_ms > 0 {
+        builder = builder.timeout(std::time::Duration::from_millis(timeout_ms));
+    }
+    builder.build().expect("pool builds")
+}
+
+/// Runs `source` over the integers `0..n` and collects the records.
+pub fn run_range(pool: &RunspacePool, source: &str, n: i64) -> Vec<JobRecord> {
+    let script: Script = pool.compile(source).expect("script compiles");
+    pool.run(&script, 0..n).expect("run starts").collect()
+}
+
+/// Counts records per status.
+pub fn count_by_status(records: &[JobRecord]) -> HashMap<JobStatus, usize> {
+    let mut counts = HashMap::new();
+    for r in records {
+        *counts.entry(r.status).or_default() += 1;
+    }
+    counts
+}
+
+/// Asserts every seq in `0..n` appears exactly once.
+pub fn assert_each_seq_once(records: &[JobRecord], n: usize) {
+    let mut seen = vec![0_u32; n];
+    for r in records {
+        seen[r.seq as usize] += 1;
+    }
+    let wrong: Vec<usize> = (0..n).filter(|&i| seen[i] != 1).collect();
+    assert!(
+        wrong.is_empty(),
+        "seqs not seen exactly once: {:?}",
+        &wrong[..wrong.len().min(10)]
+    );
+    assert_eq!(records.len(), n);
+}
+
+/// Sorts the lines of a text.
+pub fn sorted_lines(text: &str) -> Vec<String> {
+    let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
+    lines.sort();
+    lines
+}

@@ -1,0 +1,352 @@
+//! The library's pool: runs, timeouts, isolation between jobs, outputs and streams.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{assert_each_seq_once, count_by_status, pool, run_range};
+use rsparallel::rhai::Dynamic;
+use rsparallel::{JobError, JobStatus, RunOptions, RunspacePool, UnreadableItem};
+
+#[test]
+fn ten_thousand_items_through_four_workers_each_once_with_the_right_output() {
+    let pool = pool(4, 0);
+    let records = run_range(&pool, "item * 2 + 1", 10_000);
+    assert_each_seq_once(&records, 10_000);
+    for r in &records {
+        assert_eq!(r.status, JobStatus::Completed);
+        assert_eq!(r.item.as_int().unwrap(), r.seq as i64);
+        assert_eq!(r.output.len(), 1);
+        assert_eq!(r.output[0].as_int().unwrap(), r.seq as i64 * 2 + 1);
+    }
+    let workers: std::collections::HashSet<_> = records.iter().map(|r| r.worker).collect();
+    assert!(workers.len() > 1, "work spread over workers: {workers:?}");
+}
+
+#[test]
+fn every_hundredth_loop_times_out_and_its_worker_goes_on() {
+    let pool = pool(4, 100);
+    let records = run_range(&pool, "if item % 100 == 0 { loop {} } item", 2_000);
+    assert_each_seq_once(&records, 2_000);
+    let counts = count_by_status(&records);
+    assert_eq!(counts.get(&JobStatus::TimedOut), Some(&20));
+    assert_eq!(counts.get(&JobStatus::Completed), Some(&1_980));
+    for timed_out in records.iter().filter(|r| r.status == JobStatus::TimedOut) {
+        assert_eq!(timed_out.seq % 100, 0);
+        let ran_for = timed_out.duration();
+        assert!(
+            ran_for >= Duration::from_millis(100),
+            "stopped early: {ran_for:?}"
+        );
+        let error = timed_out.error.as_ref().unwrap();
+        assert!(error.message.contains("timed out"), "{error:?}");
+    }
+    // A worker that timed out takes its next job with the same runspace, and completes it.
+    let mut proven = 0;
+    for timed_out in records.iter().filter(|r| r.status == JobStatus::TimedOut) {
+        let next = records
+            .iter()
+            .filter(|r| r.worker == timed_out.worker && r.start >= timed_out.end)
+            .min_by_key(|r| r.start);
+        if let Some(next) = next {
+            // Its next job ran: it completed, or was itself a looping item that timed out.
+            let expected = if next.seq % 100 == 0 {
+                JobStatus::TimedOut
+            } else {
+                JobStatus::Completed
+            };
+            assert_eq!(next.status, expected, "{next:?}");
+            proven += usize::from(next.status == JobStatus::Completed);
+        }
+    }
+    assert!(
+        proven >= 10,
+        "only {proven} of 20 timed-out workers completed a later job"
+    );
+}
+
+#[test]
+fn one_worker_times_out_then_completes_the_next_job() {
+    let pool = pool(1, 50);
+    let script = pool.compile("if item == 0 { loop {} } item").unwrap();
+    let options = RunOptions {
+        keep_order: true,
+        ..RunOptions::default()
+    };
+    let items = (0..3_i64).map(|i| Ok(Dynamic::from(i)));
+    let records: Vec<_> = pool.run_with(&script, items, options).unwrap().collect();
+    assert_eq!(records[0].status, JobStatus::TimedOut);
+    assert_eq!(records[1].status, JobStatus::Completed);
+    assert_eq!(records[0].worker, records[1].worker);
+}
+
+#[test]
+fn the_timeout_counts_from_the_start_of_the_job_not_its_queueing() {
+    // One worker, ten jobs of 60 ms each with a 100 ms timeout: the last one is queued for over
+    // half a second, yet none times out.
+    let pool = pool(1, 100);
+    let records = run_range(&pool, "sleep(60); item", 10);
+    assert!(
+        records.iter().all(|r| r.status == JobStatus::Completed),
+        "{records:?}"
+    );
+}
+
+#[test]
+fn a_sleeping_job_times_out_on_time() {
+    let pool = pool(2, 50);
+    let records = run_range(&pool, "sleep(10_000); 1", 2);
+    for r in &records {
+        assert_eq!(r.status, JobStatus::TimedOut);
+        assert!(r.duration() < Duration::from_secs(2), "{:?}", r.duration());
+    }
+}
+
+#[test]
+fn no_state_leaks_between_jobs() {
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .variable("base", 10_i64)
+        .build()
+        .unwrap();
+    let script = "if is_def_var(\"x\") { throw \"x leaked\" } \
+                  let x = item; \
+                  item = 0; \
+                  x + base";
+    let records = run_range(&pool, script, 5_000);
+    for r in &records {
+        assert_eq!(r.status, JobStatus::Completed, "{:?}", r.error);
+        assert_eq!(r.output[0].as_int().unwrap(), r.seq as i64 + 10);
+    }
+    // Injected variables are constants: a job cannot change what the next one sees.
+    let records = run_range(&pool, "base += 1; base", 3);
+    assert!(records.iter().all(|r| r.status == JobStatus::Failed));
+    let records = run_range(&pool, "base", 3);
+    assert!(records.iter().all(|r| r.output[0].as_int().unwrap() == 10));
+}
+
+#[test]
+fn output_is_emitted_values_then_the_final_value_and_streams_are_kept() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .on_stream(move |event| {
+            sink.lock()
+                .unwrap()
+                .push((event.seq, event.line.text.clone()));
+        })
+        .build()
+        .unwrap();
+    let script = pool
+        .compile(r#"emit("a"); print(`p${item}`); emit(item); if item == 1 { () } else { "z" }"#)
+        .unwrap();
+    let records: Vec<_> = pool.run(&script, [0_i64, 1]).unwrap().collect();
+    let first = records.iter().find(|r| r.seq == 0).unwrap();
+    let outputs: Vec<String> = first.output.iter().map(|v| v.to_string()).collect();
+    assert_eq!(outputs, ["a", "0", "z"]);
+    assert_eq!(first.streams[0].text, "p0");
+    let second = records.iter().find(|r| r.seq == 1).unwrap();
+    assert_eq!(second.output.len(), 2, "a unit final value outputs nothing");
+    let mut seen = lines.lock().unwrap().clone();
+    seen.sort();
+    assert_eq!(seen, [(0, "p0".to_string()), (1, "p1".to_string())]);
+}
+
+#[test]
+fn a_throw_fails_only_its_job_with_message_and_position() {
+    let pool = pool(2, 0);
+    let records = run_range(&pool, "if item == 3 {\n  throw `bad ${item}`;\n}\nitem", 6);
+    let failed: Vec<_> = records
+        .iter()
+        .filter(|r| r.status == JobStatus::Failed)
+        .collect();
+    assert_eq!(failed.len(), 1);
+    let error = failed[0].error.as_ref().unwrap();
+    assert_eq!(error.message, "bad 3");
+    assert_eq!((error.line, error.column), (Some(2), Some(3)));
+    assert_eq!(count_by_status(&records)[&JobStatus::Completed], 5);
+}
+
+#[test]
+fn the_operation_budget_fails_a_job_with_a_clear_message() {
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .max_operations(10_000)
+        .build()
+        .unwrap();
+    let records = run_range(&pool, "if item == 0 { loop {} } item", 2);
+    let over = records.iter().find(|r| r.seq == 0).unwrap();
+    assert_eq!(over.status, JobStatus::Failed);
+    assert!(
+        over.error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("10000 operations")
+    );
+    assert_eq!(
+        records.iter().find(|r| r.seq == 1).unwrap().status,
+        JobStatus::Completed
+    );
+}
+
+#[test]
+fn compile_errors_carry_line_and_column() {
+    let pool = pool(1, 0);
+    let err = pool
+        .compile_named("job.rhai", "let x = 1;\nlet y = x +* 2;")
+        .unwrap_err();
+    assert!(err.is_compile());
+    let compile = err.as_compile().unwrap();
+    assert_eq!((compile.line, compile.column), (2, 12));
+    assert!(err.to_string().starts_with("job.rhai:2:12: "), "{err}");
+}
+
+#[test]
+fn function_libraries_are_visible_to_every_job() {
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .functions_source("lib.rhai", "fn triple(x) { x * 3 }")
+        .build()
+        .unwrap();
+    let records = run_range(&pool, "triple(item)", 100);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.output[0].as_int().unwrap() == r.seq as i64 * 3)
+    );
+    let bad = RunspacePool::builder()
+        .functions_source("broken.rhai", "fn oops( {")
+        .build();
+    assert!(bad.err().unwrap().to_string().starts_with("broken.rhai:1:"));
+}
+
+#[test]
+fn native_functions_from_the_setup_hook_and_their_panics() {
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .setup(|engine| {
+            engine.register_fn("halve", |x: i64| {
+                if x == 7 {
+                    panic!("seven is odd");
+                }
+                x / 2
+            });
+        })
+        .build()
+        .unwrap();
+    let records = run_range(&pool, "halve(item)", 100);
+    assert_each_seq_once(&records, 100);
+    let failed: Vec<_> = records
+        .iter()
+        .filter(|r| r.status == JobStatus::Failed)
+        .collect();
+    assert_eq!(failed.len(), 1);
+    assert!(
+        failed[0]
+            .error
+            .as_ref()
+            .unwrap()
+            .message
+            .contains("seven is odd")
+    );
+    assert_eq!(count_by_status(&records)[&JobStatus::Completed], 99);
+}
+
+#[test]
+fn keep_order_yields_records_in_input_order_with_a_small_window() {
+    let pool = pool(3, 0);
+    let script = pool.compile("if item % 7 == 0 { sleep(2); } item").unwrap();
+    let options = RunOptions {
+        keep_order: true,
+        reorder_window: 8,
+        ..RunOptions::default()
+    };
+    let items = (0..500_i64).map(|i| Ok(Dynamic::from(i)));
+    let seqs: Vec<u64> = pool
+        .run_with(&script, items, options)
+        .unwrap()
+        .map(|r| r.seq)
+        .collect();
+    assert_eq!(seqs, (0..500).collect::<Vec<_>>());
+}
+
+#[test]
+fn unreadable_items_become_failed_records_in_their_place() {
+    let pool = pool(2, 0);
+    let script = pool.compile("item").unwrap();
+    let items = vec![
+        Ok(Dynamic::from(1_i64)),
+        Err(UnreadableItem {
+            raw: Dynamic::from("{oops"),
+            error: JobError::new("input line 2: invalid JSON"),
+        }),
+        Ok(Dynamic::from(3_i64)),
+    ];
+    let options = RunOptions {
+        keep_order: true,
+        ..RunOptions::default()
+    };
+    let records: Vec<_> = pool.run_with(&script, items, options).unwrap().collect();
+    let statuses: Vec<_> = records.iter().map(|r| r.status).collect();
+    assert_eq!(
+        statuses,
+        [
+            JobStatus::Completed,
+            JobStatus::Failed,
+            JobStatus::Completed
+        ]
+    );
+    assert_eq!(records[1].worker, None);
+}
+
+#[test]
+fn a_cancelled_run_still_yields_a_record_for_every_item() {
+    let pool = pool(2, 0);
+    let script = pool.compile("loop {}").unwrap();
+    let mut run = pool.run(&script, 0..50_i64).unwrap();
+    let canceller = run.canceller();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        canceller.cancel();
+    });
+    let records: Vec<_> = run.by_ref().collect();
+    assert!(!records.is_empty());
+    assert!(records.iter().all(|r| r.status == JobStatus::Cancelled));
+    // Items never read are not records; every item read has one.
+    let seqs: std::collections::HashSet<_> = records.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs.len(), records.len());
+    assert_eq!(
+        seqs.iter().max().map(|m| *m as usize + 1),
+        Some(records.len())
+    );
+    drop(run);
+    // The pool is still good for another run.
+    let records = run_range(&pool, "item", 10);
+    assert!(records.iter().all(|r| r.status == JobStatus::Completed));
+}
+
+#[test]
+fn a_run_dropped_early_frees_the_pool() {
+    let pool = pool(2, 0);
+    let script = pool.compile("loop {}").unwrap();
+    let run = pool.run(&script, 0..1_000_000_i64).unwrap();
+    drop(run);
+    let records = run_range(&pool, "item + 1", 100);
+    assert!(records.iter().all(|r| r.status == JobStatus::Completed));
+}
+
+#[test]
+fn dropping_a_pool_with_runaway_jobs_shuts_it_down() {
+    let pool = pool(2, 0);
+    let script = pool.compile("loop {}").unwrap();
+    let batch = pool
+        .submit(&script, (0..10_i64).map(Dynamic::from))
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(50));
+    assert_eq!(pool.status().running, 2);
+    let _ = batch;
+    drop(pool);
+}
