@@ -19,6 +19,8 @@ const NO_DEADLINE: u64 = u64::MAX;
 pub(crate) enum Stop {
     TimedOut,
     Cancelled,
+    /// Set by the memory cap, not the clock; it ends a job the same way.
+    MemoryCap,
 }
 
 impl Stop {
@@ -27,6 +29,7 @@ impl Stop {
         match self {
             Stop::TimedOut => "timed_out",
             Stop::Cancelled => "cancelled",
+            Stop::MemoryCap => "memory_cap",
         }
     }
 
@@ -34,6 +37,7 @@ impl Stop {
         match token.clone().into_string().ok()?.as_str() {
             "timed_out" => Some(Stop::TimedOut),
             "cancelled" => Some(Stop::Cancelled),
+            "memory_cap" => Some(Stop::MemoryCap),
             _ => None,
         }
     }

@@ -40,20 +40,26 @@ impl FromStr for InputFormat {
     }
 }
 
-/// Reads items from `reader` in `format`, lazily.
+/// The default limit on one input line (or CSV row), in bytes.
+pub const DEFAULT_MAX_ITEM_SIZE: usize = 64 << 20;
+
+/// Reads items from `reader` in `format`, lazily. A line longer than `max_item_size` bytes is
+/// skipped without being held in memory, and becomes an unreadable item saying so.
 pub fn read_items<'a, R: BufRead + 'a>(
     reader: R,
     format: InputFormat,
+    max_item_size: usize,
 ) -> Box<dyn Iterator<Item = ItemResult> + 'a> {
     match format {
         InputFormat::Lines | InputFormat::Jsonl => Box::new(LineItems {
             reader,
             format,
+            max_item_size,
             line: 0,
             buf: Vec::new(),
             failed: false,
         }),
-        InputFormat::Csv => Box::new(CsvItems::new(reader)),
+        InputFormat::Csv => Box::new(CsvItems::new(reader, max_item_size)),
     }
 }
 
@@ -67,6 +73,7 @@ fn unreadable(line: u64, raw: &str, why: impl std::fmt::Display) -> UnreadableIt
 struct LineItems<R> {
     reader: R,
     format: InputFormat,
+    max_item_size: usize,
     line: u64,
     buf: Vec<u8>,
     /// A read error ends the input after one record that reports it.
@@ -83,13 +90,17 @@ impl<R: BufRead> Iterator for LineItems<R> {
             }
             self.buf.clear();
             self.line += 1;
-            match self.reader.read_until(b'\n', &mut self.buf) {
+            let limit = self.max_item_size as u64 + 2; // room for the line end
+            match std::io::Read::take(&mut self.reader, limit).read_until(b'\n', &mut self.buf) {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(err) => {
                     self.failed = true;
                     return Some(Err(unreadable(self.line, "", format!("read error: {err}"))));
                 }
+            }
+            if self.buf.len() as u64 == limit && self.buf.last() != Some(&b'\n') {
+                return Some(Err(self.skip_long_line()));
             }
             let mut bytes = self.buf.as_slice();
             if let Some(rest) = bytes.strip_suffix(b"\n") {
@@ -118,15 +129,45 @@ impl<R: BufRead> Iterator for LineItems<R> {
     }
 }
 
+impl<R: BufRead> LineItems<R> {
+    /// Reads past the rest of a line that is over the size limit, holding none of it.
+    fn skip_long_line(&mut self) -> UnreadableItem {
+        let start = String::from_utf8_lossy(&self.buf[..self.buf.len().min(40)]).into_owned();
+        loop {
+            let (done, used) = match self.reader.fill_buf() {
+                Ok([]) => (true, 0),
+                Ok(bytes) => match bytes.iter().position(|b| *b == b'\n') {
+                    Some(end) => (true, end + 1),
+                    None => (false, bytes.len()),
+                },
+                Err(_) => (true, 0),
+            };
+            self.reader.consume(used);
+            if done {
+                break;
+            }
+        }
+        unreadable(
+            self.line,
+            &format!("{start}…"),
+            format!(
+                "item longer than the limit of {} (max-item-size)",
+                crate::memory::format_size(self.max_item_size as u64)
+            ),
+        )
+    }
+}
+
 struct CsvItems<R> {
     reader: csv::Reader<R>,
     headers: Option<Result<Vec<ImmutableString>, String>>,
     record: csv::StringRecord,
+    max_item_size: usize,
     done: bool,
 }
 
 impl<R: BufRead> CsvItems<R> {
-    fn new(reader: R) -> Self {
+    fn new(reader: R, max_item_size: usize) -> Self {
         let reader = csv::ReaderBuilder::new()
             .flexible(true)
             .has_headers(true)
@@ -135,6 +176,7 @@ impl<R: BufRead> CsvItems<R> {
             reader,
             headers: None,
             record: csv::StringRecord::new(),
+            max_item_size,
             done: false,
         }
     }
@@ -164,6 +206,13 @@ impl<R: BufRead> Iterator for CsvItems<R> {
             Ok(false) => None,
             Ok(true) => {
                 let line = self.record.position().map_or(0, |p| p.line());
+                if self.record.as_byte_record().as_slice().len() > self.max_item_size {
+                    let why = format!(
+                        "row longer than the limit of {} (max-item-size)",
+                        crate::memory::format_size(self.max_item_size as u64)
+                    );
+                    return Some(Err(unreadable(line, "", why)));
+                }
                 if self.record.len() != headers.len() {
                     let raw = self.record.iter().collect::<Vec<_>>().join(",");
                     let why = format!(
@@ -254,7 +303,7 @@ mod tests {
     use super::*;
 
     fn collect(input: &[u8], format: InputFormat) -> Vec<Result<String, String>> {
-        read_items(input, format)
+        read_items(input, format, 8)
             .map(|r| match r {
                 Ok(v) => Ok(crate::value::dynamic_to_json(&v).unwrap().to_string()),
                 Err(bad) => Err(bad.error.message),
@@ -305,6 +354,20 @@ mod tests {
             Err("input line 3: expected 2 CSV fields, found 1".into())
         );
         assert_eq!(items[2], Ok(r#"{"n":"3","name":"c,d"}"#.into()));
+    }
+
+    #[test]
+    fn a_line_over_the_size_limit_fails_and_the_next_line_is_read() {
+        let items = collect(b"short\nthis line is far too long\nok", InputFormat::Lines);
+        assert_eq!(items[0], Ok("\"short\"".into()));
+        assert!(
+            items[1]
+                .as_ref()
+                .unwrap_err()
+                .contains("input line 2: item longer than the limit of 8 B")
+        );
+        assert_eq!(items[2], Ok("\"ok\"".into()));
+        assert_eq!(items.len(), 3);
     }
 
     #[test]

@@ -38,6 +38,8 @@ mod clock;
 mod error;
 mod job;
 mod jobs;
+mod memory;
+mod modules;
 mod pool;
 mod run;
 mod runspace;
@@ -52,6 +54,7 @@ pub use job::{
     BatchId, JobError, JobRecord, JobStatus, StatusCounts, StreamEvent, StreamKind, StreamLine,
 };
 pub use jobs::{BatchSummary, PoolStatus, Receive, Wait};
+pub use memory::{CountingAllocator, format_size, is_counting, parse_size, thread_net_allocated};
 pub use pool::{DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, RunspacePool, RunspacePoolBuilder};
 pub use run::{Run, RunCanceller, RunOptions, UnreadableItem};
 pub use runspace::{SetupHook, StreamSink};

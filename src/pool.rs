@@ -1,6 +1,6 @@
 //! The runspace pool: its builder, its worker threads, and shutdown on drop.
 
-use std::path::Path;
+use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
@@ -21,10 +21,16 @@ use crate::script::Script;
 pub const DEFAULT_MAX_CALL_DEPTH: usize = 128;
 /// Default limit on expression nesting in a script's source.
 pub const DEFAULT_MAX_EXPR_DEPTH: usize = 64;
-/// Worker threads get a large stack: each script call level takes several KiB of native stack,
-/// and overflowing it would abort the whole process, not just the job. Only the pages a worker
-/// touches are ever committed.
-const WORKER_STACK_SIZE: usize = 64 * 1024 * 1024;
+/// The deepest call nesting a pool accepts; each level needs its share of worker stack.
+pub const MAX_CALL_DEPTH_LIMIT: usize = 10_000;
+
+/// Worker threads get a stack sized for the call depth limit: overflowing it would abort the
+/// whole process, not just the job. A call level with nested expressions was measured at up to
+/// ~11 KiB of native stack in release builds and ~64 KiB in debug builds; 128 KiB a level
+/// leaves room. Only the pages a worker touches are ever committed.
+fn worker_stack_size(max_call_depth: usize) -> usize {
+    16 * 1024 * 1024 + max_call_depth * 128 * 1024
+}
 
 /// Builds a [`RunspacePool`]. Every setting has a default; see each method.
 #[must_use]
@@ -34,6 +40,8 @@ pub struct RunspacePoolBuilder {
     max_ops: u64,
     max_call_depth: usize,
     max_expr_depth: usize,
+    max_memory: Option<u64>,
+    module_paths: Vec<PathBuf>,
     variables: Vec<(String, Dynamic)>,
     libraries: Vec<(String, Option<String>)>,
     setup: Option<SetupHook>,
@@ -48,6 +56,8 @@ impl Default for RunspacePoolBuilder {
             max_ops: 0,
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
             max_expr_depth: DEFAULT_MAX_EXPR_DEPTH,
+            max_memory: None,
+            module_paths: Vec::new(),
             variables: Vec::new(),
             libraries: Vec::new(),
             setup: None,
@@ -88,6 +98,25 @@ impl RunspacePoolBuilder {
     /// [`DEFAULT_MAX_EXPR_DEPTH`].
     pub fn max_expr_depth(mut self, depth: usize) -> Self {
         self.max_expr_depth = depth;
+        self
+    }
+
+    /// The most memory one job may allocate (net of what it frees), in bytes. A job past it is
+    /// stopped at its next operation and recorded as `failed`, naming the cap. Default: no cap.
+    ///
+    /// The cap is enforced by counting allocations, so it needs [`CountingAllocator`] as the
+    /// program's global allocator; [`build`](Self::build) fails without it.
+    ///
+    /// [`CountingAllocator`]: crate::CountingAllocator
+    pub fn max_memory(mut self, bytes: u64) -> Self {
+        self.max_memory = Some(bytes);
+        self
+    }
+
+    /// A folder `import "name"` may load `name.rhai` from (repeatable). Without one, scripts
+    /// cannot import modules. Names with `..` or absolute paths are refused.
+    pub fn module_path(mut self, dir: impl Into<PathBuf>) -> Self {
+        self.module_paths.push(dir.into());
         self
     }
 
@@ -132,9 +161,14 @@ impl RunspacePoolBuilder {
         } else {
             self.threads
         };
-        if self.max_call_depth == 0 {
+        if !(1..=MAX_CALL_DEPTH_LIMIT).contains(&self.max_call_depth) {
+            return Err(Error::InvalidOption(format!(
+                "max call depth must be between 1 and {MAX_CALL_DEPTH_LIMIT}"
+            )));
+        }
+        if self.max_memory.is_some() && !crate::memory::is_counting() {
             return Err(Error::InvalidOption(
-                "max call depth must be at least 1".into(),
+                "a memory cap needs rsparallel::CountingAllocator as the global allocator".into(),
             ));
         }
         let std_lib =
@@ -145,6 +179,9 @@ impl RunspacePoolBuilder {
             max_ops: self.max_ops,
             max_call_depth: self.max_call_depth,
             max_expr_depth: self.max_expr_depth,
+            max_memory: self.max_memory,
+            module_paths: self.module_paths,
+            module_cache: Default::default(),
             stream_sink: self.stream_sink,
             std_lib,
             epoch: (Instant::now(), SystemTime::now()),
@@ -177,7 +214,7 @@ impl RunspacePoolBuilder {
             let job_rx = job_rx.clone();
             let handle = std::thread::Builder::new()
                 .name(format!("rsparallel-worker-{index}"))
-                .stack_size(WORKER_STACK_SIZE)
+                .stack_size(worker_stack_size(self.max_call_depth))
                 .spawn(move || worker_loop(shared, index, job_rx))
                 .map_err(Error::Spawn)?;
             workers.push(handle);

@@ -9,12 +9,17 @@ use rhai::{AST, Dynamic, Engine, EvalAltResult, Module, NativeCallContext, Scope
 
 use crate::clock::{JobClock, Stop};
 use crate::job::{BatchId, JobError, JobRecord, JobStatus, StreamEvent, StreamKind, StreamLine};
+use crate::memory;
+use crate::modules::SandboxedResolver;
 
 /// A host hook run on every worker's engine, to register native functions and types.
 pub type SetupHook = Arc<dyn Fn(&mut Engine) + Send + Sync>;
 
 /// Receives every line a job prints, live, while the job runs.
 pub type StreamSink = Arc<dyn Fn(&StreamEvent<'_>) + Send + Sync>;
+
+pub(crate) type ModuleCache =
+    Arc<Mutex<std::collections::HashMap<std::path::PathBuf, Shared<Module>>>>;
 
 /// What every runspace of a pool is built from.
 pub(crate) struct InitialState {
@@ -24,6 +29,11 @@ pub(crate) struct InitialState {
     pub(crate) max_ops: u64,
     pub(crate) max_call_depth: usize,
     pub(crate) max_expr_depth: usize,
+    /// Bytes one job may allocate net; `None`: no cap.
+    pub(crate) max_memory: Option<u64>,
+    /// Folders `import` may load modules from.
+    pub(crate) module_paths: Vec<std::path::PathBuf>,
+    pub(crate) module_cache: ModuleCache,
     pub(crate) stream_sink: Option<StreamSink>,
     /// Built once per pool: `Engine::new()` rebuilds the standard library each time (~180 µs),
     /// sharing it makes a runspace nearly free to build or rebuild.
@@ -46,6 +56,10 @@ impl InitialState {
         if self.max_ops > 0 {
             engine.set_max_operations(self.max_ops);
         }
+        engine.set_module_resolver(SandboxedResolver::new(
+            &self.module_paths,
+            self.module_cache.clone(),
+        ));
         engine
     }
 
@@ -133,12 +147,18 @@ impl Runspace {
 
         let start = Instant::now();
         self.clock.start_job(start, timeout);
+        if self.state.max_memory.is_some() {
+            memory::arm(self.state.max_memory);
+        }
         let result = catch_unwind(AssertUnwindSafe(|| {
             self.engine
                 .eval_ast_with_scope::<Dynamic>(&mut self.scope, script)
         }));
         let end = Instant::now();
         self.clock.end_job();
+        if self.state.max_memory.is_some() {
+            memory::disarm();
+        }
         self.scope.rewind(self.base_len);
 
         let (mut output, streams) = {
@@ -192,7 +212,18 @@ fn wire_job_hooks(
     capture: &Arc<Mutex<Capture>>,
 ) {
     let progress_clock = clock.clone();
-    engine.on_progress(move |ops| progress_clock.on_progress(ops));
+    if state.max_memory.is_some() {
+        // One growing operation can allocate a lot (`s += s` doubles a string), so the memory
+        // flag is read on every operation; it is a thread-local load.
+        engine.on_progress(move |ops| {
+            if memory::over_cap() {
+                return Some(Stop::MemoryCap.token().into());
+            }
+            progress_clock.on_progress(ops)
+        });
+    } else {
+        engine.on_progress(move |ops| progress_clock.on_progress(ops));
+    }
 
     let emit_capture = capture.clone();
     engine.register_fn("emit", move |value: Dynamic| {
@@ -269,6 +300,13 @@ fn classify(
                 },
             ),
             Some(Stop::Cancelled) => (JobStatus::Cancelled, "cancelled".to_string()),
+            Some(Stop::MemoryCap) => (
+                JobStatus::Failed,
+                format!(
+                    "exceeded the memory cap of {} (max-memory)",
+                    memory::format_size(state.max_memory.unwrap_or(0))
+                ),
+            ),
             None => (JobStatus::Failed, "the script was terminated".to_string()),
         },
         EvalAltResult::ErrorTooManyOperations(_) => (

@@ -350,3 +350,15 @@ fn dropping_a_pool_with_runaway_jobs_shuts_it_down() {
     let _ = batch;
     drop(pool);
 }
+
+#[test]
+fn a_memory_cap_without_the_counting_allocator_is_refused() {
+    // This test binary keeps the system allocator.
+    let err = RunspacePool::builder()
+        .max_memory(1 << 20)
+        .build()
+        .err()
+        .unwrap();
+    assert!(err.is_invalid_option());
+    assert!(err.to_string().contains("CountingAllocator"), "{err}");
+}

@@ -70,6 +70,18 @@ pub struct RunArgs {
     #[arg(long, value_name = "N", default_value_t = rsparallel::DEFAULT_MAX_CALL_DEPTH)]
     pub max_call_depth: usize,
 
+    /// The most memory one job may allocate, e.g. 256MiB, 2GiB ("none": no cap).
+    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_cap)]
+    pub max_memory: MemoryCap,
+
+    /// The longest input line (or CSV row) read as an item, e.g. 1MiB.
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = rsparallel::parse_size)]
+    pub max_item_size: u64,
+
+    /// A folder scripts may `import` modules from (the script's own folder always is).
+    #[arg(long, value_name = "DIR")]
+    pub module_path: Vec<PathBuf>,
+
     /// Write output in input order (holds a bounded window of finished records).
     #[arg(short = 'k', long)]
     pub keep_order: bool,
@@ -85,6 +97,17 @@ pub struct RunArgs {
     /// A library of Rhai functions visible to every job.
     #[arg(long = "functions", value_name = "LIB.rhai")]
     pub functions: Vec<PathBuf>,
+}
+
+/// A per-job memory cap in bytes, or none.
+#[derive(Clone, Copy, Debug)]
+pub struct MemoryCap(pub Option<u64>);
+
+fn parse_cap(text: &str) -> Result<MemoryCap, String> {
+    match text {
+        "none" | "0" => Ok(MemoryCap(None)),
+        size => rsparallel::parse_size(size).map(|bytes| MemoryCap(Some(bytes))),
+    }
 }
 
 #[cfg(test)]

@@ -10,6 +10,10 @@ use clap::Parser;
 
 use crate::cli::{Cli, Command};
 
+/// Counts each thread's allocations, which is how a job's memory cap is enforced.
+#[global_allocator]
+static ALLOCATOR: rsparallel::CountingAllocator = rsparallel::CountingAllocator;
+
 /// What the process exits with; the README documents each.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub enum Outcome {
@@ -24,6 +28,7 @@ pub enum Outcome {
 }
 
 fn main() -> ExitCode {
+    quiet_job_panics();
     let cli = Cli::parse();
     let result = match cli.command {
         Command::Run(args) => run::run(args),
@@ -35,4 +40,19 @@ fn main() -> ExitCode {
             ExitCode::from(Outcome::Error as u8)
         }
     }
+}
+
+/// A panic in a host function fails only its job, whose record and stderr line carry the
+/// panic's message; the default hook would print it a second time, with a backtrace hint,
+/// from the middle of the output.
+fn quiet_job_panics() {
+    let default = std::panic::take_hook();
+    std::panic::set_hook(Box::new(move |info| {
+        let in_worker = std::thread::current()
+            .name()
+            .is_some_and(|name| name.starts_with("rsparallel-worker"));
+        if !in_worker {
+            default(info);
+        }
+    }));
 }

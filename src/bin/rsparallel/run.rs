@@ -39,6 +39,23 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     if let Some(ops) = args.max_ops {
         builder = builder.max_operations(ops);
     }
+    if let Some(cap) = args.max_memory.0 {
+        builder = builder.max_memory(cap);
+    }
+    if let ScriptSource::File(path) = &script_source {
+        let folder = std::path::Path::new(path)
+            .parent()
+            .unwrap_or(std::path::Path::new(""));
+        let folder = if folder.as_os_str().is_empty() {
+            std::path::Path::new(".")
+        } else {
+            folder
+        };
+        builder = builder.module_path(folder);
+    }
+    for dir in &args.module_path {
+        builder = builder.module_path(dir);
+    }
     for (name, value) in vars {
         builder = builder.variable(name, value);
     }
@@ -167,7 +184,8 @@ fn open_input(
         None if !io::stdin().is_terminal() => Box::new(BufReader::new(io::stdin())),
         None => bail!("no items: give ITEM arguments, --input FILE, --range A..B, or pipe them in"),
     };
-    Ok(read_items(reader, args.format))
+    let max_item_size = usize::try_from(args.max_item_size).unwrap_or(usize::MAX);
+    Ok(read_items(reader, args.format, max_item_size))
 }
 
 /// One stderr line for a job that did not complete, naming its seq and item.

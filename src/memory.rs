@@ -1,0 +1,194 @@
+//! Per-thread allocation counting: the mechanism behind the per-job memory cap.
+//!
+//! Rhai's own size limits do not bound memory (`m[key] = v` skips the map limit) and make
+//! container building quadratic, because each check walks the container. Counting what each
+//! thread allocates costs a thread-local add per allocation instead, and covers every shape of
+//! growth: strings, arrays, maps, host values. A worker arms its thread's limit when a job
+//! starts; the allocator raises a flag when the job's net allocation passes it, and the
+//! engine's progress hook, which runs on every operation, stops the job.
+//!
+//! Counting only happens when [`CountingAllocator`] is the program's global allocator; the
+//! `rsparallel` binary installs it, and an embedding application that wants memory caps must
+//! too.
+#![allow(unsafe_code)]
+
+use std::alloc::{GlobalAlloc, Layout, System};
+use std::cell::Cell;
+
+/// A global allocator that counts, per thread, the bytes allocated and not yet freed, so that
+/// pools built with [`RunspacePoolBuilder::max_memory`](crate::RunspacePoolBuilder::max_memory)
+/// can cap each job. It forwards every request to the system allocator.
+///
+/// ```
+/// #[global_allocator]
+/// static ALLOCATOR: rsparallel::CountingAllocator = rsparallel::CountingAllocator;
+/// ```
+#[derive(Debug, Default, Clone, Copy)]
+pub struct CountingAllocator;
+
+thread_local! {
+    // Constant-initialised and without destructors: reading them never allocates, which an
+    // allocator must not do.
+    /// Bytes allocated minus bytes freed by this thread (can go negative: values built on one
+    /// thread may be freed on another).
+    static NET: Cell<i64> = const { Cell::new(0) };
+    /// The `NET` value past which the running job is over its cap.
+    static LIMIT: Cell<i64> = const { Cell::new(i64::MAX) };
+    static OVER: Cell<bool> = const { Cell::new(false) };
+}
+
+fn count(delta: i64) {
+    let _ = NET.try_with(|net| {
+        let now = net.get().wrapping_add(delta);
+        net.set(now);
+        if delta > 0 && now > LIMIT.with(Cell::get) {
+            OVER.with(|over| over.set(true));
+        }
+    });
+}
+
+// SAFETY: every method forwards to `System` with the caller's arguments unchanged, so the
+// `GlobalAlloc` contract is System's; the counting touches only constant-initialised
+// thread-locals, which neither allocate nor unwind.
+unsafe impl GlobalAlloc for CountingAllocator {
+    unsafe fn alloc(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: the caller upholds `alloc`'s contract, which is System's.
+        let ptr = unsafe { System.alloc(layout) };
+        if !ptr.is_null() {
+            count(layout.size() as i64);
+        }
+        ptr
+    }
+
+    unsafe fn alloc_zeroed(&self, layout: Layout) -> *mut u8 {
+        // SAFETY: as for `alloc`.
+        let ptr = unsafe { System.alloc_zeroed(layout) };
+        if !ptr.is_null() {
+            count(layout.size() as i64);
+        }
+        ptr
+    }
+
+    unsafe fn dealloc(&self, ptr: *mut u8, layout: Layout) {
+        // SAFETY: `ptr` was allocated by `System` through this allocator with `layout`.
+        unsafe { System.dealloc(ptr, layout) };
+        count(-(layout.size() as i64));
+    }
+
+    unsafe fn realloc(&self, ptr: *mut u8, layout: Layout, new_size: usize) -> *mut u8 {
+        // SAFETY: as for `dealloc`; `new_size` comes from the caller unchanged.
+        let new = unsafe { System.realloc(ptr, layout, new_size) };
+        if !new.is_null() {
+            count(new_size as i64 - layout.size() as i64);
+        }
+        new
+    }
+}
+
+/// Whether [`CountingAllocator`] is the global allocator (allocations on this thread count).
+pub fn is_counting() -> bool {
+    let before = NET.with(Cell::get);
+    let probe = std::hint::black_box(vec![0_u8; 64]);
+    let after = NET.with(Cell::get);
+    drop(probe);
+    after != before
+}
+
+/// The net bytes this thread has allocated; for tests and diagnostics.
+pub fn thread_net_allocated() -> i64 {
+    NET.with(Cell::get)
+}
+
+/// Arms this thread's cap for a job: from now on, `cap` more net bytes raise the flag.
+pub(crate) fn arm(cap: Option<u64>) {
+    OVER.with(|over| over.set(false));
+    let limit = match cap {
+        Some(cap) => NET
+            .with(Cell::get)
+            .saturating_add(i64::try_from(cap).unwrap_or(i64::MAX)),
+        None => i64::MAX,
+    };
+    LIMIT.with(|l| l.set(limit));
+}
+
+/// Disarms this thread's cap after a job.
+pub(crate) fn disarm() {
+    LIMIT.with(|l| l.set(i64::MAX));
+    OVER.with(|over| over.set(false));
+}
+
+/// Whether the running job on this thread has passed its cap.
+#[inline]
+pub(crate) fn over_cap() -> bool {
+    OVER.with(Cell::get)
+}
+
+/// Parses a size such as `1GiB`, `256MiB`, `512k`, `10MB` or `4096` (bytes).
+pub fn parse_size(text: &str) -> Result<u64, String> {
+    let text = text.trim();
+    let split = text
+        .find(|c: char| !(c.is_ascii_digit() || c == '.'))
+        .unwrap_or(text.len());
+    let (number, unit) = text.split_at(split);
+    let number: f64 = number
+        .parse()
+        .map_err(|_| format!("invalid size '{text}': expected a number and a unit, like 512MiB"))?;
+    let multiplier: u64 = match unit.trim().to_ascii_lowercase().as_str() {
+        "" | "b" => 1,
+        "k" | "kb" => 1_000,
+        "kib" => 1 << 10,
+        "m" | "mb" => 1_000_000,
+        "mib" => 1 << 20,
+        "g" | "gb" => 1_000_000_000,
+        "gib" => 1 << 30,
+        "t" | "tb" => 1_000_000_000_000,
+        "tib" => 1 << 40,
+        other => return Err(format!("invalid size '{text}': unknown unit '{other}'")),
+    };
+    Ok((number * multiplier as f64) as u64)
+}
+
+/// Writes a byte count the way people read it: `1 GiB`, `64 MiB`, `1500 B`.
+pub fn format_size(bytes: u64) -> String {
+    const UNITS: [(&str, u64); 4] = [
+        ("TiB", 1 << 40),
+        ("GiB", 1 << 30),
+        ("MiB", 1 << 20),
+        ("KiB", 1 << 10),
+    ];
+    for (unit, size) in UNITS {
+        if bytes >= size && bytes.is_multiple_of(size) {
+            return format!("{} {unit}", bytes / size);
+        }
+    }
+    for (unit, size) in UNITS {
+        if bytes >= size {
+            return format!("{:.1} {unit}", bytes as f64 / size as f64);
+        }
+    }
+    format!("{bytes} B")
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn sizes_parse_with_binary_and_decimal_units() {
+        assert_eq!(parse_size("256MiB"), Ok(256 << 20));
+        assert_eq!(parse_size("2GiB"), Ok(2 << 30));
+        assert_eq!(parse_size("10MB"), Ok(10_000_000));
+        assert_eq!(parse_size("4096"), Ok(4096));
+        assert_eq!(parse_size("1.5k"), Ok(1500));
+        assert!(parse_size("lots").is_err());
+        assert!(parse_size("5 parsecs").is_err());
+    }
+
+    #[test]
+    fn sizes_format_readably() {
+        assert_eq!(format_size(1 << 30), "1 GiB");
+        assert_eq!(format_size(64 << 20), "64 MiB");
+        assert_eq!(format_size(1536), "1.5 KiB");
+        assert_eq!(format_size(100), "100 B");
+    }
+}

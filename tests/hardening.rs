@@ -1,0 +1,344 @@
+//! Hostile scripts, bad input, faults and signals: a clear message, one record per item, and
+//! the run goes on or ends cleanly.
+
+mod common;
+
+use std::io::Write;
+use std::process::{Command as StdCommand, Stdio};
+use std::time::{Duration, Instant};
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn rsparallel() -> Command {
+    Command::cargo_bin("rsparallel").unwrap()
+}
+
+fn jsonl_records(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}
+
+#[test]
+fn unbounded_recursion_fails_the_job_not_the_process() {
+    rsparallel()
+        .args([
+            "run",
+            "-e",
+            "fn f(x) { f(x + 1) } if item == \"deep\" { f(0) } else { item }",
+        ])
+        .args(["deep", "fine", "-k"])
+        .assert()
+        .code(1)
+        .stdout("fine\n")
+        .stderr(predicate::str::contains(
+            "exceeded the call depth limit of 128 (max-call-depth)",
+        ));
+    rsparallel()
+        .args([
+            "run",
+            "-e",
+            "fn f(x) { 1 + (2 * (3 + f(x + 1))) } f(0)",
+            "1",
+        ])
+        .args(["--max-call-depth", "1000"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("call depth limit of 1000"));
+}
+
+#[test]
+fn deep_expression_nesting_is_a_compile_error() {
+    let deep = format!("{}1{}", "(".repeat(20_000), ")".repeat(20_000));
+    rsparallel()
+        .args(["run", "-e", &deep, "1"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("-e:1:"));
+}
+
+#[test]
+fn scripts_cannot_reach_files_processes_or_the_environment() {
+    let attempts = [
+        r#"import "/etc/passwd" as p;"#,
+        r#"import "../../etc/passwd" as p;"#,
+        r#"read_file("/etc/passwd")"#,
+        r#"open("/etc/passwd")"#,
+        r#"File::open("/etc/passwd")"#,
+        r#"fs::read("/etc/passwd")"#,
+        r#"system("cat /etc/passwd")"#,
+        r#"exec("cat /etc/passwd")"#,
+        r#"env("HOME")"#,
+        r#"getenv("HOME")"#,
+        r#"eval("import \"/etc/passwd\" as p;")"#,
+    ];
+    for attempt in attempts {
+        let output = rsparallel()
+            .args(["run", "-e", attempt, "--output", "jsonl", "1"])
+            .output()
+            .unwrap();
+        let stdout = String::from_utf8_lossy(&output.stdout);
+        assert!(!stdout.contains("root:"), "{attempt} read a file: {stdout}");
+        let records = jsonl_records(&output.stdout);
+        let failed_or_refused = output.status.code() == Some(2)
+            || (records.len() == 1 && records[0]["status"] == "failed");
+        assert!(failed_or_refused, "{attempt}: {stdout}");
+    }
+}
+
+#[test]
+fn modules_load_from_the_script_folder_and_module_paths_only() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("helpers.rhai"), "fn double(x) { x * 2 }").unwrap();
+    let script = dir.path().join("main.rhai");
+    std::fs::write(
+        &script,
+        "import \"helpers\" as h; h::double(item.parse_int())",
+    )
+    .unwrap();
+    rsparallel()
+        .arg("run")
+        .arg(&script)
+        .arg("21")
+        .assert()
+        .success()
+        .stdout("42\n");
+    // With -e there is no script folder: only --module-path.
+    let expr = "import \"helpers\" as h; h::double(2)";
+    rsparallel()
+        .args(["run", "-e", expr, "1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("module-path"));
+    rsparallel()
+        .args(["run", "-e", expr, "1", "--module-path"])
+        .arg(dir.path())
+        .assert()
+        .success()
+        .stdout("4\n");
+}
+
+#[test]
+fn bad_input_lines_fail_with_their_line_number_and_the_rest_is_processed() {
+    let out = rsparallel()
+        .args(["run", "-e", "item.len()", "--output", "jsonl", "-k"])
+        .write_stdin(&b"ok\n\xff\xfebad\nlast-without-newline"[..])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let records = jsonl_records(&out);
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["output"], serde_json::json!([2]));
+    assert!(
+        records[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("input line 2: invalid UTF-8")
+    );
+    assert_eq!(records[2]["output"], serde_json::json!([20]));
+
+    let csv = "a,b\n1,2\n3\n4,5\n";
+    let out = rsparallel()
+        .args([
+            "run", "-e", "item.a", "--format", "csv", "--output", "jsonl", "-k",
+        ])
+        .write_stdin(csv)
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let records = jsonl_records(&out);
+    assert_eq!(records.len(), 3);
+    assert_eq!(
+        records[1]["error"]["message"],
+        "input line 3: expected 2 CSV fields, found 1"
+    );
+    assert_eq!(records[2]["output"], serde_json::json!(["4"]));
+}
+
+#[test]
+fn an_empty_input_runs_nothing_and_succeeds() {
+    for format in ["lines", "jsonl", "csv"] {
+        rsparallel()
+            .args(["run", "-e", "item", "--format", format])
+            .write_stdin("")
+            .assert()
+            .success()
+            .stdout("");
+    }
+}
+
+#[test]
+fn a_fifty_megabyte_line_is_an_item_and_the_size_limit_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.txt");
+    let mut f = std::fs::File::create(&file).unwrap();
+    f.write_all(b"small\n").unwrap();
+    f.write_all(&vec![b'x'; 50_000_000]).unwrap();
+    f.write_all(b"\nafter\n").unwrap();
+    drop(f);
+    rsparallel()
+        .args(["run", "-e", "item.len()", "-k", "--input"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout("5\n50000000\n5\n");
+    rsparallel()
+        .args([
+            "run",
+            "-e",
+            "item.len()",
+            "-k",
+            "--max-item-size",
+            "1MiB",
+            "--input",
+        ])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout("5\n5\n")
+        .stderr(predicate::str::contains("seq 1 (item \"xxxx"))
+        .stderr(predicate::str::contains(
+            "input line 2: item longer than the limit of 1 MiB",
+        ));
+}
+
+#[test]
+fn unreadable_scripts_and_bad_flags_exit_2_naming_them() {
+    let dir = tempfile::tempdir().unwrap();
+    rsparallel()
+        .arg("run")
+        .arg(dir.path())
+        .arg("1")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(dir.path().display().to_string()));
+    rsparallel()
+        .args(["run", "-e", "item", "1", "--max-memory", "lots"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--max-memory"));
+    rsparallel()
+        .args(["run", "-e", "item", "1", "--functions", "no-such-lib.rhai"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("no-such-lib.rhai"));
+}
+
+#[test]
+fn a_closed_stdout_ends_the_run_quietly() {
+    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
+    let output = StdCommand::new("sh")
+        .arg("-c")
+        .arg(format!(
+            "'{}' run -e 'item' --range 0..10000000 | head -n 1; echo \"status=${{PIPESTATUS:-x}}\"",
+            bin.display()
+        ))
+        .output()
+        .unwrap();
+    let stdout = String::from_utf8_lossy(&output.stdout);
+    assert!(
+        stdout.starts_with('0') || stdout.starts_with('1'),
+        "{stdout}"
+    );
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.is_empty(), "stderr: {stderr}");
+}
+
+#[test]
+fn a_write_error_exits_2_with_a_message() {
+    let full = std::fs::OpenOptions::new().write(true).open("/dev/full");
+    let Ok(full) = full else {
+        return; // Not on this system.
+    };
+    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
+    let output = StdCommand::new(bin)
+        .args(["run", "-e", "item", "--range", "0..100000"])
+        .stdout(full)
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(2));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cannot write output"), "{stderr}");
+}
+
+#[test]
+fn values_with_no_json_form_fail_their_job_in_jsonl() {
+    let out = rsparallel()
+        .args([
+            "run",
+            "-e",
+            "if item == \"f\" { Fn(\"x\") } else { item }",
+            "-k",
+            "--output",
+            "jsonl",
+            "f",
+            "g",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let records = jsonl_records(&out);
+    assert_eq!(records[0]["status"], "failed");
+    let message = records[0]["error"]["message"].as_str().unwrap();
+    assert!(message.contains("cannot be written"), "{message}");
+    assert_eq!(records[1]["status"], "completed");
+}
+
+fn interrupt_run(signal: &str) {
+    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
+    let mut child = StdCommand::new(bin)
+        .args([
+            "run", "-e", "loop {}", "--range", "0..50", "-j", "2", "--output", "jsonl",
+        ])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    let sent = Instant::now();
+    StdCommand::new("kill")
+        .args([signal, &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = loop {
+        if child.try_wait().unwrap().is_some() {
+            break child.wait_with_output().unwrap();
+        }
+        assert!(
+            sent.elapsed() < Duration::from_secs(10),
+            "still running after {signal}"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    };
+    assert_eq!(output.status.code(), Some(130), "{signal}");
+    let records = jsonl_records(&output.stdout);
+    assert!(!records.is_empty());
+    let mut seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        (0..records.len() as u64).collect::<Vec<_>>(),
+        "each item read has one record"
+    );
+    assert!(records.iter().all(|r| r["status"] == "cancelled"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("cancelled"), "{stderr}");
+}
+
+#[test]
+fn sigint_cancels_running_jobs_records_them_and_exits_130() {
+    interrupt_run("-INT");
+}
+
+#[test]
+fn sigterm_does_the_same() {
+    interrupt_run("-TERM");
+}

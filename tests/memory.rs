@@ -1,0 +1,67 @@
+//! The per-job memory cap holds for every shape of memory bomb, and the other jobs complete.
+//! This file is its own process, so its peak memory is its own.
+
+mod common;
+
+use common::count_by_status;
+use rsparallel::{CountingAllocator, JobStatus, RunspacePool};
+
+#[global_allocator]
+static ALLOCATOR: CountingAllocator = CountingAllocator;
+
+const CAP: u64 = 16 << 20;
+
+fn peak_rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+#[test]
+fn each_memory_bomb_fails_naming_the_cap_and_peak_memory_stays_near_it() {
+    let threads = 2;
+    let pool = RunspacePool::builder()
+        .threads(threads)
+        .max_memory(CAP)
+        .build()
+        .unwrap();
+    let script = pool
+        .compile(
+            r#"
+            switch item {
+                0 => { let s = "x"; loop { s += s; } }
+                1 => { let a = []; loop { a.push(item); } }
+                2 => { let m = #{}; let i = 0; loop { m[`k${i}`] = i; i += 1; } }
+                _ => { let a = []; for i in 0..100 { a.push(i) } a.len() }
+            }
+            "#,
+        )
+        .unwrap();
+    let baseline = peak_rss_bytes();
+    let records: Vec<_> = pool.run(&script, 0..20_i64).unwrap().collect();
+    let peak = peak_rss_bytes();
+
+    for bomb in records.iter().filter(|r| r.seq < 3) {
+        assert_eq!(bomb.status, JobStatus::Failed, "{bomb:?}");
+        let message = &bomb.error.as_ref().unwrap().message;
+        assert_eq!(message, "exceeded the memory cap of 16 MiB (max-memory)");
+    }
+    assert_eq!(count_by_status(&records)[&JobStatus::Completed], 17);
+    // Each bomb is stopped within one growth step of the cap (a container doubling), and two
+    // workers may each hold one.
+    let bound = baseline + threads as u64 * 3 * CAP;
+    assert!(
+        peak <= bound,
+        "peak {} MiB over the bound {} MiB",
+        peak >> 20,
+        bound >> 20
+    );
+}
+
+#[test]
+fn a_cap_needs_the_counting_allocator_only_where_it_is_missing() {
+    assert!(rsparallel::is_counting());
+    let pool = RunspacePool::builder().threads(1).max_memory(CAP).build();
+    assert!(pool.is_ok());
+}
