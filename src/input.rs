@@ -45,11 +45,11 @@ pub const DEFAULT_MAX_ITEM_SIZE: usize = 64 << 20;
 
 /// Reads items from `reader` in `format`, lazily. A line longer than `max_item_size` bytes is
 /// skipped without being held in memory, and becomes an unreadable item saying so.
-pub fn read_items<'a, R: BufRead + 'a>(
+pub fn read_items<'a, R: BufRead + Send + 'a>(
     reader: R,
     format: InputFormat,
     max_item_size: usize,
-) -> Box<dyn Iterator<Item = ItemResult> + 'a> {
+) -> Box<dyn Iterator<Item = ItemResult> + Send + 'a> {
     match format {
         InputFormat::Lines | InputFormat::Jsonl => Box::new(LineItems {
             reader,

@@ -44,6 +44,7 @@ mod pool;
 mod run;
 mod runspace;
 mod script;
+mod source;
 
 pub mod input;
 pub mod output;

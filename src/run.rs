@@ -5,7 +5,7 @@ use std::collections::VecDeque;
 use std::sync::Arc;
 use std::time::Duration;
 
-use crossbeam_channel::{Receiver, Select};
+use crossbeam_channel::{Receiver, Select, TrySendError};
 use rhai::Dynamic;
 
 use crate::batch::{BatchControl, Chunk, MAX_CHUNK};
@@ -13,6 +13,7 @@ use crate::error::Error;
 use crate::job::{BatchId, JobError, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
 use crate::script::Script;
+use crate::source::{Read, Source};
 
 /// An input item that could not be read (bad JSON, a ragged CSV row, invalid UTF-8). It still
 /// gets a record, `failed`, carrying its raw text and the reason.
@@ -50,6 +51,8 @@ impl Default for RunOptions {
 #[derive(Clone)]
 pub struct RunCanceller {
     batch: Arc<BatchControl>,
+    /// Wakes a run waiting on a silent channel source.
+    wake: crossbeam_channel::Sender<()>,
 }
 
 impl RunCanceller {
@@ -57,6 +60,7 @@ impl RunCanceller {
     /// ones end at their next operation. The run's iterator still yields every record.
     pub fn cancel(&self) {
         self.batch.cancel();
+        let _ = self.wake.try_send(());
     }
 }
 
@@ -67,7 +71,7 @@ pub struct Run<'pool, I> {
     pool: &'pool RunspacePool,
     batch: Arc<BatchControl>,
     results: Receiver<Vec<JobRecord>>,
-    input: Option<I>,
+    source: Source<I>,
     /// A chunk read from the input that the queue has not taken yet.
     pending: Option<Chunk>,
     next_seq: u64,
@@ -78,6 +82,9 @@ pub struct Run<'pool, I> {
     ready: VecDeque<Option<JobRecord>>,
     next_emit: u64,
     counts: StatusCounts,
+    idle: Option<Box<dyn FnMut() + 'pool>>,
+    yielded_since_idle: bool,
+    wake: (crossbeam_channel::Sender<()>, Receiver<()>),
 }
 
 impl RunspacePool {
@@ -118,7 +125,7 @@ impl RunspacePool {
             pool: self,
             batch,
             results: rx,
-            input: Some(items.into_iter()),
+            source: Source::Iter(items.into_iter()),
             pending: None,
             next_seq: 0,
             outstanding: 0,
@@ -127,14 +134,52 @@ impl RunspacePool {
             ready: VecDeque::new(),
             next_emit: 0,
             counts: StatusCounts::default(),
+            idle: None,
+            yielded_since_idle: false,
+            wake: crossbeam_channel::bounded(1),
         })
     }
 }
 
-impl<I> Run<'_, I>
+impl RunspacePool {
+    /// Runs `script` over items sent on a channel, as they arrive: records stream back while
+    /// the channel is silent, and the run ends once every sender is dropped and every job is
+    /// done.
+    pub fn run_receiver(
+        &self,
+        script: &Script,
+        items: Receiver<Result<Dynamic, UnreadableItem>>,
+        options: RunOptions,
+    ) -> Result<Run<'_, std::iter::Empty<Result<Dynamic, UnreadableItem>>>, Error> {
+        let mut run = self.run_with(script, std::iter::empty(), options)?;
+        run.source = Source::Channel {
+            items,
+            lookahead: None,
+        };
+        Ok(run)
+    }
+}
+
+impl<'pool, I> Run<'pool, I>
 where
     I: Iterator<Item = Result<Dynamic, UnreadableItem>>,
 {
+    /// Calls `hook` whenever the run is about to wait for jobs to finish, after it has yielded
+    /// records since the last call: the moment for a writer to flush what it buffered, so
+    /// output never sits unseen while the pool works.
+    pub fn on_idle(&mut self, hook: impl FnMut() + 'pool) {
+        self.idle = Some(Box::new(hook));
+    }
+
+    fn before_waiting(&mut self) {
+        if self.yielded_since_idle {
+            self.yielded_since_idle = false;
+            if let Some(idle) = self.idle.as_mut() {
+                idle();
+            }
+        }
+    }
+
     /// The run's batch id, as it appears in its records.
     pub fn batch(&self) -> BatchId {
         self.batch.id
@@ -144,6 +189,7 @@ where
     pub fn canceller(&self) -> RunCanceller {
         RunCanceller {
             batch: self.batch.clone(),
+            wake: self.wake.0.clone(),
         }
     }
 
@@ -170,6 +216,7 @@ where
                 let record = self.ready.pop_front().flatten()?;
                 self.next_emit += 1;
                 self.counts.add(record.status);
+                self.yielded_since_idle = true;
                 Some(record)
             }
             _ => None,
@@ -177,13 +224,10 @@ where
     }
 
     /// Reads the next chunk of input, sized to the batch's observed job time. Unreadable items
-    /// become records right away.
+    /// become records right away. A channel source gives what it has, without waiting.
     fn read_chunk(&mut self) {
-        let Some(input) = self.input.as_mut() else {
-            return;
-        };
         if self.batch.is_cancelled() {
-            self.input = None;
+            self.source.end();
             return;
         }
         let mut size = self.batch.chunk_size().min(MAX_CHUNK);
@@ -194,30 +238,25 @@ where
                 return;
             }
         }
-        let mut jobs = Vec::with_capacity(size);
-        let mut unreadable = Vec::new();
+        let mut jobs = Vec::with_capacity(size.min(64));
         while jobs.len() < size {
-            match input.next() {
-                Some(Ok(item)) => jobs.push((self.next_seq, item)),
-                Some(Err(bad)) => unreadable.push(JobRecord::not_run(
-                    self.batch.id,
-                    self.next_seq,
-                    bad.raw,
-                    JobStatus::Failed,
-                    bad.error,
-                )),
-                None => {
-                    self.input = None;
+            match self.source.read() {
+                Read::Item(Ok(item)) => jobs.push((self.next_seq, item)),
+                Read::Item(Err(bad)) => {
+                    let record = JobRecord::not_run(
+                        self.batch.id,
+                        self.next_seq,
+                        bad.raw,
+                        JobStatus::Failed,
+                        bad.error,
+                    );
+                    self.next_seq += 1;
+                    self.accept(record);
                     break;
                 }
+                Read::WouldBlock | Read::Ended => break,
             }
             self.next_seq += 1;
-            if !unreadable.is_empty() {
-                break;
-            }
-        }
-        for record in unreadable {
-            self.accept(record);
         }
         if !jobs.is_empty() {
             self.pending = Some(Chunk {
@@ -261,18 +300,17 @@ where
             if let Some(record) = self.pop_ready() {
                 return Some(record);
             }
-            if self.batch.is_cancelled() && (self.input.is_some() || self.pending.is_some()) {
-                self.input = None;
+            if self.batch.is_cancelled() && (!self.source.is_ended() || self.pending.is_some()) {
+                self.source.end();
                 self.cancel_pending();
                 continue;
             }
-            if self.pending.is_none() && self.input.is_some() {
+            if self.pending.is_none() && !self.source.is_ended() {
+                let before = self.next_seq;
                 self.read_chunk();
-                if self.pending.is_none() {
-                    // Only unreadable items, or an ordered window that is full: look again.
-                    if self.ready.front().is_some_and(Option::is_some) || self.outstanding == 0 {
-                        continue;
-                    }
+                if self.pending.is_none() && self.next_seq != before {
+                    // Only an unreadable item: it is a record now.
+                    continue;
                 }
             }
             let sender = self
@@ -282,13 +320,22 @@ where
                 .expect("a pool takes work until it is dropped, and a run borrows it");
             match self.pending.take() {
                 Some(chunk) => {
+                    let count = chunk.jobs.len() as u64;
+                    let chunk = match sender.try_send(chunk) {
+                        Ok(()) => {
+                            self.outstanding += count;
+                            continue;
+                        }
+                        Err(TrySendError::Full(chunk)) => chunk,
+                        Err(TrySendError::Disconnected(_)) => return None,
+                    };
+                    self.before_waiting();
                     // Wait for whichever comes first: room in the queue, or finished records.
                     let mut select = Select::new();
                     let send_op = select.send(sender);
                     select.recv(&self.results);
                     let op = select.select();
                     if op.index() == send_op {
-                        let count = chunk.jobs.len() as u64;
                         op.send(sender, chunk).ok()?;
                         self.outstanding += count;
                     } else {
@@ -297,8 +344,36 @@ where
                         self.absorb(records);
                     }
                 }
+                None if self.source.waiting_channel().is_some() => {
+                    // Wait for whichever comes first: more input, or finished records.
+                    self.before_waiting();
+                    let items = self.source.waiting_channel().expect("checked above");
+                    let mut select = Select::new();
+                    let input_op = select.recv(items);
+                    let wake_op = select.recv(&self.wake.1);
+                    if self.outstanding > 0 {
+                        select.recv(&self.results);
+                    }
+                    let op = select.select();
+                    if op.index() == input_op {
+                        let item = op.recv(items).ok();
+                        self.source.received(item);
+                    } else if op.index() == wake_op {
+                        // Cancelled: the loop's next turn ends the input.
+                        let _ = op.recv(&self.wake.1);
+                    } else {
+                        let records = op.recv(&self.results).ok()?;
+                        self.absorb(records);
+                    }
+                }
                 None if self.outstanding > 0 => {
-                    let records = self.results.recv().ok()?;
+                    let records = match self.results.try_recv() {
+                        Ok(records) => records,
+                        Err(_) => {
+                            self.before_waiting();
+                            self.results.recv().ok()?
+                        }
+                    };
                     self.absorb(records);
                 }
                 None => return None,

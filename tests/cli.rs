@@ -243,3 +243,30 @@ fn print_goes_to_stderr_and_output_to_stdout() {
         .stdout("x\n")
         .stderr(predicate::str::contains("hello x"));
 }
+
+#[test]
+fn records_are_written_as_they_come_even_while_the_input_is_silent() {
+    use std::io::{BufRead, BufReader, Write};
+    use std::process::{Command as StdCommand, Stdio};
+    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
+    let mut child = StdCommand::new(bin)
+        .args(["run", "-e", "item.to_upper()"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    let mut stdout = BufReader::new(child.stdout.take().unwrap());
+    stdin.write_all(b"first\n").unwrap();
+    stdin.flush().unwrap();
+    // The output arrives while stdin stays open: nothing waits for more input or a full buffer.
+    let mut line = String::new();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "FIRST\n");
+    stdin.write_all(b"second\n").unwrap();
+    drop(stdin);
+    line.clear();
+    stdout.read_line(&mut line).unwrap();
+    assert_eq!(line, "SECOND\n");
+    assert!(child.wait().unwrap().success());
+}

@@ -342,3 +342,36 @@ fn sigint_cancels_running_jobs_records_them_and_exits_130() {
 fn sigterm_does_the_same() {
     interrupt_run("-TERM");
 }
+
+#[test]
+fn sigint_ends_a_run_waiting_on_silent_stdin() {
+    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
+    let mut child = StdCommand::new(bin)
+        .args(["run", "-e", "item", "--output", "jsonl"])
+        .stdin(Stdio::piped())
+        .stdout(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stdin = child.stdin.take().unwrap();
+    stdin.write_all(b"first\n").unwrap();
+    stdin.flush().unwrap();
+    std::thread::sleep(Duration::from_millis(400));
+    StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let sent = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        assert!(
+            sent.elapsed() < Duration::from_secs(10),
+            "still waiting on stdin"
+        );
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    let output = child.wait_with_output().unwrap();
+    drop(stdin);
+    assert_eq!(output.status.code(), Some(130));
+    let records = jsonl_records(&output.stdout);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["status"], "completed");
+}

@@ -1,6 +1,8 @@
 //! The `rsparallel` command: runs a Rhai script over many items in parallel.
 
+mod background;
 mod cli;
+mod interrupt;
 mod run;
 mod vars;
 

@@ -1,22 +1,19 @@
 //! `rsparallel run`: build the pool, read the items, write the records, report.
 
-use std::io::{self, BufRead, BufReader, IsTerminal, Write};
-use std::sync::atomic::{AtomicBool, Ordering};
-use std::sync::{Arc, Mutex};
-use std::time::{Duration, Instant};
+use std::cell::RefCell;
+use std::io::{self, BufReader, IsTerminal, Write};
+use std::rc::Rc;
+use std::sync::atomic::Ordering;
 
 use anyhow::{Context, bail};
 use rsparallel::input::{ItemResult, read_items};
 use rsparallel::output::{OutputFormat, RecordWriter};
 use rsparallel::rhai::{Dynamic, ImmutableString};
 use rsparallel::value::describe_item;
-use rsparallel::{Error, JobRecord, JobStatus, RunCanceller, RunOptions, RunspacePool, StreamKind};
+use rsparallel::{Error, JobRecord, JobStatus, Run, RunOptions, RunspacePool, StreamKind};
 
 use crate::Outcome;
 use crate::cli::RunArgs;
-
-/// Output written to a pipe is buffered, but never held longer than this.
-const FLUSH_EVERY: Duration = Duration::from_millis(200);
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let (script_source, items) = split_args(&args)?;
@@ -69,45 +66,62 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     }
     .map_err(setup_error)?;
 
-    let input = open_input(&args, items)?;
     let options = RunOptions {
         keep_order: args.keep_order,
         ..RunOptions::default()
     };
-    let run = pool.run_with(&script, input, options)?;
-    let interrupted = on_interrupt(run.canceller());
+    match open_input(&args, items)? {
+        Input::Iter(items) => write_records(pool.run_with(&script, items, options)?, args.output),
+        Input::Channel(items) => {
+            write_records(pool.run_receiver(&script, items, options)?, args.output)
+        }
+    }
+}
 
+/// Writes a run's records to stdout, reports the jobs that did not complete on stderr, and
+/// says how the run ended.
+fn write_records<I>(mut run: Run<'_, I>, format: OutputFormat) -> anyhow::Result<Outcome>
+where
+    I: Iterator<Item = ItemResult>,
+{
     let stdout = io::stdout().lock();
-    let mut writer =
-        RecordWriter::new(io::BufWriter::with_capacity(64 * 1024, stdout), args.output);
-    let mut last_flush = Instant::now();
+    let writer = RecordWriter::new(io::BufWriter::with_capacity(64 * 1024, stdout), format);
+    let writer = Rc::new(RefCell::new(writer));
+    let flush_error = Rc::new(RefCell::new(None));
+    let interrupted = crate::interrupt::on_interrupt(run.canceller());
+    let canceller = run.canceller();
+    // Output is buffered for speed, and flushed whenever the run waits on its jobs, so a
+    // slow stream of records still shows up as it comes.
+    let (idle_writer, idle_error) = (writer.clone(), flush_error.clone());
+    run.on_idle(move || {
+        if let Err(err) = idle_writer.borrow_mut().flush() {
+            idle_error.borrow_mut().get_or_insert(err);
+        }
+    });
     let mut counts = rsparallel::StatusCounts::default();
     let mut write_error = None;
-    for mut record in run {
+    for mut record in run.by_ref() {
         if write_error.is_some() {
             counts.add(record.status);
             continue;
         }
-        let written = writer.write(&mut record);
+        // Writing may turn the record into a failure (a value with no form in this format).
+        let written = writer.borrow_mut().write(&mut record);
         counts.add(record.status);
-        if args.output == OutputFormat::Text && record.status != JobStatus::Completed {
+        if format == OutputFormat::Text && record.status != JobStatus::Completed {
             report_job(&record);
         }
-        let written = written.and_then(|()| {
-            if last_flush.elapsed() >= FLUSH_EVERY {
-                last_flush = Instant::now();
-                writer.flush()
-            } else {
-                Ok(())
-            }
-        });
-        if let Err(err) = written {
+        let flushed = flush_error.borrow_mut().take().map_or(Ok(()), Err);
+        if let Err(err) = written.and(flushed) {
             write_error = Some(err);
             // Nobody reads what is left: stop the jobs, but still account for every record.
-            interrupted.canceller.cancel();
+            canceller.cancel();
         }
     }
-    let write_error = write_error.or_else(|| writer.flush().err());
+    drop(run);
+    let write_error = write_error
+        .or_else(|| flush_error.borrow_mut().take())
+        .or_else(|| writer.borrow_mut().flush().err());
 
     if let Some(err) = write_error {
         if err.kind() == io::ErrorKind::BrokenPipe {
@@ -118,7 +132,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     if !counts.all_completed() {
         eprintln!("rsparallel: {counts} (of {} jobs)", counts.total());
     }
-    Ok(if interrupted.flag.load(Ordering::SeqCst) {
+    Ok(if interrupted.load(Ordering::SeqCst) {
         Outcome::Interrupted
     } else if counts.all_completed() {
         Outcome::AllCompleted
@@ -152,10 +166,13 @@ fn setup_error(err: Error) -> anyhow::Error {
 }
 
 /// The one source of items the flags name; stdin when none is named and it is not a terminal.
-fn open_input(
-    args: &RunArgs,
-    items: Vec<String>,
-) -> anyhow::Result<Box<dyn Iterator<Item = ItemResult>>> {
+/// Items from an iterator read on the run's thread, or from a channel a reader thread fills.
+enum Input {
+    Iter(Box<dyn Iterator<Item = ItemResult>>),
+    Channel(crossbeam_channel::Receiver<ItemResult>),
+}
+
+fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<Input> {
     let named = [
         !items.is_empty(),
         args.input.is_some(),
@@ -165,27 +182,33 @@ fn open_input(
         bail!("give items one way: ITEM arguments, --input or --range");
     }
     if !items.is_empty() {
-        return Ok(Box::new(
+        return Ok(Input::Iter(Box::new(
             items
                 .into_iter()
                 .map(|s| Ok(Dynamic::from(ImmutableString::from(s)))),
-        ));
+        )));
     }
     if let Some(range) = args.range {
-        return Ok(Box::new(range.items()));
+        return Ok(Input::Iter(Box::new(range.items())));
     }
-    let reader: Box<dyn BufRead> = match &args.input {
-        Some(path) if path.as_os_str() == "-" => Box::new(BufReader::new(io::stdin())),
-        Some(path) => {
+    let max_item_size = usize::try_from(args.max_item_size).unwrap_or(usize::MAX);
+    let stdin_named = args.input.as_ref().is_some_and(|p| p.as_os_str() == "-");
+    match &args.input {
+        Some(path) if !stdin_named => {
+            // A file never blocks for long: read it on this thread, with no hand-off cost.
             let file = std::fs::File::open(path)
                 .with_context(|| format!("cannot open --input {}", path.display()))?;
-            Box::new(BufReader::with_capacity(64 * 1024, file))
+            let reader = BufReader::with_capacity(64 * 1024, file);
+            Ok(Input::Iter(read_items(reader, args.format, max_item_size)))
         }
-        None if !io::stdin().is_terminal() => Box::new(BufReader::new(io::stdin())),
-        None => bail!("no items: give ITEM arguments, --input FILE, --range A..B, or pipe them in"),
-    };
-    let max_item_size = usize::try_from(args.max_item_size).unwrap_or(usize::MAX);
-    Ok(read_items(reader, args.format, max_item_size))
+        _ if stdin_named || !io::stdin().is_terminal() => {
+            let reader = BufReader::with_capacity(64 * 1024, io::stdin());
+            let items = read_items(reader, args.format, max_item_size);
+            // Stdin may go silent: read it on a thread, so the run never blocks on it.
+            Ok(Input::Channel(crate::background::read_in_background(items)))
+        }
+        _ => bail!("no items: give ITEM arguments, --input FILE, --range A..B, or pipe them in"),
+    }
 }
 
 /// One stderr line for a job that did not complete, naming its seq and item.
@@ -202,28 +225,4 @@ fn report_job(record: &JobRecord) {
         record.status,
         error
     );
-}
-
-struct Interrupt {
-    flag: Arc<AtomicBool>,
-    canceller: RunCanceller,
-}
-
-/// SIGINT/SIGTERM cancel the run (every job still gets its record); a second one exits at once.
-fn on_interrupt(canceller: RunCanceller) -> Interrupt {
-    let flag = Arc::new(AtomicBool::new(false));
-    let handler_flag = flag.clone();
-    let target = Arc::new(Mutex::new(canceller.clone()));
-    let result = ctrlc::set_handler(move || {
-        if handler_flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(Outcome::Interrupted as i32);
-        }
-        if let Ok(canceller) = target.lock() {
-            canceller.cancel();
-        }
-    });
-    if let Err(err) = result {
-        eprintln!("rsparallel: warning: cannot handle Ctrl-C: {err}");
-    }
-    Interrupt { flag, canceller }
 }
