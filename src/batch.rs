@@ -2,7 +2,7 @@
 //! and how long its jobs take (for sizing the chunks workers take).
 
 use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
@@ -15,7 +15,36 @@ use crate::script::Script;
 /// A chunk of jobs of one batch: the unit workers take from the queue.
 pub(crate) struct Chunk {
     pub(crate) batch: Arc<BatchControl>,
-    pub(crate) jobs: Vec<(u64, Dynamic)>,
+    pub(crate) jobs: Vec<QueuedJob>,
+}
+
+/// One item waiting for a worker.
+pub(crate) struct QueuedJob {
+    pub(crate) seq: u64,
+    pub(crate) item: Dynamic,
+    /// 1 on the first try, 2 on the first retry, and so on.
+    pub(crate) attempt: u32,
+}
+
+impl QueuedJob {
+    pub(crate) fn first(seq: u64, item: Dynamic) -> Self {
+        QueuedJob {
+            seq,
+            item,
+            attempt: 1,
+        }
+    }
+}
+
+/// What happens to a batch's jobs that have not started yet.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+pub(crate) enum Fate {
+    /// They run.
+    Run,
+    /// The run was halted or its deadline passed: they are recorded as `skipped`.
+    Skip,
+    /// The batch was cancelled: they are recorded as `cancelled`.
+    Cancel,
 }
 
 pub(crate) struct BatchControl {
@@ -23,7 +52,8 @@ pub(crate) struct BatchControl {
     pub(crate) script: Script,
     pub(crate) timeout: Option<Duration>,
     pub(crate) results: Sender<Vec<JobRecord>>,
-    cancelled: AtomicBool,
+    /// A `Fate`, as a number: what becomes of jobs not yet started.
+    fate: AtomicU8,
     clocks: Arc<[Arc<JobClock>]>,
     busy_nanos: AtomicU64,
     jobs_run: AtomicU64,
@@ -47,21 +77,49 @@ impl BatchControl {
             script,
             timeout,
             results,
-            cancelled: AtomicBool::new(false),
+            fate: AtomicU8::new(Fate::Run as u8),
             clocks,
             busy_nanos: AtomicU64::new(0),
             jobs_run: AtomicU64::new(0),
         }
     }
 
-    pub(crate) fn is_cancelled(&self) -> bool {
-        self.cancelled.load(Ordering::SeqCst)
+    /// What becomes of the batch's jobs that have not started.
+    pub(crate) fn fate(&self) -> Fate {
+        match self.fate.load(Ordering::SeqCst) {
+            0 => Fate::Run,
+            1 => Fate::Skip,
+            _ => Fate::Cancel,
+        }
+    }
+
+    /// Whether the batch takes no more work (halted or cancelled).
+    pub(crate) fn is_stopped(&self) -> bool {
+        self.fate() != Fate::Run
     }
 
     /// Cancels the batch: queued jobs become `cancelled` records without running, and running
     /// ones end at their next operation.
     pub(crate) fn cancel(&self) {
-        self.cancelled.store(true, Ordering::SeqCst);
+        self.fate.store(Fate::Cancel as u8, Ordering::SeqCst);
+        self.cancel_running();
+    }
+
+    /// Halts the batch: queued jobs become `skipped` records; with `now`, running jobs are
+    /// cancelled too, otherwise they finish.
+    pub(crate) fn halt(&self, now: bool) {
+        let _ = self.fate.compare_exchange(
+            Fate::Run as u8,
+            Fate::Skip as u8,
+            Ordering::SeqCst,
+            Ordering::SeqCst,
+        );
+        if now {
+            self.cancel_running();
+        }
+    }
+
+    fn cancel_running(&self) {
         for clock in self.clocks.iter() {
             clock.cancel_if_running(Some(self.id.0));
         }

@@ -161,8 +161,11 @@ pub struct JobRecord {
     pub start: Option<SystemTime>,
     /// When the worker ended the job; `None` when it never started.
     pub end: Option<SystemTime>,
-    /// Lines the job wrote with `print(..)` and `debug(..)`, in order.
+    /// Lines the job wrote to its streams (`print`, `debug`, `warn`, `verbose`, `error`), in
+    /// order.
     pub streams: Vec<StreamLine>,
+    /// How many times the job was tried: 1, plus its retries.
+    pub attempts: u32,
 }
 
 impl JobRecord {
@@ -186,6 +189,7 @@ impl JobRecord {
             start: None,
             end: None,
             streams: Vec::new(),
+            attempts: 0,
         }
     }
 

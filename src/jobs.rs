@@ -10,7 +10,7 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rhai::Dynamic;
 
-use crate::batch::{BatchControl, Chunk};
+use crate::batch::{BatchControl, Chunk, QueuedJob};
 use crate::error::Error;
 use crate::job::{BatchId, JobError, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
@@ -374,7 +374,7 @@ fn feed_batch(
         if shutting_down() {
             break;
         }
-        if control.is_cancelled() {
+        if control.is_stopped() {
             cancelled.push(JobRecord::not_run(
                 control.id,
                 seq,
@@ -383,7 +383,7 @@ fn feed_batch(
                 JobError::new("cancelled before it started"),
             ));
         } else {
-            jobs.push((seq, item));
+            jobs.push(QueuedJob::first(seq, item));
         }
         seq += 1;
         feed.read.store(seq, Ordering::SeqCst);

@@ -42,9 +42,11 @@ mod memory;
 mod modules;
 mod pool;
 mod run;
+mod run_options;
 mod runspace;
 mod script;
 mod source;
+mod window;
 
 pub mod input;
 pub mod output;
@@ -57,7 +59,8 @@ pub use job::{
 pub use jobs::{BatchSummary, PoolStatus, Receive, Wait};
 pub use memory::{CountingAllocator, format_size, is_counting, parse_size, thread_net_allocated};
 pub use pool::{DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, RunspacePool, RunspacePoolBuilder};
-pub use run::{Run, RunCanceller, RunOptions, UnreadableItem};
+pub use run::{Run, RunCanceller, UnreadableItem};
+pub use run_options::{HaltPolicy, HaltThreshold, RunOptions, SeqFilter};
 pub use runspace::{SetupHook, StreamSink};
 pub use script::Script;
 

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, Sender};
 use rhai::{AST, Dynamic, Engine};
 
-use crate::batch::{BatchControl, Chunk};
+use crate::batch::{BatchControl, Chunk, Fate};
 use crate::clock::JobClock;
 use crate::error::{CompileError, Error};
 use crate::job::{BatchId, JobError, JobRecord, JobStatus, StreamEvent};
@@ -365,21 +365,32 @@ fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
         let started = Instant::now();
         let count = chunk.jobs.len();
         let mut records = Vec::with_capacity(count);
-        for (seq, item) in chunk.jobs {
-            // Clear a stale cancel before looking at the batch's flag: a cancel that arrives
+        for job in chunk.jobs {
+            // Clear a stale cancel before looking at the batch's fate: a cancel that arrives
             // between the two is then seen by the running job instead of lost.
             clock.clear_cancel();
-            if batch.is_cancelled() || shared.shutting_down.load(Ordering::SeqCst) {
-                records.push(JobRecord::not_run(
+            let fate = if shared.shutting_down.load(Ordering::SeqCst) {
+                Fate::Cancel
+            } else {
+                batch.fate()
+            };
+            records.push(match fate {
+                Fate::Run => runspace.run(batch, job),
+                Fate::Skip => JobRecord::not_run(
                     batch.id,
-                    seq,
-                    item,
+                    job.seq,
+                    job.item,
+                    JobStatus::Skipped,
+                    JobError::new("skipped: the run stopped before it started"),
+                ),
+                Fate::Cancel => JobRecord::not_run(
+                    batch.id,
+                    job.seq,
+                    job.item,
                     JobStatus::Cancelled,
                     JobError::new("cancelled before it started"),
-                ));
-                continue;
-            }
-            records.push(runspace.run(batch.id, &batch.script.ast, seq, item, batch.timeout));
+                ),
+            });
         }
         batch.note_work(started.elapsed(), count);
         clock.set_batch(u64::MAX);

@@ -1,19 +1,21 @@
 //! A streaming run: items pulled lazily into the pool's queue, records handed back as jobs
-//! finish, optionally in input order through a bounded reorder window.
+//! finish (or in input order), with retries, halting and a global deadline.
 
 use std::collections::VecDeque;
 use std::sync::Arc;
-use std::time::Duration;
+use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Select, TrySendError};
+use crossbeam_channel::{Receiver, Select, SelectedOperation, Sender, TrySendError};
 use rhai::Dynamic;
 
-use crate::batch::{BatchControl, Chunk, MAX_CHUNK};
+use crate::batch::{BatchControl, Chunk, Fate, MAX_CHUNK, QueuedJob};
 use crate::error::Error;
 use crate::job::{BatchId, JobError, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
+use crate::run_options::RunOptions;
 use crate::script::Script;
 use crate::source::{Read, Source};
+use crate::window::Window;
 
 /// An input item that could not be read (bad JSON, a ragged CSV row, invalid UTF-8). It still
 /// gets a record, `failed`, carrying its raw text and the reason.
@@ -25,34 +27,12 @@ pub struct UnreadableItem {
     pub error: JobError,
 }
 
-/// Options of one [`RunspacePool::run_with`].
-#[derive(Clone, Debug)]
-pub struct RunOptions {
-    /// Hand records back in input order. Default: `false` (as they finish).
-    pub keep_order: bool,
-    /// The most records held back waiting for an earlier one, when `keep_order` is set; input
-    /// is not read further until the earliest outstanding job finishes. Default: 65,536.
-    pub reorder_window: usize,
-    /// A timeout for this run's jobs, instead of the pool's.
-    pub timeout: Option<Duration>,
-}
-
-impl Default for RunOptions {
-    fn default() -> Self {
-        RunOptions {
-            keep_order: false,
-            reorder_window: 65_536,
-            timeout: None,
-        }
-    }
-}
-
 /// A handle that cancels a run from another thread (a signal handler, a UI).
 #[derive(Clone)]
 pub struct RunCanceller {
     batch: Arc<BatchControl>,
     /// Wakes a run waiting on a silent channel source.
-    wake: crossbeam_channel::Sender<()>,
+    wake: Sender<()>,
 }
 
 impl RunCanceller {
@@ -74,17 +54,21 @@ pub struct Run<'pool, I> {
     source: Source<I>,
     /// A chunk read from the input that the queue has not taken yet.
     pending: Option<Chunk>,
+    /// Failed tries waiting to be retried; each keeps its record in case the run stops first.
+    retry: VecDeque<JobRecord>,
     next_seq: u64,
     outstanding: u64,
-    keep_order: bool,
-    window: u64,
-    /// Unordered: finished records. Ordered: slot `i` holds seq `next_emit + i` when finished.
-    ready: VecDeque<Option<JobRecord>>,
-    next_emit: u64,
+    window: Window,
+    options: RunOptions,
+    deadline: Option<Instant>,
+    /// Why the run stopped early, for the records of the jobs it did not run.
+    stop_reason: Option<String>,
+    failures: u64,
+    finished: u64,
     counts: StatusCounts,
     idle: Option<Box<dyn FnMut() + 'pool>>,
     yielded_since_idle: bool,
-    wake: (crossbeam_channel::Sender<()>, Receiver<()>),
+    wake: (Sender<()>, Receiver<()>),
 }
 
 impl RunspacePool {
@@ -127,21 +111,22 @@ impl RunspacePool {
             results: rx,
             source: Source::Iter(items.into_iter()),
             pending: None,
+            retry: VecDeque::new(),
             next_seq: 0,
             outstanding: 0,
-            keep_order: options.keep_order,
-            window: options.reorder_window.max(1) as u64,
-            ready: VecDeque::new(),
-            next_emit: 0,
+            window: Window::new(options.keep_order),
+            deadline: options.total_timeout.map(|t| Instant::now() + t),
+            options,
+            stop_reason: None,
+            failures: 0,
+            finished: 0,
             counts: StatusCounts::default(),
             idle: None,
             yielded_since_idle: false,
             wake: crossbeam_channel::bounded(1),
         })
     }
-}
 
-impl RunspacePool {
     /// Runs `script` over items sent on a channel, as they arrive: records stream back while
     /// the channel is silent, and the run ends once every sender is dropped and every job is
     /// done.
@@ -164,22 +149,6 @@ impl<'pool, I> Run<'pool, I>
 where
     I: Iterator<Item = Result<Dynamic, UnreadableItem>>,
 {
-    /// Calls `hook` whenever the run is about to wait for jobs to finish, after it has yielded
-    /// records since the last call: the moment for a writer to flush what it buffered, so
-    /// output never sits unseen while the pool works.
-    pub fn on_idle(&mut self, hook: impl FnMut() + 'pool) {
-        self.idle = Some(Box::new(hook));
-    }
-
-    fn before_waiting(&mut self) {
-        if self.yielded_since_idle {
-            self.yielded_since_idle = false;
-            if let Some(idle) = self.idle.as_mut() {
-                idle();
-            }
-        }
-    }
-
     /// The run's batch id, as it appears in its records.
     pub fn batch(&self) -> BatchId {
         self.batch.id
@@ -198,65 +167,143 @@ where
         self.counts
     }
 
-    fn accept(&mut self, record: JobRecord) {
-        if self.keep_order {
-            let slot = (record.seq - self.next_emit) as usize;
-            if self.ready.len() <= slot {
-                self.ready.resize_with(slot + 1, || None);
+    /// Why the run stopped early (halted, or past its total timeout), if it did.
+    pub fn stop_reason(&self) -> Option<&str> {
+        self.stop_reason.as_deref()
+    }
+
+    /// Calls `hook` whenever the run is about to wait for jobs to finish, after it has yielded
+    /// records since the last call: the moment for a writer to flush what it buffered, so
+    /// output never sits unseen while the pool works.
+    pub fn on_idle(&mut self, hook: impl FnMut() + 'pool) {
+        self.idle = Some(Box::new(hook));
+    }
+
+    fn before_waiting(&mut self) {
+        if self.yielded_since_idle {
+            self.yielded_since_idle = false;
+            if let Some(idle) = self.idle.as_mut() {
+                idle();
             }
-            self.ready[slot] = Some(record);
-        } else {
-            self.ready.push_back(Some(record));
         }
     }
 
-    fn pop_ready(&mut self) -> Option<JobRecord> {
-        match self.ready.front() {
-            Some(Some(_)) => {
-                let record = self.ready.pop_front().flatten()?;
-                self.next_emit += 1;
-                self.counts.add(record.status);
-                self.yielded_since_idle = true;
-                Some(record)
+    /// Takes a record as final: counts it towards the halt policy and queues it to be yielded.
+    fn finish(&mut self, mut record: JobRecord) {
+        if let Some(reason) = &self.stop_reason {
+            let stopped_here = record.status == JobStatus::Skipped
+                || (record.status == JobStatus::Cancelled && self.batch.fate() == Fate::Skip);
+            if stopped_here {
+                let what = record.status.as_str();
+                record.error = Some(JobError::new(format!("{what}: {reason}")));
             }
-            _ => None,
+        }
+        if matches!(record.status, JobStatus::Failed | JobStatus::TimedOut) {
+            self.failures += 1;
+        }
+        if matches!(
+            record.status,
+            JobStatus::Completed | JobStatus::Failed | JobStatus::TimedOut
+        ) {
+            self.finished += 1;
+        }
+        if let Some(policy) = self.options.halt
+            && self.stop_reason.is_none()
+            && policy.is_reached(self.failures, self.finished)
+        {
+            let reason = format!(
+                "the run halted after {} failed jobs (halt {policy})",
+                self.failures
+            );
+            self.stop(policy.now, reason);
+        }
+        self.window.accept(record);
+    }
+
+    /// Stops the run early: no more input, queued jobs skipped, running ones cancelled with
+    /// `now` or left to finish.
+    fn stop(&mut self, now: bool, reason: String) {
+        self.stop_reason = Some(reason);
+        self.batch.halt(now);
+    }
+
+    fn should_retry(&self, record: &JobRecord) -> bool {
+        !self.batch.is_stopped()
+            && record.attempts <= self.options.retries
+            && self.options.retry_on.contains(&record.status)
+    }
+
+    fn absorb(&mut self, records: Vec<JobRecord>) {
+        self.outstanding -= records.len() as u64;
+        for record in records {
+            if self.should_retry(&record) {
+                self.retry.push_back(record);
+            } else {
+                self.finish(record);
+            }
         }
     }
 
-    /// Reads the next chunk of input, sized to the batch's observed job time. Unreadable items
-    /// become records right away. A channel source gives what it has, without waiting.
+    /// Records the jobs that were read but will not start now that the batch is stopped.
+    fn drain_unstarted(&mut self) {
+        let status = match self.batch.fate() {
+            Fate::Cancel => JobStatus::Cancelled,
+            _ => JobStatus::Skipped,
+        };
+        if let Some(chunk) = self.pending.take() {
+            for job in chunk.jobs {
+                let error = JobError::new(format!("{status} before it started"));
+                let record = JobRecord::not_run(self.batch.id, job.seq, job.item, status, error);
+                self.finish(record);
+            }
+        }
+        // A job waiting to be retried keeps the record of its last try.
+        while let Some(record) = self.retry.pop_front() {
+            self.finish(record);
+        }
+    }
+
+    /// Reads the next chunk: retries first, then input, sized to the batch's observed job
+    /// time. Unreadable items become records at once; items the run does not select are passed
+    /// over. A channel source gives what it has, without waiting.
     fn read_chunk(&mut self) {
-        if self.batch.is_cancelled() {
-            self.source.end();
-            return;
-        }
-        let mut size = self.batch.chunk_size().min(MAX_CHUNK);
-        if self.keep_order {
-            let room = (self.next_emit + self.window).saturating_sub(self.next_seq);
-            size = size.min(room as usize);
-            if size == 0 {
-                return;
-            }
-        }
+        let size = self.batch.chunk_size().min(MAX_CHUNK);
         let mut jobs = Vec::with_capacity(size.min(64));
         while jobs.len() < size {
-            match self.source.read() {
-                Read::Item(Ok(item)) => jobs.push((self.next_seq, item)),
-                Read::Item(Err(bad)) => {
-                    let record = JobRecord::not_run(
-                        self.batch.id,
-                        self.next_seq,
-                        bad.raw,
-                        JobStatus::Failed,
-                        bad.error,
-                    );
-                    self.next_seq += 1;
-                    self.accept(record);
-                    break;
-                }
-                Read::WouldBlock | Read::Ended => break,
-            }
+            let Some(record) = self.retry.pop_front() else {
+                break;
+            };
+            jobs.push(QueuedJob {
+                seq: record.seq,
+                item: record.item,
+                attempt: record.attempts + 1,
+            });
+        }
+        let window_end = self.window.next_seq() + self.options.reorder_window.max(1) as u64;
+        while jobs.len() < size && (!self.options.keep_order || self.next_seq < window_end) {
+            let read = self.source.read();
+            let Read::Item(item) = read else {
+                break;
+            };
+            let seq = self.next_seq;
             self.next_seq += 1;
+            if self.options.select.as_ref().is_some_and(|s| !s.keeps(seq)) {
+                self.window.omit(seq);
+                continue;
+            }
+            match item {
+                Ok(item) => jobs.push(QueuedJob::first(seq, item)),
+                Err(bad) => {
+                    let (status, raw) = (JobStatus::Failed, bad.raw);
+                    self.finish(JobRecord::not_run(
+                        self.batch.id,
+                        seq,
+                        raw,
+                        status,
+                        bad.error,
+                    ));
+                }
+            }
         }
         if !jobs.is_empty() {
             self.pending = Some(Chunk {
@@ -266,25 +313,25 @@ where
         }
     }
 
-    fn absorb(&mut self, records: Vec<JobRecord>) {
-        self.outstanding -= records.len() as u64;
-        for record in records {
-            self.accept(record);
+    fn check_deadline(&mut self) {
+        if let Some(deadline) = self.deadline
+            && Instant::now() >= deadline
+        {
+            self.deadline = None;
+            let total = self.options.total_timeout.unwrap_or_default();
+            let reason = format!(
+                "the total timeout of {} passed (total-timeout)",
+                humantime::format_duration(total)
+            );
+            self.stop(true, reason);
         }
     }
 
-    /// Turns a chunk the queue never took into `cancelled` records: its items were read.
-    fn cancel_pending(&mut self) {
-        if let Some(chunk) = self.pending.take() {
-            for (seq, item) in chunk.jobs {
-                self.accept(JobRecord::not_run(
-                    self.batch.id,
-                    seq,
-                    item,
-                    JobStatus::Cancelled,
-                    JobError::new("cancelled before it started"),
-                ));
-            }
+    /// Waits for one of the selected operations, or the run's deadline.
+    fn wait<'a>(&self, select: &mut Select<'a>) -> Option<SelectedOperation<'a>> {
+        match self.deadline {
+            Some(deadline) => select.select_deadline(deadline).ok(),
+            None => Some(select.select()),
         }
     }
 }
@@ -297,19 +344,23 @@ where
 
     fn next(&mut self) -> Option<JobRecord> {
         loop {
-            if let Some(record) = self.pop_ready() {
+            if let Some(record) = self.window.pop() {
+                self.counts.add(record.status);
+                self.yielded_since_idle = true;
                 return Some(record);
             }
-            if self.batch.is_cancelled() && (!self.source.is_ended() || self.pending.is_some()) {
+            self.check_deadline();
+            let unstarted = self.pending.is_some() || !self.retry.is_empty();
+            if self.batch.is_stopped() && (!self.source.is_ended() || unstarted) {
                 self.source.end();
-                self.cancel_pending();
+                self.drain_unstarted();
                 continue;
             }
-            if self.pending.is_none() && !self.source.is_ended() {
-                let before = self.next_seq;
+            if self.pending.is_none() && (!self.source.is_ended() || !self.retry.is_empty()) {
+                let before = (self.next_seq, self.retry.len());
                 self.read_chunk();
-                if self.pending.is_none() && self.next_seq != before {
-                    // Only an unreadable item: it is a record now.
+                if self.pending.is_none() && (self.next_seq, self.retry.len()) != before {
+                    // Only unreadable or passed-over items: look again.
                     continue;
                 }
             }
@@ -318,65 +369,74 @@ where
                 .job_tx
                 .as_ref()
                 .expect("a pool takes work until it is dropped, and a run borrows it");
-            match self.pending.take() {
-                Some(chunk) => {
-                    let count = chunk.jobs.len() as u64;
-                    let chunk = match sender.try_send(chunk) {
-                        Ok(()) => {
-                            self.outstanding += count;
-                            continue;
-                        }
-                        Err(TrySendError::Full(chunk)) => chunk,
-                        Err(TrySendError::Disconnected(_)) => return None,
-                    };
-                    self.before_waiting();
-                    // Wait for whichever comes first: room in the queue, or finished records.
-                    let mut select = Select::new();
-                    let send_op = select.send(sender);
-                    select.recv(&self.results);
-                    let op = select.select();
-                    if op.index() == send_op {
-                        op.send(sender, chunk).ok()?;
+            if let Some(chunk) = self.pending.take() {
+                let count = chunk.jobs.len() as u64;
+                let chunk = match sender.try_send(chunk) {
+                    Ok(()) => {
                         self.outstanding += count;
-                    } else {
-                        self.pending = Some(chunk);
-                        let records = op.recv(&self.results).ok()?;
-                        self.absorb(records);
+                        continue;
                     }
-                }
-                None if self.source.waiting_channel().is_some() => {
-                    // Wait for whichever comes first: more input, or finished records.
-                    self.before_waiting();
-                    let items = self.source.waiting_channel().expect("checked above");
-                    let mut select = Select::new();
-                    let input_op = select.recv(items);
-                    let wake_op = select.recv(&self.wake.1);
-                    if self.outstanding > 0 {
-                        select.recv(&self.results);
-                    }
-                    let op = select.select();
-                    if op.index() == input_op {
-                        let item = op.recv(items).ok();
-                        self.source.received(item);
-                    } else if op.index() == wake_op {
-                        // Cancelled: the loop's next turn ends the input.
-                        let _ = op.recv(&self.wake.1);
-                    } else {
-                        let records = op.recv(&self.results).ok()?;
-                        self.absorb(records);
-                    }
-                }
-                None if self.outstanding > 0 => {
-                    let records = match self.results.try_recv() {
-                        Ok(records) => records,
-                        Err(_) => {
-                            self.before_waiting();
-                            self.results.recv().ok()?
-                        }
-                    };
+                    Err(TrySendError::Full(chunk)) => chunk,
+                    Err(TrySendError::Disconnected(_)) => return None,
+                };
+                self.before_waiting();
+                // Wait for whichever comes first: room in the queue, or finished records.
+                let mut select = Select::new();
+                let send_op = select.send(sender);
+                select.recv(&self.results);
+                let Some(op) = self.wait(&mut select) else {
+                    self.pending = Some(chunk);
+                    continue;
+                };
+                if op.index() == send_op {
+                    op.send(sender, chunk).ok()?;
+                    self.outstanding += count;
+                } else {
+                    self.pending = Some(chunk);
+                    let records = op.recv(&self.results).ok()?;
                     self.absorb(records);
                 }
-                None => return None,
+            } else if let Some(items) = self.source.waiting_channel() {
+                let items = items.clone();
+                self.before_waiting();
+                // Wait for whichever comes first: more input, a cancel, or finished records.
+                let mut select = Select::new();
+                let input_op = select.recv(&items);
+                let wake_op = select.recv(&self.wake.1);
+                if self.outstanding > 0 {
+                    select.recv(&self.results);
+                }
+                let Some(op) = self.wait(&mut select) else {
+                    continue;
+                };
+                if op.index() == input_op {
+                    let item = op.recv(&items).ok();
+                    self.source.received(item);
+                } else if op.index() == wake_op {
+                    // Cancelled: the loop's next turn ends the input.
+                    let _ = op.recv(&self.wake.1);
+                } else {
+                    let records = op.recv(&self.results).ok()?;
+                    self.absorb(records);
+                }
+            } else if self.outstanding > 0 {
+                let records = match self.results.try_recv() {
+                    Ok(records) => records,
+                    Err(_) => {
+                        self.before_waiting();
+                        let received = match self.deadline {
+                            Some(deadline) => self.results.recv_deadline(deadline).ok(),
+                            None => self.results.recv().ok(),
+                        };
+                        match received {
+                            Some(records) => records,
+                            None => continue,
+                        }
+                    }
+                };
+                self.absorb(records);
+            } else {
+                return None;
             }
         }
     }

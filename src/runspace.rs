@@ -5,10 +5,11 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
-use rhai::{AST, Dynamic, Engine, EvalAltResult, Module, NativeCallContext, Scope, Shared};
+use rhai::{Dynamic, Engine, EvalAltResult, Module, NativeCallContext, Scope, Shared};
 
+use crate::batch::{BatchControl, QueuedJob};
 use crate::clock::{JobClock, Stop};
-use crate::job::{BatchId, JobError, JobRecord, JobStatus, StreamEvent, StreamKind, StreamLine};
+use crate::job::{JobError, JobRecord, JobStatus, StreamEvent, StreamKind, StreamLine};
 use crate::memory;
 use crate::modules::SandboxedResolver;
 
@@ -132,17 +133,13 @@ impl Runspace {
 
     /// Runs `script` over one item and records the outcome. Panics in host functions are caught;
     /// the runspace is rebuilt after one, so the worker goes on with a sound engine.
-    pub(crate) fn run(
-        &mut self,
-        batch: BatchId,
-        script: &AST,
-        seq: u64,
-        item: Dynamic,
-        timeout: Option<Duration>,
-    ) -> JobRecord {
+    pub(crate) fn run(&mut self, batch: &BatchControl, job: QueuedJob) -> JobRecord {
+        let QueuedJob { seq, item, attempt } = job;
+        let (script, timeout) = (&*batch.script.ast, batch.timeout);
         self.scope.rewind(self.base_len);
         self.scope.push_dynamic("item", item.clone());
         self.scope.push_constant("seq", seq as rhai::INT);
+        self.scope.push_constant("attempt", attempt as rhai::INT);
         lock(&self.capture).seq = seq;
 
         let start = Instant::now();
@@ -189,7 +186,7 @@ impl Runspace {
         };
         JobRecord {
             seq,
-            batch,
+            batch: batch.id,
             item,
             status,
             output,
@@ -198,6 +195,7 @@ impl Runspace {
             start: Some(self.state.wall_time(start)),
             end: Some(self.state.wall_time(end)),
             streams,
+            attempts: attempt,
         }
     }
 }

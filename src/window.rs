@@ -1,0 +1,80 @@
+//! The records a run has finished but not yet handed back: a queue when order does not
+//! matter, a bounded reorder window when it does.
+
+use std::collections::VecDeque;
+
+use crate::job::JobRecord;
+
+enum Slot {
+    /// The job has not finished yet.
+    Waiting,
+    Ready(JobRecord),
+    /// An item the run does not take: its place is passed over silently.
+    Omitted,
+}
+
+pub(crate) struct Window {
+    keep_order: bool,
+    /// Ordered: slot `i` is for seq `next + i`.
+    slots: VecDeque<Slot>,
+    next: u64,
+}
+
+impl Window {
+    pub(crate) fn new(keep_order: bool) -> Self {
+        Window {
+            keep_order,
+            slots: VecDeque::new(),
+            next: 0,
+        }
+    }
+
+    /// The first sequence number not yet handed back (ordered runs).
+    pub(crate) fn next_seq(&self) -> u64 {
+        self.next
+    }
+
+    fn slot(&mut self, seq: u64) -> &mut Slot {
+        let index = (seq - self.next) as usize;
+        if self.slots.len() <= index {
+            self.slots.resize_with(index + 1, || Slot::Waiting);
+        }
+        &mut self.slots[index]
+    }
+
+    pub(crate) fn accept(&mut self, record: JobRecord) {
+        if self.keep_order {
+            let seq = record.seq;
+            *self.slot(seq) = Slot::Ready(record);
+        } else {
+            self.slots.push_back(Slot::Ready(record));
+        }
+    }
+
+    /// Passes over `seq`: it yields no record.
+    pub(crate) fn omit(&mut self, seq: u64) {
+        if self.keep_order {
+            *self.slot(seq) = Slot::Omitted;
+        }
+    }
+
+    /// The next record to hand back, if it is ready.
+    pub(crate) fn pop(&mut self) -> Option<JobRecord> {
+        loop {
+            match self.slots.front() {
+                Some(Slot::Ready(_)) => {
+                    self.next += 1;
+                    return match self.slots.pop_front() {
+                        Some(Slot::Ready(record)) => Some(record),
+                        _ => unreachable!("the front slot was just seen ready"),
+                    };
+                }
+                Some(Slot::Omitted) => {
+                    self.slots.pop_front();
+                    self.next += 1;
+                }
+                _ => return None,
+            }
+        }
+    }
+}
