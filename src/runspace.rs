@@ -37,7 +37,8 @@ impl InitialState {
         self.epoch.1 + at.saturating_duration_since(self.epoch.0)
     }
 
-    /// An engine with the pool's standard library and limits, before any functions are added.
+    /// An engine with the pool's standard library, the batteries and limits, before the
+    /// job hooks and the host's functions are added.
     fn base_engine(&self) -> Engine {
         let mut engine = Engine::new_raw();
         engine.register_global_module(self.std_lib.clone());
@@ -46,6 +47,7 @@ impl InitialState {
         if self.max_ops > 0 {
             engine.set_max_operations(self.max_ops);
         }
+        crate::batteries::register(&mut engine);
         engine
     }
 
