@@ -6,7 +6,7 @@ use rhai::{Array, Dynamic, Engine, Map};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Fallible, error};
-use crate::value::{dynamic_to_json, write_json};
+use crate::value::{dynamic_to_json, write_json, write_json_str};
 
 /// Parses JSON text into a Rhai value without an intermediate `serde_json::Value` tree:
 /// objects become maps, arrays arrays, integers that fit `i64` integers, other numbers floats,
@@ -24,6 +24,21 @@ pub(super) fn parse_json(text: &str) -> Fallible<Dynamic> {
 pub(super) fn to_json(value: &Dynamic) -> Fallible<String> {
     let mut out = Vec::new();
     write_json(value, &mut out).map_err(|e| error("to_json", e))?;
+    Ok(String::from_utf8(out).expect("JSON text is UTF-8"))
+}
+
+/// `to_json` for a map, written from the map itself rather than a copy wrapped in a `Dynamic`.
+fn map_to_json(map: &Map) -> Fallible<String> {
+    let mut out = vec![b'{'];
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json_str(key, &mut out);
+        out.push(b':');
+        write_json(value, &mut out).map_err(|e| error("to_json", e))?;
+    }
+    out.push(b'}');
     Ok(String::from_utf8(out).expect("JSON text is UTF-8"))
 }
 
