@@ -53,9 +53,7 @@ pub(super) fn register(engine: &mut Engine) {
     engine.register_fn("to_json", |value: Dynamic| to_json(&value));
     // Rhai's own `to_json` takes a map; registering that exact signature too makes maps use
     // this one (the engine's own functions are searched before its standard library).
-    engine.register_fn("to_json", |map: &mut Map| {
-        to_json(&Dynamic::from_map(map.clone()))
-    });
+    engine.register_fn("to_json", |map: &mut Map| map_to_json(map));
     engine.register_fn("to_json_pretty", |value: Dynamic| to_json_pretty(&value));
 }
 
