@@ -48,6 +48,7 @@ mod script;
 mod source;
 mod window;
 
+pub mod batteries;
 pub mod input;
 pub mod output;
 pub mod value;

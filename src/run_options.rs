@@ -178,7 +178,7 @@ mod tests {
                 threshold: HaltThreshold::Percent(10.0)
             }
         );
-        assert_eq!("fail=1".parse::<HaltPolicy>().unwrap().now, false);
+        assert!(!"fail=1".parse::<HaltPolicy>().unwrap().now);
         for bad in [
             "later,fail=1",
             "now,fail=0",

@@ -48,7 +48,8 @@ impl InitialState {
         self.epoch.1 + at.saturating_duration_since(self.epoch.0)
     }
 
-    /// An engine with the pool's standard library and limits, before any functions are added.
+    /// An engine with the pool's standard library, the batteries and limits, before the
+    /// job hooks and the host's functions are added.
     fn base_engine(&self) -> Engine {
         let mut engine = Engine::new_raw();
         engine.register_global_module(self.std_lib.clone());
@@ -61,6 +62,7 @@ impl InitialState {
             &self.module_paths,
             self.module_cache.clone(),
         ));
+        crate::batteries::register(&mut engine);
         engine
     }
 

@@ -1,0 +1,142 @@
+//! Batteries: native Rust functions registered in every runspace for the per-item work scripts
+//! usually do — regular expressions, JSON, hashes, encodings, time and text.
+//!
+//! A Rhai script that walks a string character by character costs microseconds per item; the
+//! same work as one native call runs at Rust speed. [`register`] adds every battery to an
+//! engine; the pool calls it for the engine scripts are compiled with and for each worker's
+//! runspace, so scripts can use them everywhere. [`HELP`] lists them, one line each, with an
+//! example.
+//!
+//! None of them does I/O: no files, no environment, no network, no processes. The only thing
+//! read from outside the engine is the system clock (`now_ms`).
+//!
+//! ## Conventions
+//!
+//! - A bad argument (an invalid pattern, malformed JSON or base64, an unparseable date) fails
+//!   the job with a message that starts with the function's name, e.g.
+//!   `replace_regex: invalid pattern "([a-": ...`.
+//! - Times are integers: **milliseconds since the Unix epoch, UTC**. They compare with `<`,
+//!   subtract to a duration in milliseconds, and add durations from `duration_ms("1h 30m")`
+//!   or, with calendar units, through `add_duration`.
+//! - `parse_json` and `to_json` replace Rhai's functions of the same name with faster,
+//!   stricter ones that accept any JSON value rather than only objects and maps. Every other
+//!   name is new to Rhai; where Rhai has a similar function (`replace`, `split`) the battery
+//!   says so in its name (`replace_regex`, `split_regex`).
+//!
+//! ```
+//! let mut engine = rsparallel::rhai::Engine::new();
+//! rsparallel::batteries::register(&mut engine);
+//! let slug: String = engine.eval(r#"slugify(replace_regex("Hello,   World!", "\\s+", " "))"#)?;
+//! assert_eq!(slug, "hello-world");
+//! # Ok::<(), Box<rsparallel::rhai::EvalAltResult>>(())
+//! ```
+
+use std::fmt::Display;
+
+use rhai::{Engine, EvalAltResult};
+
+mod encoding;
+mod hash;
+mod help;
+mod json;
+mod regex;
+mod text;
+mod time;
+
+pub use help::HELP;
+pub use regex::{REGEX_CACHE_CAPACITY, RegexCache};
+
+/// Registers every battery on `engine`. Each call gives the engine its own regular-expression
+/// cache, so engines built in different threads never share or lock each other's.
+pub fn register(engine: &mut Engine) {
+    regex::register(engine);
+    json::register(engine);
+    hash::register(engine);
+    encoding::register(engine);
+    time::register(engine);
+    text::register(engine);
+}
+
+/// The error a battery fails its job with: the function's name, then what went wrong.
+fn error(function: &str, problem: impl Display) -> Box<EvalAltResult> {
+    format!("{function}: {problem}").into()
+}
+
+/// The result type of a battery that can fail.
+type Fallible<T> = Result<T, Box<EvalAltResult>>;
+
+#[cfg(test)]
+pub(crate) mod tests {
+    use rhai::{Dynamic, Engine, EvalAltResult};
+
+    use super::*;
+
+    /// An engine with Rhai's standard library and the batteries, as a runspace has.
+    pub(crate) fn engine() -> Engine {
+        let mut engine = Engine::new();
+        register(&mut engine);
+        engine
+    }
+
+    pub(crate) fn eval<T: Clone + Send + Sync + 'static>(engine: &Engine, script: &str) -> T {
+        engine
+            .eval::<T>(script)
+            .unwrap_or_else(|e| panic!("{script}: {e}"))
+    }
+
+    /// The message a failing script's job would carry.
+    pub(crate) fn eval_err(engine: &Engine, script: &str) -> String {
+        match *engine.eval::<Dynamic>(script).expect_err(script) {
+            EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
+            other => panic!("{script}: not a battery error: {other}"),
+        }
+    }
+
+    #[test]
+    fn every_help_example_runs() {
+        let engine = engine();
+        for (signature, _, example) in HELP {
+            if let Err(e) = engine.eval::<Dynamic>(example) {
+                panic!("{signature}: example `{example}` fails: {e}");
+            }
+        }
+    }
+
+    #[test]
+    fn no_battery_shadows_the_standard_library_except_the_json_pair() {
+        // Rhai's own engine, without batteries: each example must call a function it lacks.
+        let bare = Engine::new();
+        for (signature, _, example) in HELP {
+            let name = signature.split('(').next().unwrap();
+            if name == "parse_json" || name == "to_json" {
+                continue;
+            }
+            match bare.eval::<Dynamic>(example).map_err(|e| *e) {
+                Err(EvalAltResult::ErrorFunctionNotFound(missing, _)) => assert!(
+                    missing.starts_with(name),
+                    "{signature}: Rhai lacks {missing} instead"
+                ),
+                other => panic!("{signature}: Rhai already runs `{example}`: {other:?}"),
+            }
+        }
+    }
+
+    #[test]
+    fn the_json_pair_replaces_rhais_own() {
+        // Rhai's parse_json takes only objects and its to_json only maps.
+        let engine = engine();
+        assert_eq!(eval::<rhai::Array>(&engine, "parse_json(`[1,2]`)").len(), 2);
+        assert_eq!(
+            eval::<String>(&engine, "to_json([1, #{a: ()}])"),
+            r#"[1,{"a":null}]"#
+        );
+        let message = eval_err(&engine, "#{f: Fn(\"x\")}.to_json()");
+        assert!(message.starts_with("to_json: "), "{message}");
+    }
+
+    #[test]
+    fn errors_name_the_function() {
+        let e = error("md5", "bad input");
+        assert_eq!(e.to_string(), "Runtime error: md5: bad input");
+    }
+}

@@ -1,0 +1,177 @@
+//! The batteries' help table: what the REPL's `help` prints and the docs list.
+
+/// Every battery: its signature, what it does, and a Rhai example that runs as written.
+pub const HELP: &[(&str, &str, &str)] = &[
+    // Regular expressions (`regex` crate syntax; each pattern compiles once per worker).
+    (
+        "is_match(text, pattern) -> bool",
+        "whether the pattern matches anywhere in text",
+        r#"is_match("order 66", "\\d+")"#,
+    ),
+    (
+        "find(text, pattern) -> string | ()",
+        "the first match, or () if none",
+        r#"find("a1b22", "\\d+")"#,
+    ),
+    (
+        "find_all(text, pattern) -> array",
+        "every non-overlapping match",
+        r#"find_all("a1b22", "\\d+")"#,
+    ),
+    (
+        "captures(text, pattern) -> array | ()",
+        "the first match's groups, [0] the whole match; () for an unmatched group or no match",
+        r#"captures("k=v", "(\\w)=(\\w)")[2]"#,
+    ),
+    (
+        "named_captures(text, pattern) -> map | ()",
+        "the first match's named groups, (?P<name>...)",
+        r#"named_captures("ann@x.org", "(?P<user>\\w+)@").user"#,
+    ),
+    (
+        "replace_regex(text, pattern, replacement) -> string",
+        "replaces every match; $1 or ${name} insert groups",
+        r#"replace_regex("a  b", "\\s+", " ")"#,
+    ),
+    (
+        "split_regex(text, pattern) -> array",
+        "splits text at every match",
+        r#"split_regex("a, b;c", "[,;]\\s*")"#,
+    ),
+    (
+        "regex_cache_len() -> int",
+        "how many compiled patterns this worker caches (at most 64)",
+        "regex_cache_len()",
+    ),
+    // JSON.
+    (
+        "parse_json(text) -> any",
+        "any JSON value: objects become maps, null ()",
+        r#"parse_json(`{"a": [1, 2]}`).a[1]"#,
+    ),
+    (
+        "to_json(value) -> string",
+        "compact JSON; fails on values JSON lacks (NaN, Fn)",
+        r#"to_json(#{a: [1, ()]})"#,
+    ),
+    (
+        "to_json_pretty(value) -> string",
+        "indented JSON",
+        "to_json_pretty(#{a: 1})",
+    ),
+    // Hashes (text hashes as UTF-8; blobs as bytes).
+    (
+        "sha256(text | blob) -> string",
+        "SHA-256 as lowercase hex",
+        r#"sha256("abc")"#,
+    ),
+    (
+        "md5(text | blob) -> string",
+        "MD5 as lowercase hex (for checksums, not security)",
+        r#"md5("abc")"#,
+    ),
+    (
+        "crc32(text | blob) -> int",
+        "CRC-32 (IEEE)",
+        r#"crc32("abc")"#,
+    ),
+    // Encodings.
+    (
+        "base64_encode(text | blob) -> string",
+        "standard base64, padded",
+        r#"base64_encode("hi")"#,
+    ),
+    (
+        "base64_decode(text) -> string",
+        "decodes standard base64 to UTF-8 text",
+        r#"base64_decode("aGk=")"#,
+    ),
+    (
+        "hex_encode(text | blob) -> string",
+        "lowercase hex of the bytes",
+        r#"hex_encode("hi")"#,
+    ),
+    (
+        "hex_decode(text) -> string",
+        "decodes hex to UTF-8 text",
+        r#"hex_decode("6869")"#,
+    ),
+    (
+        "url_encode(text) -> string",
+        "percent-encodes all but A-Z a-z 0-9 - . _ ~",
+        r#"url_encode("a b&c")"#,
+    ),
+    (
+        "url_decode(text) -> string",
+        "decodes %XX escapes (a + stays a +)",
+        r#"url_decode("a%20b")"#,
+    ),
+    // Time: integers, milliseconds since the Unix epoch, UTC.
+    ("now_ms() -> int", "the current time", "now_ms() > 0"),
+    (
+        "parse_time(text) -> int",
+        "an RFC 3339 time with its offset",
+        r#"parse_time("2024-03-01T12:00:00Z")"#,
+    ),
+    (
+        "parse_time(text, format) -> int",
+        "a strftime-style time; UTC unless the text has %z",
+        r#"parse_time("01/03/2024", "%d/%m/%Y")"#,
+    ),
+    (
+        "format_time(ms) -> string",
+        "RFC 3339 in UTC",
+        "format_time(0)",
+    ),
+    (
+        "format_time(ms, format) -> string",
+        "strftime-style, in UTC",
+        r#"format_time(0, "%Y-%m-%d %H:%M")"#,
+    ),
+    (
+        "add_duration(ms, duration) -> int",
+        "adds a span that may hold calendar units, in UTC",
+        r#"add_duration(0, "1 month 2 days")"#,
+    ),
+    (
+        "duration_ms(duration) -> int",
+        "a fixed-unit duration in milliseconds",
+        r#"duration_ms("1h 30m")"#,
+    ),
+    (
+        "time_parts(ms) -> map",
+        "year, month, day, hour, minute, second, millisecond, weekday (1 = Monday), day_of_year",
+        "time_parts(0).year",
+    ),
+    // Text.
+    (
+        "lines(text) -> array",
+        "the lines, without \\n or \\r\\n",
+        r#"lines("a\nb")"#,
+    ),
+    (
+        "words(text) -> array",
+        "the runs of non-whitespace",
+        r#"words(" a  b ")"#,
+    ),
+    (
+        "csv_split(line [, delimiter]) -> array",
+        "one CSV record's fields, quotes handled",
+        r#"csv_split(`a,"b, c"`)"#,
+    ),
+    (
+        "pad_left(text, width [, char]) -> string",
+        "pads before text to width characters",
+        r#"pad_left("7", 3, '0')"#,
+    ),
+    (
+        "pad_right(text, width [, char]) -> string",
+        "pads after text to width characters",
+        r#"pad_right("ab", 4, '.')"#,
+    ),
+    (
+        "slugify(text) -> string",
+        "lowercase letters and digits joined by -",
+        r#"slugify("Hello, World!")"#,
+    ),
+];

@@ -1,0 +1,187 @@
+//! JSON: `parse_json` (text straight into Rhai values) and `to_json` / `to_json_pretty`.
+
+use std::fmt;
+
+use rhai::{Array, Dynamic, Engine, Map};
+use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+
+use super::{Fallible, error};
+use crate::value::{dynamic_to_json, write_json, write_json_str};
+
+/// Parses JSON text into a Rhai value without an intermediate `serde_json::Value` tree:
+/// objects become maps, arrays arrays, integers that fit `i64` integers, other numbers floats,
+/// `null` becomes `()`.
+pub(super) fn parse_json(text: &str) -> Fallible<Dynamic> {
+    let mut de = serde_json::Deserializer::from_str(text);
+    let value = DynamicSeed
+        .deserialize(&mut de)
+        .and_then(|value| de.end().map(|()| value))
+        .map_err(|e| error("parse_json", format!("invalid JSON: {e}")))?;
+    Ok(value)
+}
+
+/// Compact JSON. Maps keep Rhai's key order (sorted).
+pub(super) fn to_json(value: &Dynamic) -> Fallible<String> {
+    let mut out = Vec::new();
+    write_json(value, &mut out).map_err(|e| error("to_json", e))?;
+    Ok(String::from_utf8(out).expect("JSON text is UTF-8"))
+}
+
+/// `to_json` for a map, written from the map itself rather than a copy wrapped in a `Dynamic`.
+fn map_to_json(map: &Map) -> Fallible<String> {
+    let mut out = vec![b'{'];
+    for (i, (key, value)) in map.iter().enumerate() {
+        if i > 0 {
+            out.push(b',');
+        }
+        write_json_str(key, &mut out);
+        out.push(b':');
+        write_json(value, &mut out).map_err(|e| error("to_json", e))?;
+    }
+    out.push(b'}');
+    Ok(String::from_utf8(out).expect("JSON text is UTF-8"))
+}
+
+/// Indented JSON, for humans.
+pub(super) fn to_json_pretty(value: &Dynamic) -> Fallible<String> {
+    let json = dynamic_to_json(value).map_err(|e| error("to_json_pretty", e))?;
+    Ok(serde_json::to_string_pretty(&json).expect("a JSON value always serializes"))
+}
+
+pub(super) fn register(engine: &mut Engine) {
+    engine.register_fn("parse_json", parse_json);
+    engine.register_fn("to_json", |value: Dynamic| to_json(&value));
+    // Rhai's own `to_json` takes a map; registering that exact signature too makes maps use
+    // this one (the engine's own functions are searched before its standard library).
+    engine.register_fn("to_json", |map: &mut Map| map_to_json(map));
+    engine.register_fn("to_json_pretty", |value: Dynamic| to_json_pretty(&value));
+}
+
+/// Builds a `Dynamic` as serde_json reads the text.
+struct DynamicSeed;
+
+impl<'de> DeserializeSeed<'de> for DynamicSeed {
+    type Value = Dynamic;
+
+    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Dynamic, D::Error> {
+        deserializer.deserialize_any(self)
+    }
+}
+
+impl<'de> Visitor<'de> for DynamicSeed {
+    type Value = Dynamic;
+
+    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
+        f.write_str("a JSON value")
+    }
+
+    fn visit_unit<E>(self) -> Result<Dynamic, E> {
+        Ok(Dynamic::UNIT)
+    }
+
+    fn visit_bool<E>(self, b: bool) -> Result<Dynamic, E> {
+        Ok(b.into())
+    }
+
+    fn visit_i64<E>(self, i: i64) -> Result<Dynamic, E> {
+        Ok(i.into())
+    }
+
+    fn visit_u64<E>(self, u: u64) -> Result<Dynamic, E> {
+        // As `value::json_to_dynamic` does: beyond i64, a float.
+        Ok(i64::try_from(u).map_or_else(|_| (u as f64).into(), Dynamic::from))
+    }
+
+    fn visit_f64<E>(self, f: f64) -> Result<Dynamic, E> {
+        Ok(f.into())
+    }
+
+    fn visit_str<E>(self, s: &str) -> Result<Dynamic, E> {
+        Ok(s.into())
+    }
+
+    fn visit_string<E>(self, s: String) -> Result<Dynamic, E> {
+        Ok(s.into())
+    }
+
+    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Dynamic, A::Error> {
+        let mut array = Array::with_capacity(seq.size_hint().unwrap_or(0));
+        while let Some(value) = seq.next_element_seed(DynamicSeed)? {
+            array.push(value);
+        }
+        Ok(array.into())
+    }
+
+    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Dynamic, A::Error> {
+        let mut map = Map::new();
+        while let Some(key) = access.next_key::<String>()? {
+            let value = access.next_value_seed(DynamicSeed)?;
+            map.insert(key.into(), value);
+        }
+        Ok(map.into())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use serde_json::Value;
+
+    use super::*;
+    use crate::batteries::tests::{engine, eval, eval_err};
+    use crate::value::json_to_dynamic;
+
+    #[test]
+    fn parses_every_kind_of_value_like_the_tree_conversion() {
+        let text = r#"{"a":[1,-2,2.5,"x",true,null],"b":{"c":18446744073709551615},"d":"é\n"}"#;
+        let direct = dynamic_to_json(&parse_json(text).unwrap()).unwrap();
+        let via_tree = dynamic_to_json(&json_to_dynamic(
+            serde_json::from_str::<Value>(text).unwrap(),
+        ))
+        .unwrap();
+        assert_eq!(direct, via_tree);
+        assert_eq!(
+            eval::<i64>(&engine(), r#"parse_json(`{"n": {"m": 7}}`).n.m"#),
+            7
+        );
+        assert!(parse_json(" null ").unwrap().is_unit());
+    }
+
+    #[test]
+    fn invalid_json_names_the_function_and_the_place() {
+        let e = engine();
+        let message = eval_err(&e, r#"parse_json("{\"a\": 1,}")"#);
+        assert!(
+            message.starts_with("parse_json: invalid JSON: "),
+            "{message}"
+        );
+        assert!(message.contains("column 9"), "{message}");
+        let message = eval_err(&e, r#"parse_json("[1] x")"#);
+        assert!(message.contains("trailing characters"), "{message}");
+        assert!(eval_err(&e, r#"parse_json("")"#).starts_with("parse_json: "));
+    }
+
+    #[test]
+    fn to_json_is_compact_and_round_trips() {
+        let e = engine();
+        let out = eval::<String>(&e, r#"to_json(#{b: [1, 2.5, "q\"", true], a: ()})"#);
+        assert_eq!(out, r#"{"a":null,"b":[1,2.5,"q\"",true]}"#);
+        assert_eq!(eval::<String>(&e, r#"to_json("x")"#), r#""x""#);
+        let back = eval::<bool>(&e, r#"let m = #{k: [1, "v"]}; parse_json(to_json(m)) == m"#);
+        assert!(back);
+    }
+
+    #[test]
+    fn to_json_pretty_indents() {
+        let out = eval::<String>(&engine(), "to_json_pretty(#{a: [1]})");
+        assert_eq!(out, "{\n  \"a\": [\n    1\n  ]\n}");
+    }
+
+    #[test]
+    fn values_without_a_json_form_are_an_error() {
+        let e = engine();
+        let message = eval_err(&e, "to_json(0.0 / 0.0)");
+        assert!(message.starts_with("to_json: the float NaN"), "{message}");
+        let message = eval_err(&e, r#"to_json_pretty([Fn("f")])"#);
+        assert!(message.starts_with("to_json_pretty: "), "{message}");
+    }
+}

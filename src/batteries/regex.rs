@@ -1,0 +1,283 @@
+//! Regular expressions (the `regex` crate), compiled once per worker and kept in a bounded cache.
+
+use std::collections::HashMap;
+use std::sync::{Arc, Mutex};
+
+use regex::{Regex, RegexBuilder};
+use rhai::{Array, Dynamic, Engine, ImmutableString, Map};
+
+use super::{Fallible, error};
+
+/// How many compiled patterns one engine keeps. Scripts use a handful of literal patterns,
+/// which stay cached for good; a script that builds patterns from its items gets a cache that
+/// churns but never grows past this.
+pub const REGEX_CACHE_CAPACITY: usize = 64;
+
+/// The most memory one compiled pattern may take (the `regex` default is 10 MiB). Together
+/// with the capacity this bounds a worker's cache; a pattern over it fails with a clear error.
+const PATTERN_SIZE_LIMIT: usize = 2 << 20;
+
+/// Compiled patterns keyed by their text, in two generations: a hit in the older one moves the
+/// pattern to the newer; when the newer fills, the older is dropped and the newer takes its
+/// place. That evicts patterns unused for a generation (an approximate LRU) in O(1), with at
+/// most `capacity` patterns alive.
+#[derive(Debug)]
+pub struct RegexCache {
+    current: HashMap<String, Regex>,
+    previous: HashMap<String, Regex>,
+    generation: usize,
+}
+
+impl RegexCache {
+    /// An empty cache holding at most `capacity` patterns (at least 2).
+    pub fn new(capacity: usize) -> Self {
+        RegexCache {
+            current: HashMap::new(),
+            previous: HashMap::new(),
+            generation: (capacity / 2).max(1),
+        }
+    }
+
+    /// How many compiled patterns the cache holds.
+    pub fn len(&self) -> usize {
+        self.current.len() + self.previous.len()
+    }
+
+    /// Whether the cache holds no pattern.
+    pub fn is_empty(&self) -> bool {
+        self.len() == 0
+    }
+
+    /// Runs `f` with the compiled `pattern`, compiling it on a miss. The regex is lent, not
+    /// cloned: a clone would start with an empty matching cache and lose its warm state.
+    pub fn with<T>(
+        &mut self,
+        pattern: &str,
+        f: impl FnOnce(&Regex) -> T,
+    ) -> Result<T, regex::Error> {
+        if let Some(regex) = self.current.get(pattern) {
+            return Ok(f(regex));
+        }
+        let regex = match self.previous.remove(pattern) {
+            Some(regex) => regex,
+            None => RegexBuilder::new(pattern)
+                .size_limit(PATTERN_SIZE_LIMIT)
+                .build()?,
+        };
+        if self.current.len() >= self.generation {
+            self.previous = std::mem::take(&mut self.current);
+        }
+        let regex = self.current.entry(pattern.to_string()).or_insert(regex);
+        Ok(f(regex))
+    }
+}
+
+/// One engine's cache, shared by the closures registered on it.
+type Shared = Arc<Mutex<RegexCache>>;
+
+/// Runs `f` with `pattern` compiled, or fails as `function` naming the pattern.
+fn with_regex<T>(
+    cache: &Shared,
+    function: &str,
+    pattern: &str,
+    f: impl FnOnce(&Regex) -> T,
+) -> Fallible<T> {
+    // The lock is only ever taken by this engine's thread; a poisoned one still holds sound
+    // compiled patterns.
+    let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
+    cache.with(pattern, f).map_err(|e| {
+        error(
+            function,
+            format!("invalid pattern {pattern:?}: {}", tidy(&e)),
+        )
+    })
+}
+
+/// The regex error without its multi-line caret drawing, which reads badly in a one-line record.
+fn tidy(e: &regex::Error) -> String {
+    match e {
+        regex::Error::Syntax(text) => text
+            .lines()
+            .find_map(|l| l.strip_prefix("error: "))
+            .unwrap_or(text)
+            .to_string(),
+        other => other.to_string(),
+    }
+}
+
+fn text_or_unit(s: Option<&str>) -> Dynamic {
+    s.map_or(Dynamic::UNIT, Into::into)
+}
+
+/// Registers the regular-expression functions with one fresh cache for this engine.
+pub(super) fn register(engine: &mut Engine) {
+    let cache: Shared = Arc::new(Mutex::new(RegexCache::new(REGEX_CACHE_CAPACITY)));
+
+    let c = cache.clone();
+    engine.register_fn("is_match", move |text: &str, pattern: &str| {
+        with_regex(&c, "is_match", pattern, |re| re.is_match(text))
+    });
+    let c = cache.clone();
+    engine.register_fn("find", move |text: &str, pattern: &str| {
+        with_regex(&c, "find", pattern, |re| {
+            text_or_unit(re.find(text).map(|m| m.as_str()))
+        })
+    });
+    let c = cache.clone();
+    engine.register_fn("find_all", move |text: &str, pattern: &str| {
+        with_regex(&c, "find_all", pattern, |re| {
+            re.find_iter(text)
+                .map(|m| m.as_str().into())
+                .collect::<Array>()
+        })
+    });
+    let c = cache.clone();
+    engine.register_fn("captures", move |text: &str, pattern: &str| {
+        with_regex(&c, "captures", pattern, |re| match re.captures(text) {
+            Some(caps) => caps
+                .iter()
+                .map(|g| text_or_unit(g.map(|m| m.as_str())))
+                .collect::<Array>()
+                .into(),
+            None => Dynamic::UNIT,
+        })
+    });
+    let c = cache.clone();
+    engine.register_fn("named_captures", move |text: &str, pattern: &str| {
+        with_regex(&c, "named_captures", pattern, |re| {
+            match re.captures(text) {
+                Some(caps) => re
+                    .capture_names()
+                    .flatten()
+                    .map(|name| {
+                        (
+                            name.into(),
+                            text_or_unit(caps.name(name).map(|m| m.as_str())),
+                        )
+                    })
+                    .collect::<Map>()
+                    .into(),
+                None => Dynamic::UNIT,
+            }
+        })
+    });
+    let c = cache.clone();
+    engine.register_fn(
+        "replace_regex",
+        move |text: ImmutableString, pattern: &str, replacement: &str| {
+            with_regex(&c, "replace_regex", pattern, |re| {
+                match re.replace_all(&text, replacement) {
+                    // Nothing matched: hand back the same string, no copy.
+                    std::borrow::Cow::Borrowed(_) => text.clone(),
+                    std::borrow::Cow::Owned(s) => s.into(),
+                }
+            })
+        },
+    );
+    let c = cache.clone();
+    engine.register_fn("split_regex", move |text: &str, pattern: &str| {
+        with_regex(&c, "split_regex", pattern, |re| {
+            re.split(text).map(Into::into).collect::<Array>()
+        })
+    });
+    engine.register_fn("regex_cache_len", move || {
+        cache.lock().unwrap_or_else(|p| p.into_inner()).len() as rhai::INT
+    });
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::batteries::tests::{engine, eval, eval_err};
+
+    #[test]
+    fn is_match_and_find() {
+        let e = engine();
+        assert!(eval::<bool>(&e, r#"is_match("order 66", "\\d+")"#));
+        assert!(!eval::<bool>(&e, r#""none".is_match("\\d")"#));
+        assert_eq!(eval::<String>(&e, r#"find("a1b22", "\\d+")"#), "1");
+        assert!(eval::<Dynamic>(&e, r#"find("abc", "\\d")"#).is_unit());
+    }
+
+    #[test]
+    fn find_all_returns_every_match() {
+        let e = engine();
+        let all = eval::<Array>(&e, r#"find_all("a1b22c333", "\\d+")"#);
+        let all: Vec<String> = all.into_iter().map(|d| d.into_string().unwrap()).collect();
+        assert_eq!(all, ["1", "22", "333"]);
+        assert!(eval::<Array>(&e, r#"find_all("abc", "\\d")"#).is_empty());
+    }
+
+    #[test]
+    fn captures_by_index_and_by_name() {
+        let e = engine();
+        let caps = eval::<Array>(&e, r#"captures("k=v", "(\\w)=(\\w)(x)?")"#);
+        assert_eq!(caps[0].to_string(), "k=v");
+        assert_eq!(caps[2].to_string(), "v");
+        assert!(caps[3].is_unit(), "an unmatched group is ()");
+        assert!(eval::<Dynamic>(&e, r#"captures("", "x")"#).is_unit());
+        let user = eval::<String>(
+            &e,
+            r#"named_captures("ann@example.org", "(?P<user>\\w+)@(?P<host>.+)").user"#,
+        );
+        assert_eq!(user, "ann");
+        assert!(eval::<Dynamic>(&e, r#"named_captures("x", "(?P<d>\\d)")"#).is_unit());
+    }
+
+    #[test]
+    fn replace_and_split() {
+        let e = engine();
+        let out = eval::<String>(&e, r#"replace_regex("a  b   c", "\\s+", "_")"#);
+        assert_eq!(out, "a_b_c");
+        let out = eval::<String>(
+            &e,
+            r#"replace_regex("2024-03-01", "(\\d+)-(\\d+)-(\\d+)", "$3/$2/$1")"#,
+        );
+        assert_eq!(out, "01/03/2024");
+        let parts = eval::<Array>(&e, r#"split_regex("a, b;c", "[,;]\\s*")"#);
+        assert_eq!(parts.len(), 3);
+        assert_eq!(parts[2].to_string(), "c");
+    }
+
+    #[test]
+    fn a_bad_pattern_names_the_function_the_pattern_and_the_problem() {
+        let e = engine();
+        let message = eval_err(&e, r#"replace_regex("x", "([a-", "")"#);
+        assert!(
+            message.starts_with(r#"replace_regex: invalid pattern "([a-": "#),
+            "{message}"
+        );
+        assert!(message.contains("unclosed"), "{message}");
+        assert!(!message.contains('\n'), "{message}");
+        let message = eval_err(&e, r#"is_match("x", "a{1000}{1000}")"#);
+        assert!(
+            message.starts_with("is_match: invalid pattern"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn a_literal_pattern_compiles_once_per_engine() {
+        let e = engine();
+        let len = eval::<i64>(
+            &e,
+            r#"for i in 0..1000 { is_match(`${i}`, "^\\d+$"); find("x", "x") } regex_cache_len()"#,
+        );
+        assert_eq!(len, 2);
+        // Another engine has its own, empty cache.
+        assert_eq!(eval::<i64>(&engine(), "regex_cache_len()"), 0);
+    }
+
+    #[test]
+    fn the_cache_is_bounded_and_keeps_patterns_in_use() {
+        let mut cache = RegexCache::new(8);
+        for i in 0..10_000 {
+            cache.with("hot", |_| ()).unwrap();
+            cache.with(&format!("cold{i}"), |_| ()).unwrap();
+            assert!(cache.len() <= 8, "{} patterns after {i}", cache.len());
+        }
+        // The pattern used all along survived every eviction.
+        assert!(cache.current.contains_key("hot") || cache.previous.contains_key("hot"));
+        assert!(cache.with("(", |_| ()).is_err());
+    }
+}

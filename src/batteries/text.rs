@@ -1,0 +1,180 @@
+//! Text helpers Rhai lacks: `lines`, `words`, `csv_split`, `pad_left` / `pad_right`, `slugify`.
+//! Widths count characters, not bytes, so accented text lines up.
+
+use rhai::{Array, Engine, INT, ImmutableString};
+
+use super::{Fallible, error};
+
+fn lines(text: &str) -> Array {
+    text.lines().map(Into::into).collect()
+}
+
+fn words(text: &str) -> Array {
+    text.split_whitespace().map(Into::into).collect()
+}
+
+/// One CSV record into its fields, with RFC 4180 quoting (`"a, b"`, `""` for a quote).
+fn csv_split(line: &str, delimiter: char) -> Fallible<Array> {
+    let delimiter = u8::try_from(delimiter)
+        .ok()
+        .filter(u8::is_ascii)
+        .ok_or_else(|| {
+            error(
+                "csv_split",
+                format!("the delimiter {delimiter:?} is not ASCII"),
+            )
+        })?;
+    let mut reader = csv::ReaderBuilder::new()
+        .has_headers(false)
+        .delimiter(delimiter)
+        .buffer_capacity(line.len().max(64))
+        .from_reader(line.as_bytes());
+    let mut record = csv::StringRecord::new();
+    let found = reader
+        .read_record(&mut record)
+        .map_err(|e| error("csv_split", e))?;
+    if !found {
+        return Ok(Array::new());
+    }
+    if reader
+        .read_record(&mut csv::StringRecord::new())
+        .map_err(|e| error("csv_split", e))?
+    {
+        return Err(error(
+            "csv_split",
+            "the text holds more than one record; split it with lines() first",
+        ));
+    }
+    Ok(record.iter().map(Into::into).collect())
+}
+
+/// Pads `text` to `width` characters with `fill`, before it or after it. Longer text is
+/// returned as it is, never cut.
+fn pad(text: ImmutableString, width: INT, fill: char, left: bool) -> ImmutableString {
+    let len = text.chars().count();
+    let wanted = usize::try_from(width).unwrap_or(0);
+    if len >= wanted {
+        return text;
+    }
+    let padding: String = std::iter::repeat_n(fill, wanted - len).collect();
+    if left {
+        padding + text.as_str()
+    } else {
+        text.to_string() + padding.as_str()
+    }
+    .into()
+}
+
+/// Lowercase letters and digits, every other run of characters one `-`, none at the ends:
+/// `"Hello, World!"` → `"hello-world"`. Non-ASCII letters are kept, lowercased.
+fn slugify(text: &str) -> String {
+    let mut slug = String::with_capacity(text.len());
+    let mut gap = false;
+    for c in text.chars() {
+        if c.is_alphanumeric() {
+            if gap && !slug.is_empty() {
+                slug.push('-');
+            }
+            gap = false;
+            slug.extend(c.to_lowercase());
+        } else {
+            gap = true;
+        }
+    }
+    slug
+}
+
+pub(super) fn register(engine: &mut Engine) {
+    engine.register_fn("lines", lines);
+    engine.register_fn("words", words);
+    engine.register_fn("csv_split", |line: &str| csv_split(line, ','));
+    engine.register_fn("csv_split", csv_split);
+    engine.register_fn("pad_left", |t: ImmutableString, w: INT| {
+        pad(t, w, ' ', true)
+    });
+    engine.register_fn("pad_left", |t: ImmutableString, w: INT, c: char| {
+        pad(t, w, c, true)
+    });
+    engine.register_fn("pad_right", |t: ImmutableString, w: INT| {
+        pad(t, w, ' ', false)
+    });
+    engine.register_fn("pad_right", |t: ImmutableString, w: INT, c: char| {
+        pad(t, w, c, false)
+    });
+    engine.register_fn("slugify", slugify);
+}
+
+#[cfg(test)]
+mod tests {
+    use rhai::Array;
+
+    use crate::batteries::tests::{engine, eval, eval_err};
+
+    fn strings(array: Array) -> Vec<String> {
+        array
+            .into_iter()
+            .map(|d| d.into_string().unwrap())
+            .collect()
+    }
+
+    #[test]
+    fn lines_and_words() {
+        let e = engine();
+        assert_eq!(
+            strings(eval(&e, r#"lines("a\r\nb\n\nc\n")"#)),
+            ["a", "b", "", "c"]
+        );
+        assert_eq!(
+            strings(eval(&e, r#"words("  one\ttwo \n three ")"#)),
+            ["one", "two", "three"]
+        );
+        assert!(eval::<Array>(&e, r#"lines("")"#).is_empty());
+    }
+
+    #[test]
+    fn csv_split_handles_quotes_and_delimiters() {
+        let e = engine();
+        let fields = strings(eval(&e, r#"csv_split(`a,"b, c","say ""hi""",`)"#));
+        assert_eq!(fields, ["a", "b, c", "say \"hi\"", ""]);
+        assert_eq!(strings(eval(&e, "csv_split(\"x\\ty\", '\\t')")), ["x", "y"]);
+        assert!(eval::<Array>(&e, r#"csv_split("")"#).is_empty());
+    }
+
+    #[test]
+    fn csv_split_refuses_two_records_and_odd_delimiters() {
+        let e = engine();
+        let message = eval_err(&e, r#"csv_split("a,b\nc,d")"#);
+        assert!(
+            message.starts_with("csv_split: the text holds more than one record"),
+            "{message}"
+        );
+        let message = eval_err(&e, r#"csv_split("a§b", '§')"#);
+        assert!(
+            message.starts_with("csv_split: the delimiter '§' is not ASCII"),
+            "{message}"
+        );
+    }
+
+    #[test]
+    fn padding_counts_characters() {
+        let e = engine();
+        assert_eq!(eval::<String>(&e, r#"pad_left("7", 3, '0')"#), "007");
+        assert_eq!(eval::<String>(&e, r#"pad_right("é", 3)"#), "é  ");
+        assert_eq!(eval::<String>(&e, r#""abcd".pad_left(2)"#), "abcd");
+        assert_eq!(eval::<String>(&e, r#"pad_right("x", -1, '.')"#), "x");
+    }
+
+    #[test]
+    fn slugs() {
+        let e = engine();
+        assert_eq!(
+            eval::<String>(&e, r#"slugify("  Hello, World! 2024 ")"#),
+            "hello-world-2024"
+        );
+        assert_eq!(
+            eval::<String>(&e, r#"slugify("Crème Brûlée")"#),
+            "crème-brûlée"
+        );
+        assert_eq!(eval::<String>(&e, r#"slugify("--")"#), "");
+    }
+}
