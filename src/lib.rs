@@ -45,6 +45,7 @@ mod run;
 mod run_options;
 mod runspace;
 mod script;
+mod signal;
 mod source;
 mod window;
 
@@ -64,6 +65,7 @@ pub use run::{Run, RunCanceller, UnreadableItem};
 pub use run_options::{HaltPolicy, HaltThreshold, RunOptions, SeqFilter};
 pub use runspace::{SetupHook, StreamSink};
 pub use script::Script;
+pub use signal::JobSignal;
 
 /// Rhai itself, so that hosts use the same version the pool does.
 pub use rhai;

@@ -358,6 +358,7 @@ fn compile_with(engine: &Engine, name: &str, source: &str) -> Result<AST, Error>
 /// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
 fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
     let clock = shared.clocks[index].clone();
+    crate::signal::install(clock.clone());
     let mut runspace = Runspace::new(shared.state.clone(), index, clock.clone());
     while let Ok(chunk) = jobs.recv() {
         let batch = &chunk.batch;

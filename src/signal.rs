@@ -1,0 +1,86 @@
+//! The running job's deadline and cancel signal, for native functions that block: a host's
+//! `fetch(url)` or `wait_for(lock)` can wait on the same clock as the built-in `sleep`, so that
+//! it, too, ends when the job times out or is cancelled.
+
+use std::cell::RefCell;
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{EvalAltResult, Position};
+
+use crate::clock::{JobClock, Stop};
+
+thread_local! {
+    /// The clock of the worker running on this thread; set once when the worker starts.
+    static WORKER_CLOCK: RefCell<Option<Arc<JobClock>>> = const { RefCell::new(None) };
+}
+
+pub(crate) fn install(clock: Arc<JobClock>) {
+    WORKER_CLOCK.with(|c| *c.borrow_mut() = Some(clock));
+}
+
+/// The deadline and cancel signal of the job running on this thread.
+///
+/// ```
+/// use rsparallel::{JobSignal, JobStatus, RunspacePool};
+/// use rsparallel::rhai::EvalAltResult;
+/// use std::time::Duration;
+///
+/// let pool = RunspacePool::builder()
+///     .threads(1)
+///     .timeout(Duration::from_millis(50))
+///     .setup(|engine| {
+///         // A host function that waits for something slow, but never past the job's end.
+///         engine.register_fn("slow_lookup", || -> Result<i64, Box<EvalAltResult>> {
+///             let signal = JobSignal::current().expect("called from a job");
+///             signal.sleep(Duration::from_secs(60))?;
+///             Ok(42)
+///         });
+///     })
+///     .build()?;
+/// let script = pool.compile("slow_lookup()")?;
+/// let record = pool.run(&script, [1_i64])?.next().unwrap();
+/// assert_eq!(record.status, JobStatus::TimedOut);
+/// # Ok::<(), rsparallel::Error>(())
+/// ```
+#[derive(Clone, Debug)]
+pub struct JobSignal {
+    clock: Arc<JobClock>,
+}
+
+impl JobSignal {
+    /// The signal of the job running on this thread; `None` outside a pool's worker (for
+    /// example when a script is compiled, or in a host's own engine).
+    pub fn current() -> Option<JobSignal> {
+        WORKER_CLOCK.with(|c| c.borrow().clone().map(|clock| JobSignal { clock }))
+    }
+
+    /// Time left before the job's timeout; `None` when it has none.
+    pub fn remaining(&self) -> Option<Duration> {
+        self.clock.remaining()
+    }
+
+    /// Whether the job must stop now: its timeout passed or it was cancelled.
+    pub fn should_stop(&self) -> bool {
+        self.clock.check().is_some()
+    }
+
+    /// `Ok` while the job may go on; otherwise the error that ends it with the right status
+    /// (`timed_out` or `cancelled`). Return it from the native function as it is.
+    pub fn check(&self) -> Result<(), Box<EvalAltResult>> {
+        match self.clock.check() {
+            None => Ok(()),
+            Some(stop) => Err(terminated(stop)),
+        }
+    }
+
+    /// Sleeps for `duration`, or until the job's timeout or cancel, whichever comes first;
+    /// in the latter case returns the error that ends the job.
+    pub fn sleep(&self, duration: Duration) -> Result<(), Box<EvalAltResult>> {
+        self.clock.sleep(duration).map_err(terminated)
+    }
+}
+
+fn terminated(stop: Stop) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorTerminated(stop.token().into(), Position::NONE).into()
+}
