@@ -43,6 +43,7 @@ mod run;
 mod runspace;
 mod script;
 
+pub mod host;
 pub mod input;
 pub mod output;
 pub mod value;
