@@ -35,6 +35,18 @@ use crate::runspace::{SetupHook, StreamSink};
 
 pub use functions::{HOST_FUNCTIONS, HostFunction};
 
+/// The text form of the host API's own values — a pool, a batch — as scripts' `to_string`
+/// gives it; `None` for any other value. (`Dynamic`'s own `Display` knows only Rust's name for
+/// a custom type.)
+pub fn describe_handle(value: &Dynamic) -> Option<String> {
+    if let Some(pool) = value.read_lock::<pool_handle::PoolHandle>() {
+        return Some(pool.to_string());
+    }
+    value
+        .read_lock::<pool_handle::BatchHandle>()
+        .map(|batch| batch.to_string())
+}
+
 /// What the token of a script stopped by [`Interrupt`] says.
 pub const INTERRUPTED: &str = "interrupted";
 

@@ -209,7 +209,11 @@ fn unknown(f: &str, key: &str, known: &str) -> String {
 
 /// A value's type for error messages, with the value itself when it is short.
 fn describe(value: &Dynamic) -> String {
-    let text = value.to_string();
+    let text = if value.is_string() {
+        format!("{:?}", value.to_string())
+    } else {
+        value.to_string()
+    };
     if text.chars().count() <= 20 && !value.is_unit() {
         format!("{} {text}", value.type_name())
     } else {
