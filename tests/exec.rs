@@ -99,7 +99,8 @@ fn a_missing_script_exits_2() {
 #[test]
 fn pools_left_open_shut_down_when_the_script_ends() {
     // A runaway job in a pool the script never closes must not keep the process alive.
-    let (_dir, path) = script(r#"let pool = new_runspace_pool(); new_runspace_job(pool, "loop {}", [1]);"#);
+    let (_dir, path) =
+        script(r#"let pool = new_runspace_pool(); new_runspace_job(pool, "loop {}", [1]);"#);
     rsparallel().args(["exec", &path]).assert().success();
 }
 

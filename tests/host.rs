@@ -36,7 +36,15 @@ fn a_range_of_items_yields_one_record_each_with_the_jsonl_fields() {
         assert_eq!(map["status"].clone().into_string().unwrap(), "completed");
         let output = map["output"].read_lock::<Array>().unwrap();
         assert_eq!(output[0].as_int().unwrap(), i as i64 * 10);
-        for field in ["item", "error", "worker", "start", "end", "duration_ms", "batch"] {
+        for field in [
+            "item",
+            "error",
+            "worker",
+            "start",
+            "end",
+            "duration_ms",
+            "batch",
+        ] {
             assert!(map.contains_key(field), "no {field} in {map:?}");
         }
         assert!(map["error"].is_unit());
@@ -143,7 +151,10 @@ fn bad_options_scripts_and_items_throw_clear_errors() {
             "new_runspace_pool(#{ timeout: \"soon\" })",
             "\"soon\" is not a duration",
         ),
-        ("new_runspace_pool(#{ colour: 1 })", "unknown option 'colour'"),
+        (
+            "new_runspace_pool(#{ colour: 1 })",
+            "unknown option 'colour'",
+        ),
         (
             "let p = new_runspace_pool(); new_runspace_job(p, \"item +\", [1])",
             "new_runspace_job: script:1:",
@@ -208,7 +219,8 @@ fn an_interrupt_ends_a_wait_and_loses_no_record() {
         )
         .unwrap_err();
     assert!(
-        err.to_string().contains("interrupted") || matches!(*err, EvalAltResult::ErrorTerminated(..)),
+        err.to_string().contains("interrupted")
+            || matches!(*err, EvalAltResult::ErrorTerminated(..)),
         "{err}"
     );
     assert!(host.interrupt().clear());

@@ -100,7 +100,9 @@ fn ctrl_c_stops_a_wait_and_the_pool_stays_usable() {
         .unwrap();
     repl.session.exp_string("job started").unwrap();
     repl.session.send_control('c').unwrap();
-    repl.session.exp_string("interrupted while waiting").unwrap();
+    repl.session
+        .exp_string("interrupted while waiting")
+        .unwrap();
     repl.session.exp_string(PROMPT).unwrap();
     repl.expect("p.stop(s)", "true");
     repl.expect("receive_runspace_job(p, w)[0].status", r#""cancelled""#);

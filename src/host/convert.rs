@@ -31,7 +31,9 @@ pub(crate) fn record_to_map(record: JobRecord) -> Dynamic {
         }
     };
     map.insert("error".into(), error);
-    let worker = record.worker.map_or(Dynamic::UNIT, |w| int(w as u64).into());
+    let worker = record
+        .worker
+        .map_or(Dynamic::UNIT, |w| int(w as u64).into());
     map.insert("worker".into(), worker);
     map.insert("start".into(), time(record.start));
     map.insert("end".into(), time(record.end));

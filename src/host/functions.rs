@@ -7,9 +7,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, INT, Map, Position};
 
 use crate::RunspacePool;
 use crate::host::convert::{batches_to_array, items, record_to_map, status_to_map};
-use crate::host::options::{
-    batch_id, clear_options, job_options, pool_options, receive_options,
-};
+use crate::host::options::{batch_id, clear_options, job_options, pool_options, receive_options};
 use crate::host::pool_handle::{BatchHandle, PoolHandle};
 use crate::host::{Host, Interrupt};
 
@@ -107,7 +105,9 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
     let h = host.clone();
     engine.register_fn("new_runspace_pool", move || new_pool(&h, &Map::new()));
     let h = host.clone();
-    engine.register_fn("new_runspace_pool", move |options: Map| new_pool(&h, &options));
+    engine.register_fn("new_runspace_pool", move |options: Map| {
+        new_pool(&h, &options)
+    });
 
     engine.register_fn(
         "new_runspace_job",
@@ -130,9 +130,10 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
     engine.register_fn("clear_runspace_jobs", |pool: &mut PoolHandle| {
         clear(pool, &Map::new())
     });
-    engine.register_fn("clear_runspace_jobs", |pool: &mut PoolHandle, options: Map| {
-        clear(pool, &options)
-    });
+    engine.register_fn(
+        "clear_runspace_jobs",
+        |pool: &mut PoolHandle, options: Map| clear(pool, &options),
+    );
 
     engine.register_fn("status", |handle: &mut PoolHandle| -> RhaiResult<Dynamic> {
         let pool = handle.pool().map_err(error)?;

@@ -134,8 +134,12 @@ fn duration(f: &str, key: &str, value: &Dynamic) -> Result<Duration, String> {
             .map_err(|_| format!("{f}: option '{key}' must not be negative, got {ms}"));
     }
     if let Some(text) = value.read_lock::<rhai::ImmutableString>() {
-        return humantime::parse_duration(text.trim())
-            .map_err(|e| format!("{f}: option '{key}': \"{text}\" is not a duration ({e})", text = text.as_str()));
+        return humantime::parse_duration(text.trim()).map_err(|e| {
+            format!(
+                "{f}: option '{key}': \"{text}\" is not a duration ({e})",
+                text = text.as_str()
+            )
+        });
     }
     Err(format!(
         "{f}: option '{key}' must be a duration like \"2s\" or milliseconds, not {}",
@@ -198,7 +202,10 @@ fn paths(f: &str, key: &str, value: &Dynamic) -> Result<Vec<String>, String> {
     };
     array
         .iter()
-        .map(|p| p.read_lock::<rhai::ImmutableString>().map(|s| s.to_string()))
+        .map(|p| {
+            p.read_lock::<rhai::ImmutableString>()
+                .map(|s| s.to_string())
+        })
         .collect::<Option<_>>()
         .ok_or_else(wrong)
 }
@@ -262,7 +269,10 @@ mod tests {
         let err = receive_options(&map(&[("wait", "later".into())]))
             .err()
             .unwrap();
-        assert!(err.contains("'wait' must be true, false or a duration"), "{err}");
+        assert!(
+            err.contains("'wait' must be true, false or a duration"),
+            "{err}"
+        );
     }
 
     #[test]

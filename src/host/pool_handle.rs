@@ -160,6 +160,10 @@ pub(crate) struct BatchHandle {
 
 impl fmt::Display for BatchHandle {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "RunspaceJob(batch: {}, script: {})", self.id, self.script)
+        write!(
+            f,
+            "RunspaceJob(batch: {}, script: {})",
+            self.id, self.script
+        )
     }
 }

@@ -39,7 +39,11 @@ pub struct ExecArgs {
     pub script: PathBuf,
 
     /// Arguments for the script, as its `args` array of strings.
-    #[arg(value_name = "ARG", trailing_var_arg = true, allow_hyphen_values = true)]
+    #[arg(
+        value_name = "ARG",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
     pub args: Vec<String>,
 }
 

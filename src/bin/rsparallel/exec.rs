@@ -16,8 +16,8 @@ use crate::script_error::ScriptError;
 
 pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
     let name = args.script.display().to_string();
-    let source = std::fs::read_to_string(&args.script)
-        .with_context(|| format!("cannot read {name}"))?;
+    let source =
+        std::fs::read_to_string(&args.script).with_context(|| format!("cannot read {name}"))?;
     let host = Host::new().on_stream(|event| {
         let text = &event.line.text;
         let mut err = io::stderr().lock();
@@ -31,7 +31,10 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
     let ast = match engine.compile(&source) {
         Ok(ast) => ast,
         Err(err) => {
-            eprintln!("rsparallel: {}", ScriptError::from_parse(&err).located(&name));
+            eprintln!(
+                "rsparallel: {}",
+                ScriptError::from_parse(&err).located(&name)
+            );
             return Ok(Outcome::Error);
         }
     };

@@ -46,7 +46,10 @@ pub fn repl() -> anyhow::Result<Outcome> {
         let _ = editor.load_history(path);
     }
     if io::stdin().is_terminal() {
-        println!("rsparallel {} — type help for the host API, exit or Ctrl-D to leave", env!("CARGO_PKG_VERSION"));
+        println!(
+            "rsparallel {} — type help for the host API, exit or Ctrl-D to leave",
+            env!("CARGO_PKG_VERSION")
+        );
     }
 
     let mut session = Session {
@@ -78,10 +81,13 @@ pub fn repl() -> anyhow::Result<Outcome> {
         session.eval(&input);
         *variables.lock().unwrap_or_else(|p| p.into_inner()) = session.variable_names();
     }
-    if let Some(path) = &history {
-        if let Err(err) = editor.save_history(path) {
-            eprintln!("rsparallel: cannot save history to {}: {err}", path.display());
-        }
+    if let Some(path) = &history
+        && let Err(err) = editor.save_history(path)
+    {
+        eprintln!(
+            "rsparallel: cannot save history to {}: {err}",
+            path.display()
+        );
     }
     // Dropping the scope closes the pools still open: their jobs are cancelled.
     drop(session);
@@ -121,7 +127,10 @@ impl Session {
     }
 
     fn variable_names(&self) -> Vec<String> {
-        self.scope.iter_raw().map(|(name, ..)| name.to_string()).collect()
+        self.scope
+            .iter_raw()
+            .map(|(name, ..)| name.to_string())
+            .collect()
     }
 }
 
@@ -151,10 +160,14 @@ fn print_help() {
         println!("      {}", f.summary);
         println!("      e.g. {}", f.example);
     }
-    println!("Records have: seq, batch, item, status, output, error, worker, start, end, duration_ms");
+    println!(
+        "Records have: seq, batch, item, status, output, error, worker, start, end, duration_ms"
+    );
     println!("(start and end show when you look at one record: records[7]).");
     println!("Jobs see `item` and `seq`; print/debug from jobs shows here as they run.");
-    println!("Ctrl-C clears the line, or stops a running input (jobs go on); exit or Ctrl-D leaves.");
+    println!(
+        "Ctrl-C clears the line, or stops a running input (jobs go on); exit or Ctrl-D leaves."
+    );
 }
 
 /// `$RSPARALLEL_HISTORY`, else `.rsparallel_history` in the home directory.

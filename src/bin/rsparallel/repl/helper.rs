@@ -147,7 +147,10 @@ mod tests {
     fn finished_or_wrong_input_is_evaluated() {
         let helper = helper();
         for input in ["1 + 2", "let x = [1, 2];", "let = 3;", "1 +* 2", "x)", ""] {
-            assert!(!helper.is_incomplete(input), "{input:?} should not continue");
+            assert!(
+                !helper.is_incomplete(input),
+                "{input:?} should not continue"
+            );
         }
     }
 }

@@ -11,9 +11,26 @@ const MAX_STRING: usize = 80;
 /// Keys shown first, in this order: a record's fields as the CLI's jsonl records have them,
 /// then those of `pool.status()` and `pool.jobs()`. Other keys follow in the map's own order.
 const FIRST_KEYS: &[&str] = &[
-    "seq", "batch", "item", "status", "output", "error", "worker", "duration_ms", "threads",
-    "script", "items", "queued", "running", "completed", "failed", "timed_out", "cancelled",
-    "skipped", "unreceived", "finished",
+    "seq",
+    "batch",
+    "item",
+    "status",
+    "output",
+    "error",
+    "worker",
+    "duration_ms",
+    "threads",
+    "script",
+    "items",
+    "queued",
+    "running",
+    "completed",
+    "failed",
+    "timed_out",
+    "cancelled",
+    "skipped",
+    "unreceived",
+    "finished",
 ];
 /// Record fields left out when records are listed, to keep one record on one line; they show
 /// when a single record is looked at.
@@ -141,7 +158,8 @@ mod tests {
         record.insert("error".into(), Dynamic::UNIT);
         record.insert("start".into(), "2026-01-01T00:00:00Z".into());
         let records: Array = vec![record.clone().into(), record.clone().into()];
-        let line = r#"  #{seq: 2, status: "completed", output: [4], error: (), duration_ms: 0.250}"#;
+        let line =
+            r#"  #{seq: 2, status: "completed", output: [4], error: (), duration_ms: 0.250}"#;
         assert_eq!(show(&records.into()), format!("[\n{line},\n{line}\n]"));
         assert!(show(&record.into()).contains("start: "));
     }
