@@ -174,3 +174,18 @@ fn tab_completes_host_functions_and_variables() {
     repl.expect("().threads > 0", "true");
     repl.exit();
 }
+
+#[test]
+fn ctrl_c_stops_a_runaway_input_and_keeps_the_session() {
+    let mut repl = Repl::start();
+    repl.enter("let kept = 7;");
+    repl.session
+        .send_line(r#"print("host " + "looping"); loop { kept += 0; }"#)
+        .unwrap();
+    repl.session.exp_string("host looping").unwrap();
+    repl.session.send_control('c').unwrap();
+    repl.session.exp_string("interrupted").unwrap();
+    repl.session.exp_string(PROMPT).unwrap();
+    repl.expect("`kept ${kept}`", r#""kept 7""#);
+    repl.exit();
+}

@@ -7,6 +7,7 @@ mod show;
 
 use std::io::{self, IsTerminal, Write};
 use std::path::PathBuf;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
@@ -32,10 +33,8 @@ pub fn repl() -> anyhow::Result<Outcome> {
         Editor::with_config(config).context("cannot start the line editor")?;
     let printer = JobPrinter::new(&mut editor);
     let host = Host::new().on_stream(move |event| printer.print(event));
-    let interrupt = host.interrupt();
-    // On the prompt, Ctrl-C is a key the line editor reads (it clears the line); while a line
-    // is evaluated it is a signal, and it stops that evaluation only.
-    ctrlc::set_handler(move || interrupt.interrupt()).context("cannot handle Ctrl-C")?;
+    let at_prompt = Arc::new(AtomicBool::new(true));
+    on_signal(&host, at_prompt.clone())?;
     let engine = host.engine();
 
     let variables = Arc::new(Mutex::new(Vec::new()));
@@ -59,7 +58,10 @@ pub fn repl() -> anyhow::Result<Outcome> {
         functions: AST::empty(),
     };
     loop {
-        let input = match editor.readline(PROMPT) {
+        at_prompt.store(true, Ordering::SeqCst);
+        let read = editor.readline(PROMPT);
+        at_prompt.store(false, Ordering::SeqCst);
+        let input = match read {
             Ok(input) => input,
             Err(ReadlineError::Interrupted) => continue,
             Err(ReadlineError::Eof) => break,
@@ -132,6 +134,20 @@ impl Session {
             .map(|(name, ..)| name.to_string())
             .collect()
     }
+}
+
+/// On the prompt, Ctrl-C is a key the line editor reads (it clears the line), so a signal
+/// there is SIGTERM or SIGHUP, and ends the REPL. While an input is evaluated, Ctrl-C is a
+/// signal that stops that evaluation only; a second one before it has stopped ends the REPL.
+fn on_signal(host: &Host, at_prompt: Arc<AtomicBool>) -> anyhow::Result<()> {
+    let interrupt = host.interrupt();
+    ctrlc::set_handler(move || {
+        if at_prompt.load(Ordering::SeqCst) || interrupt.is_set() {
+            std::process::exit(Outcome::Interrupted as i32);
+        }
+        interrupt.interrupt();
+    })
+    .context("cannot handle Ctrl-C")
 }
 
 /// Prints an error under the line it points at, with a caret under its column.
