@@ -3,6 +3,7 @@
 //! pools and functions live from one input to the next.
 
 mod helper;
+mod job_printer;
 mod show;
 
 use std::io::{self, IsTerminal, Write};
@@ -13,13 +14,13 @@ use std::sync::{Arc, Mutex};
 use anyhow::Context;
 use rsparallel::host::{HOST_FUNCTIONS, Host};
 use rsparallel::rhai::{AST, Dynamic, Engine, Scope};
-use rsparallel::{StreamEvent, StreamKind};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
-use rustyline::{CompletionType, Config, Editor, ExternalPrinter};
+use rustyline::{CompletionType, Config, Editor};
 
 use crate::Outcome;
 use crate::repl::helper::ReplHelper;
+use crate::repl::job_printer::JobPrinter;
 use crate::script_error::ScriptError;
 
 const PROMPT: &str = "rsparallel> ";
@@ -192,32 +193,4 @@ fn history_path() -> Option<PathBuf> {
         return Some(PathBuf::from(path));
     }
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".rsparallel_history"))
-}
-
-/// Shows what jobs print while the user types, above the prompt instead of through it.
-struct JobPrinter(Option<Mutex<Box<dyn ExternalPrinter + Send>>>);
-
-impl JobPrinter {
-    fn new(editor: &mut Editor<ReplHelper, FileHistory>) -> Self {
-        // Without a terminal there is no prompt to protect: plain stderr does.
-        let printer = editor
-            .create_external_printer()
-            .ok()
-            .map(|p| Mutex::new(Box::new(p) as Box<dyn ExternalPrinter + Send>));
-        JobPrinter(printer)
-    }
-
-    fn print(&self, event: &StreamEvent<'_>) {
-        let text = match event.line.kind {
-            StreamKind::Print => format!("{}\n", event.line.text),
-            StreamKind::Debug => format!("[seq {}] debug: {}\n", event.seq, event.line.text),
-        };
-        let printed = self.0.as_ref().is_some_and(|printer| {
-            let mut printer = printer.lock().unwrap_or_else(|p| p.into_inner());
-            printer.print(text.clone()).is_ok()
-        });
-        if !printed {
-            eprint!("{text}");
-        }
-    }
 }
