@@ -181,6 +181,7 @@ fn print_help() {
         "Records have: seq, batch, item, status, output, error, worker, start, end, duration_ms"
     );
     println!("(start and end show when you look at one record: records[7]).");
+    println!("Pools have pool.threads and pool.is_closed; batches have batch.id and batch.script.");
     println!("Jobs see `item` and `seq`; print/debug from jobs shows here as they run.");
     println!(
         "Ctrl-C clears the line, or stops a running input (jobs go on); exit or Ctrl-D leaves."
