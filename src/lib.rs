@@ -31,6 +31,9 @@
 //!
 //! Every item yields exactly one [`JobRecord`]: completed, failed, timed out, cancelled or
 //! skipped. A failed job is data, not an error.
+//!
+//! The [`host`] module puts pools and their jobs on a Rhai engine as live objects — the API of
+//! `rsparallel repl` and `rsparallel exec` — for applications whose users script them.
 #![doc(test(attr(deny(warnings))))]
 
 mod batch;
@@ -50,6 +53,7 @@ mod source;
 mod window;
 
 pub mod batteries;
+pub mod host;
 pub mod input;
 pub mod output;
 pub mod value;

@@ -10,14 +10,41 @@ use rsparallel::output::OutputFormat;
 #[derive(Debug, Parser)]
 #[command(name = "rsparallel", version, about)]
 pub struct Cli {
+    /// None: the REPL when stdin is a terminal, otherwise this help.
     #[command(subcommand)]
-    pub command: Command,
+    pub command: Option<Command>,
 }
 
 #[derive(Debug, Subcommand)]
 pub enum Command {
     /// Run a script over items from arguments, a file, stdin or a range.
-    Run(RunArgs),
+    Run(Box<RunArgs>),
+    /// Interactive host: create pools, submit jobs, watch and receive them (the default on a
+    /// terminal).
+    Repl,
+    /// Run a host script (a driver) with the pool API of the REPL.
+    Exec(ExecArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Exit status: 0 the script finished; 1 it threw (reported as FILE:LINE:COLUMN: message);
+2 it does not compile; 130 interrupted.
+
+Example:
+  rsparallel exec scripts/lifecycle.rhai")]
+pub struct ExecArgs {
+    /// The host script.
+    #[arg(value_name = "DRIVER.rhai")]
+    pub script: PathBuf,
+
+    /// Arguments for the script, as its `args` array of strings.
+    #[arg(
+        value_name = "ARG",
+        trailing_var_arg = true,
+        allow_hyphen_values = true
+    )]
+    pub args: Vec<String>,
 }
 
 #[derive(Debug, Args)]

@@ -2,13 +2,18 @@
 
 mod background;
 mod cli;
+mod exec;
 mod interrupt;
+mod repl;
 mod run;
+mod script_error;
 mod vars;
 
 use std::process::ExitCode;
 
-use clap::Parser;
+use std::io::IsTerminal;
+
+use clap::{CommandFactory, Parser};
 
 use crate::cli::{Cli, Command};
 
@@ -33,7 +38,15 @@ fn main() -> ExitCode {
     quiet_job_panics();
     let cli = Cli::parse();
     let result = match cli.command {
-        Command::Run(args) => run::run(args),
+        Some(Command::Run(args)) => run::run(*args),
+        Some(Command::Exec(args)) => exec::exec(args),
+        Some(Command::Repl) => repl::repl(),
+        None if std::io::stdin().is_terminal() => repl::repl(),
+        None => {
+            // No command and nobody to talk to: say what the commands are.
+            let _ = Cli::command().print_help();
+            Ok(Outcome::Error)
+        }
     };
     match result {
         Ok(outcome) => ExitCode::from(outcome as u8),

@@ -1,0 +1,77 @@
+//! `rsparallel exec DRIVER.rhai [ARG...]`: runs a host script — pools and jobs as live
+//! objects, as in the REPL — without a terminal.
+
+use std::io::{self, Write};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use anyhow::Context;
+use rsparallel::StreamKind;
+use rsparallel::host::Host;
+use rsparallel::rhai::{Array, Dynamic, Scope};
+
+use crate::Outcome;
+use crate::cli::ExecArgs;
+use crate::script_error::ScriptError;
+
+pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
+    let name = args.script.display().to_string();
+    let source =
+        std::fs::read_to_string(&args.script).with_context(|| format!("cannot read {name}"))?;
+    let host = Host::new().on_stream(|event| {
+        let text = &event.line.text;
+        let mut err = io::stderr().lock();
+        let _ = match event.line.kind {
+            StreamKind::Print => writeln!(err, "{text}"),
+            StreamKind::Debug => writeln!(err, "[seq {}] debug: {text}", event.seq),
+        };
+    });
+    let interrupted = on_interrupt(&host);
+    let engine = host.engine();
+    let ast = match engine.compile(&source) {
+        Ok(ast) => ast,
+        Err(err) => {
+            eprintln!(
+                "rsparallel: {}",
+                ScriptError::from_parse(&err).located(&name)
+            );
+            return Ok(Outcome::Error);
+        }
+    };
+    let mut scope = Scope::new();
+    let script_args: Array = args.args.into_iter().map(Dynamic::from).collect();
+    scope.push("args", script_args);
+    let result = engine.run_ast_with_scope(&mut scope, &ast);
+    // Pools the script left open shut down here, before the exit status is reported.
+    drop(scope);
+    match result {
+        Ok(()) => Ok(Outcome::AllCompleted),
+        Err(err) => {
+            eprintln!("rsparallel: {}", ScriptError::from_eval(err).located(&name));
+            Ok(if interrupted.load(Ordering::SeqCst) {
+                Outcome::Interrupted
+            } else {
+                // The script threw: exit status 1, as for a job that failed.
+                Outcome::SomeNotCompleted
+            })
+        }
+    }
+}
+
+/// Ctrl-C or SIGTERM stops the script (waits end, the script ends at its next operation and
+/// its pools shut down); a second one exits at once.
+fn on_interrupt(host: &Host) -> Arc<AtomicBool> {
+    let flag = Arc::new(AtomicBool::new(false));
+    let handler_flag = flag.clone();
+    let interrupt = host.interrupt();
+    let result = ctrlc::set_handler(move || {
+        if handler_flag.swap(true, Ordering::SeqCst) {
+            std::process::exit(Outcome::Interrupted as i32);
+        }
+        interrupt.interrupt();
+    });
+    if let Err(err) = result {
+        eprintln!("rsparallel: warning: cannot handle Ctrl-C: {err}");
+    }
+    flag
+}

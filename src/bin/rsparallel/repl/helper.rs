@@ -1,0 +1,160 @@
+//! The REPL's line-editor helper: completion of host functions and variables in scope, and
+//! multi-line input for expressions that are not finished yet.
+
+use std::sync::{Arc, Mutex};
+
+use rsparallel::host::HOST_FUNCTIONS;
+use rsparallel::rhai::{Engine, ParseErrorType};
+use rustyline::completion::{Completer, Pair};
+use rustyline::highlight::Highlighter;
+use rustyline::hint::Hinter;
+use rustyline::validate::{ValidationContext, ValidationResult, Validator};
+use rustyline::{Context, Helper};
+
+/// Words completed besides host functions and variables: the REPL's commands and the Rhai
+/// keywords a host script starts lines with.
+const OTHER_WORDS: &[&str] = &[
+    "help", "exit", "let", "const", "fn", "if", "else", "for", "in", "while", "loop", "break",
+    "continue", "return", "throw", "try", "catch", "true", "false", "print", "debug",
+];
+
+pub struct ReplHelper {
+    /// Only parses, to tell a finished input from one that goes on; never evaluates.
+    parser: Engine,
+    /// Names of the variables in the REPL's scope, refreshed after each evaluation.
+    variables: Arc<Mutex<Vec<String>>>,
+}
+
+impl ReplHelper {
+    pub fn new(parser: Engine, variables: Arc<Mutex<Vec<String>>>) -> Self {
+        ReplHelper { parser, variables }
+    }
+
+    /// Whether `input` is a start that more lines could finish: an open bracket, block or
+    /// string, or an expression cut short.
+    pub fn is_incomplete(&self, input: &str) -> bool {
+        let Err(err) = self.parser.compile(input) else {
+            return false;
+        };
+        match err.err_type() {
+            ParseErrorType::UnexpectedEOF => true,
+            ParseErrorType::MissingToken(..)
+            | ParseErrorType::MissingSymbol(..)
+            | ParseErrorType::ExprExpected(..)
+            | ParseErrorType::VariableExpected
+            | ParseErrorType::PropertyExpected => at_end(input, err.position()),
+            _ => false,
+        }
+    }
+}
+
+/// Whether a parse error's position is past the last thing written: the parser ran out of
+/// input rather than meeting something wrong.
+fn at_end(input: &str, position: rsparallel::rhai::Position) -> bool {
+    let trimmed = input.trim_end();
+    let last_line = trimmed.lines().count().max(1);
+    let last_len = trimmed.lines().last().map_or(0, |l| l.chars().count());
+    match (position.line(), position.position()) {
+        (Some(line), Some(column)) => line > last_line || (line == last_line && column > last_len),
+        (Some(line), None) => line > last_line,
+        _ => position.is_none(),
+    }
+}
+
+impl Completer for ReplHelper {
+    type Candidate = Pair;
+
+    fn complete(
+        &self,
+        line: &str,
+        pos: usize,
+        _ctx: &Context<'_>,
+    ) -> rustyline::Result<(usize, Vec<Pair>)> {
+        let start = line[..pos]
+            .char_indices()
+            .rev()
+            .take_while(|(_, c)| c.is_alphanumeric() || *c == '_')
+            .last()
+            .map_or(pos, |(i, _)| i);
+        let word = &line[start..pos];
+        if word.is_empty() {
+            return Ok((pos, Vec::new()));
+        }
+        let variables = self
+            .variables
+            .lock()
+            .unwrap_or_else(|p| p.into_inner())
+            .clone();
+        let mut candidates: Vec<Pair> = HOST_FUNCTIONS
+            .iter()
+            .map(|f| (f.name.to_string(), format!("{}{}", f.name, f.params)))
+            .chain(rsparallel::batteries::HELP.iter().map(|(signature, _, _)| {
+                let name = signature.split('(').next().unwrap_or(signature);
+                (name.to_string(), signature.to_string())
+            }))
+            .chain(variables.into_iter().map(|v| (v.clone(), v)))
+            .chain(OTHER_WORDS.iter().map(|w| (w.to_string(), w.to_string())))
+            .filter(|(name, _)| name.starts_with(word))
+            .map(|(replacement, display)| Pair {
+                display,
+                replacement,
+            })
+            .collect();
+        candidates.sort_by(|a, b| a.replacement.cmp(&b.replacement));
+        candidates.dedup_by(|a, b| a.replacement == b.replacement);
+        Ok((start, candidates))
+    }
+}
+
+impl Validator for ReplHelper {
+    fn validate(&self, ctx: &mut ValidationContext) -> rustyline::Result<ValidationResult> {
+        Ok(if self.is_incomplete(ctx.input()) {
+            ValidationResult::Incomplete
+        } else {
+            ValidationResult::Valid(None)
+        })
+    }
+}
+
+impl Hinter for ReplHelper {
+    type Hint = String;
+}
+
+impl Highlighter for ReplHelper {}
+
+impl Helper for ReplHelper {}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn helper() -> ReplHelper {
+        ReplHelper::new(Engine::new(), Arc::default())
+    }
+
+    #[test]
+    fn unfinished_input_continues_on_the_next_line() {
+        let helper = helper();
+        for input in [
+            "let x = [1,",
+            "fn f(x) {",
+            "if x > 1 {",
+            "new_runspace_pool(#{ threads: 2,",
+            "let y = 1 +",
+            "for i in 0..3 {\n  print(i);",
+        ] {
+            assert!(helper.is_incomplete(input), "{input:?} should continue");
+        }
+    }
+
+    #[test]
+    fn finished_or_wrong_input_is_evaluated() {
+        let helper = helper();
+        for input in ["1 + 2", "let x = [1, 2];", "let = 3;", "1 +* 2", "x)", ""] {
+            assert!(
+                !helper.is_incomplete(input),
+                "{input:?} should not continue"
+            );
+        }
+    }
+}

@@ -1,0 +1,127 @@
+//! The host API: Rhai functions that make runspace pools and their jobs live objects in a
+//! host engine — the engine of the REPL and of `rsparallel exec` driver scripts, or of any
+//! application that embeds Rhai.
+//!
+//! ```
+//! use rsparallel::host::Host;
+//!
+//! let host = Host::new();
+//! let engine = host.engine();
+//! let total: i64 = engine.eval(r#"
+//!     let pool = new_runspace_pool(#{ threads: 2, variables: #{ base: 10 } });
+//!     let batch = new_runspace_job(pool, "item * base", 1..=3);
+//!     let records = receive_runspace_job(pool, #{ wait: true });
+//!     pool.close();
+//!     records.reduce(|sum, r| sum + r.output[0], 0)
+//! "#)?;
+//! assert_eq!(total, 60);
+//! # Ok::<(), Box<rsparallel::rhai::EvalAltResult>>(())
+//! ```
+//!
+//! Only the public pool API is used here: what the host scripts do, a Rust program can do too.
+
+mod convert;
+mod functions;
+mod options;
+mod pool_handle;
+
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
+
+use rhai::{Dynamic, Engine};
+
+use crate::job::StreamEvent;
+use crate::runspace::{SetupHook, StreamSink};
+
+pub use functions::{HOST_FUNCTIONS, HostFunction};
+
+/// The text form of the host API's own values — a pool, a batch — as scripts' `to_string`
+/// gives it; `None` for any other value. (`Dynamic`'s own `Display` knows only Rust's name for
+/// a custom type.)
+pub fn describe_handle(value: &Dynamic) -> Option<String> {
+    if let Some(pool) = value.read_lock::<pool_handle::PoolHandle>() {
+        return Some(pool.to_string());
+    }
+    value
+        .read_lock::<pool_handle::BatchHandle>()
+        .map(|batch| batch.to_string())
+}
+
+/// What the token of a script stopped by [`Interrupt`] says.
+pub const INTERRUPTED: &str = "interrupted";
+
+/// A flag that stops the host script's evaluation: waits in `receive_runspace_job` and
+/// `sleep` end with an error, and the script itself ends at its next operation. Jobs already
+/// submitted go on; their records stay in their pool.
+///
+/// It stays set until [`Interrupt::clear`]: a REPL clears it before each line it evaluates.
+#[derive(Clone, Debug, Default)]
+pub struct Interrupt(Arc<AtomicBool>);
+
+impl Interrupt {
+    /// Asks the running host script to stop. Safe to call from a signal handler's thread.
+    pub fn interrupt(&self) {
+        self.0.store(true, Ordering::SeqCst);
+    }
+
+    /// Whether an interrupt was asked for and not yet cleared.
+    pub fn is_set(&self) -> bool {
+        self.0.load(Ordering::SeqCst)
+    }
+
+    /// Clears the flag; returns whether it was set.
+    pub fn clear(&self) -> bool {
+        self.0.swap(false, Ordering::SeqCst)
+    }
+}
+
+/// The host API's configuration: where job output goes, what every pool's workers get, and
+/// the interrupt flag. [`Host::register`] puts the functions on an engine.
+#[derive(Clone, Default)]
+pub struct Host {
+    stream_sink: Option<StreamSink>,
+    setup: Option<SetupHook>,
+    interrupt: Interrupt,
+}
+
+impl Host {
+    /// A host whose pools keep job output in the records only, with no extra worker setup.
+    pub fn new() -> Self {
+        Host::default()
+    }
+
+    /// Receives every line a job `print`s or `debug`s, live, from the worker's thread, for
+    /// every pool the host scripts create.
+    pub fn on_stream(mut self, sink: impl Fn(&StreamEvent<'_>) + Send + Sync + 'static) -> Self {
+        self.stream_sink = Some(Arc::new(sink));
+        self
+    }
+
+    /// A hook run on every worker engine of every pool the host scripts create: register the
+    /// native functions their jobs may call.
+    pub fn setup(mut self, hook: impl Fn(&mut Engine) + Send + Sync + 'static) -> Self {
+        self.setup = Some(Arc::new(hook));
+        self
+    }
+
+    /// The flag that stops a running host script; clones share it.
+    pub fn interrupt(&self) -> Interrupt {
+        self.interrupt.clone()
+    }
+
+    /// Registers the host API on `engine`, and an `on_progress` callback that ends the script
+    /// once the interrupt flag is set (replacing any callback the engine had).
+    pub fn register(&self, engine: &mut Engine) {
+        functions::register(self, engine);
+        let interrupt = self.interrupt.clone();
+        engine.on_progress(move |_| interrupt.is_set().then(|| Dynamic::from(INTERRUPTED)));
+    }
+
+    /// A full engine (`Engine::new`) with the batteries and the host API registered.
+    pub fn engine(&self) -> Engine {
+        let mut engine = Engine::new();
+        crate::batteries::register(&mut engine);
+        self.register(&mut engine);
+        engine
+    }
+}

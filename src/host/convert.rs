@@ -1,0 +1,130 @@
+//! Rust values of the pool API as Rhai values, and Rhai items as a lazy iterator.
+
+use std::ops::{Range, RangeInclusive};
+use std::time::SystemTime;
+
+use rhai::{Array, Dynamic, INT, Map};
+
+use crate::host::options::int;
+use crate::{BatchSummary, JobRecord, JobStatus, PoolStatus, StatusCounts};
+
+/// A record as a map with the fields of the CLI's jsonl records (`seq`, `item`, `status`,
+/// `output`, `error`, `worker`, `start`, `end`, `duration_ms`), plus `batch`.
+pub(crate) fn record_to_map(record: JobRecord) -> Dynamic {
+    let mut map = Map::new();
+    map.insert("seq".into(), int(record.seq).into());
+    map.insert("batch".into(), int(record.batch.0).into());
+    map.insert("status".into(), record.status.as_str().into());
+    let duration_ms = record.duration().as_secs_f64() * 1000.0;
+    map.insert("duration_ms".into(), duration_ms.into());
+    map.insert("item".into(), record.item);
+    map.insert("output".into(), Array::from(record.output).into());
+    let error = match record.error {
+        None => Dynamic::UNIT,
+        Some(error) => {
+            let mut e = Map::new();
+            e.insert("message".into(), error.message.into());
+            let position = |n: Option<usize>| n.map_or(Dynamic::UNIT, |n| int(n as u64).into());
+            e.insert("line".into(), position(error.line));
+            e.insert("column".into(), position(error.column));
+            e.into()
+        }
+    };
+    map.insert("error".into(), error);
+    let worker = record
+        .worker
+        .map_or(Dynamic::UNIT, |w| int(w as u64).into());
+    map.insert("worker".into(), worker);
+    map.insert("start".into(), time(record.start));
+    map.insert("end".into(), time(record.end));
+    map.into()
+}
+
+fn time(t: Option<SystemTime>) -> Dynamic {
+    t.map_or(Dynamic::UNIT, |t| {
+        humantime::format_rfc3339_micros(t).to_string().into()
+    })
+}
+
+/// Adds one key per status (`completed`, `failed`, `timed_out`, `cancelled`, `skipped`).
+fn insert_counts(map: &mut Map, counts: &StatusCounts) {
+    for status in JobStatus::ALL {
+        map.insert(status.as_str().into(), int(counts.get(status)).into());
+    }
+}
+
+/// `pool.status()`: counts per status, queued, running, unreceived, throughput.
+pub(crate) fn status_to_map(status: &PoolStatus, held: usize) -> Dynamic {
+    let mut map = Map::new();
+    map.insert("threads".into(), int(status.threads as u64).into());
+    map.insert("queued".into(), int(status.queued).into());
+    map.insert("running".into(), int(status.running).into());
+    insert_counts(&mut map, &status.counts);
+    let unreceived = status.unreceived + held;
+    map.insert("unreceived".into(), int(unreceived as u64).into());
+    map.insert("items_per_sec".into(), status.items_per_sec.into());
+    map.into()
+}
+
+/// `pool.jobs()`: one map per batch the pool still knows.
+pub(crate) fn batches_to_array(batches: &[BatchSummary]) -> Dynamic {
+    let array: Array = batches
+        .iter()
+        .map(|b| {
+            let mut map = Map::new();
+            map.insert("batch".into(), int(b.id.0).into());
+            map.insert("script".into(), b.script.clone().into());
+            map.insert("items".into(), int(b.items).into());
+            insert_counts(&mut map, &b.counts);
+            map.insert("finished".into(), b.finished.into());
+            let elapsed_ms = b.elapsed.as_secs_f64() * 1000.0;
+            map.insert("elapsed_ms".into(), elapsed_ms.into());
+            Dynamic::from(map)
+        })
+        .collect();
+    array.into()
+}
+
+/// A batch's items: an array, or an integer range (`0..10`, `0..=9`, `range(0, 10)`), read
+/// lazily so that a range of millions never exists in memory as an array.
+pub(crate) fn items(value: Dynamic) -> Result<Box<dyn Iterator<Item = Dynamic> + Send>, String> {
+    if value.is_array() {
+        let array = value.into_array().expect("checked to be an array");
+        return Ok(Box::new(array.into_iter()));
+    }
+    if value.is::<Range<INT>>() {
+        let range = value.cast::<Range<INT>>();
+        return Ok(Box::new(range.map(Dynamic::from_int)));
+    }
+    if value.is::<RangeInclusive<INT>>() {
+        let range = value.cast::<RangeInclusive<INT>>();
+        return Ok(Box::new(range.map(Dynamic::from_int)));
+    }
+    Err(format!(
+        "new_runspace_job: items must be an array or a range (0..10, 0..=9, range(0, 10)), not {}",
+        value.type_name()
+    ))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    fn ints(value: Dynamic) -> Vec<INT> {
+        items(value).unwrap().map(|d| d.as_int().unwrap()).collect()
+    }
+
+    #[test]
+    fn ranges_and_arrays_become_items() {
+        assert_eq!(ints(Dynamic::from(0..3_i64)), [0, 1, 2]);
+        assert_eq!(ints(Dynamic::from(1..=3_i64)), [1, 2, 3]);
+        let array: Array = vec![5_i64.into(), 6_i64.into()];
+        assert_eq!(ints(array.into()), [5, 6]);
+    }
+
+    #[test]
+    fn other_values_are_refused_by_type() {
+        let err = items(Dynamic::from("abc")).err().unwrap();
+        assert!(err.contains("not string"), "{err}");
+    }
+}

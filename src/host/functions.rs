@@ -1,0 +1,257 @@
+//! The Rhai functions of the host API, and the table that documents them (the REPL's `help`
+//! and its completion read it).
+
+use std::time::{Duration, Instant};
+
+use rhai::{Dynamic, Engine, EvalAltResult, INT, Map, Position};
+
+use crate::RunspacePool;
+use crate::host::convert::{batches_to_array, items, record_to_map, status_to_map};
+use crate::host::options::{batch_id, clear_options, job_options, pool_options, receive_options};
+use crate::host::pool_handle::{BatchHandle, PoolHandle};
+use crate::host::{Host, Interrupt};
+
+/// One function of the host API, as `help` lists it.
+#[derive(Clone, Copy, Debug)]
+pub struct HostFunction {
+    /// The function's name, as scripts call it.
+    pub name: &'static str,
+    /// Its parameters, e.g. `(pool, script, items, options?)`.
+    pub params: &'static str,
+    /// What it does, in one line.
+    pub summary: &'static str,
+    /// A call that works as written.
+    pub example: &'static str,
+}
+
+/// Every function of the host API.
+pub const HOST_FUNCTIONS: &[HostFunction] = &[
+    HostFunction {
+        name: "new_runspace_pool",
+        params: "(options?)",
+        summary: "a pool of workers; options: threads, timeout, max_ops, max_call_depth, variables, functions",
+        example: r#"let pool = new_runspace_pool(#{ threads: 4, timeout: "2s", variables: #{ base: 10 } });"#,
+    },
+    HostFunction {
+        name: "new_runspace_job",
+        params: "(pool, script, items, options?)",
+        summary: "submit a script (source text or #{ file: path }) over an array or range; returns at once; options: timeout",
+        example: r#"let batch = new_runspace_job(pool, "item * base", 0..10000, #{ timeout: "100ms" });"#,
+    },
+    HostFunction {
+        name: "receive_runspace_job",
+        params: "(pool, options?)",
+        summary: "take finished records; options: wait (true or a duration), batch, keep",
+        example: "let records = receive_runspace_job(pool, #{ wait: true });",
+    },
+    HostFunction {
+        name: "clear_runspace_jobs",
+        params: "(pool, options?)",
+        summary: "drop finished records; options: cancel (also stop queued and running jobs)",
+        example: "clear_runspace_jobs(pool, #{ cancel: true });",
+    },
+    HostFunction {
+        name: "status",
+        params: "(pool)",
+        summary: "counts per status, queued, running, unreceived, items_per_sec",
+        example: "pool.status()",
+    },
+    HostFunction {
+        name: "jobs",
+        params: "(pool)",
+        summary: "one summary per batch: script, items, counts per status, finished, elapsed_ms",
+        example: "pool.jobs()",
+    },
+    HostFunction {
+        name: "stop",
+        params: "(pool, batch)",
+        summary: "cancel a batch: queued jobs are not run, running ones end at their next operation",
+        example: "pool.stop(batch)",
+    },
+    HostFunction {
+        name: "close",
+        params: "(pool)",
+        summary: "shut the pool down: cancel its jobs and stop its workers",
+        example: "pool.close()",
+    },
+    HostFunction {
+        name: "sleep",
+        params: "(ms)",
+        summary: "wait this many milliseconds (Ctrl-C ends the wait)",
+        example: "sleep(100)",
+    },
+];
+
+type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+
+fn error(message: impl Into<String>) -> Box<EvalAltResult> {
+    // The engine fills in the position of the call that failed.
+    EvalAltResult::ErrorRuntime(message.into().into(), Position::NONE).into()
+}
+
+pub(crate) fn register(host: &Host, engine: &mut Engine) {
+    engine
+        .register_type_with_name::<PoolHandle>("RunspacePool")
+        .register_fn("to_string", |p: &mut PoolHandle| p.to_string())
+        .register_fn("to_debug", |p: &mut PoolHandle| p.to_string())
+        .register_get("threads", |p: &mut PoolHandle| p.threads() as INT)
+        .register_get("is_closed", |p: &mut PoolHandle| p.is_closed())
+        .register_type_with_name::<BatchHandle>("RunspaceJob")
+        .register_fn("to_string", |b: &mut BatchHandle| b.to_string())
+        .register_fn("to_debug", |b: &mut BatchHandle| b.to_string())
+        .register_get("id", |b: &mut BatchHandle| b.id.0 as INT)
+        .register_get("script", |b: &mut BatchHandle| b.script.clone());
+
+    let h = host.clone();
+    engine.register_fn("new_runspace_pool", move || new_pool(&h, &Map::new()));
+    let h = host.clone();
+    engine.register_fn("new_runspace_pool", move |options: Map| {
+        new_pool(&h, &options)
+    });
+
+    engine.register_fn(
+        "new_runspace_job",
+        |pool: &mut PoolHandle, script: Dynamic, items: Dynamic| {
+            new_job(pool, script, items, &Map::new())
+        },
+    );
+    engine.register_fn("new_runspace_job", new_job_with_options);
+
+    let interrupt = host.interrupt();
+    engine.register_fn("receive_runspace_job", move |pool: &mut PoolHandle| {
+        receive(pool, &Map::new(), &interrupt)
+    });
+    let interrupt = host.interrupt();
+    engine.register_fn(
+        "receive_runspace_job",
+        move |pool: &mut PoolHandle, options: Map| receive(pool, &options, &interrupt),
+    );
+
+    engine.register_fn("clear_runspace_jobs", |pool: &mut PoolHandle| {
+        clear(pool, &Map::new())
+    });
+    engine.register_fn(
+        "clear_runspace_jobs",
+        |pool: &mut PoolHandle, options: Map| clear(pool, &options),
+    );
+
+    engine.register_fn("status", |handle: &mut PoolHandle| -> RhaiResult<Dynamic> {
+        let pool = handle.pool().map_err(error)?;
+        Ok(status_to_map(&pool.status(), handle.pending_len()))
+    });
+    engine.register_fn("jobs", |handle: &mut PoolHandle| -> RhaiResult<Dynamic> {
+        let pool = handle.pool().map_err(error)?;
+        Ok(batches_to_array(&pool.batches()))
+    });
+    engine.register_fn(
+        "stop",
+        |handle: &mut PoolHandle, batch: Dynamic| -> RhaiResult<bool> {
+            let pool = handle.pool().map_err(error)?;
+            Ok(pool.stop(batch_id("stop", &batch).map_err(error)?))
+        },
+    );
+    engine.register_fn("close", |handle: &mut PoolHandle| handle.close());
+
+    let interrupt = host.interrupt();
+    engine.register_fn("sleep", move |ms: INT| sleep(ms, &interrupt));
+}
+
+fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
+    let options = pool_options(options).map_err(error)?;
+    let mut builder = RunspacePool::builder()
+        .threads(options.threads)
+        .max_operations(options.max_ops);
+    if let Some(timeout) = options.timeout {
+        builder = builder.timeout(timeout);
+    }
+    if let Some(depth) = options.max_call_depth {
+        builder = builder.max_call_depth(depth);
+    }
+    for (name, value) in options.variables {
+        builder = builder.variable(name, value);
+    }
+    for path in &options.functions {
+        builder = builder.functions_file(path);
+    }
+    if let Some(sink) = host.stream_sink.clone() {
+        builder = builder.on_stream(move |event| sink(event));
+    }
+    if let Some(setup) = host.setup.clone() {
+        builder = builder.setup(move |engine| setup(engine));
+    }
+    let pool = builder
+        .build()
+        .map_err(|e| error(format!("new_runspace_pool: {e}")))?;
+    Ok(PoolHandle::new(pool))
+}
+
+fn new_job_with_options(
+    handle: &mut PoolHandle,
+    script: Dynamic,
+    items: Dynamic,
+    options: Map,
+) -> RhaiResult<BatchHandle> {
+    new_job(handle, script, items, &options)
+}
+
+fn new_job(
+    handle: &mut PoolHandle,
+    script: Dynamic,
+    item_values: Dynamic,
+    options: &Map,
+) -> RhaiResult<BatchHandle> {
+    let options = job_options(options).map_err(error)?;
+    let pool = handle.pool().map_err(error)?;
+    let compiled = if let Some(source) = script.read_lock::<rhai::ImmutableString>() {
+        pool.compile_named("script", &source)
+    } else if let Some(file) = script
+        .read_lock::<Map>()
+        .and_then(|m| m.get("file").and_then(|f| f.clone().into_string().ok()))
+    {
+        pool.compile_file(file)
+    } else {
+        return Err(error(format!(
+            "new_runspace_job: the script must be source text or #{{ file: \"path.rhai\" }}, not {}",
+            script.type_name()
+        )));
+    }
+    .map_err(|e| error(format!("new_runspace_job: {e}")))?;
+    let items = items(item_values).map_err(error)?;
+    let id = pool
+        .submit_with_timeout(&compiled, items, options.timeout)
+        .map_err(|e| error(format!("new_runspace_job: {e}")))?;
+    Ok(BatchHandle {
+        id,
+        script: compiled.name().to_string(),
+    })
+}
+
+fn receive(handle: &mut PoolHandle, options: &Map, interrupt: &Interrupt) -> RhaiResult<Dynamic> {
+    let options = receive_options(options).map_err(error)?;
+    let records = handle.receive(&options, interrupt).map_err(error)?;
+    let array: rhai::Array = records.into_iter().map(record_to_map).collect();
+    Ok(array.into())
+}
+
+fn clear(handle: &mut PoolHandle, options: &Map) -> RhaiResult<()> {
+    let cancel = clear_options(options).map_err(error)?;
+    let pool = handle.pool().map_err(error)?;
+    pool.clear(cancel);
+    handle.clear_pending();
+    Ok(())
+}
+
+/// Sleeps in short slices, so that an interrupt ends the wait.
+fn sleep(ms: INT, interrupt: &Interrupt) -> RhaiResult<()> {
+    let until = Instant::now() + Duration::from_millis(ms.max(0) as u64);
+    loop {
+        if interrupt.is_set() {
+            return Err(error("interrupted"));
+        }
+        let left = until.saturating_duration_since(Instant::now());
+        if left.is_zero() {
+            return Ok(());
+        }
+        std::thread::sleep(left.min(Duration::from_millis(50)));
+    }
+}

@@ -1,0 +1,114 @@
+//! `rsparallel exec`: driver scripts run with the host API, and their exit statuses.
+
+use assert_cmd::Command;
+use predicates::prelude::*;
+
+fn rsparallel() -> Command {
+    Command::cargo_bin("rsparallel").unwrap()
+}
+
+/// Writes `source` to a script file in a fresh directory.
+fn script(source: &str) -> (tempfile::TempDir, String) {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("driver.rhai");
+    std::fs::write(&path, source).unwrap();
+    let path = path.display().to_string();
+    (dir, path)
+}
+
+#[test]
+fn the_lifecycle_driver_checks_itself_and_exits_0() {
+    rsparallel()
+        .args(["exec", "scripts/lifecycle.rhai", "3000"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains(
+            "lifecycle: 3000 completed, item 3 of the strict batch timed out",
+        ));
+}
+
+#[test]
+fn the_stop_and_cancel_driver_checks_itself_and_exits_0() {
+    rsparallel()
+        .args(["exec", "scripts/stop-and-cancel.rhai"])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("stop-and-cancel: "));
+}
+
+#[test]
+fn every_driver_script_opens_with_a_doc_line() {
+    for name in ["scripts/lifecycle.rhai", "scripts/stop-and-cancel.rhai"] {
+        let text = std::fs::read_to_string(name).unwrap();
+        assert!(text.starts_with("//! "), "{name}");
+    }
+}
+
+#[test]
+fn arguments_reach_the_script_as_args() {
+    let (_dir, path) = script(r#"print(args.len()); print(args[0]); print(args[1]);"#);
+    rsparallel()
+        .args(["exec", &path, "one", "--two"])
+        .assert()
+        .success()
+        .stdout("2\none\n--two\n");
+}
+
+#[test]
+fn a_script_that_throws_exits_1_with_file_line_and_column() {
+    let (_dir, path) = script("let x = 1;\nlet pool = new_runspace_pool();\n  throw `bad ${x}`;\n");
+    rsparallel()
+        .args(["exec", &path])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!("{path}:3:3: bad 1")));
+}
+
+#[test]
+fn a_host_api_error_exits_1_naming_the_call() {
+    let (_dir, path) = script("let pool = new_runspace_pool(#{ threads: -2 });");
+    rsparallel()
+        .args(["exec", &path])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(format!(
+            "{path}:1:12: new_runspace_pool: option 'threads' must not be negative"
+        )));
+}
+
+#[test]
+fn a_script_that_does_not_compile_exits_2_before_running() {
+    let (_dir, path) = script("print(\"started\");\nlet x = ;\n");
+    rsparallel()
+        .args(["exec", &path])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(format!("{path}:2:9: ")));
+}
+
+#[test]
+fn a_missing_script_exits_2() {
+    rsparallel()
+        .args(["exec", "no/such/driver.rhai"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot read no/such/driver.rhai"));
+}
+
+#[test]
+fn pools_left_open_shut_down_when_the_script_ends() {
+    // A runaway job in a pool the script never closes must not keep the process alive.
+    let (_dir, path) =
+        script(r#"let pool = new_runspace_pool(); new_runspace_job(pool, "loop {}", [1]);"#);
+    rsparallel().args(["exec", &path]).assert().success();
+}
+
+#[test]
+fn without_a_command_or_a_terminal_it_prints_help() {
+    rsparallel()
+        .write_stdin("")
+        .assert()
+        .code(2)
+        .stdout(predicate::str::contains("repl").and(predicate::str::contains("exec")));
+}
