@@ -108,6 +108,12 @@ pub enum StreamKind {
     Print,
     /// `debug(..)`: diagnostic text.
     Debug,
+    /// `warn(..)`: something the user should know, that does not fail the job.
+    Warn,
+    /// `verbose(..)`: detail shown only when asked for (`--verbose`).
+    Verbose,
+    /// `error(..)`: a non-terminating error: the job goes on, and its record is marked.
+    Error,
 }
 
 impl StreamKind {
@@ -116,6 +122,9 @@ impl StreamKind {
         match self {
             StreamKind::Print => "print",
             StreamKind::Debug => "debug",
+            StreamKind::Warn => "warn",
+            StreamKind::Verbose => "verbose",
+            StreamKind::Error => "error",
         }
     }
 }
@@ -134,10 +143,33 @@ pub struct StreamLine {
 pub struct StreamEvent<'a> {
     /// The job's sequence number.
     pub seq: u64,
+    /// The job's item.
+    pub item: &'a Dynamic,
     /// The worker running the job.
     pub worker: usize,
     /// The line.
     pub line: &'a StreamLine,
+}
+
+impl StreamEvent<'_> {
+    /// The line as a terminal shows it: `print` text as it is, other streams as
+    /// `[seq N] warn: text`. Tagged (GNU parallel's `--tag`), every line starts with the job's
+    /// seq and item, tab-separated.
+    pub fn format(&self, tagged: bool) -> String {
+        let text = &self.line.text;
+        let kind = self.line.kind;
+        match (tagged, kind) {
+            (false, StreamKind::Print) => text.clone(),
+            (false, _) => format!("[seq {}] {}: {text}", self.seq, kind.as_str()),
+            (true, StreamKind::Print) => format!("{}\t{text}", self.tag()),
+            (true, _) => format!("{}\t{}: {text}", self.tag(), kind.as_str()),
+        }
+    }
+
+    /// `seq<TAB>item`, the prefix of a tagged line.
+    pub fn tag(&self) -> String {
+        format!("{}\t{}", self.seq, crate::value::describe_item(self.item))
+    }
 }
 
 /// The outcome of one job. Every item given to a pool yields exactly one record.
@@ -204,6 +236,11 @@ impl JobRecord {
     /// Whether the job ran to completion.
     pub fn is_completed(&self) -> bool {
         self.status == JobStatus::Completed
+    }
+
+    /// Whether the job reported a non-terminating error with `error(..)`.
+    pub fn has_errors(&self) -> bool {
+        self.streams.iter().any(|l| l.kind == StreamKind::Error)
     }
 }
 

@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 use crate::job::{JobError, JobRecord, JobStatus};
-use crate::value::{write_json, write_json_str, write_text};
+use crate::value::{describe_item, write_json, write_json_str, write_text};
 
 /// How records are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -14,7 +14,7 @@ pub enum OutputFormat {
     /// Each output value on its own line; failed jobs write nothing.
     Text,
     /// One JSON object per job with `seq`, `item`, `status`, `output`, `error`, `worker`,
-    /// `start`, `end`, `duration_ms`.
+    /// `start`, `end`, `duration_ms`, `attempts`, `streams`.
     Jsonl,
 }
 
@@ -67,7 +67,24 @@ impl JobRecord {
         out.extend_from_slice(b",\"end\":");
         write_time(self.end, out);
         let ms = self.duration().as_secs_f64() * 1000.0;
-        write!(out, ",\"duration_ms\":{ms:.3}}}").expect("writing to a Vec cannot fail");
+        write!(
+            out,
+            ",\"duration_ms\":{ms:.3},\"attempts\":{}",
+            self.attempts
+        )
+        .expect("writing to a Vec cannot fail");
+        out.extend_from_slice(b",\"streams\":[");
+        for (i, line) in self.streams.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            out.extend_from_slice(b"{\"stream\":\"");
+            out.extend_from_slice(line.kind.as_str().as_bytes());
+            out.extend_from_slice(b"\",\"text\":");
+            write_json_str(&line.text, out);
+            out.push(b'}');
+        }
+        out.extend_from_slice(b"]}");
         Ok(())
     }
 
@@ -110,6 +127,7 @@ fn write_time(time: Option<SystemTime>, out: &mut Vec<u8>) {
 pub struct RecordWriter<W: Write> {
     out: W,
     format: OutputFormat,
+    tagged: bool,
     buf: Vec<u8>,
 }
 
@@ -119,8 +137,16 @@ impl<W: Write> RecordWriter<W> {
         RecordWriter {
             out,
             format,
+            tagged: false,
             buf: Vec::with_capacity(256),
         }
+    }
+
+    /// In text form, starts each output line with the job's seq and item, tab-separated, as
+    /// GNU parallel's `--tag` does.
+    pub fn tagged(mut self, tagged: bool) -> Self {
+        self.tagged = tagged;
+        self
     }
 
     /// Writes one record. When a value cannot be written in the format, the record is turned
@@ -141,8 +167,15 @@ impl<W: Write> RecordWriter<W> {
             OutputFormat::Text => {
                 if record.status == JobStatus::Completed {
                     for value in &record.output {
+                        let start = self.buf.len();
+                        if self.tagged {
+                            let tag = format!("{}\t{}\t", record.seq, describe_item(&record.item));
+                            self.buf.extend_from_slice(tag.as_bytes());
+                        }
                         if write_text(value, &mut self.buf)? {
                             self.buf.push(b'\n');
+                        } else {
+                            self.buf.truncate(start);
                         }
                     }
                 }

@@ -17,6 +17,9 @@ use crate::script::Script;
 use crate::source::{Read, Source};
 use crate::window::Window;
 
+/// How long a stopped run goes on reading its input to record the unread items as skipped.
+const SKIP_READING_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+
 /// An input item that could not be read (bad JSON, a ragged CSV row, invalid UTF-8). It still
 /// gets a record, `failed`, carrying its raw text and the reason.
 #[derive(Clone, Debug)]
@@ -194,8 +197,7 @@ where
             let stopped_here = record.status == JobStatus::Skipped
                 || (record.status == JobStatus::Cancelled && self.batch.fate() == Fate::Skip);
             if stopped_here {
-                let what = record.status.as_str();
-                record.error = Some(JobError::new(format!("{what}: {reason}")));
+                record.error = Some(JobError::new(reason.clone()));
             }
         }
         if matches!(record.status, JobStatus::Failed | JobStatus::TimedOut) {
@@ -261,6 +263,37 @@ where
         while let Some(record) = self.retry.pop_front() {
             self.finish(record);
         }
+        if status == JobStatus::Skipped {
+            self.skip_rest_of_input();
+        }
+    }
+
+    /// A halted run, or one past its deadline, accounts for the input it has not read yet:
+    /// each item becomes a `skipped` record, so nothing is dropped silently. An input that is
+    /// slow to give its items (a silent pipe) is not waited for: only what it has is taken,
+    /// and reading stops after a bounded time.
+    fn skip_rest_of_input(&mut self) {
+        let started = Instant::now();
+        while started.elapsed() < SKIP_READING_LIMIT {
+            let item = match self.source.read() {
+                Read::Item(item) => item,
+                Read::WouldBlock | Read::Ended => break,
+            };
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            if self.options.select.as_ref().is_some_and(|s| !s.keeps(seq)) {
+                self.window.omit(seq);
+                continue;
+            }
+            let raw = match item {
+                Ok(item) => item,
+                Err(bad) => bad.raw,
+            };
+            let error = JobError::new(self.stop_reason.clone().unwrap_or_default());
+            let record = JobRecord::not_run(self.batch.id, seq, raw, JobStatus::Skipped, error);
+            self.finish(record);
+        }
+        self.source.end();
     }
 
     /// Reads the next chunk: retries first, then input, sized to the batch's observed job
@@ -352,8 +385,8 @@ where
             self.check_deadline();
             let unstarted = self.pending.is_some() || !self.retry.is_empty();
             if self.batch.is_stopped() && (!self.source.is_ended() || unstarted) {
-                self.source.end();
                 self.drain_unstarted();
+                self.source.end();
                 continue;
             }
             if self.pending.is_none() && (!self.source.is_ended() || !self.retry.is_empty()) {

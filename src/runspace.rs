@@ -71,6 +71,9 @@ impl InitialState {
     pub(crate) fn compile_engine(&self) -> Engine {
         let mut engine = self.base_engine();
         engine.register_fn("emit", |_: Dynamic| ());
+        for stream in ["warn", "verbose", "error"] {
+            engine.register_fn(stream, |_: Dynamic| ());
+        }
         engine.register_fn("sleep", |_: rhai::INT| ());
         engine.register_fn("sleep", |_: rhai::FLOAT| ());
         if let Some(setup) = &self.setup {
@@ -84,6 +87,8 @@ impl InitialState {
 #[derive(Default)]
 struct Capture {
     seq: u64,
+    /// The running job's item, for live stream lines (kept only when a sink wants them).
+    item: Dynamic,
     emitted: Vec<Dynamic>,
     streams: Vec<StreamLine>,
 }
@@ -142,7 +147,13 @@ impl Runspace {
         self.scope.push_dynamic("item", item.clone());
         self.scope.push_constant("seq", seq as rhai::INT);
         self.scope.push_constant("attempt", attempt as rhai::INT);
-        lock(&self.capture).seq = seq;
+        {
+            let mut capture = lock(&self.capture);
+            capture.seq = seq;
+            if self.state.stream_sink.is_some() {
+                capture.item = item.clone();
+            }
+        }
 
         let start = Instant::now();
         self.clock.start_job(start, timeout);
@@ -230,7 +241,13 @@ fn wire_job_hooks(
         lock(&emit_capture).emitted.push(value);
     });
 
-    for kind in [StreamKind::Print, StreamKind::Debug] {
+    for kind in [
+        StreamKind::Print,
+        StreamKind::Debug,
+        StreamKind::Warn,
+        StreamKind::Verbose,
+        StreamKind::Error,
+    ] {
         let capture = capture.clone();
         let sink = state.stream_sink.clone();
         let record = move |text: &str| {
@@ -242,6 +259,7 @@ fn wire_job_hooks(
             if let Some(sink) = &sink {
                 sink(&StreamEvent {
                     seq: capture.seq,
+                    item: &capture.item,
                     worker,
                     line: &line,
                 });
@@ -249,9 +267,18 @@ fn wire_job_hooks(
             capture.streams.push(line);
         };
         match kind {
-            StreamKind::Print => engine.on_print(record),
-            StreamKind::Debug => engine.on_debug(move |text, _source, _pos| record(text)),
-        };
+            StreamKind::Print => {
+                engine.on_print(record);
+            }
+            StreamKind::Debug => {
+                engine.on_debug(move |text, _source, _pos| record(text));
+            }
+            other => {
+                engine.register_fn(other.as_str(), move |value: Dynamic| {
+                    record(&value.to_string());
+                });
+            }
+        }
     }
 
     let sleep_clock = clock.clone();

@@ -133,6 +133,7 @@ fn jsonl_records_have_exactly_the_documented_fields() {
     assert_eq!(
         keys,
         [
+            "attempts",
             "duration_ms",
             "end",
             "error",
@@ -141,6 +142,7 @@ fn jsonl_records_have_exactly_the_documented_fields() {
             "seq",
             "start",
             "status",
+            "streams",
             "worker"
         ]
     );

@@ -5,6 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use rsparallel::input::{InputFormat, ItemRange};
 use rsparallel::output::OutputFormat;
+use rsparallel::{HaltPolicy, JobStatus};
 
 /// Run a Rhai script over many items in parallel, in one process, with per-job timeouts.
 #[derive(Debug, Parser)]
@@ -124,6 +125,85 @@ pub struct RunArgs {
     /// A library of Rhai functions visible to every job.
     #[arg(long = "functions", value_name = "LIB.rhai")]
     pub functions: Vec<PathBuf>,
+
+    #[command(flatten)]
+    pub long_run: LongRunArgs,
+}
+
+/// Flags for long runs: watching, logging, resuming, retrying, stopping early, sharding.
+#[derive(Debug, Args)]
+#[command(next_help_heading = "Long runs")]
+pub struct LongRunArgs {
+    /// Show a progress bar on stderr (default: when stderr is a terminal).
+    #[arg(long, overrides_with = "no_progress")]
+    pub progress: bool,
+
+    /// Never show a progress bar.
+    #[arg(long, overrides_with = "progress")]
+    pub no_progress: bool,
+
+    /// Show what jobs write with verbose(..).
+    #[arg(short = 'v', long)]
+    pub verbose: bool,
+
+    /// Prefix each line jobs write (and each text output line) with the job's seq and item.
+    #[arg(long)]
+    pub tag: bool,
+
+    /// Log each finished job as a tab-separated line: seq, worker, start, runtime, status,
+    /// attempts, item.
+    #[arg(long, value_name = "FILE")]
+    pub joblog: Option<PathBuf>,
+
+    /// Skip the items the --joblog already records as run, and append to it.
+    #[arg(long, requires = "joblog")]
+    pub resume: bool,
+
+    /// Like --resume, but run again the items the log records as failed or timed out.
+    #[arg(long, requires = "joblog", conflicts_with = "resume")]
+    pub resume_failed: bool,
+
+    /// Try a failed or timed-out job up to N more times (the script sees `attempt`).
+    #[arg(long, value_name = "N", default_value_t = 0)]
+    pub retries: u32,
+
+    /// Which outcomes are retried.
+    #[arg(long, value_name = "STATUS,...", value_delimiter = ',', default_value = "failed,timed_out", value_parser = parse_retry_status)]
+    pub retry_on: Vec<JobStatus>,
+
+    /// Stop early after too many failures: now|soon,fail=N or now|soon,fail=P%.
+    #[arg(long, value_name = "POLICY")]
+    pub halt: Option<HaltPolicy>,
+
+    /// A deadline for the whole run: then running jobs are cancelled and the rest skipped.
+    #[arg(long, value_name = "DURATION")]
+    pub total_timeout: Option<humantime::Duration>,
+
+    /// Draw the run as an SVG timeline: one lane per worker, a bar per job.
+    #[arg(long, value_name = "FILE.svg")]
+    pub timeline: Option<PathBuf>,
+
+    /// Run only shard K of N: the items with seq % N == K.
+    #[arg(long, value_name = "K/N", value_parser = parse_shard)]
+    pub shard: Option<(u64, u64)>,
+}
+
+fn parse_retry_status(text: &str) -> Result<JobStatus, String> {
+    match text {
+        "failed" => Ok(JobStatus::Failed),
+        "timed_out" => Ok(JobStatus::TimedOut),
+        other => Err(format!("'{other}' cannot be retried (failed, timed_out)")),
+    }
+}
+
+fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+    let bad = || format!("invalid shard '{text}': expected K/N with 0 <= K < N");
+    let (k, n) = text.split_once('/').ok_or_else(bad)?;
+    let (k, n): (u64, u64) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+    if n == 0 || k >= n {
+        return Err(bad());
+    }
+    Ok((k, n))
 }
 
 /// A per-job memory cap in bytes, or none.

@@ -6,7 +6,6 @@ use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
 
 use anyhow::Context;
-use rsparallel::StreamKind;
 use rsparallel::host::Host;
 use rsparallel::rhai::{Array, Dynamic, Scope};
 
@@ -19,12 +18,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
     let source =
         std::fs::read_to_string(&args.script).with_context(|| format!("cannot read {name}"))?;
     let host = Host::new().on_stream(|event| {
-        let text = &event.line.text;
-        let mut err = io::stderr().lock();
-        let _ = match event.line.kind {
-            StreamKind::Print => writeln!(err, "{text}"),
-            StreamKind::Debug => writeln!(err, "[seq {}] debug: {text}", event.seq),
-        };
+        let _ = writeln!(io::stderr().lock(), "{}", event.format(false));
     });
     let interrupted = on_interrupt(&host);
     let engine = host.engine();

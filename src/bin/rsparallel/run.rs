@@ -1,35 +1,40 @@
-//! `rsparallel run`: build the pool, read the items, write the records, report.
+//! `rsparallel run`: build the pool from the flags, open the input, and hand the run to the
+//! record writer.
 
-use std::cell::RefCell;
-use std::io::{self, BufReader, IsTerminal, Write};
-use std::rc::Rc;
-use std::sync::atomic::Ordering;
+use std::io::{self, BufReader, IsTerminal};
+use std::path::{Path, PathBuf};
+use std::sync::Arc;
 
 use anyhow::{Context, bail};
 use rsparallel::input::{ItemResult, read_items};
-use rsparallel::output::{OutputFormat, RecordWriter};
 use rsparallel::rhai::{Dynamic, ImmutableString};
-use rsparallel::value::describe_item;
-use rsparallel::{Error, JobRecord, JobStatus, Run, RunOptions, RunspacePool, StreamKind};
+use rsparallel::{Error, JobStatus, RunOptions, RunspacePool, SeqFilter};
 
 use crate::Outcome;
 use crate::cli::RunArgs;
+use crate::records::{Sinks, write_records};
+use crate::reporter::Reporter;
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let (script_source, items) = split_args(&args)?;
     let vars = crate::vars::collect(&args.vars, args.vars_file.as_deref())?;
+    let long = &args.long_run;
+    let input = open_input(&args, items)?;
+    let progress = match (long.progress, long.no_progress) {
+        (true, _) => Some(true),
+        (_, true) => Some(false),
+        _ => None,
+    };
+    let reporter = Arc::new(Reporter::new(progress, input.total, long.verbose, long.tag));
+    if let Some(path) = input.count_lines_of.clone() {
+        count_lines_later(path, args.format, reporter.clone());
+    }
 
+    let sink = reporter.clone();
     let mut builder = RunspacePool::builder()
         .threads(args.threads.unwrap_or(0))
         .max_call_depth(args.max_call_depth)
-        .on_stream(|event| {
-            let text = &event.line.text;
-            let mut err = io::stderr().lock();
-            let _ = match event.line.kind {
-                StreamKind::Print => writeln!(err, "{text}"),
-                StreamKind::Debug => writeln!(err, "[seq {}] debug: {text}", event.seq),
-            };
-        });
+        .on_stream(move |event| sink.stream(event));
     if let Some(timeout) = args.timeout {
         builder = builder.timeout(timeout.into());
     }
@@ -40,15 +45,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         builder = builder.max_memory(cap);
     }
     if let ScriptSource::File(path) = &script_source {
-        let folder = std::path::Path::new(path)
-            .parent()
-            .unwrap_or(std::path::Path::new(""));
-        let folder = if folder.as_os_str().is_empty() {
-            std::path::Path::new(".")
-        } else {
-            folder
-        };
-        builder = builder.module_path(folder);
+        builder = builder.module_path(script_folder(Path::new(path)));
     }
     for dir in &args.module_path {
         builder = builder.module_path(dir);
@@ -68,77 +65,38 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
 
     let options = RunOptions {
         keep_order: args.keep_order,
+        retries: long.retries,
+        retry_on: long.retry_on.clone(),
+        halt: long.halt,
+        total_timeout: long.total_timeout.map(Into::into),
+        select: selection(&args)?,
         ..RunOptions::default()
     };
-    match open_input(&args, items)? {
-        Input::Iter(items) => write_records(pool.run_with(&script, items, options)?, args.output),
-        Input::Channel(items) => {
-            write_records(pool.run_receiver(&script, items, options)?, args.output)
-        }
+    let sinks = Sinks::open(&args, reporter)?;
+    match input.items {
+        Items::Iter(items) => write_records(pool.run_with(&script, items, options)?, sinks),
+        Items::Channel(items) => write_records(pool.run_receiver(&script, items, options)?, sinks),
     }
 }
 
-/// Writes a run's records to stdout, reports the jobs that did not complete on stderr, and
-/// says how the run ended.
-fn write_records<I>(mut run: Run<'_, I>, format: OutputFormat) -> anyhow::Result<Outcome>
-where
-    I: Iterator<Item = ItemResult>,
-{
-    let stdout = io::stdout().lock();
-    let writer = RecordWriter::new(io::BufWriter::with_capacity(64 * 1024, stdout), format);
-    let writer = Rc::new(RefCell::new(writer));
-    let flush_error = Rc::new(RefCell::new(None));
-    let interrupted = crate::interrupt::on_interrupt(run.canceller());
-    let canceller = run.canceller();
-    // Output is buffered for speed, and flushed whenever the run waits on its jobs, so a
-    // slow stream of records still shows up as it comes.
-    let (idle_writer, idle_error) = (writer.clone(), flush_error.clone());
-    run.on_idle(move || {
-        if let Err(err) = idle_writer.borrow_mut().flush() {
-            idle_error.borrow_mut().get_or_insert(err);
-        }
-    });
-    let mut counts = rsparallel::StatusCounts::default();
-    let mut write_error = None;
-    for mut record in run.by_ref() {
-        if write_error.is_some() {
-            counts.add(record.status);
-            continue;
-        }
-        // Writing may turn the record into a failure (a value with no form in this format).
-        let written = writer.borrow_mut().write(&mut record);
-        counts.add(record.status);
-        if format == OutputFormat::Text && record.status != JobStatus::Completed {
-            report_job(&record);
-        }
-        let flushed = flush_error.borrow_mut().take().map_or(Ok(()), Err);
-        if let Err(err) = written.and(flushed) {
-            write_error = Some(err);
-            // Nobody reads what is left: stop the jobs, but still account for every record.
-            canceller.cancel();
-        }
+/// Which items this run takes: its shard, less what a resumed job log already has.
+fn selection(args: &RunArgs) -> anyhow::Result<Option<SeqFilter>> {
+    let long = &args.long_run;
+    let done = match (&long.joblog, long.resume, long.resume_failed) {
+        (Some(log), true, _) => Some(crate::joblog::finished_seqs(
+            log,
+            &[JobStatus::Completed, JobStatus::Failed, JobStatus::TimedOut],
+        )?),
+        (Some(log), _, true) => Some(crate::joblog::finished_seqs(log, &[JobStatus::Completed])?),
+        _ => None,
+    };
+    let shard = long.shard;
+    if done.is_none() && shard.is_none() {
+        return Ok(None);
     }
-    drop(run);
-    let write_error = write_error
-        .or_else(|| flush_error.borrow_mut().take())
-        .or_else(|| writer.borrow_mut().flush().err());
-
-    if let Some(err) = write_error {
-        if err.kind() == io::ErrorKind::BrokenPipe {
-            return Ok(Outcome::AllCompleted);
-        }
-        return Err(err).context("cannot write output");
-    }
-    if !counts.all_completed() {
-        eprintln!("rsparallel: {counts} (of {} jobs)", counts.total());
-    }
-    Ok(if interrupted.load(Ordering::SeqCst) {
-        Outcome::Interrupted
-    } else if counts.all_completed() {
-        Outcome::AllCompleted
-    } else {
-        Outcome::SomeNotCompleted
-    })
+    Ok(Some(SeqFilter::new(move |seq| {
+        shard.is_none_or(|(k, n)| seq % n == k) && done.as_ref().is_none_or(|d| !d.contains(&seq))
+    })))
 }
 
 enum ScriptSource {
@@ -157,6 +115,14 @@ fn split_args(args: &RunArgs) -> anyhow::Result<(ScriptSource, Vec<String>)> {
     }
 }
 
+/// Modules resolve from the script's own folder.
+fn script_folder(path: &Path) -> PathBuf {
+    match path.parent() {
+        Some(folder) if !folder.as_os_str().is_empty() => folder.to_path_buf(),
+        _ => PathBuf::from("."),
+    }
+}
+
 fn setup_error(err: Error) -> anyhow::Error {
     match err {
         // Already `FILE:LINE:COLUMN: message`.
@@ -165,13 +131,21 @@ fn setup_error(err: Error) -> anyhow::Error {
     }
 }
 
-/// The one source of items the flags name; stdin when none is named and it is not a terminal.
 /// Items from an iterator read on the run's thread, or from a channel a reader thread fills.
-enum Input {
+enum Items {
     Iter(Box<dyn Iterator<Item = ItemResult>>),
     Channel(crossbeam_channel::Receiver<ItemResult>),
 }
 
+struct Input {
+    items: Items,
+    /// How many items there are, when known up front (arguments, ranges).
+    total: Option<u64>,
+    /// A file whose lines are worth counting for the progress bar.
+    count_lines_of: Option<PathBuf>,
+}
+
+/// The one source of items the flags name; stdin when none is named and it is not a terminal.
 fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<Input> {
     let named = [
         !items.is_empty(),
@@ -182,14 +156,22 @@ fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<Input> {
         bail!("give items one way: ITEM arguments, --input or --range");
     }
     if !items.is_empty() {
-        return Ok(Input::Iter(Box::new(
-            items
-                .into_iter()
-                .map(|s| Ok(Dynamic::from(ImmutableString::from(s)))),
-        )));
+        let total = Some(items.len() as u64);
+        let items = items
+            .into_iter()
+            .map(|s| Ok(Dynamic::from(ImmutableString::from(s))));
+        return Ok(Input {
+            items: Items::Iter(Box::new(items)),
+            total,
+            count_lines_of: None,
+        });
     }
     if let Some(range) = args.range {
-        return Ok(Input::Iter(Box::new(range.items())));
+        return Ok(Input {
+            items: Items::Iter(Box::new(range.items())),
+            total: Some(range.len()),
+            count_lines_of: None,
+        });
     }
     let max_item_size = usize::try_from(args.max_item_size).unwrap_or(usize::MAX);
     let stdin_named = args.input.as_ref().is_some_and(|p| p.as_os_str() == "-");
@@ -199,30 +181,45 @@ fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<Input> {
             let file = std::fs::File::open(path)
                 .with_context(|| format!("cannot open --input {}", path.display()))?;
             let reader = BufReader::with_capacity(64 * 1024, file);
-            Ok(Input::Iter(read_items(reader, args.format, max_item_size)))
+            Ok(Input {
+                items: Items::Iter(read_items(reader, args.format, max_item_size)),
+                total: None,
+                count_lines_of: Some(path.clone()),
+            })
         }
         _ if stdin_named || !io::stdin().is_terminal() => {
             let reader = BufReader::with_capacity(64 * 1024, io::stdin());
             let items = read_items(reader, args.format, max_item_size);
             // Stdin may go silent: read it on a thread, so the run never blocks on it.
-            Ok(Input::Channel(crate::background::read_in_background(items)))
+            Ok(Input {
+                items: Items::Channel(crate::background::read_in_background(items)),
+                total: None,
+                count_lines_of: None,
+            })
         }
         _ => bail!("no items: give ITEM arguments, --input FILE, --range A..B, or pipe them in"),
     }
 }
 
-/// One stderr line for a job that did not complete, naming its seq and item.
-fn report_job(record: &JobRecord) {
-    let error = record
-        .error
-        .as_ref()
-        .map(|e| e.to_string())
-        .unwrap_or_default();
-    eprintln!(
-        "rsparallel: seq {} (item {}) {}: {}",
-        record.seq,
-        describe_item(&record.item),
-        record.status,
-        error
-    );
+/// Counts a file's lines on a thread of its own and gives the progress bar its total.
+fn count_lines_later(
+    path: PathBuf,
+    format: rsparallel::input::InputFormat,
+    reporter: Arc<Reporter>,
+) {
+    let _ = std::thread::Builder::new()
+        .name("rsparallel-count".into())
+        .spawn(move || {
+            let Ok(bytes) = std::fs::read(&path) else {
+                return;
+            };
+            let mut lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
+            if bytes.last().is_some_and(|b| *b != b'\n') {
+                lines += 1;
+            }
+            if format == rsparallel::input::InputFormat::Csv {
+                lines = lines.saturating_sub(1);
+            }
+            reporter.set_total(lines);
+        });
 }

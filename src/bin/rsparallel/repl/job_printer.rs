@@ -2,7 +2,7 @@
 
 use std::sync::mpsc::{self, Sender};
 
-use rsparallel::{StreamEvent, StreamKind};
+use rsparallel::StreamEvent;
 use rustyline::Editor;
 use rustyline::ExternalPrinter;
 use rustyline::history::FileHistory;
@@ -40,10 +40,7 @@ impl JobPrinter {
 
     /// Called on a worker's thread, while its job runs.
     pub fn print(&self, event: &StreamEvent<'_>) {
-        let text = match event.line.kind {
-            StreamKind::Print => format!("{}\n", event.line.text),
-            StreamKind::Debug => format!("[seq {}] debug: {}\n", event.seq, event.line.text),
-        };
+        let text = format!("{}\n", event.format(false));
         let sent = self
             .lines
             .as_ref()

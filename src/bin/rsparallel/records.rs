@@ -1,0 +1,147 @@
+//! Where a run's records go: stdout (text or jsonl), the job log, the timeline, the reporter;
+//! and how the run ended.
+
+use std::cell::RefCell;
+use std::io;
+use std::path::PathBuf;
+use std::rc::Rc;
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+
+use anyhow::Context;
+use rsparallel::input::ItemResult;
+use rsparallel::output::{OutputFormat, RecordWriter};
+use rsparallel::timeline::Timeline;
+use rsparallel::{JobStatus, Run, StatusCounts};
+
+use crate::Outcome;
+use crate::cli::RunArgs;
+use crate::joblog::JobLog;
+use crate::reporter::Reporter;
+
+/// Every destination of a run's records, opened before the run starts.
+pub struct Sinks {
+    format: OutputFormat,
+    tag: bool,
+    joblog: Option<JobLog>,
+    timeline: Option<(PathBuf, Timeline)>,
+    reporter: Arc<Reporter>,
+}
+
+impl Sinks {
+    pub fn open(args: &RunArgs, reporter: Arc<Reporter>) -> anyhow::Result<Sinks> {
+        let long = &args.long_run;
+        let joblog = match &long.joblog {
+            Some(path) => Some(JobLog::open(path, long.resume || long.resume_failed)?),
+            None => None,
+        };
+        Ok(Sinks {
+            format: args.output,
+            tag: long.tag,
+            joblog,
+            timeline: long.timeline.clone().map(|path| (path, Timeline::new())),
+            reporter,
+        })
+    }
+}
+
+/// Writes a run's records, reports the jobs that did not complete on stderr, and says how
+/// the run ended.
+pub fn write_records<I>(mut run: Run<'_, I>, mut sinks: Sinks) -> anyhow::Result<Outcome>
+where
+    I: Iterator<Item = ItemResult>,
+{
+    let stdout = io::stdout().lock();
+    let writer = RecordWriter::new(
+        io::BufWriter::with_capacity(64 * 1024, stdout),
+        sinks.format,
+    )
+    .tagged(sinks.tag);
+    let writer = Rc::new(RefCell::new(writer));
+    let flush_error = Rc::new(RefCell::new(None));
+    let interrupted = crate::interrupt::on_interrupt(run.canceller());
+    let canceller = run.canceller();
+    // Output is buffered for speed, and flushed whenever the run waits on its jobs, so a
+    // slow stream of records still shows up as it comes.
+    let (idle_writer, idle_error) = (writer.clone(), flush_error.clone());
+    run.on_idle(move || {
+        if let Err(err) = idle_writer.borrow_mut().flush() {
+            idle_error.borrow_mut().get_or_insert(err);
+        }
+    });
+    let mut counts = StatusCounts::default();
+    let mut with_errors = 0_u64;
+    let mut write_error = None;
+    for mut record in run.by_ref() {
+        if write_error.is_none() {
+            // Writing may turn the record into a failure (a value with no form in the format).
+            let mut written = writer.borrow_mut().write(&mut record);
+            if let Some(log) = sinks.joblog.as_mut() {
+                // The output first, then its log line: a killed run's log never claims an
+                // item whose output was lost.
+                written = written
+                    .and_then(|()| writer.borrow_mut().flush())
+                    .and_then(|()| log.write(&record));
+            }
+            let flushed = flush_error.borrow_mut().take().map_or(Ok(()), Err);
+            if let Err(err) = written.and(flushed) {
+                write_error = Some(err);
+                // Nobody reads what is left: stop the jobs, but still account for every record.
+                canceller.cancel();
+            }
+        }
+        counts.add(record.status);
+        with_errors += u64::from(record.has_errors());
+        if let Some((_, timeline)) = sinks.timeline.as_mut() {
+            timeline.add(&record);
+        }
+        let name_failures = sinks.format == OutputFormat::Text;
+        sinks.reporter.record(&record, &counts, name_failures);
+    }
+    let stop_reason = run.stop_reason().map(str::to_string);
+    drop(run);
+    sinks.reporter.finish();
+    let write_error = write_error
+        .or_else(|| flush_error.borrow_mut().take())
+        .or_else(|| writer.borrow_mut().flush().err());
+    if let Some(err) = write_error {
+        if err.kind() == io::ErrorKind::BrokenPipe {
+            return Ok(Outcome::AllCompleted);
+        }
+        return Err(err).context("cannot write output");
+    }
+    if let Some((path, timeline)) = &sinks.timeline {
+        std::fs::write(path, timeline.to_svg())
+            .with_context(|| format!("cannot write --timeline {}", path.display()))?;
+    }
+    summarize(&counts, with_errors, stop_reason.as_deref());
+    Ok(if interrupted.load(Ordering::SeqCst) {
+        Outcome::Interrupted
+    } else if counts.all_completed() {
+        Outcome::AllCompleted
+    } else {
+        Outcome::SomeNotCompleted
+    })
+}
+
+/// One line when anything did not go as planned: counts per status, and why the run stopped.
+fn summarize(counts: &StatusCounts, with_errors: u64, stop_reason: Option<&str>) {
+    let mut parts = Vec::new();
+    if let Some(reason) = stop_reason {
+        parts.push(format!("stopped early: {reason}"));
+    }
+    if !counts.all_completed() || stop_reason.is_some() {
+        let skipped = counts.get(JobStatus::Skipped) + counts.get(JobStatus::Cancelled);
+        let mut line = format!("{counts} (of {} jobs)", counts.total());
+        if skipped > 0 {
+            line.push_str(&format!("; {skipped} never finished, each with its record"));
+        }
+        parts.push(line);
+    }
+    if with_errors > 0 {
+        parts.push(format!("{with_errors} jobs reported errors with error(..)"));
+    }
+    for part in parts {
+        eprintln!("rsparallel: {part}");
+    }
+}

@@ -1,0 +1,118 @@
+//! Everything `run` says on stderr: the progress bar, the lines jobs write, one line per job
+//! that did not complete, and the summary. Lines go above the bar, never through it.
+
+use std::io::{IsTerminal, Write};
+use std::sync::Mutex;
+use std::time::Duration;
+
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use rsparallel::value::describe_item;
+use rsparallel::{JobRecord, JobStatus, StatusCounts, StreamEvent, StreamKind};
+
+pub struct Reporter {
+    bar: Option<ProgressBar>,
+    verbose: bool,
+    tag: bool,
+    /// Failed and timed-out counts shown on the bar, updated when they change.
+    shown: Mutex<(u64, u64)>,
+}
+
+impl Reporter {
+    /// A reporter with a bar when `progress` says so, or by default when stderr is a terminal.
+    pub fn new(progress: Option<bool>, total: Option<u64>, verbose: bool, tag: bool) -> Self {
+        let show = progress.unwrap_or_else(|| std::io::stderr().is_terminal());
+        let bar = show.then(|| {
+            // Asked for explicitly, the bar draws even where stderr is not a terminal.
+            let target = match progress {
+                Some(true) => ProgressDrawTarget::term_like(Box::new(console::Term::stderr())),
+                _ => ProgressDrawTarget::stderr(),
+            };
+            let bar = ProgressBar::with_draw_target(total, target);
+            bar.set_style(style(total.is_some()));
+            bar.enable_steady_tick(Duration::from_millis(200));
+            bar
+        });
+        Reporter {
+            bar,
+            verbose,
+            tag,
+            shown: Mutex::new((0, 0)),
+        }
+    }
+
+    /// The total became known (a file's lines were counted).
+    pub fn set_total(&self, total: u64) {
+        if let Some(bar) = &self.bar {
+            bar.set_length(total);
+            bar.set_style(style(true));
+        }
+    }
+
+    /// Prints a line on stderr, above the bar.
+    pub fn line(&self, text: &str) {
+        match &self.bar {
+            Some(bar) => bar.suspend(|| eprintln!("{text}")),
+            None => {
+                let _ = writeln!(std::io::stderr().lock(), "{text}");
+            }
+        }
+    }
+
+    /// A line a job wrote, forwarded live from its worker.
+    pub fn stream(&self, event: &StreamEvent<'_>) {
+        if event.line.kind == StreamKind::Verbose && !self.verbose {
+            return;
+        }
+        self.line(&event.format(self.tag));
+    }
+
+    /// A finished record: advance the bar; name a job that did not complete.
+    pub fn record(&self, record: &JobRecord, counts: &StatusCounts, name_failures: bool) {
+        // Cancelled and skipped jobs are counted in the summary, which says why: a line each
+        // would flood the terminal when a long run stops early.
+        let failed = matches!(record.status, JobStatus::Failed | JobStatus::TimedOut);
+        if name_failures && failed {
+            let error = record
+                .error
+                .as_ref()
+                .map(|e| e.to_string())
+                .unwrap_or_default();
+            self.line(&format!(
+                "rsparallel: seq {} (item {}) {}: {error}",
+                record.seq,
+                describe_item(&record.item),
+                record.status
+            ));
+        }
+        if let Some(bar) = &self.bar {
+            bar.inc(1);
+            let now = (
+                counts.get(JobStatus::Failed),
+                counts.get(JobStatus::TimedOut),
+            );
+            let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
+            if *shown != now {
+                *shown = now;
+                bar.set_message(format!("failed {} · timed out {}", now.0, now.1));
+            }
+        }
+    }
+
+    /// Removes the bar, leaving the terminal clean for the summary.
+    pub fn finish(&self) {
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+}
+
+fn style(known_total: bool) -> ProgressStyle {
+    let template = if known_total {
+        "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}"
+    } else {
+        "{spinner} {elapsed_precise} {pos} done {per_sec} {msg}"
+    };
+    ProgressStyle::with_template(template)
+        .expect("the template is valid")
+        .progress_chars("=> ")
+}
