@@ -171,7 +171,13 @@ impl Timeline {
             );
             for segment in lane {
                 let x = MARGIN_LEFT + segment.start * scale;
-                let w = ((segment.end - segment.start) * scale).max(0.5);
+                // Failures stay visible however short they were.
+                let min_width = if segment.status() == JobStatus::Completed {
+                    0.5
+                } else {
+                    2.0
+                };
+                let w = ((segment.end - segment.start) * scale).max(min_width);
                 let _ = writeln!(
                     svg,
                     r#"<rect x="{x:.2}" y="{:.1}" width="{w:.2}" height="{:.1}" fill="{}"><title>{}</title></rect>"#,
