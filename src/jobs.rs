@@ -10,9 +10,9 @@ use std::time::{Duration, Instant};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rhai::Dynamic;
 
-use crate::batch::{BatchControl, Chunk, QueuedJob};
+use crate::batch::BatchControl;
 use crate::error::Error;
-use crate::job::{BatchId, JobError, JobRecord, JobStatus, StatusCounts};
+use crate::job::{BatchId, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
 use crate::script::Script;
 
@@ -72,9 +72,13 @@ pub struct PoolStatus {
     pub items_per_sec: f64,
 }
 
-struct Feed {
-    read: AtomicU64,
-    done: AtomicBool,
+mod feed;
+
+use feed::feed_batch;
+
+pub(crate) struct Feed {
+    pub(crate) read: AtomicU64,
+    pub(crate) done: AtomicBool,
 }
 
 struct Entry {
@@ -356,60 +360,4 @@ fn take_records(table: &mut Table, options: Receive) -> Vec<JobRecord> {
     };
     taken.sort_by_key(|r| (r.batch, r.seq));
     taken
-}
-
-/// A batch's feeder thread: reads the items, chunks them, queues the chunks; once the batch is
-/// cancelled, the items left are recorded as `cancelled` without queueing them.
-fn feed_batch(
-    items: impl Iterator<Item = Dynamic>,
-    control: &Arc<BatchControl>,
-    sender: &Sender<Chunk>,
-    feed: &Feed,
-    shutting_down: impl Fn() -> bool,
-) {
-    let mut seq = 0_u64;
-    let mut jobs = Vec::new();
-    let mut cancelled = Vec::new();
-    for item in items {
-        if shutting_down() {
-            break;
-        }
-        if control.is_stopped() {
-            cancelled.push(JobRecord::not_run(
-                control.id,
-                seq,
-                item,
-                JobStatus::Cancelled,
-                JobError::new("cancelled before it started"),
-            ));
-        } else {
-            jobs.push(QueuedJob::first(seq, item));
-        }
-        seq += 1;
-        feed.read.store(seq, Ordering::SeqCst);
-        if jobs.len() >= control.chunk_size() {
-            let chunk = Chunk {
-                batch: control.clone(),
-                jobs: std::mem::take(&mut jobs),
-            };
-            if sender.send(chunk).is_err() {
-                break;
-            }
-        }
-        if cancelled.len() >= 1024 {
-            let _ = control.results.send(std::mem::take(&mut cancelled));
-        }
-    }
-    if !jobs.is_empty() {
-        let _ = sender.send(Chunk {
-            batch: control.clone(),
-            jobs,
-        });
-    }
-    if !cancelled.is_empty() {
-        let _ = control.results.send(cancelled);
-    }
-    feed.done.store(true, Ordering::SeqCst);
-    // Wakes a receiver waiting for this batch to finish.
-    let _ = control.results.send(Vec::new());
 }

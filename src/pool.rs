@@ -6,16 +6,20 @@ use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
-use crossbeam_channel::{Receiver, Sender};
+use crossbeam_channel::Sender;
 use rhai::{AST, Dynamic, Engine};
 
-use crate::batch::{BatchControl, Chunk, Fate};
+use crate::batch::{BatchControl, Chunk};
 use crate::clock::JobClock;
 use crate::error::{CompileError, Error};
-use crate::job::{BatchId, JobError, JobRecord, JobStatus, StreamEvent};
+use crate::job::{BatchId, JobRecord, StreamEvent};
 use crate::jobs::JobTable;
-use crate::runspace::{InitialState, Runspace, SetupHook, StreamSink};
+use crate::runspace::{InitialState, SetupHook, StreamSink};
 use crate::script::Script;
+
+mod worker;
+
+use worker::worker_loop;
 
 /// Default limit on nested script function calls.
 pub const DEFAULT_MAX_CALL_DEPTH: usize = 128;
@@ -353,49 +357,4 @@ fn compile_with(engine: &Engine, name: &str, source: &str) -> Result<AST, Error>
         .map_err(|e| Error::Compile(CompileError::from_parse(name, &e)))?;
     ast.set_source(name);
     Ok(ast)
-}
-
-/// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
-fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
-    let clock = shared.clocks[index].clone();
-    crate::signal::install(clock.clone());
-    let mut runspace = Runspace::new(shared.state.clone(), index, clock.clone());
-    while let Ok(chunk) = jobs.recv() {
-        let batch = &chunk.batch;
-        clock.set_batch(batch.id.0);
-        let started = Instant::now();
-        let count = chunk.jobs.len();
-        let mut records = Vec::with_capacity(count);
-        for job in chunk.jobs {
-            // Clear a stale cancel before looking at the batch's fate: a cancel that arrives
-            // between the two is then seen by the running job instead of lost.
-            clock.clear_cancel();
-            let fate = if shared.shutting_down.load(Ordering::SeqCst) {
-                Fate::Cancel
-            } else {
-                batch.fate()
-            };
-            records.push(match fate {
-                Fate::Run => runspace.run(batch, job),
-                Fate::Skip => JobRecord::not_run(
-                    batch.id,
-                    job.seq,
-                    job.item,
-                    JobStatus::Skipped,
-                    JobError::new("skipped: the run stopped before it started"),
-                ),
-                Fate::Cancel => JobRecord::not_run(
-                    batch.id,
-                    job.seq,
-                    job.item,
-                    JobStatus::Cancelled,
-                    JobError::new("cancelled before it started"),
-                ),
-            });
-        }
-        batch.note_work(started.elapsed(), count);
-        clock.set_batch(u64::MAX);
-        // A receiver that went away (a run dropped early) no longer wants these records.
-        let _ = batch.results.send(records);
-    }
 }

@@ -8,7 +8,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Select, SelectedOperation, Sender, TrySendError};
 use rhai::Dynamic;
 
-use crate::batch::{BatchControl, Chunk, Fate, MAX_CHUNK, QueuedJob};
+use crate::batch::{BatchControl, Chunk, MAX_CHUNK, QueuedJob};
 use crate::error::Error;
 use crate::job::{BatchId, JobError, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
@@ -17,8 +17,7 @@ use crate::script::Script;
 use crate::source::{Read, Source};
 use crate::window::Window;
 
-/// How long a stopped run goes on reading its input to record the unread items as skipped.
-const SKIP_READING_LIMIT: std::time::Duration = std::time::Duration::from_secs(2);
+mod stopping;
 
 /// An input item that could not be read (bad JSON, a ragged CSV row, invalid UTF-8). It still
 /// gets a record, `failed`, carrying its raw text and the reason.
@@ -191,111 +190,6 @@ where
         }
     }
 
-    /// Takes a record as final: counts it towards the halt policy and queues it to be yielded.
-    fn finish(&mut self, mut record: JobRecord) {
-        if let Some(reason) = &self.stop_reason {
-            let stopped_here = record.status == JobStatus::Skipped
-                || (record.status == JobStatus::Cancelled && self.batch.fate() == Fate::Skip);
-            if stopped_here {
-                record.error = Some(JobError::new(reason.clone()));
-            }
-        }
-        if matches!(record.status, JobStatus::Failed | JobStatus::TimedOut) {
-            self.failures += 1;
-        }
-        if matches!(
-            record.status,
-            JobStatus::Completed | JobStatus::Failed | JobStatus::TimedOut
-        ) {
-            self.finished += 1;
-        }
-        if let Some(policy) = self.options.halt
-            && self.stop_reason.is_none()
-            && policy.is_reached(self.failures, self.finished)
-        {
-            let reason = format!(
-                "the run halted after {} failed jobs (halt {policy})",
-                self.failures
-            );
-            self.stop(policy.now, reason);
-        }
-        self.window.accept(record);
-    }
-
-    /// Stops the run early: no more input, queued jobs skipped, running ones cancelled with
-    /// `now` or left to finish.
-    fn stop(&mut self, now: bool, reason: String) {
-        self.stop_reason = Some(reason);
-        self.batch.halt(now);
-    }
-
-    fn should_retry(&self, record: &JobRecord) -> bool {
-        !self.batch.is_stopped()
-            && record.attempts <= self.options.retries
-            && self.options.retry_on.contains(&record.status)
-    }
-
-    fn absorb(&mut self, records: Vec<JobRecord>) {
-        self.outstanding -= records.len() as u64;
-        for record in records {
-            if self.should_retry(&record) {
-                self.retry.push_back(record);
-            } else {
-                self.finish(record);
-            }
-        }
-    }
-
-    /// Records the jobs that were read but will not start now that the batch is stopped.
-    fn drain_unstarted(&mut self) {
-        let status = match self.batch.fate() {
-            Fate::Cancel => JobStatus::Cancelled,
-            _ => JobStatus::Skipped,
-        };
-        if let Some(chunk) = self.pending.take() {
-            for job in chunk.jobs {
-                let error = JobError::new(format!("{status} before it started"));
-                let record = JobRecord::not_run(self.batch.id, job.seq, job.item, status, error);
-                self.finish(record);
-            }
-        }
-        // A job waiting to be retried keeps the record of its last try.
-        while let Some(record) = self.retry.pop_front() {
-            self.finish(record);
-        }
-        if status == JobStatus::Skipped {
-            self.skip_rest_of_input();
-        }
-    }
-
-    /// A halted run, or one past its deadline, accounts for the input it has not read yet:
-    /// each item becomes a `skipped` record, so nothing is dropped silently. An input that is
-    /// slow to give its items (a silent pipe) is not waited for: only what it has is taken,
-    /// and reading stops after a bounded time.
-    fn skip_rest_of_input(&mut self) {
-        let started = Instant::now();
-        while started.elapsed() < SKIP_READING_LIMIT {
-            let item = match self.source.read() {
-                Read::Item(item) => item,
-                Read::WouldBlock | Read::Ended => break,
-            };
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            if self.options.select.as_ref().is_some_and(|s| !s.keeps(seq)) {
-                self.window.omit(seq);
-                continue;
-            }
-            let raw = match item {
-                Ok(item) => item,
-                Err(bad) => bad.raw,
-            };
-            let error = JobError::new(self.stop_reason.clone().unwrap_or_default());
-            let record = JobRecord::not_run(self.batch.id, seq, raw, JobStatus::Skipped, error);
-            self.finish(record);
-        }
-        self.source.end();
-    }
-
     /// Reads the next chunk: retries first, then input, sized to the batch's observed job
     /// time. Unreadable items become records at once; items the run does not select are passed
     /// over. A channel source gives what it has, without waiting.
@@ -343,20 +237,6 @@ where
                 batch: self.batch.clone(),
                 jobs,
             });
-        }
-    }
-
-    fn check_deadline(&mut self) {
-        if let Some(deadline) = self.deadline
-            && Instant::now() >= deadline
-        {
-            self.deadline = None;
-            let total = self.options.total_timeout.unwrap_or_default();
-            let reason = format!(
-                "the total timeout of {} passed (total-timeout)",
-                humantime::format_duration(total)
-            );
-            self.stop(true, reason);
         }
     }
 

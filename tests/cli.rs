@@ -3,12 +3,8 @@
 mod common;
 
 use assert_cmd::Command;
-use common::sorted_lines;
+use common::{rsparallel, sorted_lines};
 use predicates::prelude::*;
-
-fn rsparallel() -> Command {
-    Command::cargo_bin("rsparallel").unwrap()
-}
 
 fn stdout_of(cmd: &mut Command) -> String {
     String::from_utf8(cmd.output().unwrap().stdout).unwrap()

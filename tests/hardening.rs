@@ -7,19 +7,8 @@ use std::io::Write;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
+use common::{jsonl, rsparallel};
 use predicates::prelude::*;
-
-fn rsparallel() -> Command {
-    Command::cargo_bin("rsparallel").unwrap()
-}
-
-fn jsonl_records(stdout: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[test]
 fn unbounded_recursion_fails_the_job_not_the_process() {
@@ -81,7 +70,7 @@ fn scripts_cannot_reach_files_processes_or_the_environment() {
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(!stdout.contains("root:"), "{attempt} read a file: {stdout}");
-        let records = jsonl_records(&output.stdout);
+        let records = jsonl(&output.stdout);
         let failed_or_refused = output.status.code() == Some(2)
             || (records.len() == 1 && records[0]["status"] == "failed");
         assert!(failed_or_refused, "{attempt}: {stdout}");
@@ -130,7 +119,7 @@ fn bad_input_lines_fail_with_their_line_number_and_the_rest_is_processed() {
         .get_output()
         .stdout
         .clone();
-    let records = jsonl_records(&out);
+    let records = jsonl(&out);
     assert_eq!(records.len(), 3);
     assert_eq!(records[0]["output"], serde_json::json!([2]));
     assert!(
@@ -152,7 +141,7 @@ fn bad_input_lines_fail_with_their_line_number_and_the_rest_is_processed() {
         .get_output()
         .stdout
         .clone();
-    let records = jsonl_records(&out);
+    let records = jsonl(&out);
     assert_eq!(records.len(), 3);
     assert_eq!(
         records[1]["error"]["message"],
@@ -285,7 +274,7 @@ fn values_with_no_json_form_fail_their_job_in_jsonl() {
         .get_output()
         .stdout
         .clone();
-    let records = jsonl_records(&out);
+    let records = jsonl(&out);
     assert_eq!(records[0]["status"], "failed");
     let message = records[0]["error"]["message"].as_str().unwrap();
     assert!(message.contains("cannot be written"), "{message}");
@@ -319,7 +308,7 @@ fn interrupt_run(signal: &str) {
         std::thread::sleep(Duration::from_millis(10));
     };
     assert_eq!(output.status.code(), Some(130), "{signal}");
-    let records = jsonl_records(&output.stdout);
+    let records = jsonl(&output.stdout);
     assert!(!records.is_empty());
     let mut seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
     seqs.sort();
@@ -371,7 +360,7 @@ fn sigint_ends_a_run_waiting_on_silent_stdin() {
     let output = child.wait_with_output().unwrap();
     drop(stdin);
     assert_eq!(output.status.code(), Some(130));
-    let records = jsonl_records(&output.stdout);
+    let records = jsonl(&output.stdout);
     assert_eq!(records.len(), 1);
     assert_eq!(records[0]["status"], "completed");
 }

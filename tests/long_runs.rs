@@ -7,20 +7,8 @@ use std::collections::BTreeSet;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use assert_cmd::Command;
-use common::sorted_lines;
+use common::{jsonl, rsparallel, sorted_lines};
 use predicates::prelude::*;
-
-fn rsparallel() -> Command {
-    Command::cargo_bin("rsparallel").unwrap()
-}
-
-fn jsonl(stdout: &[u8]) -> Vec<serde_json::Value> {
-    String::from_utf8_lossy(stdout)
-        .lines()
-        .map(|l| serde_json::from_str(l).unwrap())
-        .collect()
-}
 
 #[test]
 fn the_job_log_has_a_header_and_one_line_per_job() {

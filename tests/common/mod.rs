@@ -50,3 +50,16 @@ pub fn sorted_lines(text: &str) -> Vec<String> {
     lines.sort();
     lines
 }
+
+/// The `rsparallel` binary, ready for arguments.
+pub fn rsparallel() -> assert_cmd::Command {
+    assert_cmd::Command::cargo_bin("rsparallel").unwrap()
+}
+
+/// The records of `--output jsonl` output.
+pub fn jsonl(stdout: &[u8]) -> Vec<serde_json::Value> {
+    String::from_utf8_lossy(stdout)
+        .lines()
+        .map(|l| serde_json::from_str(l).unwrap())
+        .collect()
+}

@@ -1,0 +1,58 @@
+//! A worker thread: it builds its runspace once, in its own thread, then runs the chunks it
+//! takes from the queue until the queue closes.
+
+use std::sync::Arc;
+use std::sync::atomic::Ordering;
+use std::time::Instant;
+
+use crossbeam_channel::Receiver;
+
+use super::PoolShared;
+use crate::batch::{Chunk, Fate};
+use crate::job::{JobError, JobRecord, JobStatus};
+use crate::runspace::Runspace;
+
+/// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
+pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
+    let clock = shared.clocks[index].clone();
+    crate::signal::install(clock.clone());
+    let mut runspace = Runspace::new(shared.state.clone(), index, clock.clone());
+    while let Ok(chunk) = jobs.recv() {
+        let batch = &chunk.batch;
+        clock.set_batch(batch.id.0);
+        let started = Instant::now();
+        let count = chunk.jobs.len();
+        let mut records = Vec::with_capacity(count);
+        for job in chunk.jobs {
+            // Clear a stale cancel before looking at the batch's fate: a cancel that arrives
+            // between the two is then seen by the running job instead of lost.
+            clock.clear_cancel();
+            let fate = if shared.shutting_down.load(Ordering::SeqCst) {
+                Fate::Cancel
+            } else {
+                batch.fate()
+            };
+            records.push(match fate {
+                Fate::Run => runspace.run(batch, job),
+                Fate::Skip => JobRecord::not_run(
+                    batch.id,
+                    job.seq,
+                    job.item,
+                    JobStatus::Skipped,
+                    JobError::new("skipped: the run stopped before it started"),
+                ),
+                Fate::Cancel => JobRecord::not_run(
+                    batch.id,
+                    job.seq,
+                    job.item,
+                    JobStatus::Cancelled,
+                    JobError::new("cancelled before it started"),
+                ),
+            });
+        }
+        batch.note_work(started.elapsed(), count);
+        clock.set_batch(u64::MAX);
+        // A receiver that went away (a run dropped early) no longer wants these records.
+        let _ = batch.results.send(records);
+    }
+}
