@@ -5,7 +5,7 @@ use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::thread::JoinHandle;
-use std::time::{Duration, Instant};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rhai::Dynamic;
@@ -85,8 +85,9 @@ struct Entry {
     control: Arc<BatchControl>,
     feed: Arc<Feed>,
     counts: StatusCounts,
-    submitted: Instant,
-    finished: Option<Instant>,
+    submitted: SystemTime,
+    /// When its last job ended, as far as the records received tell.
+    last_end: Option<SystemTime>,
 }
 
 impl Entry {
@@ -100,7 +101,8 @@ impl Entry {
 struct Table {
     batches: BTreeMap<BatchId, Entry>,
     finished: Vec<JobRecord>,
-    first_submit: Option<Instant>,
+    first_submit: Option<SystemTime>,
+    last_end: Option<SystemTime>,
 }
 
 /// The submitted batches of a pool and their finished records.
@@ -132,13 +134,10 @@ impl JobTable {
             for record in records {
                 if let Some(entry) = table.batches.get_mut(&record.batch) {
                     entry.counts.add(record.status);
+                    entry.last_end = entry.last_end.max(record.end);
                 }
+                table.last_end = table.last_end.max(record.end);
                 table.finished.push(record);
-            }
-        }
-        for entry in table.batches.values_mut() {
-            if entry.finished.is_none() && entry.is_finished() {
-                entry.finished = Some(Instant::now());
             }
         }
     }
@@ -188,15 +187,15 @@ impl RunspacePool {
         });
         {
             let mut table = self.jobs.lock();
-            table.first_submit.get_or_insert_with(Instant::now);
+            table.first_submit.get_or_insert_with(SystemTime::now);
             table.batches.insert(
                 control.id,
                 Entry {
                     control: control.clone(),
                     feed: feed.clone(),
                     counts: StatusCounts::default(),
-                    submitted: Instant::now(),
-                    finished: None,
+                    submitted: SystemTime::now(),
+                    last_end: None,
                 },
             );
         }
@@ -305,10 +304,16 @@ impl RunspacePool {
             outstanding += entry.feed.read.load(Ordering::SeqCst) - entry.counts.total();
         }
         let running = self.shared.clocks.iter().filter(|c| c.is_busy()).count() as u64;
+        // Throughput over the time there was work: until now while jobs are outstanding, else
+        // until the last job ended, so that an idle pool does not seem to slow down.
+        let until = match (outstanding, table.last_end) {
+            (0, Some(end)) => end,
+            _ => SystemTime::now(),
+        };
         let elapsed = table
             .first_submit
-            .map(|t| t.elapsed().as_secs_f64())
-            .unwrap_or(0.0);
+            .and_then(|t| until.duration_since(t).ok())
+            .map_or(0.0, |d| d.as_secs_f64());
         PoolStatus {
             threads: self.threads(),
             queued: outstanding.saturating_sub(running),
@@ -336,7 +341,10 @@ impl RunspacePool {
                 items: e.feed.read.load(Ordering::SeqCst),
                 counts: e.counts,
                 finished: e.is_finished(),
-                elapsed: e.finished.unwrap_or_else(Instant::now) - e.submitted,
+                elapsed: match (e.is_finished(), e.last_end) {
+                    (true, Some(end)) => end.duration_since(e.submitted).unwrap_or_default(),
+                    _ => e.submitted.elapsed().unwrap_or_default(),
+                },
             })
             .collect()
     }
