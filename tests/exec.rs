@@ -112,3 +112,24 @@ fn without_a_command_or_a_terminal_it_prints_help() {
         .code(2)
         .stdout(predicate::str::contains("repl").and(predicate::str::contains("exec")));
 }
+
+#[test]
+fn pools_of_host_scripts_cap_each_jobs_memory() {
+    let (_dir, path) = script(
+        r#"
+        let pool = new_runspace_pool(#{ threads: 2, max_memory: "16MiB" });
+        new_runspace_job(pool, "if item == 0 { let s = \"x\"; loop { s += s; } } item", 0..4);
+        let records = receive_runspace_job(pool, #{ wait: true });
+        let bomb = records[0];
+        if bomb.status != "failed" { throw `bomb: ${bomb.status}` }
+        if !bomb.error.message.contains("memory cap of 16 MiB") { throw bomb.error.message }
+        if records.filter(|r| r.status == "completed").len() != 3 { throw "others failed" }
+        print("capped");
+        "#,
+    );
+    rsparallel()
+        .args(["exec", &path])
+        .assert()
+        .success()
+        .stdout(predicate::str::contains("capped"));
+}

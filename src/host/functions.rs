@@ -29,7 +29,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "new_runspace_pool",
         params: "(options?)",
-        summary: "a pool of workers; options: threads, timeout, max_ops, max_call_depth, variables, functions",
+        summary: "a pool of workers; options: threads, timeout, max_ops, max_call_depth, max_memory, variables, functions",
         example: r#"let pool = new_runspace_pool(#{ threads: 4, timeout: "2s", variables: #{ base: 10 } });"#,
     },
     HostFunction {
@@ -156,6 +156,9 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
     engine.register_fn("sleep", move |ms: INT| sleep(ms, &interrupt));
 }
 
+/// The per-job memory cap pools get unless they say otherwise.
+const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
+
 fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
     let options = pool_options(options).map_err(error)?;
     let mut builder = RunspacePool::builder()
@@ -166,6 +169,11 @@ fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
     }
     if let Some(depth) = options.max_call_depth {
         builder = builder.max_call_depth(depth);
+    }
+    // As in `rsparallel run`: a 1 GiB cap per job where allocations are counted.
+    let default_cap = crate::is_counting().then_some(DEFAULT_MAX_MEMORY);
+    if let Some(cap) = options.max_memory.unwrap_or(default_cap) {
+        builder = builder.max_memory(cap);
     }
     for (name, value) in options.variables {
         builder = builder.variable(name, value);

@@ -15,11 +15,14 @@ pub(crate) struct PoolOptions {
     pub(crate) timeout: Option<Duration>,
     pub(crate) max_ops: u64,
     pub(crate) max_call_depth: Option<usize>,
+    /// `None`: the default; `Some(None)`: no cap.
+    pub(crate) max_memory: Option<Option<u64>>,
     pub(crate) variables: Vec<(String, Dynamic)>,
     pub(crate) functions: Vec<String>,
 }
 
-const POOL_KEYS: &str = "threads, timeout, max_ops, max_call_depth, variables, functions";
+const POOL_KEYS: &str =
+    "threads, timeout, max_ops, max_call_depth, max_memory, variables, functions";
 
 pub(crate) fn pool_options(map: &Map) -> Result<PoolOptions, String> {
     let f = "new_runspace_pool";
@@ -32,6 +35,7 @@ pub(crate) fn pool_options(map: &Map) -> Result<PoolOptions, String> {
             "max_call_depth" => {
                 options.max_call_depth = Some(count(f, key, value)? as usize);
             }
+            "max_memory" => options.max_memory = Some(size(f, key, value)?),
             "variables" => options.variables = variables(value)?,
             "functions" => options.functions = paths(f, key, value)?,
             other => return Err(unknown(f, other, POOL_KEYS)),
@@ -145,6 +149,21 @@ fn duration(f: &str, key: &str, value: &Dynamic) -> Result<Duration, String> {
         "{f}: option '{key}' must be a duration like \"2s\" or milliseconds, not {}",
         describe(value)
     ))
+}
+
+/// A size in bytes (`"256MiB"`, or an integer), or no limit (`"none"`, `0`, `()`).
+fn size(f: &str, key: &str, value: &Dynamic) -> Result<Option<u64>, String> {
+    if value.is_unit() {
+        return Ok(None);
+    }
+    if let Some(text) = value.read_lock::<rhai::ImmutableString>() {
+        if text.trim() == "none" {
+            return Ok(None);
+        }
+        let bytes = crate::parse_size(&text).map_err(|e| format!("{f}: option '{key}': {e}"))?;
+        return Ok((bytes > 0).then_some(bytes));
+    }
+    count(f, key, value).map(|bytes| (bytes > 0).then_some(bytes))
 }
 
 fn count(f: &str, key: &str, value: &Dynamic) -> Result<u64, String> {
