@@ -18,6 +18,6 @@ fn readme_quick_start_is_the_doctested_one() {
     let tutorial = std::fs::read_to_string(format!("{root}/src/tutorial.md")).unwrap();
     let in_readme = rust_block_after(&readme, "## Use it as a library");
     let doctested = rust_block_after(&tutorial, "## Quick start");
-    assert!(doctested.contains("pool.run(&script"), "{doctested}");
+    assert!(doctested.contains(".run(&script"), "{doctested}");
     assert_eq!(in_readme, doctested);
 }
