@@ -269,3 +269,52 @@ fn dropping_the_pool_cancels_a_running_loop_and_joins_its_workers() {
     // The stream sink lived in the workers' engines: once they are gone, so is its sender.
     assert!(lines.recv().is_err());
 }
+
+#[test]
+fn a_run_over_a_channel_streams_records_and_its_canceller_stops_it_losing_nothing() {
+    let (started_tx, started) = crossbeam_channel::unbounded();
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .on_stream(move |event| {
+            let _ = started_tx.send(event.seq);
+        })
+        .build()
+        .unwrap();
+    let script = pool
+        .compile(r#"if item == 0 { return item; } print("started"); loop { sleep(10); }"#)
+        .unwrap();
+    let (items, inbox) = crossbeam_channel::unbounded();
+    let mut run = pool
+        .run_receiver(&script, inbox, RunOptions::default())
+        .unwrap();
+    items.send(Ok(Dynamic::from(0_i64))).unwrap();
+    // The first record comes back while the channel is open and silent.
+    let first = run.next().unwrap();
+    assert_eq!(first.status, JobStatus::Completed);
+
+    for i in 1..=3_i64 {
+        items.send(Ok(Dynamic::from(i))).unwrap();
+    }
+    // Cancel from another thread once one of them is running. (They may share a worker: a
+    // pool hands out items in chunks.)
+    let canceller = run.canceller();
+    let stopper = std::thread::spawn(move || {
+        started.recv().unwrap();
+        canceller.cancel();
+    });
+    // The sender is still open: the cancel alone ends the run.
+    let mut rest: Vec<_> = run.by_ref().collect();
+    stopper.join().unwrap();
+    rest.sort_by_key(|r| r.seq);
+    // Items still in the channel were never read; every item read has its record.
+    let read = 3 - items.len() as u64;
+    assert!(read >= 1);
+    let seqs: Vec<u64> = rest.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (1..=read).collect::<Vec<_>>());
+    assert!(
+        rest.iter().all(|r| r.status == JobStatus::Cancelled),
+        "{rest:?}"
+    );
+    assert_eq!(run.counts().get(JobStatus::Cancelled), read);
+    drop(items);
+}
