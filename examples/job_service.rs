@@ -4,8 +4,11 @@
 
 use std::time::Duration;
 
-use rsparallel::rhai::Dynamic;
+use rsparallel::rhai::{Dynamic, Map};
 use rsparallel::{BatchId, JobStatus, RunspacePool, Wait};
+
+/// How long the service lets one request's batch run.
+const REQUEST_BUDGET: Duration = Duration::from_millis(500);
 
 /// A request: a name and the numbers to check.
 struct Request {
@@ -44,6 +47,8 @@ fn main() -> Result<(), rsparallel::Error> {
         },
     ];
     let mut open: Vec<(BatchId, &str)> = Vec::new();
+    let mut stopped: Vec<BatchId> = Vec::new();
+    let mut last_status = String::new();
     for request in &requests {
         let items = request.numbers.clone().into_iter().map(Dynamic::from);
         // Returns at once: the items are fed to the workers from the batch's own thread.
@@ -65,10 +70,7 @@ fn main() -> Result<(), rsparallel::Error> {
                 let primes = records
                     .iter()
                     .filter(|r| r.status == JobStatus::Completed)
-                    .filter(|r| {
-                        r.output[0].clone().cast::<rsparallel::rhai::Map>()["prime"].as_bool()
-                            == Ok(true)
-                    })
+                    .filter(|r| r.output[0].clone().cast::<Map>()["prime"].as_bool() == Ok(true))
                     .count();
                 println!(
                     "{name}: {} jobs ({}), {primes} primes",
@@ -77,20 +79,26 @@ fn main() -> Result<(), rsparallel::Error> {
                 );
                 return false;
             }
-            // The service's own policy: a request that has used up its share is stopped.
-            if name == "stuck" && summary.elapsed > Duration::from_millis(100) {
+            // The service's own policy: a request past its time budget is stopped; its jobs
+            // end as `cancelled` records, handed out like any others.
+            if summary.elapsed > REQUEST_BUDGET && !stopped.contains(&batch) {
                 println!("{name}: stopping after {:?}", summary.elapsed);
                 pool.stop(batch);
+                stopped.push(batch);
             }
             true
         });
         let status = pool.status();
-        println!(
+        let line = format!(
             "pool: {} running, {} queued, {} finished so far",
             status.running,
             status.queued,
             status.counts.total()
         );
+        if line != last_status {
+            println!("{line}");
+            last_status = line;
+        }
         // A real service would do other work here before looking again.
         std::thread::sleep(Duration::from_millis(50));
     }
