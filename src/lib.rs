@@ -1,40 +1,8 @@
-//! # rsparallel
-//!
-//! Runs a [Rhai](https://rhai.rs) script over many items in parallel, in one process, on a
-//! pool of worker threads. Each worker owns a prepared engine — its *runspace* — built once and
-//! reused for every job; every job has its own timeout, which really stops a runaway script
-//! and keeps the worker.
-//!
-//! ## Quick start
-//!
-//! ```
-//! use rsparallel::{JobStatus, RunspacePool};
-//! use std::time::Duration;
-//!
-//! let pool = RunspacePool::builder()
-//!     .threads(2)
-//!     .timeout(Duration::from_secs(2))
-//!     .variable("base", 10_i64)
-//!     .build()?;
-//! let script = pool.compile("item * base")?;
-//! let mut outputs: Vec<i64> = pool
-//!     .run(&script, [1_i64, 2, 3])?
-//!     .map(|record| {
-//!         assert_eq!(record.status, JobStatus::Completed);
-//!         record.output[0].as_int().unwrap()
-//!     })
-//!     .collect();
-//! outputs.sort();
-//! assert_eq!(outputs, [10, 20, 30]);
-//! # Ok::<(), rsparallel::Error>(())
-//! ```
-//!
-//! Every item yields exactly one [`JobRecord`]: completed, failed, timed out, cancelled or
-//! skipped. A failed job is data, not an error.
-//!
-//! The [`host`] module puts pools and their jobs on a Rhai engine as live objects — the API of
-//! `rsparallel repl` and `rsparallel exec` — for applications whose users script them.
+// The crate documentation is a tutorial, kept in its own file so that it reads (and is
+// edited) as one page; every example in it is a doctest.
+#![doc = include_str!("tutorial.md")]
 #![doc(test(attr(deny(warnings))))]
+#![warn(missing_docs)]
 
 mod batch;
 mod clock;
@@ -74,3 +42,7 @@ pub use signal::JobSignal;
 
 /// Rhai itself, so that hosts use the same version the pool does.
 pub use rhai;
+
+/// The channel crate of [`RunspacePool::run_receiver`], so that hosts send items with the same
+/// version the pool receives them with.
+pub use crossbeam_channel;

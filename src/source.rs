@@ -65,6 +65,14 @@ impl<I: Iterator<Item = ItemResult>> Source<I> {
         }
     }
 
+    /// Takes the item received while waiting, if there is one.
+    pub(crate) fn take_lookahead(&mut self) -> Option<ItemResult> {
+        match self {
+            Source::Channel { lookahead, .. } => lookahead.take(),
+            _ => None,
+        }
+    }
+
     /// Keeps an item received while waiting, or ends the source if the channel closed.
     pub(crate) fn received(&mut self, item: Option<ItemResult>) {
         match (item, self) {

@@ -91,6 +91,18 @@ where
         }
         if status == JobStatus::Skipped {
             self.skip_rest_of_input();
+        } else if let Some(item) = self.source.take_lookahead() {
+            // An item already taken off a channel was read: it gets its record too.
+            let seq = self.next_seq;
+            self.next_seq += 1;
+            if self.options.select.as_ref().is_some_and(|s| !s.keeps(seq)) {
+                self.window.omit(seq);
+            } else {
+                let raw = item.unwrap_or_else(|bad| bad.raw);
+                let error = JobError::new("cancelled before it started");
+                let record = JobRecord::not_run(self.batch.id, seq, raw, status, error);
+                self.finish(record);
+            }
         }
     }
 

@@ -1,0 +1,320 @@
+//! The library as an embedding application uses it, from outside the crate: native functions
+//! and custom types, blocking functions that honour the job's signal, streams, ordering,
+//! job-level use, records, and shutdown.
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use rsparallel::rhai::{Dynamic, EvalAltResult, Map};
+use rsparallel::{JobSignal, JobStatus, RunOptions, RunspacePool, StreamKind, Wait};
+
+#[derive(Clone, Debug, PartialEq)]
+struct Point {
+    x: i64,
+    y: i64,
+}
+
+#[test]
+fn scripts_call_native_functions_and_use_a_custom_type_both_ways() {
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .setup(|engine| {
+            engine
+                .register_type_with_name::<Point>("Point")
+                .register_fn("point", |x: i64, y: i64| Point { x, y })
+                .register_get("x", |p: &mut Point| p.x)
+                .register_get("y", |p: &mut Point| p.y)
+                .register_fn("manhattan", |p: &mut Point| p.x.abs() + p.y.abs());
+        })
+        .build()
+        .unwrap();
+    // Items are the host's type; the script builds and returns the same type.
+    let script = pool
+        .compile("emit(item.manhattan()); point(item.y, item.x)")
+        .unwrap();
+    let items = [Point { x: 1, y: -2 }, Point { x: 3, y: 4 }].map(Dynamic::from);
+    let mut records: Vec<_> = pool.run(&script, items).unwrap().collect();
+    records.sort_by_key(|r| r.seq);
+    assert_eq!(records[0].output[0].as_int().unwrap(), 3);
+    assert_eq!(
+        records[0].output[1].clone().cast::<Point>(),
+        Point { x: -2, y: 1 }
+    );
+    assert_eq!(records[1].output[0].as_int().unwrap(), 7);
+    assert_eq!(
+        records[1].item.clone().cast::<Point>(),
+        Point { x: 3, y: 4 }
+    );
+}
+
+/// A host function that blocks until its job's signal ends it, telling the test when it
+/// has started so that the test cancels a job that is really running.
+fn register_blocking(
+    engine: &mut rsparallel::rhai::Engine,
+    started: crossbeam_channel::Sender<()>,
+) {
+    engine.register_fn("block", move || -> Result<i64, Box<EvalAltResult>> {
+        let signal = JobSignal::current().expect("a job's signal in a worker");
+        let _ = started.send(());
+        signal.sleep(Duration::from_secs(3600))?;
+        Ok(0)
+    });
+}
+
+#[test]
+fn a_blocking_native_function_ends_with_its_jobs_timeout() {
+    let (started, _) = crossbeam_channel::unbounded();
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .timeout(Duration::from_millis(50))
+        .setup(move |engine| register_blocking(engine, started.clone()))
+        .build()
+        .unwrap();
+    let script = pool.compile("block()").unwrap();
+    let record = pool.run(&script, [0_i64]).unwrap().next().unwrap();
+    assert_eq!(record.status, JobStatus::TimedOut, "{:?}", record.error);
+    assert!(record.error.unwrap().message.contains("timed out"));
+}
+
+#[test]
+fn a_blocking_native_function_ends_when_its_batch_is_stopped() {
+    let (started_tx, started) = crossbeam_channel::unbounded();
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .setup(move |engine| register_blocking(engine, started_tx.clone()))
+        .build()
+        .unwrap();
+    let script = pool.compile("block()").unwrap();
+    let batch = pool.submit(&script, [Dynamic::UNIT]).unwrap();
+    started.recv().unwrap();
+    assert!(pool.stop(batch));
+    let records = pool.receive(batch, Wait::Yes);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0].status, JobStatus::Cancelled);
+    assert!(records[0].worker.is_some(), "the job had started");
+}
+
+#[test]
+fn job_signal_is_absent_outside_a_pools_worker_and_reports_the_time_left_inside() {
+    assert!(JobSignal::current().is_none());
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .timeout(Duration::from_secs(60))
+        .setup(|engine| {
+            engine.register_fn("has_time_left", || {
+                let signal = JobSignal::current().unwrap();
+                !signal.should_stop()
+                    && signal.check().is_ok()
+                    && signal
+                        .remaining()
+                        .is_some_and(|left| left <= Duration::from_secs(60))
+            });
+        })
+        .build()
+        .unwrap();
+    let script = pool.compile("has_time_left()").unwrap();
+    let record = pool.run(&script, [0_i64]).unwrap().next().unwrap();
+    assert_eq!(record.output[0].as_bool(), Ok(true));
+}
+
+#[test]
+fn stream_lines_reach_on_stream_live_and_stay_in_the_record() {
+    let live = Arc::new(Mutex::new(Vec::new()));
+    let sink = live.clone();
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .on_stream(move |event| {
+            let line = (event.seq, event.line.kind, event.line.text.clone());
+            sink.lock().unwrap().push(line);
+        })
+        .build()
+        .unwrap();
+    let script = pool
+        .compile(r#"print(`p${item}`); debug(item); item"#)
+        .unwrap();
+    let records: Vec<_> = pool.run(&script, 0..10_i64).unwrap().collect();
+    for record in &records {
+        let texts: Vec<_> = record.streams.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, [format!("p{}", record.seq), record.seq.to_string()]);
+        assert_eq!(record.streams[0].kind, StreamKind::Print);
+        assert_eq!(record.streams[1].kind, StreamKind::Debug);
+    }
+    let mut live = live.lock().unwrap().clone();
+    live.sort_by_key(|(seq, kind, _)| (*seq, *kind == StreamKind::Debug));
+    let expected: Vec<_> = (0..10_u64)
+        .flat_map(|i| {
+            [
+                (i, StreamKind::Print, format!("p{i}")),
+                (i, StreamKind::Debug, i.to_string()),
+            ]
+        })
+        .collect();
+    assert_eq!(live, expected);
+}
+
+#[test]
+fn keep_order_yields_records_in_input_order_when_jobs_finish_out_of_order() {
+    let pool = RunspacePool::builder().threads(4).build().unwrap();
+    // Even items sleep, so odd ones overtake them.
+    let script = pool.compile("if item % 2 == 0 { sleep(5) } item").unwrap();
+    let items = (0..200_i64).map(|i| Ok(Dynamic::from(i)));
+    let options = RunOptions {
+        keep_order: true,
+        reorder_window: 16,
+        ..RunOptions::default()
+    };
+    let outputs: Vec<i64> = pool
+        .run_with(&script, items, options)
+        .unwrap()
+        .map(|r| r.output[0].as_int().unwrap())
+        .collect();
+    assert_eq!(outputs, (0..200).collect::<Vec<_>>());
+}
+
+#[test]
+fn submit_then_receive_gives_every_record_once_sorted_and_status_counts_them() {
+    let pool = RunspacePool::builder().threads(2).build().unwrap();
+    let script = pool
+        .compile(r#"if item % 10 == 0 { throw "tens fail" } item + 1"#)
+        .unwrap();
+    let first = pool
+        .submit(&script, (0..100_i64).map(Dynamic::from))
+        .unwrap();
+    let second = pool.submit(&script, (0..5_i64).map(Dynamic::from)).unwrap();
+    assert_ne!(first, second);
+
+    let records = pool.receive(first, Wait::Yes);
+    let seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (0..100).collect::<Vec<_>>());
+    assert!(records.iter().all(|r| r.batch == first));
+    let failed = records
+        .iter()
+        .filter(|r| r.status == JobStatus::Failed)
+        .count();
+    assert_eq!(failed, 10);
+    assert_eq!(records[0].error.as_ref().unwrap().message, "tens fail");
+    // Received records are gone; a second receive of the same batch has nothing more.
+    assert!(pool.receive(first, Wait::No).is_empty());
+
+    let rest = pool.receive(None, Wait::Yes);
+    assert_eq!(rest.len(), 5);
+    let status = pool.status();
+    assert_eq!(status.counts.total(), 105);
+    assert_eq!(status.counts.get(JobStatus::Failed), 11);
+    assert_eq!(status.unreceived, 0);
+    pool.clear(false);
+    assert!(pool.batches().is_empty());
+}
+
+#[test]
+fn records_keep_dynamic_outputs_and_convert_to_json_in_one_call() {
+    let pool = RunspacePool::builder().threads(1).build().unwrap();
+    let script = pool
+        .compile(r#"emit([1, 2]); #{ name: item, ok: true }"#)
+        .unwrap();
+    let record = pool.run(&script, ["ann"]).unwrap().next().unwrap();
+    let array = record.output[0].clone().into_array().unwrap();
+    assert_eq!(array.len(), 2);
+    let map = record.output[1].clone().cast::<Map>();
+    assert_eq!(map["name"].clone().into_string().unwrap(), "ann");
+
+    let json = record.to_json().unwrap();
+    assert_eq!(json["seq"], 0);
+    assert_eq!(json["item"], "ann");
+    assert_eq!(json["status"], "completed");
+    assert_eq!(
+        json["output"],
+        serde_json::json!([[1, 2], { "name": "ann", "ok": true }])
+    );
+    assert!(json["error"].is_null());
+    let mut line = Vec::new();
+    record.write_json(&mut line).unwrap();
+    assert_eq!(
+        serde_json::from_slice::<serde_json::Value>(&line).unwrap(),
+        json
+    );
+}
+
+#[test]
+fn a_failed_job_is_a_record_with_its_script_position_and_a_bad_script_is_an_error() {
+    let pool = RunspacePool::builder().threads(1).build().unwrap();
+    let script = pool.compile("let a = 1;\nno_such_function(a)").unwrap();
+    let record = pool.run(&script, [0_i64]).unwrap().next().unwrap();
+    assert_eq!(record.status, JobStatus::Failed);
+    assert_eq!(record.error.unwrap().line, Some(2));
+
+    let error = pool.compile("let = 1").unwrap_err();
+    assert!(error.is_compile() && !error.is_io() && !error.is_closed());
+    assert_eq!(error.as_compile().unwrap().line, 1);
+    let missing = pool.compile_file("no/such/script.rhai").unwrap_err();
+    assert!(missing.is_io());
+}
+
+#[test]
+fn dropping_the_pool_cancels_a_running_loop_and_joins_its_workers() {
+    let (lines_tx, lines) = crossbeam_channel::unbounded();
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .on_stream(move |event| {
+            let _ = lines_tx.send(event.line.text.clone());
+        })
+        .build()
+        .unwrap();
+    let script = pool.compile(r#"print("looping"); loop {}"#).unwrap();
+    pool.submit(&script, [Dynamic::UNIT, Dynamic::UNIT])
+        .unwrap();
+    assert_eq!(lines.recv().unwrap(), "looping");
+    assert_eq!(lines.recv().unwrap(), "looping");
+    drop(pool);
+    // The stream sink lived in the workers' engines: once they are gone, so is its sender.
+    assert!(lines.recv().is_err());
+}
+
+#[test]
+fn a_run_over_a_channel_streams_records_and_its_canceller_stops_it_losing_nothing() {
+    let (started_tx, started) = crossbeam_channel::unbounded();
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .on_stream(move |event| {
+            let _ = started_tx.send(event.seq);
+        })
+        .build()
+        .unwrap();
+    let script = pool
+        .compile(r#"if item == 0 { return item; } print("started"); loop { sleep(10); }"#)
+        .unwrap();
+    let (items, inbox) = crossbeam_channel::unbounded();
+    let mut run = pool
+        .run_receiver(&script, inbox, RunOptions::default())
+        .unwrap();
+    items.send(Ok(Dynamic::from(0_i64))).unwrap();
+    // The first record comes back while the channel is open and silent.
+    let first = run.next().unwrap();
+    assert_eq!(first.status, JobStatus::Completed);
+
+    for i in 1..=3_i64 {
+        items.send(Ok(Dynamic::from(i))).unwrap();
+    }
+    // Cancel from another thread once one of them is running. (They may share a worker: a
+    // pool hands out items in chunks.)
+    let canceller = run.canceller();
+    let stopper = std::thread::spawn(move || {
+        started.recv().unwrap();
+        canceller.cancel();
+    });
+    // The sender is still open: the cancel alone ends the run.
+    let mut rest: Vec<_> = run.by_ref().collect();
+    stopper.join().unwrap();
+    rest.sort_by_key(|r| r.seq);
+    // Items still in the channel were never read; every item read has its record.
+    let read = 3 - items.len() as u64;
+    assert!(read >= 1);
+    let seqs: Vec<u64> = rest.iter().map(|r| r.seq).collect();
+    assert_eq!(seqs, (1..=read).collect::<Vec<_>>());
+    assert!(
+        rest.iter().all(|r| r.status == JobStatus::Cancelled),
+        "{rest:?}"
+    );
+    assert_eq!(run.counts().get(JobStatus::Cancelled), read);
+    drop(items);
+}
