@@ -6,7 +6,7 @@ use std::str::FromStr;
 use std::time::SystemTime;
 
 use crate::job::{JobError, JobRecord, JobStatus};
-use crate::value::{write_json, write_json_str, write_text};
+use crate::value::{write_int, write_json, write_json_str, write_text};
 
 /// How records are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -35,7 +35,7 @@ impl JobRecord {
     /// when an output value has no JSON form.
     pub fn write_json(&self, out: &mut Vec<u8>) -> Result<(), String> {
         out.extend_from_slice(b"{\"seq\":");
-        write!(out, "{}", self.seq).expect("writing to a Vec cannot fail");
+        write_int(self.seq as rhai::INT, out);
         out.extend_from_slice(b",\"item\":");
         let item_at = out.len();
         if write_json(&self.item, out).is_err() {
@@ -59,7 +59,7 @@ impl JobRecord {
         }
         out.extend_from_slice(b",\"worker\":");
         match self.worker {
-            Some(w) => write!(out, "{w}").expect("writing to a Vec cannot fail"),
+            Some(w) => write_int(w as rhai::INT, out),
             None => out.extend_from_slice(b"null"),
         }
         out.extend_from_slice(b",\"start\":");

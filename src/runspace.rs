@@ -160,7 +160,7 @@ impl Runspace {
     pub(crate) fn run(&mut self, batch: &BatchControl, job: QueuedJob) -> JobRecord {
         let QueuedJob { seq, item, attempt } = job;
         let (script, timeout) = (&*batch.script.ast, batch.timeout);
-        self.set_job_variables(item.clone(), seq, attempt);
+        self.set_job_variables(script, item.clone(), seq, attempt);
         if self.state.stream_sink.is_some() {
             // Only the live stream sink needs to know the seq before the job ends.
             self.capture.lock().seq = seq;
@@ -194,8 +194,12 @@ impl Runspace {
         let (status, error) = match result {
             Ok(Ok(value)) => {
                 if !value.is_unit() {
-                    output.reserve_exact(1);
-                    output.push(value);
+                    if output.is_empty() {
+                        // One allocation of the exact size: most jobs output one value.
+                        output = vec![value];
+                    } else {
+                        output.push(value);
+                    }
                 }
                 (JobStatus::Completed, None)
             }
@@ -229,15 +233,19 @@ impl Runspace {
 
 impl Runspace {
     /// Gives the job's `item`, `seq` and `attempt` their values, in place.
-    fn set_job_variables(&mut self, item: Dynamic, seq: u64, attempt: u32) {
+    fn set_job_variables(&mut self, script: &rhai::AST, item: Dynamic, seq: u64, attempt: u32) {
         let scope = &mut self.scope;
         scope.rewind(self.base_len + JOB_VARIABLES);
         // A script may have made a variable shared (captured by a closure); then, or if the
         // entries are not what they were, push them afresh.
+        // Only a closure can make a variable shared, and closures are functions of the AST: a
+        // script without any needs no look before the write.
+        let may_share = script.iter_functions().next().is_some();
         let in_place = scope.len() == self.base_len + JOB_VARIABLES
-            && [SEQ, ATTEMPT]
-                .iter()
-                .all(|name| scope.get(name).is_some_and(|v| !v.is_shared() && v.is_int()));
+            && (!may_share
+                || [SEQ, ATTEMPT]
+                    .iter()
+                    .all(|name| scope.get(name).is_some_and(|v| !v.is_shared())));
         if in_place && let Some(slot) = scope.get_mut(ITEM) {
             *slot = item;
             // `get_value_mut` writes a constant in place (the script still cannot).
