@@ -30,7 +30,8 @@ const TRIVIAL: &str = "item * 2 + 1";
 /// About 20,000 engine operations per item.
 const CPU: &str = "let s = 0; for i in 0..5000 { s += i; } s";
 /// 1% of the items (every 100th) loop 100 times longer than the rest.
-const MIXED: &str = "let n = if item % 100 == 0 { 20000 } else { 200 }; let s = 0; for i in 0..n { s += i; } s";
+const MIXED: &str =
+    "let n = if item % 100 == 0 { 20000 } else { 200 }; let s = 0; for i in 0..n { s += i; } s";
 
 struct Options {
     reps: usize,
@@ -185,11 +186,20 @@ fn trivial(o: &Options) {
     let r = alternate(
         o.reps,
         items,
-        &mut [&mut || ideal(&ast, 2, items), &mut || pooled(&p, TRIVIAL, items).0],
+        &mut [&mut || ideal(&ast, 2, items), &mut || {
+            pooled(&p, TRIVIAL, items).0
+        }],
     );
-    println!("\n== trivial: `{TRIVIAL}`, {items} items, 2 threads, median of {}", o.reps);
+    println!(
+        "\n== trivial: `{TRIVIAL}`, {items} items, 2 threads, median of {}",
+        o.reps
+    );
     row("ideal (pre-split, no queue, no records)", r[0], None);
-    row("pool (RunspacePool::run, records consumed)", r[1], Some(("ideal", r[0])));
+    row(
+        "pool (RunspacePool::run, records consumed)",
+        r[1],
+        Some(("ideal", r[0])),
+    );
 }
 
 fn cpu(o: &Options) {
@@ -206,7 +216,10 @@ fn cpu(o: &Options) {
             &mut || pooled(&p2, CPU, items).0,
         ],
     );
-    println!("\n== cpu-bound: ~20,000 operations a item, {items} items, median of {}", o.reps);
+    println!(
+        "\n== cpu-bound: ~20,000 operations a item, {items} items, median of {}",
+        o.reps
+    );
     row("ideal, 1 thread", r[0], None);
     row("ideal, 2 threads", r[1], Some(("ideal 1 thread", r[0])));
     row("pool, 1 thread", r[2], Some(("ideal 1 thread", r[0])));
@@ -216,7 +229,10 @@ fn cpu(o: &Options) {
 fn timeout(o: &Options) {
     let ten = Some(Duration::from_secs(10));
     let (plain, timed) = (pool(2, None), pool(2, ten));
-    println!("\n== timeout 10s set (never reached) against none, 2 threads, median of {}", o.reps);
+    println!(
+        "\n== timeout 10s set (never reached) against none, 2 threads, median of {}",
+        o.reps
+    );
     for (label, source, n) in [("trivial", TRIVIAL, 1_000_000), ("cpu-bound", CPU, 10_000)] {
         let items = scaled(n, o.scale);
         let r = alternate(
@@ -227,7 +243,11 @@ fn timeout(o: &Options) {
             }],
         );
         row(&format!("{label}, no timeout"), r[0], None);
-        row(&format!("{label}, --timeout 10s"), r[1], Some(("no timeout", r[0])));
+        row(
+            &format!("{label}, --timeout 10s"),
+            r[1],
+            Some(("no timeout", r[0])),
+        );
     }
 }
 
@@ -242,7 +262,10 @@ fn mixed(o: &Options) {
         walls.push(wall.as_secs_f64());
         ratios.push(wall.as_secs_f64() / ideal_wall);
     }
-    println!("\n== mixed sizes: {items} items, 1% 100x longer, 2 threads, median of {}", o.reps);
+    println!(
+        "\n== mixed sizes: {items} items, 1% 100x longer, 2 threads, median of {}",
+        o.reps
+    );
     println!(
         "{:<44} {:>12.3} s      {:>6.1}% over total work / threads",
         "pool wall time",

@@ -241,7 +241,12 @@ mod tests {
 
     #[test]
     fn durations_are_milliseconds_to_the_microsecond() {
-        for (nanos, text) in [(0, "0.000"), (1_499, "0.001"), (2_500_000, "2.500"), (1_234_567_890, "1234.568")] {
+        for (nanos, text) in [
+            (0, "0.000"),
+            (1_499, "0.001"),
+            (2_500_000, "2.500"),
+            (1_234_567_890, "1234.568"),
+        ] {
             let mut out = Vec::new();
             write_millis(Duration::from_nanos(nanos), &mut out);
             assert_eq!(String::from_utf8(out).unwrap(), text);

@@ -200,7 +200,16 @@ mod tests {
 
     #[test]
     fn integers_are_written_in_decimal() {
-        for i in [0, 7, -7, 10, 1_999_999, -1_000_000, rhai::INT::MAX, rhai::INT::MIN] {
+        for i in [
+            0,
+            7,
+            -7,
+            10,
+            1_999_999,
+            -1_000_000,
+            rhai::INT::MAX,
+            rhai::INT::MIN,
+        ] {
             let mut out = Vec::new();
             write_int(i, &mut out);
             assert_eq!(String::from_utf8(out).unwrap(), i.to_string());
