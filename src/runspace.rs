@@ -2,6 +2,7 @@
 //! scope, and the code that runs one job and turns its outcome into a record.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant, SystemTime};
 
@@ -93,6 +94,21 @@ struct Capture {
     streams: Vec<StreamLine>,
 }
 
+/// A job's capture, and whether anything went into it: most jobs neither emit nor print, and
+/// then the worker need not lock the capture at all.
+#[derive(Default)]
+struct Captured {
+    used: AtomicBool,
+    capture: Mutex<Capture>,
+}
+
+impl Captured {
+    fn lock(&self) -> MutexGuard<'_, Capture> {
+        self.used.store(true, Ordering::Relaxed);
+        lock(&self.capture)
+    }
+}
+
 fn lock(capture: &Mutex<Capture>) -> MutexGuard<'_, Capture> {
     // A panicking host function can poison the lock; the capture is still sound data.
     capture
@@ -105,16 +121,17 @@ pub(crate) struct Runspace {
     state: Arc<InitialState>,
     engine: Engine,
     scope: Scope<'static>,
-    /// Scope length before `item` and `seq`: rewinding to it drops what the last job defined.
+    /// Scope length before `item`, `seq` and `attempt`, which follow at fixed places; rewinding
+    /// to just after them drops what the last job defined.
     base_len: usize,
-    capture: Arc<Mutex<Capture>>,
+    capture: Arc<Captured>,
     clock: Arc<JobClock>,
     worker: usize,
 }
 
 impl Runspace {
     pub(crate) fn new(state: Arc<InitialState>, worker: usize, clock: Arc<JobClock>) -> Self {
-        let capture = Arc::new(Mutex::new(Capture::default()));
+        let capture = Arc::new(Captured::default());
         let mut engine = state.base_engine();
         wire_job_hooks(&mut engine, &state, worker, &clock, &capture);
         if let Some(setup) = &state.setup {
@@ -127,6 +144,11 @@ impl Runspace {
             scope.push_constant_dynamic(name.clone(), value.clone());
         }
         let base_len = scope.len();
+        // The per-job variables stay in the scope, their values replaced by each job: pushing
+        // them anew would allocate each name again, for every job.
+        scope.push_dynamic(ITEM, Dynamic::UNIT);
+        scope.push_constant(SEQ, 0 as rhai::INT);
+        scope.push_constant(ATTEMPT, 0 as rhai::INT);
         Runspace {
             state,
             engine,
@@ -143,16 +165,13 @@ impl Runspace {
     pub(crate) fn run(&mut self, batch: &BatchControl, job: QueuedJob) -> JobRecord {
         let QueuedJob { seq, item, attempt } = job;
         let (script, timeout) = (&*batch.script.ast, batch.timeout);
-        self.scope.rewind(self.base_len);
-        self.scope.push_dynamic("item", item.clone());
-        self.scope.push_constant("seq", seq as rhai::INT);
-        self.scope.push_constant("attempt", attempt as rhai::INT);
-        {
-            let mut capture = lock(&self.capture);
+        self.set_job_variables(script, item.clone(), seq, attempt);
+        if self.state.stream_sink.is_some() {
+            // Only the live stream sink needs the job's seq and item before the job ends.
+            // Setting them does not count as using the capture.
+            let mut capture = lock(&self.capture.capture);
             capture.seq = seq;
-            if self.state.stream_sink.is_some() {
-                capture.item = item.clone();
-            }
+            capture.item = item.clone();
         }
 
         let start = Instant::now();
@@ -169,19 +188,26 @@ impl Runspace {
         if self.state.max_memory.is_some() {
             memory::disarm();
         }
-        self.scope.rewind(self.base_len);
+        self.scope.rewind(self.base_len + JOB_VARIABLES);
 
-        let (mut output, streams) = {
-            let mut capture = lock(&self.capture);
+        let (mut output, streams) = if self.capture.used.swap(false, Ordering::Relaxed) {
+            let mut capture = lock(&self.capture.capture);
             (
                 std::mem::take(&mut capture.emitted),
                 std::mem::take(&mut capture.streams),
             )
+        } else {
+            (Vec::new(), Vec::new())
         };
         let (status, error) = match result {
             Ok(Ok(value)) => {
                 if !value.is_unit() {
-                    output.push(value);
+                    if output.is_empty() {
+                        // One allocation of the exact size: most jobs output one value.
+                        output = vec![value];
+                    } else {
+                        output.push(value);
+                    }
                 }
                 (JobStatus::Completed, None)
             }
@@ -213,6 +239,45 @@ impl Runspace {
     }
 }
 
+impl Runspace {
+    /// Gives the job's `item`, `seq` and `attempt` their values, in place.
+    fn set_job_variables(&mut self, script: &rhai::AST, item: Dynamic, seq: u64, attempt: u32) {
+        let scope = &mut self.scope;
+        scope.rewind(self.base_len + JOB_VARIABLES);
+        // A script may have made a variable shared (captured by a closure); then, or if the
+        // entries are not what they were, push them afresh.
+        // Only a closure can make a variable shared, and closures are functions of the AST: a
+        // script without any needs no look before the write.
+        let may_share = script.iter_functions().next().is_some();
+        let in_place = scope.len() == self.base_len + JOB_VARIABLES
+            && (!may_share
+                || [SEQ, ATTEMPT]
+                    .iter()
+                    .all(|name| scope.get(name).is_some_and(|v| !v.is_shared())));
+        if in_place && let Some(slot) = scope.get_mut(ITEM) {
+            *slot = item;
+            // `get_value_mut` writes a constant in place (the script still cannot).
+            if let Some(s) = scope.get_value_mut::<rhai::INT>(SEQ) {
+                *s = seq as rhai::INT;
+            }
+            if let Some(a) = scope.get_value_mut::<rhai::INT>(ATTEMPT) {
+                *a = attempt as rhai::INT;
+            }
+            return;
+        }
+        scope.rewind(self.base_len);
+        scope.push_dynamic(ITEM, item);
+        scope.push_constant(SEQ, seq as rhai::INT);
+        scope.push_constant(ATTEMPT, attempt as rhai::INT);
+    }
+}
+
+const ITEM: &str = "item";
+const SEQ: &str = "seq";
+const ATTEMPT: &str = "attempt";
+/// `item`, `seq` and `attempt`.
+const JOB_VARIABLES: usize = 3;
+
 /// Connects the engine's job-facing hooks to this runspace: the clock, `emit`, `sleep`, and
 /// the `print`/`debug` streams.
 fn wire_job_hooks(
@@ -220,7 +285,7 @@ fn wire_job_hooks(
     state: &InitialState,
     worker: usize,
     clock: &Arc<JobClock>,
-    capture: &Arc<Mutex<Capture>>,
+    capture: &Arc<Captured>,
 ) {
     let progress_clock = clock.clone();
     if state.max_memory.is_some() {
@@ -238,7 +303,7 @@ fn wire_job_hooks(
 
     let emit_capture = capture.clone();
     engine.register_fn("emit", move |value: Dynamic| {
-        lock(&emit_capture).emitted.push(value);
+        emit_capture.lock().emitted.push(value);
     });
 
     for kind in [
@@ -255,7 +320,7 @@ fn wire_job_hooks(
                 kind,
                 text: text.to_string(),
             };
-            let mut capture = lock(&capture);
+            let mut capture = capture.lock();
             if let Some(sink) = &sink {
                 sink(&StreamEvent {
                     seq: capture.seq,
