@@ -4,15 +4,21 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Instant, SystemTime};
 
-use rhai::{Dynamic, Engine, EvalAltResult, Module, NativeCallContext, Scope, Shared};
+use rhai::{Dynamic, Engine, Module, Scope, Shared};
 
 use crate::batch::{BatchControl, QueuedJob};
-use crate::clock::{JobClock, Stop};
-use crate::job::{JobError, JobRecord, JobStatus, StreamEvent, StreamKind, StreamLine};
+use crate::clock::JobClock;
+use crate::job::{JobError, JobRecord, JobStatus, StreamEvent, StreamLine};
 use crate::memory;
 use crate::modules::SandboxedResolver;
+
+mod hooks;
+mod outcome;
+
+use hooks::wire_job_hooks;
+use outcome::{classify, panic_message};
 
 /// A host hook run on every worker's engine, to register native functions and types.
 pub type SetupHook = Arc<dyn Fn(&mut Engine) + Send + Sync>;
@@ -277,184 +283,3 @@ const SEQ: &str = "seq";
 const ATTEMPT: &str = "attempt";
 /// `item`, `seq` and `attempt`.
 const JOB_VARIABLES: usize = 3;
-
-/// Connects the engine's job-facing hooks to this runspace: the clock, `emit`, `sleep`, and
-/// the `print`/`debug` streams.
-fn wire_job_hooks(
-    engine: &mut Engine,
-    state: &InitialState,
-    worker: usize,
-    clock: &Arc<JobClock>,
-    capture: &Arc<Captured>,
-) {
-    let progress_clock = clock.clone();
-    if state.max_memory.is_some() {
-        // One growing operation can allocate a lot (`s += s` doubles a string), so the memory
-        // flag is read on every operation; it is a thread-local load.
-        engine.on_progress(move |ops| {
-            if memory::over_cap() {
-                return Some(Stop::MemoryCap.token().into());
-            }
-            progress_clock.on_progress(ops)
-        });
-    } else {
-        engine.on_progress(move |ops| progress_clock.on_progress(ops));
-    }
-
-    let emit_capture = capture.clone();
-    engine.register_fn("emit", move |value: Dynamic| {
-        emit_capture.lock().emitted.push(value);
-    });
-
-    for kind in [
-        StreamKind::Print,
-        StreamKind::Debug,
-        StreamKind::Warn,
-        StreamKind::Verbose,
-        StreamKind::Error,
-    ] {
-        let capture = capture.clone();
-        let sink = state.stream_sink.clone();
-        let record = move |text: &str| {
-            let line = StreamLine {
-                kind,
-                text: text.to_string(),
-            };
-            let mut capture = capture.lock();
-            if let Some(sink) = &sink {
-                sink(&StreamEvent {
-                    seq: capture.seq,
-                    item: &capture.item,
-                    worker,
-                    line: &line,
-                });
-            }
-            capture.streams.push(line);
-        };
-        match kind {
-            StreamKind::Print => {
-                engine.on_print(record);
-            }
-            StreamKind::Debug => {
-                engine.on_debug(move |text, _source, _pos| record(text));
-            }
-            other => {
-                engine.register_fn(other.as_str(), move |value: Dynamic| {
-                    record(&value.to_string());
-                });
-            }
-        }
-    }
-
-    let sleep_clock = clock.clone();
-    engine.register_fn(
-        "sleep",
-        move |ctx: NativeCallContext, ms: rhai::INT| -> Result<(), Box<EvalAltResult>> {
-            sleep_on(&sleep_clock, &ctx, Duration::from_millis(ms.max(0) as u64))
-        },
-    );
-    let sleep_clock = clock.clone();
-    engine.register_fn(
-        "sleep",
-        move |ctx: NativeCallContext, ms: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> {
-            let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
-            sleep_on(&sleep_clock, &ctx, Duration::from_secs_f64(ms / 1000.0))
-        },
-    );
-}
-
-/// `sleep(ms)`: waits on the job's own clock, so a sleeping job times out and cancels on time.
-fn sleep_on(
-    clock: &JobClock,
-    ctx: &NativeCallContext,
-    wanted: Duration,
-) -> Result<(), Box<EvalAltResult>> {
-    clock.sleep(wanted).map_err(|stop| {
-        EvalAltResult::ErrorTerminated(stop.token().into(), ctx.call_position()).into()
-    })
-}
-
-/// Turns an evaluation error into the job's status and error.
-fn classify(
-    err: &EvalAltResult,
-    timeout: Option<Duration>,
-    state: &InitialState,
-) -> (JobStatus, Option<JobError>) {
-    let inner = err.unwrap_inner();
-    let position = inner.position();
-    let (status, message) = match inner {
-        EvalAltResult::ErrorTerminated(token, _) => match Stop::from_token(token) {
-            Some(Stop::TimedOut) => (
-                JobStatus::TimedOut,
-                match timeout {
-                    Some(t) => format!("timed out after {}", humantime::format_duration(t)),
-                    None => "timed out".to_string(),
-                },
-            ),
-            Some(Stop::Cancelled) => (JobStatus::Cancelled, "cancelled".to_string()),
-            Some(Stop::MemoryCap) => (
-                JobStatus::Failed,
-                format!(
-                    "exceeded the memory cap of {} (max-memory)",
-                    memory::format_size(state.max_memory.unwrap_or(0))
-                ),
-            ),
-            None => (JobStatus::Failed, "the script was terminated".to_string()),
-        },
-        EvalAltResult::ErrorTooManyOperations(_) => (
-            JobStatus::Failed,
-            format!(
-                "exceeded the budget of {} operations (max-ops)",
-                state.max_ops
-            ),
-        ),
-        EvalAltResult::ErrorStackOverflow(_) => (
-            JobStatus::Failed,
-            format!(
-                "exceeded the call depth limit of {} (max-call-depth)",
-                state.max_call_depth
-            ),
-        ),
-        EvalAltResult::ErrorRuntime(value, _) => (JobStatus::Failed, thrown_message(value)),
-        other => {
-            // The display ends with the position, which the record keeps as fields instead.
-            let text = other.to_string();
-            let suffix = format!(" ({position})");
-            let text = match text.strip_suffix(&suffix) {
-                Some(bare) if !position.is_none() => bare.to_string(),
-                _ => text,
-            };
-            (JobStatus::Failed, text)
-        }
-    };
-    let mut message = message;
-    if let EvalAltResult::ErrorInFunctionCall(name, ..) = err
-        && status == JobStatus::Failed
-    {
-        message.push_str(&format!(" (in function '{name}')"));
-    }
-    let error = JobError {
-        message,
-        line: position.line(),
-        column: position.position(),
-    };
-    (status, Some(error))
-}
-
-fn thrown_message(value: &Dynamic) -> String {
-    if value.is_unit() {
-        "error thrown".to_string()
-    } else {
-        value.to_string()
-    }
-}
-
-fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
-    if let Some(s) = panic.downcast_ref::<&str>() {
-        (*s).to_string()
-    } else if let Some(s) = panic.downcast_ref::<String>() {
-        s.clone()
-    } else {
-        "unknown panic".to_string()
-    }
-}

@@ -1,0 +1,108 @@
+//! The engine's job-facing hooks: the progress check behind timeouts, cancels and the memory
+//! cap; `emit`; `sleep`; and the streams (`print`, `debug`, `warn`, `verbose`, `error`).
+
+use std::sync::Arc;
+use std::time::Duration;
+
+use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext};
+
+use super::{Captured, InitialState};
+use crate::clock::{JobClock, Stop};
+use crate::job::{StreamEvent, StreamKind, StreamLine};
+use crate::memory;
+
+/// Connects the engine's job-facing hooks to this runspace: the clock, `emit`, `sleep`, and
+/// the `print`/`debug` streams.
+pub(super) fn wire_job_hooks(
+    engine: &mut Engine,
+    state: &InitialState,
+    worker: usize,
+    clock: &Arc<JobClock>,
+    capture: &Arc<Captured>,
+) {
+    let progress_clock = clock.clone();
+    if state.max_memory.is_some() {
+        // One growing operation can allocate a lot (`s += s` doubles a string), so the memory
+        // flag is read on every operation; it is a thread-local load.
+        engine.on_progress(move |ops| {
+            if memory::over_cap() {
+                return Some(Stop::MemoryCap.token().into());
+            }
+            progress_clock.on_progress(ops)
+        });
+    } else {
+        engine.on_progress(move |ops| progress_clock.on_progress(ops));
+    }
+
+    let emit_capture = capture.clone();
+    engine.register_fn("emit", move |value: Dynamic| {
+        emit_capture.lock().emitted.push(value);
+    });
+
+    for kind in [
+        StreamKind::Print,
+        StreamKind::Debug,
+        StreamKind::Warn,
+        StreamKind::Verbose,
+        StreamKind::Error,
+    ] {
+        let capture = capture.clone();
+        let sink = state.stream_sink.clone();
+        let record = move |text: &str| {
+            let line = StreamLine {
+                kind,
+                text: text.to_string(),
+            };
+            let mut capture = capture.lock();
+            if let Some(sink) = &sink {
+                sink(&StreamEvent {
+                    seq: capture.seq,
+                    item: &capture.item,
+                    worker,
+                    line: &line,
+                });
+            }
+            capture.streams.push(line);
+        };
+        match kind {
+            StreamKind::Print => {
+                engine.on_print(record);
+            }
+            StreamKind::Debug => {
+                engine.on_debug(move |text, _source, _pos| record(text));
+            }
+            other => {
+                engine.register_fn(other.as_str(), move |value: Dynamic| {
+                    record(&value.to_string());
+                });
+            }
+        }
+    }
+
+    let sleep_clock = clock.clone();
+    engine.register_fn(
+        "sleep",
+        move |ctx: NativeCallContext, ms: rhai::INT| -> Result<(), Box<EvalAltResult>> {
+            sleep_on(&sleep_clock, &ctx, Duration::from_millis(ms.max(0) as u64))
+        },
+    );
+    let sleep_clock = clock.clone();
+    engine.register_fn(
+        "sleep",
+        move |ctx: NativeCallContext, ms: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> {
+            let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
+            sleep_on(&sleep_clock, &ctx, Duration::from_secs_f64(ms / 1000.0))
+        },
+    );
+}
+
+/// `sleep(ms)`: waits on the job's own clock, so a sleeping job times out and cancels on time.
+fn sleep_on(
+    clock: &JobClock,
+    ctx: &NativeCallContext,
+    wanted: Duration,
+) -> Result<(), Box<EvalAltResult>> {
+    clock.sleep(wanted).map_err(|stop| {
+        EvalAltResult::ErrorTerminated(stop.token().into(), ctx.call_position()).into()
+    })
+}
