@@ -2,8 +2,7 @@
 //! objects, as in the REPL — without a terminal.
 
 use std::io::{self, Write};
-use std::sync::Arc;
-use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use rsparallel::host::Host;
@@ -20,7 +19,10 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
     let host = Host::new().on_stream(|event| {
         let _ = writeln!(io::stderr().lock(), "{}", event.format(false));
     });
-    let interrupted = on_interrupt(&host);
+    // Ctrl-C or SIGTERM stops the script: waits end, the script ends at its next operation,
+    // and its pools shut down.
+    let interrupt = host.interrupt();
+    let interrupted = crate::interrupt::on_interrupt(move || interrupt.interrupt());
     let engine = host.engine();
     let ast = match engine.compile(&source) {
         Ok(ast) => ast,
@@ -50,22 +52,4 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
             })
         }
     }
-}
-
-/// Ctrl-C or SIGTERM stops the script (waits end, the script ends at its next operation and
-/// its pools shut down); a second one exits at once.
-fn on_interrupt(host: &Host) -> Arc<AtomicBool> {
-    let flag = Arc::new(AtomicBool::new(false));
-    let handler_flag = flag.clone();
-    let interrupt = host.interrupt();
-    let result = ctrlc::set_handler(move || {
-        if handler_flag.swap(true, Ordering::SeqCst) {
-            std::process::exit(Outcome::Interrupted as i32);
-        }
-        interrupt.interrupt();
-    });
-    if let Err(err) = result {
-        eprintln!("rsparallel: warning: cannot handle Ctrl-C: {err}");
-    }
-    flag
 }

@@ -59,7 +59,8 @@ where
     .tagged(sinks.tag);
     let writer = Rc::new(RefCell::new(writer));
     let flush_error = Rc::new(RefCell::new(None));
-    let interrupted = crate::interrupt::on_interrupt(run.canceller());
+    let on_signal = run.canceller();
+    let interrupted = crate::interrupt::on_interrupt(move || on_signal.cancel());
     let canceller = run.canceller();
     // Output is buffered for speed, and flushed whenever the run waits on its jobs, so a
     // slow stream of records still shows up as it comes.
