@@ -172,12 +172,14 @@ impl Runspace {
         let QueuedJob { seq, item, attempt } = job;
         let (script, timeout) = (&*batch.script.ast, batch.timeout);
         self.set_job_variables(script, item.clone(), seq, attempt);
+        // Only the live stream sink needs the job's seq and item while the job runs: the item
+        // is lent to the capture (a move, not a second copy) and taken back after the job.
+        // Setting them does not count as using the capture.
+        let mut item = Some(item);
         if self.state.stream_sink.is_some() {
-            // Only the live stream sink needs the job's seq and item before the job ends.
-            // Setting them does not count as using the capture.
             let mut capture = lock(&self.capture.capture);
             capture.seq = seq;
-            capture.item = item.clone();
+            capture.item = item.take().unwrap_or_default();
         }
 
         let start = Instant::now();
@@ -195,6 +197,7 @@ impl Runspace {
             memory::disarm();
         }
         self.scope.rewind(self.base_len + JOB_VARIABLES);
+        let item = item.unwrap_or_else(|| std::mem::take(&mut lock(&self.capture.capture).item));
 
         let (mut output, streams) = if self.capture.used.swap(false, Ordering::Relaxed) {
             let mut capture = lock(&self.capture.capture);
