@@ -225,6 +225,12 @@ impl JobRecord {
         }
     }
 
+    /// A record for an item read but never started, `cancelled` or `skipped`, saying so.
+    pub fn not_started(batch: BatchId, seq: u64, item: Dynamic, status: JobStatus) -> Self {
+        let error = JobError::new(format!("{status} before it started"));
+        JobRecord::not_run(batch, seq, item, status, error)
+    }
+
     /// How long the job ran: from its start to its end, zero when it never started.
     pub fn duration(&self) -> Duration {
         match (self.start, self.end) {

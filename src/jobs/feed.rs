@@ -8,7 +8,7 @@ use rhai::Dynamic;
 
 use super::Feed;
 use crate::batch::{BatchControl, Chunk, QueuedJob};
-use crate::job::{JobError, JobRecord, JobStatus};
+use crate::job::{JobRecord, JobStatus};
 
 /// A batch's feeder thread: reads the items, chunks them, queues the chunks; once the batch is
 /// cancelled, the items left are recorded as `cancelled` without queueing them.
@@ -27,12 +27,11 @@ pub(super) fn feed_batch(
             break;
         }
         if control.is_stopped() {
-            cancelled.push(JobRecord::not_run(
+            cancelled.push(JobRecord::not_started(
                 control.id,
                 seq,
                 item,
                 JobStatus::Cancelled,
-                JobError::new("cancelled before it started"),
             ));
         } else {
             jobs.push(QueuedJob::first(seq, item));

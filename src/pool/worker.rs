@@ -9,7 +9,7 @@ use crossbeam_channel::Receiver;
 
 use super::PoolShared;
 use crate::batch::{Chunk, Fate};
-use crate::job::{JobError, JobRecord, JobStatus};
+use crate::job::{JobRecord, JobStatus};
 use crate::runspace::Runspace;
 
 /// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
@@ -32,23 +32,15 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             } else {
                 batch.fate()
             };
-            records.push(match fate {
-                Fate::Run => runspace.run(batch, job),
-                Fate::Skip => JobRecord::not_run(
-                    batch.id,
-                    job.seq,
-                    job.item,
-                    JobStatus::Skipped,
-                    JobError::new("skipped: the run stopped before it started"),
-                ),
-                Fate::Cancel => JobRecord::not_run(
-                    batch.id,
-                    job.seq,
-                    job.item,
-                    JobStatus::Cancelled,
-                    JobError::new("cancelled before it started"),
-                ),
-            });
+            let status = match fate {
+                Fate::Run => {
+                    records.push(runspace.run(batch, job));
+                    continue;
+                }
+                Fate::Skip => JobStatus::Skipped,
+                Fate::Cancel => JobStatus::Cancelled,
+            };
+            records.push(JobRecord::not_started(batch.id, job.seq, job.item, status));
         }
         batch.note_work(started.elapsed(), count);
         clock.set_batch(u64::MAX);

@@ -80,8 +80,7 @@ where
         };
         if let Some(chunk) = self.pending.take() {
             for job in chunk.jobs {
-                let error = JobError::new(format!("{status} before it started"));
-                let record = JobRecord::not_run(self.batch.id, job.seq, job.item, status, error);
+                let record = JobRecord::not_started(self.batch.id, job.seq, job.item, status);
                 self.finish(record);
             }
         }
@@ -93,17 +92,21 @@ where
             self.skip_rest_of_input();
         } else if let Some(item) = self.source.take_lookahead() {
             // An item already taken off a channel was read: it gets its record too.
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            if self.options.select.as_ref().is_some_and(|s| !s.keeps(seq)) {
-                self.window.omit(seq);
-            } else {
-                let raw = item.unwrap_or_else(|bad| bad.raw);
-                let error = JobError::new("cancelled before it started");
-                let record = JobRecord::not_run(self.batch.id, seq, raw, status, error);
-                self.finish(record);
-            }
+            self.record_unstarted(item, status);
         }
+    }
+
+    /// Gives an item read from the input but never queued its sequence number and, if the
+    /// run selects it, its record.
+    fn record_unstarted(&mut self, item: Result<Dynamic, UnreadableItem>, status: JobStatus) {
+        let seq = self.next_seq;
+        self.next_seq += 1;
+        if self.options.select.as_ref().is_some_and(|s| !s.keeps(seq)) {
+            self.window.omit(seq);
+            return;
+        }
+        let raw = item.unwrap_or_else(|bad| bad.raw);
+        self.finish(JobRecord::not_started(self.batch.id, seq, raw, status));
     }
 
     /// A halted run, or one past its deadline, accounts for the input it has not read yet:
@@ -113,23 +116,11 @@ where
     fn skip_rest_of_input(&mut self) {
         let started = Instant::now();
         while started.elapsed() < SKIP_READING_LIMIT {
-            let item = match self.source.read() {
-                Read::Item(item) => item,
+            match self.source.read() {
+                // `finish` gives the record the reason the run stopped.
+                Read::Item(item) => self.record_unstarted(item, JobStatus::Skipped),
                 Read::WouldBlock | Read::Ended => break,
-            };
-            let seq = self.next_seq;
-            self.next_seq += 1;
-            if self.options.select.as_ref().is_some_and(|s| !s.keeps(seq)) {
-                self.window.omit(seq);
-                continue;
             }
-            let raw = match item {
-                Ok(item) => item,
-                Err(bad) => bad.raw,
-            };
-            let error = JobError::new(self.stop_reason.clone().unwrap_or_default());
-            let record = JobRecord::not_run(self.batch.id, seq, raw, JobStatus::Skipped, error);
-            self.finish(record);
         }
         self.source.end();
     }
