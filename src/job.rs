@@ -5,6 +5,8 @@ use std::time::{Duration, SystemTime};
 
 use rhai::Dynamic;
 
+use crate::job_output::JobOutput;
+
 /// Identifies the jobs submitted together by one [`RunspacePool::submit`] or one
 /// [`RunspacePool::run`].
 ///
@@ -184,9 +186,10 @@ pub struct JobRecord {
     /// How the job ended.
     pub status: JobStatus,
     /// Values passed to `emit(..)`, then the script's final value unless it was `()`.
-    pub output: Vec<Dynamic>,
-    /// Why the job did not complete; `None` when it did.
-    pub error: Option<JobError>,
+    pub output: JobOutput,
+    /// Why the job did not complete; `None` when it did. Boxed: most records have none, and a
+    /// smaller record is cheaper to move at millions a second.
+    pub error: Option<Box<JobError>>,
     /// The worker that ran the job; `None` when no worker started it.
     pub worker: Option<usize>,
     /// When the worker began the job; `None` when it never started.
@@ -215,8 +218,8 @@ impl JobRecord {
             batch,
             item,
             status,
-            output: Vec::new(),
-            error: Some(error),
+            output: JobOutput::new(),
+            error: Some(Box::new(error)),
             worker: None,
             start: None,
             end: None,

@@ -8,6 +8,7 @@ mod batch;
 mod clock;
 mod error;
 mod job;
+mod job_output;
 mod jobs;
 mod memory;
 mod modules;
@@ -31,6 +32,7 @@ pub use error::{CompileError, Error};
 pub use job::{
     BatchId, JobError, JobRecord, JobStatus, StatusCounts, StreamEvent, StreamKind, StreamLine,
 };
+pub use job_output::JobOutput;
 pub use jobs::{BatchSummary, PoolStatus, Receive, Wait};
 pub use memory::{CountingAllocator, format_size, is_counting, parse_size, thread_net_allocated};
 pub use pool::{DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, RunspacePool, RunspacePoolBuilder};

@@ -6,6 +6,7 @@ use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use crate::job::{JobError, JobRecord, JobStatus};
+use crate::job_output::JobOutput;
 use crate::value::{describe_item, write_int, write_json, write_json_str, write_text};
 
 /// How records are written.
@@ -95,8 +96,10 @@ impl JobRecord {
     /// Marks the record failed because its output cannot be written, dropping the output.
     pub fn fail_output(&mut self, why: String) {
         self.status = JobStatus::Failed;
-        self.output.clear();
-        self.error = Some(JobError::new(format!("output cannot be written: {why}")));
+        self.output = JobOutput::new();
+        self.error = Some(Box::new(JobError::new(format!(
+            "output cannot be written: {why}"
+        ))));
     }
 }
 

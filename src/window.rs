@@ -1,5 +1,5 @@
-//! The records a run has finished but not yet handed back: a queue when order does not
-//! matter, a bounded reorder window when it does.
+//! The records a run has finished but not yet handed back: the workers' chunks as they came
+//! when order does not matter, a bounded reorder window when it does.
 
 use std::collections::VecDeque;
 
@@ -15,6 +15,9 @@ enum Slot {
 
 pub(crate) struct Window {
     keep_order: bool,
+    /// Unordered: the chunks of records as workers sent them, each handed out from the front.
+    /// Keeping the worker's `Vec` spares a move of every record into a queue of its own.
+    chunks: VecDeque<std::vec::IntoIter<JobRecord>>,
     /// Ordered: slot `i` is for seq `next + i`.
     slots: VecDeque<Slot>,
     next: u64,
@@ -24,6 +27,7 @@ impl Window {
     pub(crate) fn new(keep_order: bool) -> Self {
         Window {
             keep_order,
+            chunks: VecDeque::new(),
             slots: VecDeque::new(),
             next: 0,
         }
@@ -43,11 +47,18 @@ impl Window {
     }
 
     pub(crate) fn accept(&mut self, record: JobRecord) {
+        self.accept_all(vec![record]);
+    }
+
+    /// Takes a chunk of finished records at once.
+    pub(crate) fn accept_all(&mut self, records: Vec<JobRecord>) {
         if self.keep_order {
-            let seq = record.seq;
-            *self.slot(seq) = Slot::Ready(record);
-        } else {
-            self.slots.push_back(Slot::Ready(record));
+            for record in records {
+                let seq = record.seq;
+                *self.slot(seq) = Slot::Ready(record);
+            }
+        } else if !records.is_empty() {
+            self.chunks.push_back(records.into_iter());
         }
     }
 
@@ -60,6 +71,9 @@ impl Window {
 
     /// The next record to hand back, if it is ready.
     pub(crate) fn pop(&mut self) -> Option<JobRecord> {
+        if !self.keep_order {
+            return self.pop_unordered();
+        }
         loop {
             match self.slots.front() {
                 Some(Slot::Ready(_)) => {
@@ -75,6 +89,16 @@ impl Window {
                 }
                 _ => return None,
             }
+        }
+    }
+
+    fn pop_unordered(&mut self) -> Option<JobRecord> {
+        loop {
+            let front = self.chunks.front_mut()?;
+            if let Some(record) = front.next() {
+                return Some(record);
+            }
+            self.chunks.pop_front();
         }
     }
 }

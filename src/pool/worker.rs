@@ -20,7 +20,9 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
     while let Ok(chunk) = jobs.recv() {
         let batch = &chunk.batch;
         clock.set_batch(batch.id.0);
-        let started = Instant::now();
+        // Each job starts when the one before it ended: one clock read per job.
+        let started = shared.state.stamp(Instant::now());
+        let mut now = started;
         let count = chunk.jobs.len();
         let mut records = Vec::with_capacity(count);
         for job in chunk.jobs {
@@ -34,7 +36,9 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             };
             let status = match fate {
                 Fate::Run => {
-                    records.push(runspace.run(batch, job));
+                    let (record, ended) = runspace.run(batch, job, now);
+                    now = ended;
+                    records.push(record);
                     continue;
                 }
                 Fate::Skip => JobStatus::Skipped,
@@ -42,7 +46,7 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             };
             records.push(JobRecord::not_started(batch.id, job.seq, job.item, status));
         }
-        batch.note_work(started.elapsed(), count);
+        batch.note_work(now.at.saturating_duration_since(started.at), count);
         clock.set_batch(u64::MAX);
         // A receiver that went away (a run dropped early) no longer wants these records.
         let _ = batch.results.send(records);

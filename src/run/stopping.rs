@@ -19,11 +19,18 @@ where
 {
     /// Takes a record as final: counts it towards the halt policy and queues it to be yielded.
     pub(super) fn finish(&mut self, mut record: JobRecord) {
+        self.settle(&mut record);
+        self.window.accept(record);
+    }
+
+    /// Counts a final record towards the halt policy; a job that the run's stop kept from
+    /// running gets the reason in its record.
+    fn settle(&mut self, record: &mut JobRecord) {
         if let Some(reason) = &self.stop_reason {
             let stopped_here = record.status == JobStatus::Skipped
                 || (record.status == JobStatus::Cancelled && self.batch.fate() == Fate::Skip);
             if stopped_here {
-                record.error = Some(JobError::new(reason.clone()));
+                record.error = Some(Box::new(JobError::new(reason.clone())));
             }
         }
         if matches!(record.status, JobStatus::Failed | JobStatus::TimedOut) {
@@ -45,7 +52,6 @@ where
             );
             self.stop(policy.now, reason);
         }
-        self.window.accept(record);
     }
 
     /// Stops the run early: no more input, queued jobs skipped, running ones cancelled with
@@ -61,15 +67,20 @@ where
             && self.options.retry_on.contains(&record.status)
     }
 
-    pub(super) fn absorb(&mut self, records: Vec<JobRecord>) {
+    /// Takes a chunk of records from a worker: those to try again wait for a retry, the rest
+    /// are final and stay in the chunk they came in.
+    pub(super) fn absorb(&mut self, mut records: Vec<JobRecord>) {
         self.outstanding -= records.len() as u64;
-        for record in records {
-            if self.should_retry(&record) {
-                self.retry.push_back(record);
-            } else {
-                self.finish(record);
-            }
+        if self.options.retries > 0 {
+            let retries: Vec<JobRecord> = records
+                .extract_if(.., |record| self.should_retry(record))
+                .collect();
+            self.retry.extend(retries);
         }
+        for record in &mut records {
+            self.settle(record);
+        }
+        self.window.accept_all(records);
     }
 
     /// Records the jobs that were read but will not start now that the batch is stopped.
