@@ -116,10 +116,18 @@ impl JobClock {
     }
 
     /// The `on_progress` test: cheap on most operations, a real check on one in 1024.
+    #[inline]
     pub(crate) fn on_progress(&self, ops: u64) -> Option<rhai::Dynamic> {
         if ops & CHECK_EVERY_OPS_MASK != 0 {
             return None;
         }
+        self.checked_progress()
+    }
+
+    /// Kept out of line, so that the hook's common path stays a few instructions.
+    #[cold]
+    #[inline(never)]
+    fn checked_progress(&self) -> Option<rhai::Dynamic> {
         self.check().map(|stop| stop.token().into())
     }
 

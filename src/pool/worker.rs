@@ -36,9 +36,7 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             };
             let status = match fate {
                 Fate::Run => {
-                    let (record, ended) = runspace.run(batch, job, now);
-                    now = ended;
-                    records.push(record);
+                    now = runspace.run(batch, job, now, &mut records);
                     continue;
                 }
                 Fate::Skip => JobStatus::Skipped,
