@@ -220,7 +220,11 @@ impl Runspace {
         self.scope.rewind(self.base_len + JOB_VARIABLES);
         let item = item.unwrap_or_else(|| std::mem::take(&mut lock(&self.capture.capture).item));
 
-        let (mut output, streams) = if self.capture.used.swap(false, Ordering::Relaxed) {
+        // Load before swapping: most jobs leave the capture unused, and a plain read is cheaper
+        // than a locked exchange on every job.
+        let used = self.capture.used.load(Ordering::Relaxed)
+            && self.capture.used.swap(false, Ordering::Relaxed);
+        let (mut output, streams) = if used {
             let mut capture = lock(&self.capture.capture);
             (
                 JobOutput::from(std::mem::take(&mut capture.emitted)),
