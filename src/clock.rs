@@ -14,6 +14,9 @@ const CANCEL_POLL: Duration = Duration::from_millis(2);
 
 const NO_DEADLINE: u64 = u64::MAX;
 
+/// The job has not run an operation yet.
+const NO_OPS_YET: u64 = u64::MAX;
+
 /// Why the clock ended a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
 pub(crate) enum Stop {
@@ -21,6 +24,8 @@ pub(crate) enum Stop {
     Cancelled,
     /// Set by the memory cap, not the clock; it ends a job the same way.
     MemoryCap,
+    /// The job ran past `max_ops`, counted by [`JobClock::ops_run`].
+    OpsBudget,
 }
 
 impl Stop {
@@ -30,6 +35,7 @@ impl Stop {
             Stop::TimedOut => "timed_out",
             Stop::Cancelled => "cancelled",
             Stop::MemoryCap => "memory_cap",
+            Stop::OpsBudget => "max_ops",
         }
     }
 
@@ -38,6 +44,7 @@ impl Stop {
             "timed_out" => Some(Stop::TimedOut),
             "cancelled" => Some(Stop::Cancelled),
             "memory_cap" => Some(Stop::MemoryCap),
+            "max_ops" => Some(Stop::OpsBudget),
             _ => None,
         }
     }
@@ -54,6 +61,8 @@ pub(crate) struct JobClock {
     /// The batch the worker is running, so a cancel of that batch reaches the running job.
     current_batch: AtomicU64,
     busy: AtomicBool,
+    /// The engine's operation count just before the running job's first operation.
+    ops_before_job: AtomicU64,
 }
 
 impl JobClock {
@@ -64,6 +73,7 @@ impl JobClock {
             cancel: AtomicBool::new(false),
             current_batch: AtomicU64::new(u64::MAX),
             busy: AtomicBool::new(false),
+            ops_before_job: AtomicU64::new(NO_OPS_YET),
         }
     }
 
@@ -84,6 +94,7 @@ impl JobClock {
         };
         self.deadline.store(deadline, Ordering::Relaxed);
         self.busy.store(true, Ordering::Relaxed);
+        self.ops_before_job.store(NO_OPS_YET, Ordering::Relaxed);
     }
 
     pub(crate) fn end_job(&self) {
@@ -135,6 +146,19 @@ impl JobClock {
         self.check().map(|stop| stop.token().into())
     }
 
+    /// How many operations the running job has run, given the engine's count `ops`.
+    ///
+    /// The tree walker counts each job from zero, but a grain `Vm` counts on across all the
+    /// jobs it runs, and cannot be reset: the count at the job's first operation is its zero.
+    pub(crate) fn ops_run(&self, ops: u64) -> u64 {
+        let mut before = self.ops_before_job.load(Ordering::Relaxed);
+        if before == NO_OPS_YET {
+            before = ops.saturating_sub(1);
+            self.ops_before_job.store(before, Ordering::Relaxed);
+        }
+        ops.saturating_sub(before)
+    }
+
     /// The time left before the deadline, `None` when there is none.
     pub(crate) fn remaining(&self) -> Option<Duration> {
         let deadline = self.deadline.load(Ordering::Relaxed);
@@ -162,5 +186,22 @@ impl JobClock {
             }
             std::thread::sleep(nap);
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn operations_count_from_each_job_start() {
+        let clock = JobClock::new(Instant::now());
+        clock.start_job(Instant::now(), None);
+        assert_eq!(clock.ops_run(1), 1);
+        assert_eq!(clock.ops_run(500), 500);
+        // A `Vm` that ran 500 operations already: its next job counts from its own start.
+        clock.start_job(Instant::now(), None);
+        assert_eq!(clock.ops_run(501), 1);
+        assert_eq!(clock.ops_run(600), 100);
     }
 }

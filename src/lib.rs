@@ -17,6 +17,7 @@ mod run;
 mod run_options;
 mod runspace;
 mod script;
+mod script_vm;
 mod signal;
 mod source;
 mod window;
@@ -40,6 +41,7 @@ pub use run::{Run, RunCanceller, UnreadableItem};
 pub use run_options::{HaltPolicy, HaltThreshold, RunOptions, SeqFilter};
 pub use runspace::{SetupHook, StreamSink};
 pub use script::Script;
+pub use script_vm::ScriptVm;
 pub use signal::JobSignal;
 
 /// Rhai itself, so that hosts use the same version the pool does.

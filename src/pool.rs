@@ -16,6 +16,7 @@ use crate::job::{BatchId, JobRecord, StreamEvent};
 use crate::jobs::JobTable;
 use crate::runspace::{InitialState, SetupHook, StreamSink};
 use crate::script::Script;
+use crate::script_vm::ScriptVm;
 
 mod worker;
 
@@ -50,6 +51,7 @@ pub struct RunspacePoolBuilder {
     libraries: Vec<(String, Option<String>)>,
     setup: Option<SetupHook>,
     stream_sink: Option<StreamSink>,
+    vm: ScriptVm,
 }
 
 impl Default for RunspacePoolBuilder {
@@ -66,6 +68,7 @@ impl Default for RunspacePoolBuilder {
             libraries: Vec::new(),
             setup: None,
             stream_sink: None,
+            vm: ScriptVm::default(),
         }
     }
 }
@@ -158,6 +161,13 @@ impl RunspacePoolBuilder {
         self
     }
 
+    /// The interpreter that runs job scripts: Rhai's tree walker (the default) or its grain
+    /// bytecode VM, faster on scripts that loop. See [`ScriptVm`].
+    pub fn vm(mut self, vm: ScriptVm) -> Self {
+        self.vm = vm;
+        self
+    }
+
     /// Compiles the function libraries and starts the workers.
     pub fn build(self) -> Result<RunspacePool, Error> {
         let threads = if self.threads == 0 {
@@ -187,6 +197,7 @@ impl RunspacePoolBuilder {
             module_paths: self.module_paths,
             module_cache: Default::default(),
             stream_sink: self.stream_sink,
+            vm: self.vm,
             std_lib,
             epoch: (Instant::now(), SystemTime::now()),
         });
@@ -286,10 +297,12 @@ impl RunspacePool {
     /// Compiles `source`, naming it `name` in compile errors.
     pub fn compile_named(&self, name: &str, source: &str) -> Result<Script, Error> {
         let ast = compile_with(&self.compiler, name, source)?;
-        Ok(Script {
-            ast: Arc::new(self.library.merge(&ast)),
-            name: name.into(),
-        })
+        let script = Script::new(self.library.merge(&ast), name);
+        if self.shared.state.vm == ScriptVm::Grain {
+            // Now rather than in the first job, which would wait for it and be timed with it.
+            script.program();
+        }
+        Ok(script)
     }
 
     /// Reads and compiles a script file; errors name the file.

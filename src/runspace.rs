@@ -14,10 +14,13 @@ use crate::job::{JobError, JobRecord, JobStatus, StreamEvent, StreamLine};
 use crate::job_output::JobOutput;
 use crate::memory;
 use crate::modules::SandboxedResolver;
+use crate::script_vm::ScriptVm;
 
+mod evaluator;
 mod hooks;
 mod outcome;
 
+pub(crate) use evaluator::Evaluator;
 use hooks::wire_job_hooks;
 use outcome::{classify, panic_message};
 
@@ -44,6 +47,7 @@ pub(crate) struct InitialState {
     pub(crate) module_paths: Vec<std::path::PathBuf>,
     pub(crate) module_cache: ModuleCache,
     pub(crate) stream_sink: Option<StreamSink>,
+    pub(crate) vm: ScriptVm,
     /// Built once per pool: `Engine::new()` rebuilds the standard library each time (~180 µs),
     /// sharing it makes a runspace nearly free to build or rebuild.
     pub(crate) std_lib: Shared<Module>,
@@ -65,7 +69,8 @@ impl InitialState {
         engine.register_global_module(self.std_lib.clone());
         engine.set_max_call_levels(self.max_call_depth);
         engine.set_max_expr_depths(self.max_expr_depth, self.max_expr_depth);
-        if self.max_ops > 0 {
+        // A grain `Vm` counts operations across jobs: its budget is kept by the progress hook.
+        if self.max_ops > 0 && self.vm == ScriptVm::TreeWalker {
             engine.set_max_operations(self.max_ops);
         }
         engine.set_module_resolver(SandboxedResolver::new(
@@ -136,7 +141,8 @@ fn lock(capture: &Mutex<Capture>) -> MutexGuard<'_, Capture> {
 /// One worker's engine and scope, reused for every job the worker runs.
 pub(crate) struct Runspace {
     state: Arc<InitialState>,
-    engine: Engine,
+    /// Shared with the worker's [`Evaluator`], which borrows it.
+    engine: Arc<Engine>,
     scope: Scope<'static>,
     /// Scope length before `item`, `seq` and `attempt`, which follow at fixed places; rewinding
     /// to just after them drops what the last job defined.
@@ -168,7 +174,7 @@ impl Runspace {
         scope.push_constant(ATTEMPT, 0 as rhai::INT);
         Runspace {
             state,
-            engine,
+            engine: Arc::new(engine),
             scope,
             base_len,
             capture,
@@ -177,9 +183,15 @@ impl Runspace {
         }
     }
 
-    /// Runs `script` over one item and adds the outcome's record to `records` (in place: a
-    /// record is moved as few times as possible). Panics in host functions are caught; the
-    /// runspace is rebuilt after one, so the worker goes on with a sound engine.
+    /// The engine jobs run on, for the worker's [`Evaluator`]; a new one after a native panic.
+    pub(crate) fn engine(&self) -> Arc<Engine> {
+        self.engine.clone()
+    }
+
+    /// Runs `script` over one item with `evaluator` (on this runspace's engine) and adds the
+    /// outcome's record to `records` (in place: a record is moved as few times as possible).
+    /// Panics in host functions are caught; the runspace is rebuilt after one, so the worker
+    /// goes on with a sound engine.
     ///
     /// `start` is a time read just before: the end of the worker's previous job, or the moment
     /// it took the chunk; the job's end is returned. One clock read per job instead of two: at
@@ -190,6 +202,7 @@ impl Runspace {
         job: QueuedJob,
         start: Stamp,
         records: &mut Vec<JobRecord>,
+        evaluator: &mut Evaluator<'_>,
     ) -> Stamp {
         let QueuedJob { seq, item, attempt } = job;
         let (script, timeout) = (&*batch.script.ast, batch.timeout);
@@ -209,8 +222,7 @@ impl Runspace {
             memory::arm(self.state.max_memory);
         }
         let result = catch_unwind(AssertUnwindSafe(|| {
-            self.engine
-                .eval_ast_with_scope::<Dynamic>(&mut self.scope, script)
+            evaluator.eval(&mut self.scope, &batch.script)
         }));
         let end = self.state.stamp(Instant::now());
         self.clock.end_job();

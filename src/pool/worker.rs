@@ -10,13 +10,16 @@ use crossbeam_channel::Receiver;
 use super::PoolShared;
 use crate::batch::{Chunk, Fate};
 use crate::job::{JobRecord, JobStatus};
-use crate::runspace::Runspace;
+use crate::runspace::{Evaluator, Runspace};
 
 /// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
 pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
     let clock = shared.clocks[index].clone();
     crate::signal::install(clock.clone());
     let mut runspace = Runspace::new(shared.state.clone(), index, clock.clone());
+    // The evaluator (a grain `Vm`, kept for every job) borrows the runspace's engine.
+    let mut engine = runspace.engine();
+    let mut evaluator = Evaluator::new(&engine, shared.state.vm);
     while let Ok(chunk) = jobs.recv() {
         let batch = &chunk.batch;
         clock.set_batch(batch.id.0);
@@ -36,7 +39,14 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             };
             let status = match fate {
                 Fate::Run => {
-                    now = runspace.run(batch, job, now, &mut records);
+                    now = runspace.run(batch, job, now, &mut records, &mut evaluator);
+                    if !evaluator.runs_on(&runspace) {
+                        // The job panicked and the runspace rebuilt its engine; the evaluator
+                        // follows it (a `Vm` is left half-updated by the unwinding, too).
+                        drop(evaluator);
+                        engine = runspace.engine();
+                        evaluator = Evaluator::new(&engine, shared.state.vm);
+                    }
                     continue;
                 }
                 Fate::Skip => JobStatus::Skipped,

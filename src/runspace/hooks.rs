@@ -10,6 +10,7 @@ use super::{Captured, InitialState};
 use crate::clock::{JobClock, Stop};
 use crate::job::{StreamEvent, StreamKind, StreamLine};
 use crate::memory;
+use crate::script_vm::ScriptVm;
 
 /// Connects the engine's job-facing hooks to this runspace: the clock, `emit`, `sleep`, and
 /// the `print`/`debug` streams.
@@ -21,7 +22,20 @@ pub(super) fn wire_job_hooks(
     capture: &Arc<Captured>,
 ) {
     let progress_clock = clock.clone();
-    if state.max_memory.is_some() {
+    if state.vm == ScriptVm::Grain && state.max_ops > 0 {
+        // The engine's own budget would count a grain `Vm`'s operations across jobs; this
+        // one counts each job's (see `JobClock::ops_run`).
+        let (max_ops, capped) = (state.max_ops, state.max_memory.is_some());
+        engine.on_progress(move |ops| {
+            if capped && memory::over_cap() {
+                return Some(Stop::MemoryCap.token().into());
+            }
+            if progress_clock.ops_run(ops) > max_ops {
+                return Some(Stop::OpsBudget.token().into());
+            }
+            progress_clock.on_progress(ops)
+        });
+    } else if state.max_memory.is_some() {
         // One growing operation can allocate a lot (`s += s` doubles a string), so the memory
         // flag is read on every operation; it is a thread-local load.
         engine.on_progress(move |ops| {

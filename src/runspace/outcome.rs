@@ -34,15 +34,10 @@ pub(super) fn classify(
                     memory::format_size(state.max_memory.unwrap_or(0))
                 ),
             ),
+            Some(Stop::OpsBudget) => (JobStatus::Failed, ops_budget_message(state)),
             None => (JobStatus::Failed, "the script was terminated".to_string()),
         },
-        EvalAltResult::ErrorTooManyOperations(_) => (
-            JobStatus::Failed,
-            format!(
-                "exceeded the budget of {} operations (max-ops)",
-                state.max_ops
-            ),
-        ),
+        EvalAltResult::ErrorTooManyOperations(_) => (JobStatus::Failed, ops_budget_message(state)),
         EvalAltResult::ErrorStackOverflow(_) => (
             JobStatus::Failed,
             format!(
@@ -74,6 +69,13 @@ pub(super) fn classify(
         column: position.position(),
     };
     (status, Some(error))
+}
+
+fn ops_budget_message(state: &InitialState) -> String {
+    format!(
+        "exceeded the budget of {} operations (max-ops)",
+        state.max_ops
+    )
 }
 
 fn thrown_message(value: &Dynamic) -> String {

@@ -1,0 +1,105 @@
+//! What evaluates a job's script on a runspace's engine: the engine's own tree walker, or a
+//! grain bytecode `Vm` kept for all the worker's jobs.
+//!
+//! A `Vm` borrows its engine, so it cannot live in the `Runspace` that owns the engine.
+//! The worker holds both instead: a handle on the runspace's engine, and an `Evaluator`
+//! borrowing it, rebuilt together when the runspace rebuilds its engine after a native panic.
+
+use rhai::grain::{Caps, Fault, Program, Vm};
+use rhai::{Dynamic, Engine, EvalAltResult, Position, Scope};
+
+use super::Runspace;
+use crate::script::Script;
+use crate::script_vm::ScriptVm;
+
+/// Runs job scripts on one engine, keeping whatever it can from one job to the next.
+#[expect(
+    clippy::large_enum_variant,
+    reason = "one per worker, on its stack: boxing the `Vm` would only add an indirection"
+)]
+pub(crate) enum Evaluator<'e> {
+    TreeWalker(&'e Engine),
+    Grain { engine: &'e Engine, vm: Vm<'e> },
+}
+
+impl<'e> Evaluator<'e> {
+    pub(crate) fn new(engine: &'e Engine, kind: ScriptVm) -> Self {
+        match kind {
+            ScriptVm::TreeWalker => Evaluator::TreeWalker(engine),
+            ScriptVm::Grain => Evaluator::Grain {
+                engine,
+                vm: Vm::new(engine),
+            },
+        }
+    }
+
+    /// Whether this evaluator runs on `runspace`'s engine; after a native panic the runspace
+    /// has a new engine, and the evaluator must be rebuilt on it.
+    pub(crate) fn runs_on(&self, runspace: &Runspace) -> bool {
+        let own = match self {
+            Evaluator::TreeWalker(own) | Evaluator::Grain { engine: own, .. } => *own,
+        };
+        std::ptr::eq(own, &*runspace.engine)
+    }
+
+    /// Evaluates `script` in `scope`, leaving what it declares there, as
+    /// `Engine::eval_ast_with_scope` does.
+    pub(crate) fn eval(
+        &mut self,
+        scope: &mut Scope<'static>,
+        script: &Script,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
+        match self {
+            Evaluator::TreeWalker(engine) => engine.eval_ast_with_scope(scope, &script.ast),
+            Evaluator::Grain { engine, vm } => {
+                let program = script.program();
+                // A compiled function is invisible to a native that is handed a pointer to it
+                // (`a.map(double)`, `a.sort(|x, y| y - x)`) unless wrappers are registered for
+                // the run. `makes_fn_pointers` misses a function named bare as a pointer, and a
+                // missed one fails the job, or worse, makes `sort` silently keep the order: any
+                // script with functions gets them.
+                let mut result = if program.num_functions() > 0 {
+                    vm.eval_with_callbacks(scope, program)
+                } else {
+                    vm.eval_with_scope(scope, program)
+                };
+                if let Err(err) = &mut result
+                    && err.position().is_none()
+                    && let Some(position) = stopped_near(vm, program)
+                {
+                    err.set_position(position);
+                }
+                if program.caps().contains(Caps::IMPORT) {
+                    // A `Vm` keeps every module a script imports for as long as it lives, and
+                    // gives no way to drop them: the next job would see them (and they would
+                    // pile up). A fresh one starts with none.
+                    *vm = Vm::new(engine);
+                }
+                result
+            }
+        }
+    }
+}
+
+/// How far back from where a job stopped to look for an instruction with a source position.
+const POSITION_LOOKBACK_BYTES: usize = 32;
+
+/// Where in the source the last run stopped, for an error that carries no position.
+///
+/// The VM checks the operation count (and so the timeout, a cancel, `max_ops`) on a loop's
+/// jump back, an instruction with no source position; the tree walker would name the statement
+/// it was in. The nearest instruction before the jump that has a position is in the loop's
+/// body, usually that statement, or the loop's head when the body is empty.
+fn stopped_near(vm: &Vm<'_>, program: &Program<'_>) -> Option<Position> {
+    let sidecar = program.sidecar();
+    vm.fault_trace().iter().find_map(|fault| {
+        (0..=POSITION_LOOKBACK_BYTES.min(fault.address)).find_map(|back| {
+            let site = sidecar.site(Fault {
+                address: fault.address - back,
+                slot: if back == 0 { fault.slot } else { None },
+            })?;
+            let line = u16::try_from(site.line).ok()?;
+            Some(Position::new(line, u16::try_from(site.column).unwrap_or(0)))
+        })
+    })
+}
