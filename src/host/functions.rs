@@ -29,7 +29,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "new_runspace_pool",
         params: "(options?)",
-        summary: "a pool of workers; options: threads, timeout, max_ops, max_call_depth, max_memory, variables, functions",
+        summary: "a pool of workers; options: threads, timeout, max_ops, max_call_depth, max_memory, variables, functions, vm (\"tree\" or \"grain\")",
         example: r#"let pool = new_runspace_pool(#{ threads: 4, timeout: "2s", variables: #{ base: 10 } });"#,
     },
     HostFunction {
@@ -163,7 +163,8 @@ fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
     let options = pool_options(options).map_err(error)?;
     let mut builder = RunspacePool::builder()
         .threads(options.threads)
-        .max_operations(options.max_ops);
+        .max_operations(options.max_ops)
+        .vm(options.vm);
     if let Some(timeout) = options.timeout {
         builder = builder.timeout(timeout);
     }

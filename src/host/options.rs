@@ -5,8 +5,8 @@ use std::time::Duration;
 
 use rhai::{Dynamic, INT, Map};
 
-use crate::BatchId;
 use crate::host::pool_handle::BatchHandle;
+use crate::{BatchId, ScriptVm};
 
 /// The options of `new_runspace_pool`, with the names of the CLI's flags.
 #[derive(Default)]
@@ -19,10 +19,11 @@ pub(crate) struct PoolOptions {
     pub(crate) max_memory: Option<Option<u64>>,
     pub(crate) variables: Vec<(String, Dynamic)>,
     pub(crate) functions: Vec<String>,
+    pub(crate) vm: ScriptVm,
 }
 
 const POOL_KEYS: &str =
-    "threads, timeout, max_ops, max_call_depth, max_memory, variables, functions";
+    "threads, timeout, max_ops, max_call_depth, max_memory, variables, functions, vm";
 
 pub(crate) fn pool_options(map: &Map) -> Result<PoolOptions, String> {
     let f = "new_runspace_pool";
@@ -38,6 +39,7 @@ pub(crate) fn pool_options(map: &Map) -> Result<PoolOptions, String> {
             "max_memory" => options.max_memory = Some(size(f, key, value)?),
             "variables" => options.variables = variables(value)?,
             "functions" => options.functions = paths(f, key, value)?,
+            "vm" => options.vm = vm(f, key, value)?,
             other => return Err(unknown(f, other, POOL_KEYS)),
         }
     }
@@ -229,6 +231,19 @@ fn paths(f: &str, key: &str, value: &Dynamic) -> Result<Vec<String>, String> {
         .ok_or_else(wrong)
 }
 
+fn vm(f: &str, key: &str, value: &Dynamic) -> Result<ScriptVm, String> {
+    value
+        .read_lock::<rhai::ImmutableString>()
+        .ok_or_else(|| {
+            format!(
+                "{f}: option '{key}' must be \"tree\" or \"grain\", not {}",
+                describe(value)
+            )
+        })?
+        .parse()
+        .map_err(|e| format!("{f}: option '{key}': {e}"))
+}
+
 fn unknown(f: &str, key: &str, known: &str) -> String {
     format!("{f}: unknown option '{key}' (known: {known})")
 }
@@ -300,6 +315,17 @@ mod tests {
         assert_eq!(o.wait, WaitFor::UntilDone);
         let o = receive_options(&map(&[("wait", "1s".into())])).unwrap();
         assert_eq!(o.wait, WaitFor::AtMost(Duration::from_secs(1)));
+    }
+
+    #[test]
+    fn vm_is_tree_or_grain() {
+        assert_eq!(pool_options(&Map::new()).unwrap().vm, ScriptVm::TreeWalker);
+        let o = pool_options(&map(&[("vm", "grain".into())])).unwrap();
+        assert_eq!(o.vm, ScriptVm::Grain);
+        let err = pool_options(&map(&[("vm", "fast".into())])).err().unwrap();
+        assert!(err.contains("option 'vm': unknown vm 'fast'"), "{err}");
+        let err = pool_options(&map(&[("vm", true.into())])).err().unwrap();
+        assert!(err.contains("'vm' must be \"tree\" or \"grain\""), "{err}");
     }
 
     #[test]

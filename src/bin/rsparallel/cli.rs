@@ -5,7 +5,7 @@ use std::path::PathBuf;
 use clap::{Args, Parser, Subcommand};
 use rsparallel::input::{InputFormat, ItemRange};
 use rsparallel::output::OutputFormat;
-use rsparallel::{HaltPolicy, JobStatus};
+use rsparallel::{HaltPolicy, JobStatus, ScriptVm};
 
 /// Run a Rhai script over many items in parallel, in one process, with per-job timeouts.
 #[derive(Debug, Parser)]
@@ -101,6 +101,11 @@ pub struct RunArgs {
     /// The most memory one job may allocate, e.g. 256MiB, 2GiB ("none": no cap).
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_cap)]
     pub max_memory: MemoryCap,
+
+    /// The script interpreter: tree (Rhai's syntax-tree walker) or grain (its bytecode VM,
+    /// faster on scripts that loop).
+    #[arg(long, value_name = "tree|grain", default_value = "tree")]
+    pub vm: ScriptVm,
 
     /// The longest input line (or CSV row) read as an item, e.g. 1MiB.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = rsparallel::parse_size)]
