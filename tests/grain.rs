@@ -1,0 +1,326 @@
+//! Pools that run job scripts on Rhai's grain bytecode VM: the same outcomes as the tree
+//! walker, with each worker's `Vm` reused across jobs.
+
+mod common;
+
+use std::sync::{Arc, Mutex};
+use std::time::Duration;
+
+use common::{assert_each_seq_once, count_by_status, jsonl, rsparallel, run_range};
+use rsparallel::rhai::Dynamic;
+use rsparallel::{JobRecord, JobStatus, RunOptions, RunspacePool, RunspacePoolBuilder, ScriptVm};
+
+fn grain(threads: usize) -> RunspacePoolBuilder {
+    RunspacePool::builder().threads(threads).vm(ScriptVm::Grain)
+}
+
+/// The records of `source` over `0..n`, in input order.
+fn in_order(pool: &RunspacePool, source: &str, n: i64) -> Vec<JobRecord> {
+    let script = pool.compile(source).expect("script compiles");
+    let items = (0..n).map(|i| Ok(Dynamic::from(i)));
+    let options = RunOptions {
+        keep_order: true,
+        ..RunOptions::default()
+    };
+    pool.run_with(&script, items, options).unwrap().collect()
+}
+
+/// What a record says, as text: status, outputs, error with its position.
+fn outcome(r: &JobRecord) -> String {
+    let output: Vec<String> = r.output.iter().map(|v| format!("{v:?}")).collect();
+    format!("{:?} {output:?} {:?}", r.status, r.error)
+}
+
+#[test]
+fn scripts_give_the_same_records_as_on_the_tree_walker() {
+    let scripts = [
+        "item * 2 + 1",
+        "let s = 0; for i in 0..500 { s += i; } s + item",
+        "switch item % 3 { 0 => `zero ${item}`, 1 => item.to_string().len(), _ => () }",
+        "fn double(x) { x * 2 } [1, 2, item].map(double)",
+        "let a = [3, item, 1]; a.sort(|x, y| y - x); a",
+        "[1, 2, 3, 4].filter(|x| x > item % 4)",
+        "let k = item; let f = |x| x + k; k += 1; f.call(1)",
+        "fn get() { this.x * seq } let o = #{x: item}; o.get()",
+        "emit(item); emit(`e${item}`); let m = #{a: item}; m.a += 1; m",
+        "if item % 4 == 1 {\n  throw `odd ${item}`;\n}\nitem",
+        "let a = [1];\nlet b = a[item];\nb",
+        "fn f(x) {\n  x / (x % 2)\n}\nf(item)",
+        "fn lib_call() { triple(item) } triple(seq)",
+    ];
+    let build = |vm| {
+        RunspacePool::builder()
+            .threads(2)
+            .vm(vm)
+            .functions_source("lib.rhai", "fn triple(x) { x * 3 }")
+            .build()
+            .unwrap()
+    };
+    let (tree, grain) = (build(ScriptVm::TreeWalker), build(ScriptVm::Grain));
+    for source in scripts {
+        let expected: Vec<String> = in_order(&tree, source, 40).iter().map(outcome).collect();
+        let got: Vec<String> = in_order(&grain, source, 40).iter().map(outcome).collect();
+        assert_eq!(got, expected, "{source}");
+    }
+}
+
+#[test]
+fn a_throw_fails_only_its_job_with_message_and_position() {
+    let pool = grain(2).build().unwrap();
+    let records = run_range(&pool, "if item == 3 {\n  throw `bad ${item}`;\n}\nitem", 6);
+    let failed: Vec<_> = records.iter().filter(|r| r.error.is_some()).collect();
+    assert_eq!(failed.len(), 1);
+    let error = failed[0].error.as_ref().unwrap();
+    assert_eq!(error.message, "bad 3");
+    assert_eq!((error.line, error.column), (Some(2), Some(3)));
+    assert_eq!(count_by_status(&records)[&JobStatus::Completed], 5);
+}
+
+#[test]
+fn a_runaway_loop_times_out_and_the_worker_takes_the_next_item() {
+    let pool = grain(1).timeout(Duration::from_millis(50)).build().unwrap();
+    let records = in_order(&pool, "if item == 0 { loop {} } item", 3);
+    assert_eq!(records[0].status, JobStatus::TimedOut);
+    assert!(records[0].duration() >= Duration::from_millis(50));
+    let error = records[0].error.as_ref().unwrap();
+    assert_eq!(error.message, "timed out after 50ms");
+    // The VM stops on the loop's jump back, which has no position; the record names the loop.
+    assert_eq!((error.line, error.column), (Some(1), Some(21)));
+    for next in &records[1..] {
+        assert_eq!(next.status, JobStatus::Completed, "{next:?}");
+        assert_eq!(next.worker, records[0].worker);
+    }
+}
+
+#[test]
+fn a_sleeping_job_times_out_on_time() {
+    let pool = grain(2).timeout(Duration::from_millis(50)).build().unwrap();
+    for r in run_range(&pool, "sleep(10_000); 1", 2) {
+        assert_eq!(r.status, JobStatus::TimedOut);
+        assert!(r.duration() < Duration::from_secs(2), "{:?}", r.duration());
+    }
+}
+
+#[test]
+fn a_cancelled_run_records_every_item_and_the_pool_goes_on() {
+    let pool = grain(2).build().unwrap();
+    let script = pool.compile("loop {}").unwrap();
+    let mut run = pool.run(&script, 0..50_i64).unwrap();
+    let canceller = run.canceller();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(100));
+        canceller.cancel();
+    });
+    let records: Vec<_> = run.by_ref().collect();
+    assert!(!records.is_empty());
+    assert!(records.iter().all(|r| r.status == JobStatus::Cancelled));
+    drop(run);
+    let records = run_range(&pool, "item", 10);
+    assert!(records.iter().all(|r| r.status == JobStatus::Completed));
+}
+
+#[test]
+fn the_operation_budget_counts_each_job_on_its_own() {
+    // A `Vm` counts operations across the jobs it runs; the budget must not.
+    let pool = grain(1)
+        .max_operations(10_000)
+        .timeout(Duration::from_secs(20))
+        .build()
+        .unwrap();
+    let records = run_range(&pool, "let s = 0; for i in 0..100 { s += i; } s", 200);
+    assert!(records.iter().all(|r| r.status == JobStatus::Completed));
+    let records = in_order(&pool, "if item == 0 { loop {} } item", 2);
+    assert_eq!(records[0].status, JobStatus::Failed);
+    let message = &records[0].error.as_ref().unwrap().message;
+    assert_eq!(message, "exceeded the budget of 10000 operations (max-ops)");
+    assert_eq!(records[1].status, JobStatus::Completed);
+}
+
+#[test]
+fn unbounded_recursion_fails_at_the_call_depth_limit() {
+    let pool = grain(1).max_call_depth(50).build().unwrap();
+    let records = in_order(
+        &pool,
+        "fn f(x) { f(x + 1) } if item == 0 { f(0) } else { item }",
+        2,
+    );
+    assert_eq!(records[0].status, JobStatus::Failed);
+    let message = &records[0].error.as_ref().unwrap().message;
+    assert!(
+        message.starts_with("exceeded the call depth limit of 50"),
+        "{message}"
+    );
+    assert_eq!(records[1].status, JobStatus::Completed);
+}
+
+/// After a native panic the worker rebuilds its runspace; its next jobs must run on the new
+/// engine, whose `emit` and `print` reach their records.
+fn a_native_panic_fails_its_job_and_the_worker_goes_on(vm: ScriptVm) {
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .vm(vm)
+        .setup(|engine| {
+            engine.register_fn("halve", |x: i64| {
+                assert!(x != 7, "seven is odd");
+                x / 2
+            });
+        })
+        .build()
+        .unwrap();
+    let records = in_order(&pool, "print(`p${item}`); emit(item); halve(item)", 20);
+    assert_each_seq_once(&records, 20);
+    for r in &records {
+        if r.seq == 7 {
+            assert_eq!(r.status, JobStatus::Failed);
+            let message = &r.error.as_ref().unwrap().message;
+            assert!(message.contains("seven is odd"), "{message}");
+            continue;
+        }
+        assert_eq!(r.status, JobStatus::Completed, "{r:?}");
+        assert_eq!(r.output.len(), 2, "{r:?}");
+        assert_eq!(r.streams[0].text, format!("p{}", r.seq));
+    }
+}
+
+#[test]
+fn a_native_panic_rebuilds_the_vm_with_the_runspace() {
+    a_native_panic_fails_its_job_and_the_worker_goes_on(ScriptVm::Grain);
+}
+
+#[test]
+fn a_native_panic_rebuilds_the_tree_walker_with_the_runspace() {
+    a_native_panic_fails_its_job_and_the_worker_goes_on(ScriptVm::TreeWalker);
+}
+
+#[test]
+fn no_state_leaks_between_jobs() {
+    let pool = grain(2).variable("base", 10_i64).build().unwrap();
+    let script = "if is_def_var(\"x\") { throw \"x leaked\" } \
+                  let x = item; \
+                  item = 0; \
+                  x + base";
+    let records = run_range(&pool, script, 5_000);
+    for r in &records {
+        assert_eq!(r.status, JobStatus::Completed, "{:?}", r.error);
+        assert_eq!(r.output[0].as_int().unwrap(), r.seq as i64 + 10);
+    }
+    let records = run_range(&pool, "base += 1; base", 3);
+    assert!(records.iter().all(|r| r.status == JobStatus::Failed));
+    let records = run_range(&pool, "seq = 5; seq", 3);
+    assert!(records.iter().all(|r| r.status == JobStatus::Failed));
+}
+
+#[test]
+fn imports_work_and_do_not_outlive_their_job() {
+    let dir = tempfile::tempdir().unwrap();
+    std::fs::write(dir.path().join("helpers.rhai"), "fn double(x) { x * 2 }").unwrap();
+    let pool = grain(1).module_path(dir.path()).build().unwrap();
+    let records = run_range(&pool, "import \"helpers\" as h; h::double(item)", 300);
+    for r in &records {
+        assert_eq!(r.status, JobStatus::Completed, "{:?}", r.error);
+        assert_eq!(r.output[0].as_int().unwrap(), r.seq as i64 * 2);
+    }
+    // The same worker, which imported `h` 300 times, has none of them any more.
+    let records = run_range(&pool, "h::double(item)", 2);
+    for r in &records {
+        assert_eq!(r.status, JobStatus::Failed, "{r:?}");
+        assert!(r.error.as_ref().unwrap().message.contains("h"), "{r:?}");
+    }
+}
+
+#[test]
+fn streams_reach_the_sink_and_the_record() {
+    let lines = Arc::new(Mutex::new(Vec::new()));
+    let sink = lines.clone();
+    let pool = grain(1)
+        .on_stream(move |event| sink.lock().unwrap().push(event.line.text.clone()))
+        .build()
+        .unwrap();
+    let records = in_order(
+        &pool,
+        "print(`p${item}`); warn(`w${item}`); debug(item); item",
+        2,
+    );
+    let texts: Vec<&str> = records[1].streams.iter().map(|l| l.text.as_str()).collect();
+    assert_eq!(texts, ["p1", "w1", "1"]);
+    assert_eq!(lines.lock().unwrap().len(), 6);
+}
+
+#[test]
+fn the_cli_runs_on_grain_with_positions_in_failed_records() {
+    let out = rsparallel()
+        .args([
+            "run", "--vm", "grain", "-k", "--output", "jsonl", "--range", "0..3",
+        ])
+        .args([
+            "-e",
+            "let s = 0;\nfor i in 0..10 { s += i; }\nif item == 1 { throw \"one\" }\ns + item",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let records = jsonl(&out);
+    assert_eq!(records[0]["output"][0], 45);
+    assert_eq!(records[1]["error"]["message"], "one");
+    assert_eq!(records[1]["error"]["line"], 3);
+    assert_eq!(records[2]["output"][0], 47);
+    rsparallel()
+        .args(["run", "--vm", "bytecode", "-e", "1", "x"])
+        .assert()
+        .code(2)
+        .stderr(predicates::str::contains("unknown vm 'bytecode'"));
+}
+
+#[test]
+fn the_cli_memory_cap_holds_on_grain() {
+    let out = rsparallel()
+        .args([
+            "run",
+            "--vm",
+            "grain",
+            "--max-memory",
+            "16MiB",
+            "-k",
+            "--output",
+            "jsonl",
+        ])
+        .args([
+            "--range",
+            "0..2",
+            "-e",
+            "if item == 0 { let s = \"x\"; loop { s += s; } } item",
+        ])
+        .assert()
+        .code(1)
+        .get_output()
+        .stdout
+        .clone();
+    let records = jsonl(&out);
+    let message = records[0]["error"]["message"].as_str().unwrap();
+    assert_eq!(message, "exceeded the memory cap of 16 MiB (max-memory)");
+    assert_eq!(records[1]["status"], "completed");
+}
+
+#[test]
+fn host_scripts_choose_grain_with_the_vm_option() {
+    let engine = rsparallel::host::Host::new().engine();
+    let total: i64 = engine
+        .eval(
+            r#"
+            let pool = new_runspace_pool(#{ threads: 2, vm: "grain" });
+            new_runspace_job(pool, "let s = 0; for i in 0..item { s += i; } s", range(0, 100));
+            let records = receive_runspace_job(pool, #{ wait: true });
+            let total = 0;
+            for r in records { total += r.output[0]; }
+            total
+            "#,
+        )
+        .unwrap();
+    assert_eq!(total, (0..100_i64).map(|n| n * (n - 1) / 2).sum::<i64>());
+    let err = engine
+        .eval::<Dynamic>(r#"new_runspace_pool(#{ vm: "fast" })"#)
+        .unwrap_err();
+    assert!(err.to_string().contains("unknown vm 'fast'"), "{err}");
+}
