@@ -15,7 +15,7 @@ use crate::error::{CompileError, Error};
 use crate::job::{BatchId, JobRecord, StreamEvent};
 use crate::jobs::JobTable;
 use crate::runspace::{InitialState, SetupHook, StreamSink};
-use crate::script::Script;
+use crate::script::{Script, library_module};
 use crate::script_vm::ScriptVm;
 
 mod worker;
@@ -187,7 +187,7 @@ impl RunspacePoolBuilder {
         }
         let std_lib =
             rhai::packages::Package::as_shared_module(&rhai::packages::StandardPackage::new());
-        let state = Arc::new(InitialState {
+        let mut state = InitialState {
             variables: self.variables,
             setup: self.setup,
             max_ops: self.max_ops,
@@ -198,9 +198,10 @@ impl RunspacePoolBuilder {
             module_cache: Default::default(),
             stream_sink: self.stream_sink,
             vm: self.vm,
+            library: None,
             std_lib,
             epoch: (Instant::now(), SystemTime::now()),
-        });
+        };
         let compiler = state.compile_engine();
         let mut library = AST::empty();
         for (name, source) in &self.libraries {
@@ -211,6 +212,10 @@ impl RunspacePoolBuilder {
             let ast = compile_with(&compiler, name, &source)?;
             library = library.merge(&ast.clone_functions_only());
         }
+        if self.vm == ScriptVm::Grain {
+            state.library = library_module(&library);
+        }
+        let state = Arc::new(state);
 
         let clocks: Arc<[Arc<JobClock>]> = (0..threads)
             .map(|_| Arc::new(JobClock::new(state.epoch.0)))
@@ -297,7 +302,8 @@ impl RunspacePool {
     /// Compiles `source`, naming it `name` in compile errors.
     pub fn compile_named(&self, name: &str, source: &str) -> Result<Script, Error> {
         let ast = compile_with(&self.compiler, name, source)?;
-        let script = Script::new(self.library.merge(&ast), name);
+        let (merged, own_functions) = (self.library.merge(&ast), ast.has_functions());
+        let script = Script::new(merged, name, own_functions, library_module(&self.library));
         if self.shared.state.vm == ScriptVm::Grain {
             // Now rather than in the first job, which would wait for it and be timed with it.
             script.program();

@@ -48,6 +48,9 @@ pub(crate) struct InitialState {
     pub(crate) module_cache: ModuleCache,
     pub(crate) stream_sink: Option<StreamSink>,
     pub(crate) vm: ScriptVm,
+    /// The pool's function libraries, registered on the engine of a grain runspace: see
+    /// [`crate::script::library_module`].
+    pub(crate) library: Option<Shared<Module>>,
     /// Built once per pool: `Engine::new()` rebuilds the standard library each time (~180 µs),
     /// sharing it makes a runspace nearly free to build or rebuild.
     pub(crate) std_lib: Shared<Module>,
@@ -67,6 +70,9 @@ impl InitialState {
     fn base_engine(&self) -> Engine {
         let mut engine = Engine::new_raw();
         engine.register_global_module(self.std_lib.clone());
+        if let Some(library) = &self.library {
+            engine.register_global_module(library.clone());
+        }
         engine.set_max_call_levels(self.max_call_depth);
         engine.set_max_expr_depths(self.max_expr_depth, self.max_expr_depth);
         // A grain `Vm` counts operations across jobs: its budget is kept by the progress hook.

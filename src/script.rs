@@ -2,8 +2,8 @@
 
 use std::sync::{Arc, OnceLock};
 
-use rhai::AST;
 use rhai::grain::{Compiler, SharedProgram};
+use rhai::{AST, Module, Shared};
 
 /// A script compiled by [`RunspacePool::compile`](crate::RunspacePool::compile), with the
 /// pool's function libraries merged in. Cloning it is cheap: all workers share one syntax tree
@@ -12,6 +12,10 @@ use rhai::grain::{Compiler, SharedProgram};
 pub struct Script {
     pub(crate) ast: Arc<AST>,
     pub(crate) name: Arc<str>,
+    /// Whether the script defines functions of its own, besides the pool's libraries.
+    pub(crate) own_functions: bool,
+    /// The pool's function libraries merged into `ast`, if any (see [`library_module`]).
+    pub(crate) library: Option<Shared<Module>>,
     /// The bytecode of `ast`, compiled on first use: a pool that runs the tree walker never
     /// needs it, and a script compiled by one pool may run on another.
     program: Arc<OnceLock<SharedProgram>>,
@@ -24,10 +28,17 @@ const _: () = {
 };
 
 impl Script {
-    pub(crate) fn new(ast: AST, name: &str) -> Self {
+    pub(crate) fn new(
+        ast: AST,
+        name: &str,
+        own_functions: bool,
+        library: Option<Shared<Module>>,
+    ) -> Self {
         Script {
             ast: Arc::new(ast),
             name: name.into(),
+            own_functions,
+            library,
             program: Arc::default(),
         }
     }
@@ -48,4 +59,15 @@ impl Script {
         self.program
             .get_or_init(|| Compiler::new().compile(&self.ast).into_shared())
     }
+}
+
+/// A pool's function libraries as one module, or `None` when they define no function.
+///
+/// A grain pool registers it on every worker's engine, so that a native handed a library
+/// function (`[1, 2].map(triple)`) finds it there; a script compiled by the pool carries the
+/// same module, which tells the worker that the engine has its library functions.
+pub(crate) fn library_module(library: &AST) -> Option<Shared<Module>> {
+    library
+        .has_functions()
+        .then(|| AsRef::<Shared<Module>>::as_ref(library).clone())
 }

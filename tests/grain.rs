@@ -47,20 +47,35 @@ fn scripts_give_the_same_records_as_on_the_tree_walker() {
         "let a = [1];\nlet b = a[item];\nb",
         "fn f(x) {\n  x / (x % 2)\n}\nf(item)",
         "fn lib_call() { triple(item) } triple(seq)",
+        "[1, 2, item].map(triple)",
+        "[item].map(|x| triple(x) + item)",
+        "fn g(x) { x + 100 } [item].map(apply_g)",
+        "is_def_fn(\"triple\", 1) && is_def_fn(\"apply_g\", 1)",
     ];
     let build = |vm| {
         RunspacePool::builder()
             .threads(2)
             .vm(vm)
-            .functions_source("lib.rhai", "fn triple(x) { x * 3 }")
+            .functions_source("lib.rhai", "fn triple(x) { x * 3 }\nfn apply_g(x) { g(x) }")
             .build()
             .unwrap()
     };
-    let (tree, grain) = (build(ScriptVm::TreeWalker), build(ScriptVm::Grain));
+    let (tree, on_grain) = (build(ScriptVm::TreeWalker), build(ScriptVm::Grain));
     for source in scripts {
         let expected: Vec<String> = in_order(&tree, source, 40).iter().map(outcome).collect();
-        let got: Vec<String> = in_order(&grain, source, 40).iter().map(outcome).collect();
+        let got: Vec<String> = in_order(&on_grain, source, 40)
+            .iter()
+            .map(outcome)
+            .collect();
         assert_eq!(got, expected, "{source}");
+    }
+    // A script compiled by another pool carries that pool's library, which the engines of a
+    // pool without one do not have.
+    let foreign = tree.compile("[1, 2].map(triple)").unwrap();
+    let bare = grain(1).build().unwrap();
+    let records: Vec<_> = bare.run(&foreign, 0..3_i64).unwrap().collect();
+    for r in records {
+        assert_eq!(r.status, JobStatus::Completed, "{r:?}");
     }
 }
 

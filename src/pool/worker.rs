@@ -19,7 +19,7 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
     let mut runspace = Runspace::new(shared.state.clone(), index, clock.clone());
     // The evaluator (a grain `Vm`, kept for every job) borrows the runspace's engine.
     let mut engine = runspace.engine();
-    let mut evaluator = Evaluator::new(&engine, shared.state.vm);
+    let mut evaluator = Evaluator::new(&engine, &shared.state);
     while let Ok(chunk) = jobs.recv() {
         let batch = &chunk.batch;
         clock.set_batch(batch.id.0);
@@ -45,7 +45,7 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
                         // follows it (a `Vm` is left half-updated by the unwinding, too).
                         drop(evaluator);
                         engine = runspace.engine();
-                        evaluator = Evaluator::new(&engine, shared.state.vm);
+                        evaluator = Evaluator::new(&engine, &shared.state);
                     }
                     continue;
                 }

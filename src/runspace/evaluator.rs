@@ -6,9 +6,9 @@
 //! borrowing it, rebuilt together when the runspace rebuilds its engine after a native panic.
 
 use rhai::grain::{Caps, Fault, Program, Vm};
-use rhai::{Dynamic, Engine, EvalAltResult, Position, Scope};
+use rhai::{Dynamic, Engine, EvalAltResult, Module, Position, Scope, Shared};
 
-use super::Runspace;
+use super::{InitialState, Runspace};
 use crate::script::Script;
 use crate::script_vm::ScriptVm;
 
@@ -19,16 +19,22 @@ use crate::script_vm::ScriptVm;
 )]
 pub(crate) enum Evaluator<'e> {
     TreeWalker(&'e Engine),
-    Grain { engine: &'e Engine, vm: Vm<'e> },
+    Grain {
+        engine: &'e Engine,
+        vm: Vm<'e>,
+        /// The pool's function libraries, registered on `engine`.
+        library: Option<Shared<Module>>,
+    },
 }
 
 impl<'e> Evaluator<'e> {
-    pub(crate) fn new(engine: &'e Engine, kind: ScriptVm) -> Self {
-        match kind {
+    pub(crate) fn new(engine: &'e Engine, state: &InitialState) -> Self {
+        match state.vm {
             ScriptVm::TreeWalker => Evaluator::TreeWalker(engine),
             ScriptVm::Grain => Evaluator::Grain {
                 engine,
                 vm: Vm::new(engine),
+                library: state.library.clone(),
             },
         }
     }
@@ -51,14 +57,13 @@ impl<'e> Evaluator<'e> {
     ) -> Result<Dynamic, Box<EvalAltResult>> {
         match self {
             Evaluator::TreeWalker(engine) => engine.eval_ast_with_scope(scope, &script.ast),
-            Evaluator::Grain { engine, vm } => {
+            Evaluator::Grain {
+                engine,
+                vm,
+                library,
+            } => {
                 let program = script.program();
-                // A compiled function is invisible to a native that is handed a pointer to it
-                // (`a.map(double)`, `a.sort(|x, y| y - x)`) unless wrappers are registered for
-                // the run. `makes_fn_pointers` misses a function named bare as a pointer, and a
-                // missed one fails the job, or worse, makes `sort` silently keep the order: any
-                // script with functions gets them.
-                let mut result = if program.num_functions() > 0 {
+                let mut result = if needs_callbacks(script, library.as_ref()) {
                     vm.eval_with_callbacks(scope, program)
                 } else {
                     vm.eval_with_scope(scope, program)
@@ -79,6 +84,24 @@ impl<'e> Evaluator<'e> {
             }
         }
     }
+}
+
+/// Whether `script` must run with grain's callback wrappers: one native function per compiled
+/// function, registered for the run, through which a native reaches a script function it was
+/// handed (`a.map(double)`, `a.sort(|x, y| y - x)`) or calls by name; without them such a
+/// call fails the job, or worse, `sort` silently keeps the order. `makes_fn_pointers` misses a
+/// function named bare as a pointer, so every script with functions needs them, except where
+/// all its functions are the pool's libraries, which the engine has (`engine_library`).
+///
+/// Building the wrappers costs ~3,000 instructions per function per job: a 20-function
+/// library would make a one-line script ten times slower.
+fn needs_callbacks(script: &Script, engine_library: Option<&Shared<Module>>) -> bool {
+    let library_in_engine = match (&script.library, engine_library) {
+        (None, _) => true,
+        (Some(own), Some(engine)) => Shared::ptr_eq(own, engine),
+        (Some(_), None) => false,
+    };
+    script.own_functions || !library_in_engine
 }
 
 /// How far back from where a job stopped to look for an instruction with a source position.
