@@ -10,13 +10,16 @@
 //! cargo bench --bench throughput                  # every case, 5 repetitions
 //! cargo bench --bench throughput -- --reps 9 trivial
 //! cargo bench --bench throughput -- --scale 0.1   # a tenth of the items, for a quick look
+//! cargo bench --bench throughput -- vm           # tree walker against grain
 //! ```
 //!
 //! Cases: `trivial` (`item * 2 + 1`, 1,000,000 items, 2 threads), `cpu` (a loop of ~20,000
 //! operations, 10,000 items, 1 and 2 threads), `timeout` (trivial and cpu with a 10 s timeout
 //! set and never reached, against none), `mixed` (10,000 items, 1% of them 100× longer: wall
-//! time against the total work divided by the threads). Wall-clock figures: run on an idle
-//! machine, and compare only figures from one run.
+//! time against the total work divided by the threads), `vm` (the tree walker against the grain
+//! bytecode VM, trivial and cpu, 2 threads), `opt` (optimization levels None, Simple, Full on
+//! both VMs; not part of a bare run). Wall-clock figures: run on an idle machine, and compare
+//! only figures from one run.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -25,6 +28,9 @@ use std::time::{Duration, Instant};
 use rsparallel::rhai::packages::{Package, StandardPackage};
 use rsparallel::rhai::{AST, Dynamic, Engine, INT, Scope};
 use rsparallel::{JobStatus, RunspacePool};
+
+#[path = "throughput/vm.rs"]
+mod vm;
 
 const TRIVIAL: &str = "item * 2 + 1";
 /// About 20,000 engine operations per item.
@@ -289,5 +295,12 @@ fn main() {
     }
     if want("mixed") {
         mixed(&o);
+    }
+    if want("vm") {
+        vm::vm(&o);
+    }
+    // Not in a bare run: twelve runs a repetition, half of them cpu-bound.
+    if o.cases.iter().any(|c| c == "opt") {
+        vm::opt(&o);
     }
 }
