@@ -302,8 +302,8 @@ impl RunspacePool {
     /// Compiles `source`, naming it `name` in compile errors.
     pub fn compile_named(&self, name: &str, source: &str) -> Result<Script, Error> {
         let ast = compile_with(&self.compiler, name, source)?;
-        let (merged, own_functions) = (self.library.merge(&ast), ast.has_functions());
-        let script = Script::new(merged, name, own_functions, library_module(&self.library));
+        let library = library_module(&self.library);
+        let script = Script::new(self.library.merge(&ast), name, &ast, source, library);
         if self.shared.state.vm == ScriptVm::Grain {
             // Now rather than in the first job, which would wait for it and be timed with it.
             script.program();

@@ -14,6 +14,8 @@ pub struct Script {
     pub(crate) name: Arc<str>,
     /// Whether the script defines functions of its own, besides the pool's libraries.
     pub(crate) own_functions: bool,
+    /// Whether a run may leave top-level constants in a grain `Vm` (see [`Script::new`]).
+    pub(crate) keeps_constants: bool,
     /// The pool's function libraries merged into `ast`, if any (see [`library_module`]).
     pub(crate) library: Option<Shared<Module>>,
     /// The bytecode of `ast`, compiled on first use: a pool that runs the tree walker never
@@ -28,16 +30,25 @@ const _: () = {
 };
 
 impl Script {
+    /// The script `own` (compiled from `source`), as `merged` with the pool's `library`.
     pub(crate) fn new(
-        ast: AST,
+        merged: AST,
         name: &str,
-        own_functions: bool,
+        own: &AST,
+        source: &str,
         library: Option<Shared<Module>>,
     ) -> Self {
+        // Where there are functions to read them, a grain `Vm` records top-level constants
+        // for `global::NAME`, and keeps them from one run to the next. Declaring one takes the
+        // word `const`, in the script or in a string it evaluates; the check over-reaches
+        // (comments, other words), which only costs a fresh `Vm` for each job.
+        let keeps_constants =
+            merged.has_functions() && (source.contains("const") || source.contains("eval"));
         Script {
-            ast: Arc::new(ast),
+            ast: Arc::new(merged),
             name: name.into(),
-            own_functions,
+            own_functions: own.has_functions(),
+            keeps_constants,
             library,
             program: Arc::default(),
         }

@@ -51,6 +51,8 @@ fn scripts_give_the_same_records_as_on_the_tree_walker() {
         "[item].map(|x| triple(x) + item)",
         "fn g(x) { x + 100 } [item].map(apply_g)",
         "is_def_fn(\"triple\", 1) && is_def_fn(\"apply_g\", 1)",
+        "fn k() { global::K } let v = if item > 0 { k() } else { 0 }; const K = item; v",
+        "let v = if item > 0 { global::K } else { 0 }; const K = triple(item); v",
     ];
     let build = |vm| {
         RunspacePool::builder()
@@ -223,6 +225,48 @@ fn no_state_leaks_between_jobs() {
     assert!(records.iter().all(|r| r.status == JobStatus::Failed));
     let records = run_range(&pool, "seq = 5; seq", 3);
     assert!(records.iter().all(|r| r.status == JobStatus::Failed));
+}
+
+#[test]
+fn constants_functions_read_do_not_outlive_their_job() {
+    let pool = grain(1).build().unwrap();
+    let records = in_order(&pool, "const K = item * 10; fn f() { global::K } f()", 3);
+    let outputs: Vec<i64> = records
+        .iter()
+        .map(|r| r.output[0].as_int().unwrap())
+        .collect();
+    assert_eq!(outputs, [0, 10, 20]);
+    // The same worker, whose `Vm` has run `const K` three times, has no `K` any more.
+    for r in in_order(&pool, "fn f() { global::K } f()", 2) {
+        assert_eq!(r.status, JobStatus::Failed, "{r:?}");
+    }
+}
+
+#[test]
+fn a_scripts_functions_are_not_seen_by_the_next_script_on_the_worker() {
+    let pairs = [
+        ("fn helper(x) { x + 1 } [1].map(helper)", "helper(5)"),
+        ("fn len(x) { 99 } len([1, 2])", "len([1, 2])"),
+        (
+            "fn abs(x) { 42 } [-1].map(|x| abs(x))",
+            "[-1].map(|x| abs(x))",
+        ),
+        (
+            "fn abs(x) { 42 } call(Fn(\"abs\"), -1)",
+            "call(Fn(\"abs\"), -1)",
+        ),
+    ];
+    let (tree, on_grain) = (
+        RunspacePool::builder().threads(1).build().unwrap(),
+        grain(1).build().unwrap(),
+    );
+    for (first, second) in pairs {
+        for source in [first, second] {
+            let expected: Vec<String> = in_order(&tree, source, 2).iter().map(outcome).collect();
+            let got: Vec<String> = in_order(&on_grain, source, 2).iter().map(outcome).collect();
+            assert_eq!(got, expected, "{source} (after {first})");
+        }
+    }
 }
 
 #[test]

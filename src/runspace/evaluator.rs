@@ -74,10 +74,11 @@ impl<'e> Evaluator<'e> {
                 {
                     err.set_position(position);
                 }
-                if program.caps().contains(Caps::IMPORT) {
-                    // A `Vm` keeps every module a script imports for as long as it lives, and
-                    // gives no way to drop them: the next job would see them (and they would
-                    // pile up). A fresh one starts with none.
+                if program.caps().contains(Caps::IMPORT) || script.keeps_constants {
+                    // A `Vm` keeps every module a script imports, and every top-level constant
+                    // it declares where functions can read it (`global::NAME`), for as long
+                    // as it lives, and gives no way to drop them: the next job would see them
+                    // (and imports would pile up). A fresh one (~800 instructions) has none.
                     *vm = Vm::new(engine);
                 }
                 result
