@@ -18,14 +18,14 @@ pub enum ScriptVm {
     /// Rhai's bytecode VM (`rhai::grain`): the script is compiled once more, to bytecode,
     /// when the pool compiles it, and each worker keeps one `Vm` for all its jobs.
     ///
-    /// Faster on scripts whose time goes into loops (1.36× fewer instructions on a loop of
-    /// additions); even on one-line scripts. Slower (1.25× on a one-line job) on scripts that
+    /// Faster on scripts whose time goes into loops (1.34× fewer instructions on a loop of
+    /// additions); even on one-line scripts. Slower (1.28× on a one-line job) on scripts that
     /// define functions or closures, which grain registers anew for each job so that natives
     /// such as `map` can call them (the pool's function libraries are spared), and on scripts
-    /// that `import`, after each job of which the worker rebuilds its VM, since a VM keeps the
-    /// modules it imported. A job stopped inside a loop by its timeout, a cancel or `max_ops`
-    /// is reported at the nearest instruction with a source position, a few columns from
-    /// where the tree walker would say.
+    /// that `import` (or declare constants their functions read), after each job of which the
+    /// worker rebuilds its VM, since a VM keeps what they leave behind. A job stopped inside a
+    /// loop by its timeout, a cancel or `max_ops` is reported at the nearest instruction with a
+    /// source position, a few columns from where the tree walker would say.
     Grain,
 }
 
