@@ -161,8 +161,9 @@ impl RunspacePoolBuilder {
         self
     }
 
-    /// The interpreter that runs job scripts: Rhai's tree walker (the default) or its grain
-    /// bytecode VM, faster on scripts that loop. See [`ScriptVm`].
+    /// The interpreter that runs job scripts: by default each script gets the one that is never
+    /// slower for it; Rhai's tree walker or its grain bytecode VM (faster on scripts that loop)
+    /// can be chosen for all. See [`ScriptVm`].
     pub fn vm(mut self, vm: ScriptVm) -> Self {
         self.vm = vm;
         self
@@ -212,7 +213,7 @@ impl RunspacePoolBuilder {
             let ast = compile_with(&compiler, name, &source)?;
             library = library.merge(&ast.clone_functions_only());
         }
-        if self.vm == ScriptVm::Grain {
+        if self.vm != ScriptVm::TreeWalker {
             state.library = library_module(&library);
         }
         let state = Arc::new(state);
@@ -304,7 +305,7 @@ impl RunspacePool {
         let ast = compile_with(&self.compiler, name, source)?;
         let library = library_module(&self.library);
         let script = Script::new(self.library.merge(&ast), name, &ast, source, library);
-        if self.shared.state.vm == ScriptVm::Grain {
+        if self.shared.state.vm != ScriptVm::TreeWalker {
             // Now rather than in the first job, which would wait for it and be timed with it.
             script.program();
         }

@@ -2,7 +2,7 @@
 
 use std::sync::{Arc, OnceLock};
 
-use rhai::grain::{Compiler, SharedProgram};
+use rhai::grain::{Caps, Compiler, SharedProgram};
 use rhai::{AST, Module, Shared};
 
 /// A script compiled by [`RunspacePool::compile`](crate::RunspacePool::compile), with the
@@ -64,6 +64,15 @@ impl Script {
         &self.ast
     }
 
+    /// Whether grain runs this script at least as fast as the tree walker: it has no functions
+    /// of its own (grain registers them anew for every job), no `import` and no constants
+    /// its functions read (after a job with either, a worker needs a fresh `Vm`).
+    pub(crate) fn suits_grain(&self) -> bool {
+        !self.own_functions
+            && !self.keeps_constants
+            && !self.program().caps().contains(Caps::IMPORT)
+    }
+
     /// The script as a grain bytecode program, compiled from the syntax tree once, by the
     /// first caller; the others wait for it and share it.
     pub(crate) fn program(&self) -> &SharedProgram {
@@ -81,4 +90,32 @@ pub(crate) fn library_module(library: &AST) -> Option<Shared<Module>> {
     library
         .has_functions()
         .then(|| AsRef::<Shared<Module>>::as_ref(library).clone())
+}
+
+#[cfg(test)]
+mod tests {
+    use crate::RunspacePool;
+
+    #[test]
+    fn grain_is_chosen_only_for_scripts_it_runs_at_least_as_fast() {
+        let pool = RunspacePool::builder()
+            .threads(1)
+            .functions_source("lib", "fn triple(x) { x * 3 }")
+            .build()
+            .unwrap();
+        let suits = |source: &str| pool.compile(source).unwrap().suits_grain();
+        assert!(suits("item * 2 + 1"));
+        assert!(suits("let s = 0; for i in 0..100 { s += i; } s"));
+        assert!(
+            suits("triple(item)"),
+            "the pool's library is on every engine"
+        );
+        assert!(!suits("fn double(x) { x * 2 } double(item)"));
+        assert!(
+            !suits("[1, 2].map(|x| x + item)"),
+            "a closure is a function"
+        );
+        assert!(!suits("import \"helpers\" as h; item"));
+        assert!(!suits("const K = 2; triple(K)"));
+    }
 }

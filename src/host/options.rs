@@ -236,7 +236,7 @@ fn vm(f: &str, key: &str, value: &Dynamic) -> Result<ScriptVm, String> {
         .read_lock::<rhai::ImmutableString>()
         .ok_or_else(|| {
             format!(
-                "{f}: option '{key}' must be \"tree\" or \"grain\", not {}",
+                "{f}: option '{key}' must be \"auto\", \"tree\" or \"grain\", not {}",
                 describe(value)
             )
         })?
@@ -319,13 +319,16 @@ mod tests {
 
     #[test]
     fn vm_is_tree_or_grain() {
-        assert_eq!(pool_options(&Map::new()).unwrap().vm, ScriptVm::TreeWalker);
+        assert_eq!(pool_options(&Map::new()).unwrap().vm, ScriptVm::Auto);
         let o = pool_options(&map(&[("vm", "grain".into())])).unwrap();
         assert_eq!(o.vm, ScriptVm::Grain);
         let err = pool_options(&map(&[("vm", "fast".into())])).err().unwrap();
         assert!(err.contains("option 'vm': unknown vm 'fast'"), "{err}");
         let err = pool_options(&map(&[("vm", true.into())])).err().unwrap();
-        assert!(err.contains("'vm' must be \"tree\" or \"grain\""), "{err}");
+        assert!(
+            err.contains("'vm' must be \"auto\", \"tree\" or \"grain\""),
+            "{err}"
+        );
     }
 
     #[test]

@@ -24,6 +24,8 @@ pub(crate) enum Evaluator<'e> {
         vm: Vm<'e>,
         /// The pool's function libraries, registered on `engine`.
         library: Option<Shared<Module>>,
+        /// [`ScriptVm::Auto`]: scripts that grain would run slower go to the tree walker.
+        auto: bool,
     },
 }
 
@@ -31,10 +33,11 @@ impl<'e> Evaluator<'e> {
     pub(crate) fn new(engine: &'e Engine, state: &InitialState) -> Self {
         match state.vm {
             ScriptVm::TreeWalker => Evaluator::TreeWalker(engine),
-            ScriptVm::Grain => Evaluator::Grain {
+            ScriptVm::Grain | ScriptVm::Auto => Evaluator::Grain {
                 engine,
                 vm: Vm::new(engine),
                 library: state.library.clone(),
+                auto: state.vm == ScriptVm::Auto,
             },
         }
     }
@@ -57,10 +60,14 @@ impl<'e> Evaluator<'e> {
     ) -> Result<Dynamic, Box<EvalAltResult>> {
         match self {
             Evaluator::TreeWalker(engine) => engine.eval_ast_with_scope(scope, &script.ast),
+            Evaluator::Grain { engine, auto, .. } if *auto && !script.suits_grain() => {
+                engine.eval_ast_with_scope(scope, &script.ast)
+            }
             Evaluator::Grain {
                 engine,
                 vm,
                 library,
+                ..
             } => {
                 let program = script.program();
                 let mut result = if needs_callbacks(script, library.as_ref()) {

@@ -22,7 +22,7 @@ pub(super) fn wire_job_hooks(
     capture: &Arc<Captured>,
 ) {
     let progress_clock = clock.clone();
-    if state.vm == ScriptVm::Grain && state.max_ops > 0 {
+    if state.vm != ScriptVm::TreeWalker && state.max_ops > 0 {
         // The engine's own budget would count a grain `Vm`'s operations across jobs; this
         // one counts each job's (see `JobClock::ops_run`).
         let (max_ops, capped) = (state.max_ops, state.max_memory.is_some());

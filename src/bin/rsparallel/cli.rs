@@ -102,9 +102,10 @@ pub struct RunArgs {
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_cap)]
     pub max_memory: MemoryCap,
 
-    /// The script interpreter: tree (Rhai's syntax-tree walker) or grain (its bytecode VM,
-    /// faster on scripts that loop).
-    #[arg(long, value_name = "tree|grain", default_value = "tree")]
+    /// The script interpreter: tree (Rhai's syntax-tree walker), grain (its bytecode VM,
+    /// faster on scripts that loop), or auto: grain unless the script defines functions,
+    /// imports modules or declares constants its functions read, where grain is slower.
+    #[arg(long, value_name = "auto|tree|grain", default_value = "auto")]
     pub vm: ScriptVm,
 
     /// The longest input line (or CSV row) read as an item, e.g. 1MiB.
