@@ -53,6 +53,7 @@ impl<'e> Evaluator<'e> {
 
     /// Evaluates `script` in `scope`, leaving what it declares there, as
     /// `Engine::eval_ast_with_scope` does.
+    #[inline]
     pub(crate) fn eval(
         &mut self,
         scope: &mut Scope<'static>,
