@@ -6,7 +6,9 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{assert_each_seq_once, count_by_status, jsonl, rsparallel, run_range};
+use common::{
+    assert_each_seq_once, assert_no_state_leaks, count_by_status, jsonl, rsparallel, run_range,
+};
 use rsparallel::rhai::Dynamic;
 use rsparallel::{JobRecord, JobStatus, RunOptions, RunspacePool, RunspacePoolBuilder, ScriptVm};
 
@@ -212,19 +214,7 @@ fn a_native_panic_rebuilds_the_tree_walker_with_the_runspace() {
 #[test]
 fn no_state_leaks_between_jobs() {
     let pool = grain(2).variable("base", 10_i64).build().unwrap();
-    let script = "if is_def_var(\"x\") { throw \"x leaked\" } \
-                  let x = item; \
-                  item = 0; \
-                  x + base";
-    let records = run_range(&pool, script, 5_000);
-    for r in &records {
-        assert_eq!(r.status, JobStatus::Completed, "{:?}", r.error);
-        assert_eq!(r.output[0].as_int().unwrap(), r.seq as i64 + 10);
-    }
-    let records = run_range(&pool, "base += 1; base", 3);
-    assert!(records.iter().all(|r| r.status == JobStatus::Failed));
-    let records = run_range(&pool, "seq = 5; seq", 3);
-    assert!(records.iter().all(|r| r.status == JobStatus::Failed));
+    assert_no_state_leaks(&pool);
 }
 
 #[test]

@@ -5,9 +5,9 @@ mod common;
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use common::{assert_each_seq_once, count_by_status, pool, run_range};
+use common::{assert_each_seq_once, assert_no_state_leaks, count_by_status, pool, run_range};
 use rsparallel::rhai::Dynamic;
-use rsparallel::{JobError, JobStatus, RunOptions, RunspacePool, UnreadableItem};
+use rsparallel::{JobError, JobStatus, RunOptions, RunspacePool, ScriptVm, UnreadableItem};
 
 #[test]
 fn ten_thousand_items_through_four_workers_each_once_with_the_right_output() {
@@ -105,25 +105,14 @@ fn a_sleeping_job_times_out_on_time() {
 
 #[test]
 fn no_state_leaks_between_jobs() {
+    // The tree walker here; tests/grain.rs runs the same on grain.
     let pool = RunspacePool::builder()
         .threads(2)
+        .vm(ScriptVm::TreeWalker)
         .variable("base", 10_i64)
         .build()
         .unwrap();
-    let script = "if is_def_var(\"x\") { throw \"x leaked\" } \
-                  let x = item; \
-                  item = 0; \
-                  x + base";
-    let records = run_range(&pool, script, 5_000);
-    for r in &records {
-        assert_eq!(r.status, JobStatus::Completed, "{:?}", r.error);
-        assert_eq!(r.output[0].as_int().unwrap(), r.seq as i64 + 10);
-    }
-    // Injected variables are constants: a job cannot change what the next one sees.
-    let records = run_range(&pool, "base += 1; base", 3);
-    assert!(records.iter().all(|r| r.status == JobStatus::Failed));
-    let records = run_range(&pool, "base", 3);
-    assert!(records.iter().all(|r| r.output[0].as_int().unwrap() == 10));
+    assert_no_state_leaks(&pool);
 }
 
 #[test]

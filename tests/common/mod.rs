@@ -44,6 +44,28 @@ pub fn assert_each_seq_once(records: &[JobRecord], n: usize) {
     assert_eq!(records.len(), n);
 }
 
+/// Runs jobs that try to leave state for the next job (a `let`, a write to `item`, to an
+/// injected variable, to `seq`) on a pool with `base` = 10, and asserts none of it reaches
+/// another job.
+pub fn assert_no_state_leaks(pool: &RunspacePool) {
+    let script = "if is_def_var(\"x\") { throw \"x leaked\" } \
+                  let x = item; \
+                  item = 0; \
+                  x + base";
+    let records = run_range(pool, script, 5_000);
+    for r in &records {
+        assert_eq!(r.status, JobStatus::Completed, "{:?}", r.error);
+        assert_eq!(r.output[0].as_int().unwrap(), r.seq as i64 + 10);
+    }
+    // Injected variables and `seq` are constants: a job cannot change what the next one sees.
+    let records = run_range(pool, "base += 1; base", 3);
+    assert!(records.iter().all(|r| r.status == JobStatus::Failed));
+    let records = run_range(pool, "seq = 5; seq", 3);
+    assert!(records.iter().all(|r| r.status == JobStatus::Failed));
+    let records = run_range(pool, "base", 3);
+    assert!(records.iter().all(|r| r.output[0].as_int().unwrap() == 10));
+}
+
 /// Sorts the lines of a text.
 pub fn sorted_lines(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
