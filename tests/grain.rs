@@ -7,7 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{
-    assert_each_seq_once, assert_no_state_leaks, count_by_status, jsonl, rsparallel, run_range,
+    assert_each_seq_once, assert_no_state_leaks, count_by_status, jsonl_records, rsparallel,
+    run_range,
 };
 use rsparallel::rhai::Dynamic;
 use rsparallel::{JobRecord, JobStatus, RunOptions, RunspacePool, RunspacePoolBuilder, ScriptVm};
@@ -297,20 +298,18 @@ fn streams_reach_the_sink_and_the_record() {
 
 #[test]
 fn the_cli_runs_on_grain_with_positions_in_failed_records() {
-    let out = rsparallel()
-        .args([
-            "run", "--vm", "grain", "-k", "--output", "jsonl", "--range", "0..3",
-        ])
-        .args([
-            "-e",
-            "let s = 0;\nfor i in 0..10 { s += i; }\nif item == 1 { throw \"one\" }\ns + item",
-        ])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let records = jsonl(&out);
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run", "--vm", "grain", "-k", "--output", "jsonl", "--range", "0..3",
+            ])
+            .args([
+                "-e",
+                "let s = 0;\nfor i in 0..10 { s += i; }\nif item == 1 { throw \"one\" }\ns + item",
+            ])
+            .assert()
+            .code(1),
+    );
     assert_eq!(records[0]["output"][0], 45);
     assert_eq!(records[1]["error"]["message"], "one");
     assert_eq!(records[1]["error"]["line"], 3);
@@ -324,29 +323,27 @@ fn the_cli_runs_on_grain_with_positions_in_failed_records() {
 
 #[test]
 fn the_cli_memory_cap_holds_on_grain() {
-    let out = rsparallel()
-        .args([
-            "run",
-            "--vm",
-            "grain",
-            "--max-memory",
-            "16MiB",
-            "-k",
-            "--output",
-            "jsonl",
-        ])
-        .args([
-            "--range",
-            "0..2",
-            "-e",
-            "if item == 0 { let s = \"x\"; loop { s += s; } } item",
-        ])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let records = jsonl(&out);
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run",
+                "--vm",
+                "grain",
+                "--max-memory",
+                "16MiB",
+                "-k",
+                "--output",
+                "jsonl",
+            ])
+            .args([
+                "--range",
+                "0..2",
+                "-e",
+                "if item == 0 { let s = \"x\"; loop { s += s; } } item",
+            ])
+            .assert()
+            .code(1),
+    );
     let message = records[0]["error"]["message"].as_str().unwrap();
     assert_eq!(message, "exceeded the memory cap of 16 MiB (max-memory)");
     assert_eq!(records[1]["status"], "completed");

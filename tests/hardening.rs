@@ -7,7 +7,7 @@ use std::io::Write;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{jsonl, rsparallel};
+use common::{jsonl, jsonl_records, rsparallel};
 use predicates::prelude::*;
 
 #[test]
@@ -111,15 +111,13 @@ fn modules_load_from_the_script_folder_and_module_paths_only() {
 
 #[test]
 fn bad_input_lines_fail_with_their_line_number_and_the_rest_is_processed() {
-    let out = rsparallel()
-        .args(["run", "-e", "item.len()", "--output", "jsonl", "-k"])
-        .write_stdin(&b"ok\n\xff\xfebad\nlast-without-newline"[..])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let records = jsonl(&out);
+    let records = jsonl_records(
+        rsparallel()
+            .args(["run", "-e", "item.len()", "--output", "jsonl", "-k"])
+            .write_stdin(&b"ok\n\xff\xfebad\nlast-without-newline"[..])
+            .assert()
+            .code(1),
+    );
     assert_eq!(records.len(), 3);
     assert_eq!(records[0]["output"], serde_json::json!([2]));
     assert!(
@@ -131,17 +129,15 @@ fn bad_input_lines_fail_with_their_line_number_and_the_rest_is_processed() {
     assert_eq!(records[2]["output"], serde_json::json!([20]));
 
     let csv = "a,b\n1,2\n3\n4,5\n";
-    let out = rsparallel()
-        .args([
-            "run", "-e", "item.a", "--format", "csv", "--output", "jsonl", "-k",
-        ])
-        .write_stdin(csv)
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let records = jsonl(&out);
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run", "-e", "item.a", "--format", "csv", "--output", "jsonl", "-k",
+            ])
+            .write_stdin(csv)
+            .assert()
+            .code(1),
+    );
     assert_eq!(records.len(), 3);
     assert_eq!(
         records[1]["error"]["message"],
@@ -258,23 +254,21 @@ fn a_write_error_exits_2_with_a_message() {
 
 #[test]
 fn values_with_no_json_form_fail_their_job_in_jsonl() {
-    let out = rsparallel()
-        .args([
-            "run",
-            "-e",
-            "if item == \"f\" { Fn(\"x\") } else { item }",
-            "-k",
-            "--output",
-            "jsonl",
-            "f",
-            "g",
-        ])
-        .assert()
-        .code(1)
-        .get_output()
-        .stdout
-        .clone();
-    let records = jsonl(&out);
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run",
+                "-e",
+                "if item == \"f\" { Fn(\"x\") } else { item }",
+                "-k",
+                "--output",
+                "jsonl",
+                "f",
+                "g",
+            ])
+            .assert()
+            .code(1),
+    );
     assert_eq!(records[0]["status"], "failed");
     let message = records[0]["error"]["message"].as_str().unwrap();
     assert!(message.contains("cannot be written"), "{message}");

@@ -7,7 +7,7 @@ use std::collections::BTreeSet;
 use std::process::{Command as StdCommand, Stdio};
 use std::time::{Duration, Instant};
 
-use common::{jsonl, rsparallel, sorted_lines};
+use common::{jsonl, jsonl_records, rsparallel, sorted_lines};
 use predicates::prelude::*;
 
 #[test]
@@ -234,29 +234,27 @@ fn retries_make_a_flaky_job_complete_and_count_attempts() {
 
 #[test]
 fn halt_stops_early_and_every_item_read_has_a_record() {
-    let out = rsparallel()
-        .args([
-            "run",
-            "-e",
-            "if item % 2 == 0 { throw \"bad\" } sleep(5); item",
-        ])
-        .args([
-            "--range",
-            "0..200",
-            "-j",
-            "2",
-            "--halt",
-            "now,fail=3",
-            "--output",
-            "jsonl",
-        ])
-        .assert()
-        .code(1)
-        .stderr(predicate::str::contains("halt now,fail=3"))
-        .get_output()
-        .stdout
-        .clone();
-    let records = jsonl(&out);
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run",
+                "-e",
+                "if item % 2 == 0 { throw \"bad\" } sleep(5); item",
+            ])
+            .args([
+                "--range",
+                "0..200",
+                "-j",
+                "2",
+                "--halt",
+                "now,fail=3",
+                "--output",
+                "jsonl",
+            ])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("halt now,fail=3")),
+    );
     assert_eq!(records.len(), 200, "every item has its record");
     let failed = records.iter().filter(|r| r["status"] == "failed").count();
     let skipped = records.iter().filter(|r| r["status"] == "skipped").count();

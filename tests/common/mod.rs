@@ -78,6 +78,11 @@ pub fn rsparallel() -> assert_cmd::Command {
     assert_cmd::Command::cargo_bin("rsparallel").unwrap()
 }
 
+/// The records a finished `--output jsonl` run wrote.
+pub fn jsonl_records(assert: assert_cmd::assert::Assert) -> Vec<serde_json::Value> {
+    jsonl(&assert.get_output().stdout)
+}
+
 /// The records of `--output jsonl` output.
 pub fn jsonl(stdout: &[u8]) -> Vec<serde_json::Value> {
     String::from_utf8_lossy(stdout)
