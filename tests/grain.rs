@@ -7,8 +7,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{
-    assert_each_seq_once, assert_no_state_leaks, count_by_status, jsonl_records, rsparallel,
-    run_range,
+    assert_each_seq_once, assert_no_state_leaks, count_by_status, jsonl_records,
+    records_of_a_cancelled_run, rsparallel, run_range,
 };
 use rsparallel::rhai::Dynamic;
 use rsparallel::{JobRecord, JobStatus, RunOptions, RunspacePool, RunspacePoolBuilder, ScriptVm};
@@ -124,17 +124,7 @@ fn a_sleeping_job_times_out_on_time() {
 #[test]
 fn a_cancelled_run_records_every_item_and_the_pool_goes_on() {
     let pool = grain(2).build().unwrap();
-    let script = pool.compile("loop {}").unwrap();
-    let mut run = pool.run(&script, 0..50_i64).unwrap();
-    let canceller = run.canceller();
-    std::thread::spawn(move || {
-        std::thread::sleep(Duration::from_millis(100));
-        canceller.cancel();
-    });
-    let records: Vec<_> = run.by_ref().collect();
-    assert!(!records.is_empty());
-    assert!(records.iter().all(|r| r.status == JobStatus::Cancelled));
-    drop(run);
+    records_of_a_cancelled_run(&pool);
     let records = run_range(&pool, "item", 10);
     assert!(records.iter().all(|r| r.status == JobStatus::Completed));
 }

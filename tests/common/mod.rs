@@ -66,6 +66,21 @@ pub fn assert_no_state_leaks(pool: &RunspacePool) {
     assert!(records.iter().all(|r| r.output[0].as_int().unwrap() == 10));
 }
 
+/// Runs `loop {}` over `0..50` and cancels the run after 100 ms: the records it yields.
+pub fn records_of_a_cancelled_run(pool: &RunspacePool) -> Vec<JobRecord> {
+    let script = pool.compile("loop {}").unwrap();
+    let mut run = pool.run(&script, 0..50_i64).unwrap();
+    let canceller = run.canceller();
+    std::thread::spawn(move || {
+        std::thread::sleep(std::time::Duration::from_millis(100));
+        canceller.cancel();
+    });
+    let records: Vec<_> = run.by_ref().collect();
+    assert!(!records.is_empty());
+    assert!(records.iter().all(|r| r.status == JobStatus::Cancelled));
+    records
+}
+
 /// Sorts the lines of a text.
 pub fn sorted_lines(text: &str) -> Vec<String> {
     let mut lines: Vec<String> = text.lines().map(str::to_string).collect();
