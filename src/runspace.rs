@@ -290,8 +290,9 @@ impl Runspace {
 impl Runspace {
     /// Gives the job's `item`, `seq` and `attempt` their values, in place.
     fn set_job_variables(&mut self, script: &rhai::AST, item: Dynamic, seq: u64, attempt: u32) {
+        // `run` rewinds the scope after every job, so it holds only the template and the job
+        // variables here.
         let scope = &mut self.scope;
-        scope.rewind(self.base_len + JOB_VARIABLES);
         // A script may have made a variable shared (captured by a closure); then, or if the
         // entries are not what they were, push them afresh.
         // Only a closure can make a variable shared, and closures are functions of the AST: a

@@ -47,19 +47,26 @@ impl Window {
     }
 
     pub(crate) fn accept(&mut self, record: JobRecord) {
-        self.accept_all(vec![record]);
+        if self.keep_order {
+            self.place(record);
+        } else {
+            self.chunks.push_back(vec![record].into_iter());
+        }
     }
 
     /// Takes a chunk of finished records at once.
     pub(crate) fn accept_all(&mut self, records: Vec<JobRecord>) {
         if self.keep_order {
-            for record in records {
-                let seq = record.seq;
-                *self.slot(seq) = Slot::Ready(record);
-            }
+            records.into_iter().for_each(|record| self.place(record));
         } else if !records.is_empty() {
             self.chunks.push_back(records.into_iter());
         }
+    }
+
+    /// Puts a record of an ordered run in its seq's slot.
+    fn place(&mut self, record: JobRecord) {
+        let seq = record.seq;
+        *self.slot(seq) = Slot::Ready(record);
     }
 
     /// Passes over `seq`: it yields no record.
