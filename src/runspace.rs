@@ -48,8 +48,8 @@ pub(crate) struct InitialState {
     pub(crate) module_cache: ModuleCache,
     pub(crate) stream_sink: Option<StreamSink>,
     pub(crate) vm: ScriptVm,
-    /// The pool's function libraries, registered on the engine of a grain runspace: see
-    /// [`crate::script::library_module`].
+    /// The pool's function libraries, registered on the engine of a runspace that may run
+    /// grain (`Grain`, `Auto`): see [`crate::script::library_module`].
     pub(crate) library: Option<Shared<Module>>,
     /// Built once per pool: `Engine::new()` rebuilds the standard library each time (~180 µs),
     /// sharing it makes a runspace nearly free to build or rebuild.

@@ -83,9 +83,10 @@ impl Script {
 
 /// A pool's function libraries as one module, or `None` when they define no function.
 ///
-/// A grain pool registers it on every worker's engine, so that a native handed a library
-/// function (`[1, 2].map(triple)`) finds it there; a script compiled by the pool carries the
-/// same module, which tells the worker that the engine has its library functions.
+/// A pool that may run grain (`Grain`, `Auto`) registers it on every worker's engine, so that
+/// a native handed a library function (`[1, 2].map(triple)`) finds it there; a script compiled
+/// by the pool carries the same module, which tells the worker that the engine has its library
+/// functions.
 pub(crate) fn library_module(library: &AST) -> Option<Shared<Module>> {
     library
         .has_functions()
