@@ -6,6 +6,7 @@ use std::time::{Duration, SystemTime};
 use rhai::Dynamic;
 
 use crate::job_output::JobOutput;
+use crate::job_streams::JobStreams;
 
 /// Identifies the jobs submitted together by one [`RunspacePool::submit`] or one
 /// [`RunspacePool::run`].
@@ -198,7 +199,7 @@ pub struct JobRecord {
     pub end: Option<SystemTime>,
     /// Lines the job wrote to its streams (`print`, `debug`, `warn`, `verbose`, `error`), in
     /// order.
-    pub streams: Vec<StreamLine>,
+    pub streams: JobStreams,
     /// How many times the job was tried: 1, plus its retries.
     pub attempts: u32,
 }
@@ -223,7 +224,7 @@ impl JobRecord {
             worker: None,
             start: None,
             end: None,
-            streams: Vec::new(),
+            streams: JobStreams::new(),
             attempts: 0,
         }
     }

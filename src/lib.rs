@@ -9,6 +9,7 @@ mod clock;
 mod error;
 mod job;
 mod job_output;
+mod job_streams;
 mod jobs;
 mod memory;
 mod modules;
@@ -20,6 +21,7 @@ mod script;
 mod script_vm;
 mod signal;
 mod source;
+mod spares;
 mod window;
 
 pub mod batteries;
@@ -34,6 +36,7 @@ pub use job::{
     BatchId, JobError, JobRecord, JobStatus, StatusCounts, StreamEvent, StreamKind, StreamLine,
 };
 pub use job_output::JobOutput;
+pub use job_streams::JobStreams;
 pub use jobs::{BatchSummary, PoolStatus, Receive, Wait};
 pub use memory::{CountingAllocator, format_size, is_counting, parse_size, thread_net_allocated};
 pub use pool::{DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, RunspacePool, RunspacePoolBuilder};

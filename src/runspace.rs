@@ -8,10 +8,11 @@ use std::time::{Instant, SystemTime};
 
 use rhai::{Dynamic, Engine, Module, Scope, Shared};
 
-use crate::batch::{BatchControl, QueuedJob};
+use crate::batch::{BatchControl, QueuedJob, Records};
 use crate::clock::JobClock;
 use crate::job::{JobError, JobRecord, JobStatus, StreamEvent, StreamLine};
 use crate::job_output::JobOutput;
+use crate::job_streams::JobStreams;
 use crate::memory;
 use crate::modules::SandboxedResolver;
 use crate::script_vm::ScriptVm;
@@ -207,7 +208,7 @@ impl Runspace {
         batch: &BatchControl,
         job: QueuedJob,
         start: Stamp,
-        records: &mut Vec<JobRecord>,
+        records: &mut Records,
         evaluator: &mut Evaluator<'_>,
     ) -> Stamp {
         let QueuedJob { seq, item, attempt } = job;
@@ -246,10 +247,10 @@ impl Runspace {
             let mut capture = lock(&self.capture.capture);
             (
                 JobOutput::from(std::mem::take(&mut capture.emitted)),
-                std::mem::take(&mut capture.streams),
+                JobStreams::from(std::mem::take(&mut capture.streams)),
             )
         } else {
-            (JobOutput::new(), Vec::new())
+            (JobOutput::new(), JobStreams::new())
         };
         let (status, error) = match result {
             Ok(Ok(value)) => {
@@ -270,7 +271,7 @@ impl Runspace {
                 )
             }
         };
-        records.push(JobRecord {
+        records.push_back(JobRecord {
             seq,
             batch: batch.id,
             item,

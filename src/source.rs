@@ -27,6 +27,7 @@ pub(crate) enum Read {
 }
 
 impl<I: Iterator<Item = ItemResult>> Source<I> {
+    #[inline]
     pub(crate) fn read(&mut self) -> Read {
         let read = match self {
             Source::Iter(items) => items.next().map_or(Read::Ended, Read::Item),

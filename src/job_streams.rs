@@ -1,0 +1,97 @@
+//! The lines a job wrote to its streams, kept in its record.
+
+use std::fmt;
+use std::ops::Deref;
+
+use crate::job::StreamLine;
+
+/// The lines a job wrote to its streams (`print`, `debug`, `warn`, `verbose`, `error`), in
+/// order.
+///
+/// It reads as a slice (`streams[0]`, `streams.len()`, `streams.iter()`). Most jobs write
+/// nothing, and then it is one null pointer: a record small enough to be copied inline, at
+/// millions of records a second, rather than through a call to `memcpy` at every move.
+#[derive(Clone, Default, PartialEq, Eq)]
+pub struct JobStreams(
+    #[expect(
+        clippy::box_collection,
+        reason = "one word in the record where a `Vec` takes three; the extra allocation is \
+                  made only by jobs that write lines"
+    )]
+    Option<Box<Vec<StreamLine>>>,
+);
+
+impl JobStreams {
+    /// No lines.
+    pub fn new() -> Self {
+        JobStreams(None)
+    }
+
+    /// Adds a line at the end.
+    pub fn push(&mut self, line: StreamLine) {
+        self.0.get_or_insert_default().push(line);
+    }
+
+    /// The lines, as a `Vec`.
+    pub fn into_vec(self) -> Vec<StreamLine> {
+        self.0.map(|lines| *lines).unwrap_or_default()
+    }
+}
+
+impl Deref for JobStreams {
+    type Target = [StreamLine];
+
+    fn deref(&self) -> &[StreamLine] {
+        self.0.as_deref().map_or(&[], Vec::as_slice)
+    }
+}
+
+impl fmt::Debug for JobStreams {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.debug_list().entries(self.iter()).finish()
+    }
+}
+
+impl From<Vec<StreamLine>> for JobStreams {
+    fn from(lines: Vec<StreamLine>) -> Self {
+        JobStreams((!lines.is_empty()).then(|| Box::new(lines)))
+    }
+}
+
+impl From<JobStreams> for Vec<StreamLine> {
+    fn from(streams: JobStreams) -> Self {
+        streams.into_vec()
+    }
+}
+
+impl<'a> IntoIterator for &'a JobStreams {
+    type Item = &'a StreamLine;
+    type IntoIter = std::slice::Iter<'a, StreamLine>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.iter()
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use crate::job::StreamKind;
+
+    #[test]
+    fn no_lines_take_one_word_and_lines_read_as_a_slice() {
+        assert_eq!(size_of::<JobStreams>(), size_of::<usize>());
+        let mut streams = JobStreams::new();
+        assert!(streams.is_empty());
+        let line = |text: &str| StreamLine {
+            kind: StreamKind::Print,
+            text: text.into(),
+        };
+        streams.push(line("a"));
+        streams.push(line("b"));
+        let texts: Vec<&str> = streams.iter().map(|l| l.text.as_str()).collect();
+        assert_eq!(texts, ["a", "b"]);
+        assert_eq!(JobStreams::from(Vec::new()), JobStreams::new());
+        assert_eq!(streams.into_vec().len(), 2);
+    }
+}
