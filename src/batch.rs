@@ -1,7 +1,6 @@
 //! A batch's shared control block: its script, timeout and cancel flag, where its records go,
 //! and how long its jobs take (for sizing the chunks workers take).
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
 use std::time::Duration;
@@ -16,12 +15,8 @@ use crate::script::Script;
 /// A chunk of jobs of one batch: the unit workers take from the queue.
 pub(crate) struct Chunk {
     pub(crate) batch: Arc<BatchControl>,
-    pub(crate) jobs: VecDeque<QueuedJob>,
+    pub(crate) jobs: Vec<QueuedJob>,
 }
-
-/// A chunk of finished records, as a worker sends them: handed out from the front, then the
-/// buffer is kept for another chunk (see [`crate::spares`]).
-pub(crate) type Records = VecDeque<JobRecord>;
 
 /// One item waiting for a worker.
 pub(crate) struct QueuedJob {
@@ -56,7 +51,7 @@ pub(crate) struct BatchControl {
     pub(crate) id: BatchId,
     pub(crate) script: Script,
     pub(crate) timeout: Option<Duration>,
-    pub(crate) results: Sender<Records>,
+    pub(crate) results: Sender<Vec<JobRecord>>,
     /// A `Fate`, as a number: what becomes of jobs not yet started.
     fate: AtomicU8,
     clocks: Arc<[Arc<JobClock>]>,
@@ -76,7 +71,7 @@ impl BatchControl {
         id: BatchId,
         script: Script,
         timeout: Option<Duration>,
-        results: Sender<Records>,
+        results: Sender<Vec<JobRecord>>,
         clocks: Arc<[Arc<JobClock>]>,
     ) -> Self {
         BatchControl {

@@ -10,7 +10,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rhai::Dynamic;
 
-use crate::batch::{BatchControl, Records};
+use crate::batch::BatchControl;
 use crate::error::Error;
 use crate::job::{BatchId, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
@@ -107,8 +107,8 @@ struct Table {
 
 /// The submitted batches of a pool and their finished records.
 pub(crate) struct JobTable {
-    results_tx: Sender<Records>,
-    results_rx: Receiver<Records>,
+    results_tx: Sender<Vec<JobRecord>>,
+    results_rx: Receiver<Vec<JobRecord>>,
     table: Mutex<Table>,
     feeders: Mutex<Vec<JoinHandle<()>>>,
 }
@@ -129,7 +129,7 @@ impl JobTable {
     }
 
     /// Moves records that arrived into the table.
-    fn collect(&self, table: &mut Table, first: Option<Records>) {
+    fn collect(&self, table: &mut Table, first: Option<Vec<JobRecord>>) {
         for records in first.into_iter().chain(self.results_rx.try_iter()) {
             for record in records {
                 if let Some(entry) = table.batches.get_mut(&record.batch) {

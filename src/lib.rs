@@ -21,7 +21,6 @@ mod script;
 mod script_vm;
 mod signal;
 mod source;
-mod spares;
 mod window;
 
 pub mod batteries;

@@ -9,7 +9,7 @@ use std::time::{Duration, Instant, SystemTime};
 use crossbeam_channel::Sender;
 use rhai::{AST, Dynamic, Engine};
 
-use crate::batch::{BatchControl, Chunk, QueuedJob, Records};
+use crate::batch::{BatchControl, Chunk};
 use crate::clock::JobClock;
 use crate::error::{CompileError, Error};
 use crate::job::{BatchId, JobRecord, StreamEvent};
@@ -17,7 +17,6 @@ use crate::jobs::JobTable;
 use crate::runspace::{InitialState, SetupHook, StreamSink};
 use crate::script::{Script, library_module};
 use crate::script_vm::ScriptVm;
-use crate::spares::Spares;
 
 mod worker;
 
@@ -226,9 +225,6 @@ impl RunspacePoolBuilder {
             state,
             clocks,
             shutting_down: AtomicBool::new(false),
-            // As many as can be in flight at once: queued, being run, and waiting to be read.
-            job_spares: Spares::new(threads * 4),
-            record_spares: Spares::new(threads * 6),
         });
         // Two chunks per worker: one being run, one waiting, so no worker idles between chunks
         // while input waits upstream instead of piling up in memory.
@@ -262,10 +258,6 @@ pub(crate) struct PoolShared {
     pub(crate) state: Arc<InitialState>,
     pub(crate) clocks: Arc<[Arc<JobClock>]>,
     pub(crate) shutting_down: AtomicBool,
-    /// Emptied chunks of jobs, for the next chunk a run reads.
-    pub(crate) job_spares: Spares<QueuedJob>,
-    /// Emptied chunks of records, for the next chunk a worker runs.
-    pub(crate) record_spares: Spares<JobRecord>,
 }
 
 /// A pool of worker threads, each owning a prepared Rhai engine (its *runspace*), that runs
@@ -331,7 +323,7 @@ impl RunspacePool {
         &self,
         script: &Script,
         timeout: Option<Duration>,
-        results: Sender<Records>,
+        results: Sender<Vec<JobRecord>>,
     ) -> Arc<BatchControl> {
         let id = BatchId(self.next_batch.fetch_add(1, Ordering::Relaxed));
         Arc::new(BatchControl::new(

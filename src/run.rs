@@ -8,7 +8,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Select, SelectedOperation, Sender, TrySendError};
 use rhai::Dynamic;
 
-use crate::batch::{BatchControl, Chunk, MAX_CHUNK, QueuedJob, Records};
+use crate::batch::{BatchControl, Chunk, MAX_CHUNK, QueuedJob};
 use crate::error::Error;
 use crate::job::{BatchId, JobError, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
@@ -52,7 +52,7 @@ impl RunCanceller {
 pub struct Run<'pool, I> {
     pool: &'pool RunspacePool,
     batch: Arc<BatchControl>,
-    results: Receiver<Records>,
+    results: Receiver<Vec<JobRecord>>,
     source: Source<I>,
     /// A chunk read from the input that the queue has not taken yet.
     pending: Option<Chunk>,
@@ -116,7 +116,7 @@ impl RunspacePool {
             retry: VecDeque::new(),
             next_seq: 0,
             outstanding: 0,
-            window: Window::new(options.keep_order, self.shared.record_spares.clone()),
+            window: Window::new(options.keep_order),
             deadline: options.total_timeout.map(|t| Instant::now() + t),
             options,
             stop_reason: None,
@@ -195,12 +195,12 @@ where
     /// over. A channel source gives what it has, without waiting.
     fn read_chunk(&mut self) {
         let size = self.batch.chunk_size().min(MAX_CHUNK);
-        let mut jobs = self.pool.shared.job_spares.take(size);
+        let mut jobs = Vec::with_capacity(size.min(64));
         while jobs.len() < size {
             let Some(record) = self.retry.pop_front() else {
                 break;
             };
-            jobs.push_back(QueuedJob {
+            jobs.push(QueuedJob {
                 seq: record.seq,
                 item: record.item,
                 attempt: record.attempts + 1,
@@ -219,7 +219,7 @@ where
                 continue;
             }
             match item {
-                Ok(item) => jobs.push_back(QueuedJob::first(seq, item)),
+                Ok(item) => jobs.push(QueuedJob::first(seq, item)),
                 Err(bad) => {
                     let (status, raw) = (JobStatus::Failed, bad.raw);
                     self.finish(JobRecord::not_run(
@@ -232,9 +232,7 @@ where
                 }
             }
         }
-        if jobs.is_empty() {
-            self.pool.shared.job_spares.give(jobs);
-        } else {
+        if !jobs.is_empty() {
             self.pending = Some(Chunk {
                 batch: self.batch.clone(),
                 jobs,

@@ -8,7 +8,7 @@ use std::time::{Instant, SystemTime};
 
 use rhai::{Dynamic, Engine, Module, Scope, Shared};
 
-use crate::batch::{BatchControl, QueuedJob, Records};
+use crate::batch::{BatchControl, QueuedJob};
 use crate::clock::JobClock;
 use crate::job::{JobError, JobRecord, JobStatus, StreamEvent, StreamLine};
 use crate::job_output::JobOutput;
@@ -154,6 +154,9 @@ pub(crate) struct Runspace {
     /// Scope length before `item`, `seq` and `attempt`, which follow at fixed places; rewinding
     /// to just after them drops what the last job defined.
     base_len: usize,
+    /// The value `attempt` has in the scope: nearly every job is a first try, and then the
+    /// variable need not be looked up by name and written again.
+    attempt_in_scope: u32,
     capture: Arc<Captured>,
     clock: Arc<JobClock>,
     worker: usize,
@@ -184,6 +187,7 @@ impl Runspace {
             engine: Arc::new(engine),
             scope,
             base_len,
+            attempt_in_scope: 0,
             capture,
             clock,
             worker,
@@ -208,7 +212,7 @@ impl Runspace {
         batch: &BatchControl,
         job: QueuedJob,
         start: Stamp,
-        records: &mut Records,
+        records: &mut Vec<JobRecord>,
         evaluator: &mut Evaluator<'_>,
     ) -> Stamp {
         let QueuedJob { seq, item, attempt } = job;
@@ -271,7 +275,7 @@ impl Runspace {
                 )
             }
         };
-        records.push_back(JobRecord {
+        records.push(JobRecord {
             seq,
             batch: batch.id,
             item,
@@ -310,8 +314,11 @@ impl Runspace {
             if let Some(s) = scope.get_value_mut::<rhai::INT>(SEQ) {
                 *s = seq as rhai::INT;
             }
-            if let Some(a) = scope.get_value_mut::<rhai::INT>(ATTEMPT) {
+            if attempt != self.attempt_in_scope
+                && let Some(a) = scope.get_value_mut::<rhai::INT>(ATTEMPT)
+            {
                 *a = attempt as rhai::INT;
+                self.attempt_in_scope = attempt;
             }
             return;
         }
@@ -319,6 +326,7 @@ impl Runspace {
         scope.push_dynamic(ITEM, item);
         scope.push_constant(SEQ, seq as rhai::INT);
         scope.push_constant(ATTEMPT, attempt as rhai::INT);
+        self.attempt_in_scope = attempt;
     }
 }
 

@@ -3,9 +3,7 @@
 
 use std::collections::VecDeque;
 
-use crate::batch::Records;
 use crate::job::JobRecord;
-use crate::spares::Spares;
 
 enum Slot {
     /// The job has not finished yet.
@@ -18,21 +16,18 @@ enum Slot {
 pub(crate) struct Window {
     keep_order: bool,
     /// Unordered: the chunks of records as workers sent them, each handed out from the front.
-    /// Keeping the worker's buffer spares a move of every record into a queue of its own.
-    chunks: VecDeque<Records>,
-    /// Where emptied chunks go, for workers to fill again.
-    spares: Spares<JobRecord>,
+    /// Keeping the worker's `Vec` spares a move of every record into a queue of its own.
+    chunks: VecDeque<std::vec::IntoIter<JobRecord>>,
     /// Ordered: slot `i` is for seq `next + i`.
     slots: VecDeque<Slot>,
     next: u64,
 }
 
 impl Window {
-    pub(crate) fn new(keep_order: bool, spares: Spares<JobRecord>) -> Self {
+    pub(crate) fn new(keep_order: bool) -> Self {
         Window {
             keep_order,
             chunks: VecDeque::new(),
-            spares,
             slots: VecDeque::new(),
             next: 0,
         }
@@ -55,21 +50,16 @@ impl Window {
         if self.keep_order {
             self.place(record);
         } else {
-            self.chunks.push_back(Records::from([record]));
+            self.chunks.push_back(vec![record].into_iter());
         }
     }
 
     /// Takes a chunk of finished records at once.
-    pub(crate) fn accept_all(&mut self, mut records: Records) {
-        if records.is_empty() {
-            self.spares.give(records);
-        } else if self.keep_order {
-            while let Some(record) = records.pop_front() {
-                self.place(record);
-            }
-            self.spares.give(records);
-        } else {
-            self.chunks.push_back(records);
+    pub(crate) fn accept_all(&mut self, records: Vec<JobRecord>) {
+        if self.keep_order {
+            records.into_iter().for_each(|record| self.place(record));
+        } else if !records.is_empty() {
+            self.chunks.push_back(records.into_iter());
         }
     }
 
@@ -114,12 +104,10 @@ impl Window {
     fn pop_unordered(&mut self) -> Option<JobRecord> {
         loop {
             let front = self.chunks.front_mut()?;
-            if let Some(record) = front.pop_front() {
+            if let Some(record) = front.next() {
                 return Some(record);
             }
-            if let Some(empty) = self.chunks.pop_front() {
-                self.spares.give(empty);
-            }
+            self.chunks.pop_front();
         }
     }
 }

@@ -1,6 +1,5 @@
 //! A submitted batch's feeder: the thread that reads its items into the pool's queue.
 
-use std::collections::VecDeque;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
 
@@ -8,7 +7,7 @@ use crossbeam_channel::Sender;
 use rhai::Dynamic;
 
 use super::Feed;
-use crate::batch::{BatchControl, Chunk, QueuedJob, Records};
+use crate::batch::{BatchControl, Chunk, QueuedJob};
 use crate::job::{JobRecord, JobStatus};
 
 /// A batch's feeder thread: reads the items, chunks them, queues the chunks; once the batch is
@@ -21,21 +20,21 @@ pub(super) fn feed_batch(
     shutting_down: impl Fn() -> bool,
 ) {
     let mut seq = 0_u64;
-    let mut jobs = VecDeque::new();
-    let mut cancelled = Records::new();
+    let mut jobs = Vec::new();
+    let mut cancelled = Vec::new();
     for item in items {
         if shutting_down() {
             break;
         }
         if control.is_stopped() {
-            cancelled.push_back(JobRecord::not_started(
+            cancelled.push(JobRecord::not_started(
                 control.id,
                 seq,
                 item,
                 JobStatus::Cancelled,
             ));
         } else {
-            jobs.push_back(QueuedJob::first(seq, item));
+            jobs.push(QueuedJob::first(seq, item));
         }
         seq += 1;
         feed.read.store(seq, Ordering::SeqCst);
@@ -63,5 +62,5 @@ pub(super) fn feed_batch(
     }
     feed.done.store(true, Ordering::SeqCst);
     // Wakes a receiver waiting for this batch to finish.
-    let _ = control.results.send(Records::new());
+    let _ = control.results.send(Vec::new());
 }

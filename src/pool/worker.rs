@@ -20,19 +20,15 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
     // The evaluator (a grain `Vm`, kept for every job) borrows the runspace's engine.
     let mut engine = runspace.engine();
     let mut evaluator = Evaluator::new(&engine, &shared.state);
-    while let Ok(Chunk {
-        batch,
-        jobs: mut chunk,
-    }) = jobs.recv()
-    {
-        let batch = &batch;
+    while let Ok(chunk) = jobs.recv() {
+        let batch = &chunk.batch;
         clock.set_batch(batch.id.0);
         // Each job starts when the one before it ended: one clock read per job.
         let started = shared.state.stamp(Instant::now());
         let mut now = started;
-        let count = chunk.len();
-        let mut records = shared.record_spares.take(count);
-        while let Some(job) = chunk.pop_front() {
+        let count = chunk.jobs.len();
+        let mut records = Vec::with_capacity(count);
+        for job in chunk.jobs {
             // Clear a stale cancel before looking at the batch's fate: a cancel that arrives
             // between the two is then seen by the running job instead of lost.
             clock.clear_cancel();
@@ -56,9 +52,8 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
                 Fate::Skip => JobStatus::Skipped,
                 Fate::Cancel => JobStatus::Cancelled,
             };
-            records.push_back(JobRecord::not_started(batch.id, job.seq, job.item, status));
+            records.push(JobRecord::not_started(batch.id, job.seq, job.item, status));
         }
-        shared.job_spares.give(chunk);
         batch.note_work(now.at.saturating_duration_since(started.at), count);
         clock.set_batch(u64::MAX);
         // A receiver that went away (a run dropped early) no longer wants these records.

@@ -6,7 +6,7 @@ use std::time::{Duration, Instant};
 use rhai::Dynamic;
 
 use super::{Run, UnreadableItem};
-use crate::batch::{Fate, Records};
+use crate::batch::Fate;
 use crate::job::{JobError, JobRecord, JobStatus};
 use crate::source::Read;
 
@@ -69,20 +69,13 @@ where
 
     /// Takes a chunk of records from a worker: those to try again wait for a retry, the rest
     /// are final and stay in the chunk they came in.
-    pub(super) fn absorb(&mut self, mut records: Records) {
+    pub(super) fn absorb(&mut self, mut records: Vec<JobRecord>) {
         self.outstanding -= records.len() as u64;
         if self.options.retries > 0 {
-            // Once round the chunk: each record goes to the retries or back to the end.
-            for _ in 0..records.len() {
-                let Some(record) = records.pop_front() else {
-                    break;
-                };
-                if self.should_retry(&record) {
-                    self.retry.push_back(record);
-                } else {
-                    records.push_back(record);
-                }
-            }
+            let retries: Vec<JobRecord> = records
+                .extract_if(.., |record| self.should_retry(record))
+                .collect();
+            self.retry.extend(retries);
         }
         // Without a halt policy and before any stop, settling changes nothing: skip the loop.
         if self.options.halt.is_some() || self.stop_reason.is_some() {
