@@ -15,6 +15,7 @@ use crate::error::Error;
 use crate::job::{BatchId, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
 use crate::script::Script;
+use crate::script_vm::ScriptVm;
 
 /// How long [`RunspacePool::receive`] waits for records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -60,6 +61,8 @@ pub struct BatchSummary {
 pub struct PoolStatus {
     /// Worker threads.
     pub threads: usize,
+    /// The interpreter the workers run scripts on.
+    pub vm: ScriptVm,
     /// Submitted jobs waiting for a worker.
     pub queued: u64,
     /// Jobs a worker is running now.
@@ -316,6 +319,7 @@ impl RunspacePool {
             .map_or(0.0, |d| d.as_secs_f64());
         PoolStatus {
             threads: self.threads(),
+            vm: self.vm(),
             queued: outstanding.saturating_sub(running),
             running: running.min(outstanding),
             counts,

@@ -51,7 +51,8 @@ pub struct RunspacePoolBuilder {
     libraries: Vec<(String, Option<String>)>,
     setup: Option<SetupHook>,
     stream_sink: Option<StreamSink>,
-    vm: ScriptVm,
+    /// `None`: [`ScriptVm::from_env`].
+    vm: Option<ScriptVm>,
 }
 
 impl Default for RunspacePoolBuilder {
@@ -68,7 +69,7 @@ impl Default for RunspacePoolBuilder {
             libraries: Vec::new(),
             setup: None,
             stream_sink: None,
-            vm: ScriptVm::default(),
+            vm: None,
         }
     }
 }
@@ -163,9 +164,10 @@ impl RunspacePoolBuilder {
 
     /// The interpreter that runs job scripts: by default each script gets the one that is never
     /// slower for it; Rhai's tree walker or its grain bytecode VM (faster on scripts that loop)
-    /// can be chosen for all. See [`ScriptVm`].
+    /// can be chosen for all. See [`ScriptVm`]. Without this call, the environment variable
+    /// [`RSPARALLEL_VM`](crate::VM_ENV) may choose ([`ScriptVm::from_env`]).
     pub fn vm(mut self, vm: ScriptVm) -> Self {
-        self.vm = vm;
+        self.vm = Some(vm);
         self
     }
 
@@ -186,6 +188,10 @@ impl RunspacePoolBuilder {
                 "a memory cap needs rsparallel::CountingAllocator as the global allocator".into(),
             ));
         }
+        let vm = match self.vm {
+            Some(vm) => vm,
+            None => ScriptVm::from_env().map_err(Error::InvalidOption)?,
+        };
         let std_lib =
             rhai::packages::Package::as_shared_module(&rhai::packages::StandardPackage::new());
         let mut state = InitialState {
@@ -198,7 +204,7 @@ impl RunspacePoolBuilder {
             module_paths: self.module_paths,
             module_cache: Default::default(),
             stream_sink: self.stream_sink,
-            vm: self.vm,
+            vm,
             library: None,
             std_lib,
             epoch: (Instant::now(), SystemTime::now()),
@@ -213,7 +219,7 @@ impl RunspacePoolBuilder {
             let ast = compile_with(&compiler, name, &source)?;
             library = library.merge(&ast.clone_functions_only());
         }
-        if self.vm != ScriptVm::TreeWalker {
+        if vm != ScriptVm::TreeWalker {
             state.library = library_module(&library);
         }
         let state = Arc::new(state);
@@ -288,6 +294,11 @@ impl RunspacePool {
     /// The number of worker threads.
     pub fn threads(&self) -> usize {
         self.workers.len()
+    }
+
+    /// The interpreter the workers run job scripts on.
+    pub fn vm(&self) -> ScriptVm {
+        self.shared.state.vm
     }
 
     /// The per-job timeout jobs get unless their batch sets its own.

@@ -34,7 +34,21 @@ pub enum ScriptVm {
     Grain,
 }
 
+/// The environment variable that chooses the interpreter of pools that do not choose one.
+pub const VM_ENV: &str = "RSPARALLEL_VM";
+
 impl ScriptVm {
+    /// The interpreter for a pool that does not choose one: [`VM_ENV`] (`auto`, `tree` or
+    /// `grain`) when it is set and not empty, [`ScriptVm::Auto`] otherwise. Like
+    /// `RAYON_NUM_THREADS`, it lets a program be run on the other interpreter (to compare
+    /// them, or to step around a fault in one) without a rebuild.
+    pub fn from_env() -> Result<ScriptVm, String> {
+        match std::env::var(VM_ENV) {
+            Ok(name) if !name.is_empty() => name.parse().map_err(|e| format!("{VM_ENV}: {e}")),
+            _ => Ok(ScriptVm::Auto),
+        }
+    }
+
     /// The name the CLI's `--vm` and the host API's `vm` option use: `auto`, `tree` or
     /// `grain`.
     pub fn name(self) -> &'static str {

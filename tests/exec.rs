@@ -133,3 +133,39 @@ fn pools_of_host_scripts_cap_each_jobs_memory() {
         .success()
         .stdout(predicate::str::contains("capped"));
 }
+
+#[test]
+fn the_environment_chooses_the_vm_of_pools_that_do_not() {
+    let (_dir, path) = script(
+        "print(new_runspace_pool(#{ threads: 1 }).status().vm);\n\
+         print(new_runspace_pool(#{ threads: 1, vm: \"grain\" }).status().vm);",
+    );
+    rsparallel()
+        .args(["exec", &path])
+        .env_remove("RSPARALLEL_VM")
+        .assert()
+        .success()
+        .stdout("auto\ngrain\n");
+    rsparallel()
+        .args(["exec", &path])
+        .env("RSPARALLEL_VM", "tree")
+        .assert()
+        .success()
+        .stdout("tree\ngrain\n");
+    // A name it does not know is an error, naming the variable, not a silent default.
+    rsparallel()
+        .args(["run", "--range", "0..1", "-e", "item"])
+        .env("RSPARALLEL_VM", "fast")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains(
+            "RSPARALLEL_VM: unknown vm 'fast' (known: auto, tree, grain)",
+        ));
+    // `--vm` wins over it.
+    rsparallel()
+        .args(["run", "--vm", "tree", "--range", "0..1", "-e", "item"])
+        .env("RSPARALLEL_VM", "fast")
+        .assert()
+        .success()
+        .stdout("0\n");
+}

@@ -57,6 +57,7 @@ fn insert_counts(map: &mut Map, counts: &StatusCounts) {
 pub(crate) fn status_to_map(status: &PoolStatus, held: usize) -> Dynamic {
     let mut map = Map::new();
     map.insert("threads".into(), int(status.threads as u64).into());
+    map.insert("vm".into(), status.vm.name().into());
     map.insert("queued".into(), int(status.queued).into());
     map.insert("running".into(), int(status.running).into());
     insert_counts(&mut map, &status.counts);

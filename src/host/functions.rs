@@ -53,7 +53,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "status",
         params: "(pool)",
-        summary: "counts per status, queued, running, unreceived, items_per_sec",
+        summary: "counts per status, queued, running, unreceived, items_per_sec, threads, vm",
         example: "pool.status()",
     },
     HostFunction {
@@ -163,8 +163,10 @@ fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
     let options = pool_options(options).map_err(error)?;
     let mut builder = RunspacePool::builder()
         .threads(options.threads)
-        .max_operations(options.max_ops)
-        .vm(options.vm);
+        .max_operations(options.max_ops);
+    if let Some(vm) = options.vm {
+        builder = builder.vm(vm);
+    }
     if let Some(timeout) = options.timeout {
         builder = builder.timeout(timeout);
     }

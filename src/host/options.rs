@@ -19,7 +19,8 @@ pub(crate) struct PoolOptions {
     pub(crate) max_memory: Option<Option<u64>>,
     pub(crate) variables: Vec<(String, Dynamic)>,
     pub(crate) functions: Vec<String>,
-    pub(crate) vm: ScriptVm,
+    /// `None`: the default, [`ScriptVm::from_env`].
+    pub(crate) vm: Option<ScriptVm>,
 }
 
 const POOL_KEYS: &str =
@@ -39,7 +40,7 @@ pub(crate) fn pool_options(map: &Map) -> Result<PoolOptions, String> {
             "max_memory" => options.max_memory = Some(size(f, key, value)?),
             "variables" => options.variables = variables(value)?,
             "functions" => options.functions = paths(f, key, value)?,
-            "vm" => options.vm = vm(f, key, value)?,
+            "vm" => options.vm = Some(vm(f, key, value)?),
             other => return Err(unknown(f, other, POOL_KEYS)),
         }
     }
@@ -319,9 +320,9 @@ mod tests {
 
     #[test]
     fn vm_is_tree_or_grain() {
-        assert_eq!(pool_options(&Map::new()).unwrap().vm, ScriptVm::Auto);
+        assert_eq!(pool_options(&Map::new()).unwrap().vm, None);
         let o = pool_options(&map(&[("vm", "grain".into())])).unwrap();
-        assert_eq!(o.vm, ScriptVm::Grain);
+        assert_eq!(o.vm, Some(ScriptVm::Grain));
         let err = pool_options(&map(&[("vm", "fast".into())])).err().unwrap();
         assert!(err.contains("option 'vm': unknown vm 'fast'"), "{err}");
         let err = pool_options(&map(&[("vm", true.into())])).err().unwrap();

@@ -105,8 +105,9 @@ pub struct RunArgs {
     /// The script interpreter: tree (Rhai's syntax-tree walker), grain (its bytecode VM,
     /// faster on scripts that loop), or auto: grain unless the script defines functions,
     /// imports modules or declares constants its functions read, where grain is slower.
-    #[arg(long, value_name = "auto|tree|grain", default_value = "auto")]
-    pub vm: ScriptVm,
+    /// Default: $RSPARALLEL_VM if set, else auto.
+    #[arg(long, value_name = "auto|tree|grain")]
+    pub vm: Option<ScriptVm>,
 
     /// The longest input line (or CSV row) read as an item, e.g. 1MiB.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = rsparallel::parse_size)]

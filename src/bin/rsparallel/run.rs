@@ -34,8 +34,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let mut builder = RunspacePool::builder()
         .threads(args.threads.unwrap_or(0))
         .max_call_depth(args.max_call_depth)
-        .vm(args.vm)
         .on_stream(move |event| sink.stream(event));
+    if let Some(vm) = args.vm {
+        builder = builder.vm(vm);
+    }
     if let Some(timeout) = args.timeout {
         builder = builder.timeout(timeout.into());
     }
