@@ -255,12 +255,34 @@ where
 {
     type Item = JobRecord;
 
+    /// The common case, a record ready to hand back, is kept small enough to inline into the
+    /// caller's loop: a record then moves once, not through the frames of the whole run.
+    #[inline]
     fn next(&mut self) -> Option<JobRecord> {
+        match self.window.pop() {
+            Some(record) => Some(self.yield_record(record)),
+            None => self.wait_for_record(),
+        }
+    }
+}
+
+impl<I> Run<'_, I>
+where
+    I: Iterator<Item = Result<Dynamic, UnreadableItem>>,
+{
+    fn yield_record(&mut self, record: JobRecord) -> JobRecord {
+        self.counts.add(record.status);
+        self.yielded_since_idle = true;
+        record
+    }
+
+    /// Reads input, queues it and takes finished records until one can be handed back, or
+    /// the run is over.
+    #[inline(never)]
+    fn wait_for_record(&mut self) -> Option<JobRecord> {
         loop {
             if let Some(record) = self.window.pop() {
-                self.counts.add(record.status);
-                self.yielded_since_idle = true;
-                return Some(record);
+                return Some(self.yield_record(record));
             }
             self.check_deadline();
             let unstarted = self.pending.is_some() || !self.retry.is_empty();
