@@ -157,6 +157,9 @@ pub(crate) struct Runspace {
     /// The value `attempt` has in the scope: nearly every job is a first try, and then the
     /// variable need not be looked up by name and written again.
     attempt_in_scope: u32,
+    /// Whether the last job's script had functions, and so perhaps closures that made the job
+    /// variables shared: the next job, whatever its script, must look before writing them.
+    last_may_share: bool,
     capture: Arc<Captured>,
     clock: Arc<JobClock>,
     worker: usize,
@@ -188,6 +191,7 @@ impl Runspace {
             scope,
             base_len,
             attempt_in_scope: 0,
+            last_may_share: false,
             capture,
             clock,
             worker,
@@ -217,7 +221,7 @@ impl Runspace {
     ) -> Stamp {
         let QueuedJob { seq, item, attempt } = job;
         let (script, timeout) = (&*batch.script.ast, batch.timeout);
-        self.set_job_variables(script, item.clone(), seq, attempt);
+        let scoped_item = item.clone();
         // Only the live stream sink needs the job's seq and item while the job runs: the item
         // is lent to the capture (a move, not a second copy) and taken back after the job.
         // Setting them does not count as using the capture.
@@ -232,7 +236,10 @@ impl Runspace {
         if self.state.max_memory.is_some() {
             memory::arm(self.state.max_memory);
         }
+        // Setting the job variables is guarded too: whatever panics, the job fails and the
+        // worker goes on with a rebuilt runspace, instead of dying with its chunk's records.
         let result = catch_unwind(AssertUnwindSafe(|| {
+            self.set_job_variables(script, scoped_item, seq, attempt);
             evaluator.eval(&mut self.scope, &batch.script)
         }));
         let end = self.state.stamp(Instant::now());
@@ -300,9 +307,12 @@ impl Runspace {
         let scope = &mut self.scope;
         // A script may have made a variable shared (captured by a closure); then, or if the
         // entries are not what they were, push them afresh.
-        // Only a closure can make a variable shared, and closures are functions of the AST: a
-        // script without any needs no look before the write.
-        let may_share = script.iter_functions().next().is_some();
+        // Only a closure can make a variable shared, and closures are functions of the AST: when
+        // neither this script nor the last one has any, there is no need to look before the
+        // write. (`get_value_mut` panics on a shared value, outside the job's panic guard.)
+        let has_functions = script.iter_functions().next().is_some();
+        let last_may_share = std::mem::replace(&mut self.last_may_share, has_functions);
+        let may_share = has_functions || last_may_share;
         let in_place = scope.len() == self.base_len + JOB_VARIABLES
             && (!may_share
                 || [SEQ, ATTEMPT]

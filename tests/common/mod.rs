@@ -64,6 +64,19 @@ pub fn assert_no_state_leaks(pool: &RunspacePool) {
     assert!(records.iter().all(|r| r.status == JobStatus::Failed));
     let records = run_range(pool, "base", 3);
     assert!(records.iter().all(|r| r.output[0].as_int().unwrap() == 10));
+    // A closure that captures the job variables makes them shared on its worker; the next
+    // script, with no closure of its own, still gets its own values (once, this killed the
+    // worker, and the run waited for ever for the records of its chunk).
+    let records = run_range(pool, "let f = || item + seq + attempt; f.call()", 50);
+    assert!(records.iter().all(|r| r.status == JobStatus::Completed));
+    for r in run_range(pool, "item + seq + attempt", 50) {
+        assert_eq!(
+            r.output[0].as_int(),
+            Ok(2 * r.seq as i64 + 1),
+            "{:?}",
+            r.error
+        );
+    }
 }
 
 /// Runs `loop {}` over `0..50` and cancels the run after 100 ms: the records it yields.
