@@ -14,13 +14,13 @@
 //! ```
 //!
 //! Cases: `trivial` (`item * 2 + 1`, 1,000,000 items, 2 threads; also an ideal that makes and
-//! drops each item's record, to tell the cost of records from that of the queue), `cpu` (a loop of ~20,000
-//! operations, 10,000 items, 1 and 2 threads), `timeout` (trivial and cpu with a 10 s timeout
-//! set and never reached, against none), `mixed` (10,000 items, 1% of them 100× longer: wall
-//! time against the total work divided by the threads), `vm` (the tree walker against the grain
-//! bytecode VM, trivial and cpu, 2 threads), `opt` (optimization levels None, Simple, Full on
-//! both VMs; not part of a bare run). Wall-clock figures: run on an idle machine, and compare
-//! only figures from one run.
+//! drops each item's record, to tell the cost of records from that of the queue), `cpu` (a
+//! loop of ~20,000 operations, 10,000 items, 1 and 2 threads), `timeout` (trivial and cpu with
+//! a 10 s timeout set and never reached, against none), `mixed` (10,000 items, 1% of them 100×
+//! longer: wall time against the total work divided by the threads), `vm` (the tree walker
+//! against the grain bytecode VM, trivial and cpu, 2 threads), `opt` (optimization levels None,
+//! Simple, Full on both VMs; not part of a bare run). Wall-clock figures: run on an idle
+//! machine, and compare only figures from one run.
 
 use std::hint::black_box;
 use std::sync::Arc;
@@ -228,7 +228,11 @@ fn trivial(o: &Options) {
     let ast = compile(TRIVIAL);
     let p = pool(2, None);
     // What a library user gets without choosing: grain, for this script.
-    let default = RunspacePool::builder().threads(2).build().expect("builds");
+    let default = RunspacePool::builder()
+        .threads(2)
+        .vm(ScriptVm::Auto)
+        .build()
+        .expect("builds");
     let r = alternate(
         o.reps,
         items,

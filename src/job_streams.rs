@@ -1,7 +1,7 @@
 //! The lines a job wrote to its streams, kept in its record.
 
 use std::fmt;
-use std::ops::Deref;
+use std::ops::{Deref, DerefMut};
 
 use crate::job::StreamLine;
 
@@ -46,6 +46,12 @@ impl Deref for JobStreams {
     }
 }
 
+impl DerefMut for JobStreams {
+    fn deref_mut(&mut self) -> &mut [StreamLine] {
+        self.0.as_deref_mut().map_or(&mut [], Vec::as_mut_slice)
+    }
+}
+
 impl fmt::Debug for JobStreams {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.debug_list().entries(self.iter()).finish()
@@ -61,6 +67,21 @@ impl From<Vec<StreamLine>> for JobStreams {
 impl From<JobStreams> for Vec<StreamLine> {
     fn from(streams: JobStreams) -> Self {
         streams.into_vec()
+    }
+}
+
+impl FromIterator<StreamLine> for JobStreams {
+    fn from_iter<T: IntoIterator<Item = StreamLine>>(iter: T) -> Self {
+        JobStreams::from(iter.into_iter().collect::<Vec<_>>())
+    }
+}
+
+impl IntoIterator for JobStreams {
+    type Item = StreamLine;
+    type IntoIter = std::vec::IntoIter<StreamLine>;
+
+    fn into_iter(self) -> Self::IntoIter {
+        self.into_vec().into_iter()
     }
 }
 
@@ -92,6 +113,8 @@ mod tests {
         let texts: Vec<&str> = streams.iter().map(|l| l.text.as_str()).collect();
         assert_eq!(texts, ["a", "b"]);
         assert_eq!(JobStreams::from(Vec::new()), JobStreams::new());
+        assert_eq!(streams.clone().into_iter().count(), 2);
         assert_eq!(streams.into_vec().len(), 2);
+        assert_eq!(JobStreams::from_iter([line("c")])[0].text, "c");
     }
 }

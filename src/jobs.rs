@@ -61,7 +61,8 @@ pub struct BatchSummary {
 pub struct PoolStatus {
     /// Worker threads.
     pub threads: usize,
-    /// The interpreter the workers run scripts on.
+    /// The pool's interpreter setting: for [`ScriptVm::Auto`], each script still runs on the
+    /// interpreter chosen for it.
     pub vm: ScriptVm,
     /// Submitted jobs waiting for a worker.
     pub queued: u64,

@@ -296,7 +296,8 @@ impl RunspacePool {
         self.workers.len()
     }
 
-    /// The interpreter the workers run job scripts on.
+    /// The interpreter setting the workers run job scripts with (for [`ScriptVm::Auto`], each
+    /// script runs on the interpreter chosen for it): the builder's, or [`ScriptVm::from_env`].
     pub fn vm(&self) -> ScriptVm {
         self.shared.state.vm
     }

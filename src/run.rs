@@ -65,6 +65,8 @@ pub struct Run<'pool, I> {
     deadline: Option<Instant>,
     /// Why the run stopped early, for the records of the jobs it did not run.
     stop_reason: Option<String>,
+    /// Failed or timed-out records, and records of jobs that ran, for the halt policy only:
+    /// without one, they are not counted.
     failures: u64,
     finished: u64,
     counts: StatusCounts,
@@ -255,8 +257,8 @@ where
 {
     type Item = JobRecord;
 
-    /// The common case, a record ready to hand back, is kept small enough to inline into the
-    /// caller's loop: a record then moves once, not through the frames of the whole run.
+    // The common case, a record ready to hand back, is kept small enough to inline into the
+    // caller's loop: a record then moves once, not through the frames of the whole run.
     #[inline]
     fn next(&mut self) -> Option<JobRecord> {
         match self.window.pop() {

@@ -4,7 +4,8 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The interpreter a pool's workers run job scripts with, set by
-/// [`RunspacePoolBuilder::vm`](crate::RunspacePoolBuilder::vm).
+/// [`RunspacePoolBuilder::vm`](crate::RunspacePoolBuilder::vm), or else by the environment
+/// variable [`RSPARALLEL_VM`](VM_ENV) ([`ScriptVm::from_env`]).
 ///
 /// Both run the same compiled script against the same engine (functions, limits, hooks), so a
 /// script means the same under either; only speed differs, and a few corners listed under
@@ -12,7 +13,8 @@ use std::str::FromStr;
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ScriptVm {
-    /// The default: each script runs on the interpreter that is never slower for it. Grain
+    /// The default (unless [`RSPARALLEL_VM`](VM_ENV) says otherwise): each script runs on the
+    /// interpreter that is never slower for it. Grain
     /// for scripts without functions of their own, imports, or constants their functions
     /// read (for those it is as fast or faster: 1.34× fewer instructions on a loop of
     /// additions, 1.01× on `item * 2 + 1`), the tree walker for the rest.

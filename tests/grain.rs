@@ -238,7 +238,11 @@ fn a_scripts_functions_are_not_seen_by_the_next_script_on_the_worker() {
         ),
     ];
     let (tree, on_grain) = (
-        RunspacePool::builder().threads(1).build().unwrap(),
+        RunspacePool::builder()
+            .threads(1)
+            .vm(ScriptVm::TreeWalker)
+            .build()
+            .unwrap(),
         grain(1).build().unwrap(),
     );
     for (first, second) in pairs {

@@ -53,7 +53,8 @@ fn insert_counts(map: &mut Map, counts: &StatusCounts) {
     }
 }
 
-/// `pool.status()`: counts per status, queued, running, unreceived, throughput.
+/// `pool.status()`: counts per status, queued, running, unreceived, throughput, threads, and
+/// the pool's interpreter setting.
 pub(crate) fn status_to_map(status: &PoolStatus, held: usize) -> Dynamic {
     let mut map = Map::new();
     map.insert("threads".into(), int(status.threads as u64).into());

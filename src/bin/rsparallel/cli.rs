@@ -105,7 +105,7 @@ pub struct RunArgs {
     /// The script interpreter: tree (Rhai's syntax-tree walker), grain (its bytecode VM,
     /// faster on scripts that loop), or auto: grain unless the script defines functions,
     /// imports modules or declares constants its functions read, where grain is slower.
-    /// Default: $RSPARALLEL_VM if set, else auto.
+    /// Default: $RSPARALLEL_VM if set and not empty, else auto.
     #[arg(long, value_name = "auto|tree|grain")]
     pub vm: Option<ScriptVm>,
 
