@@ -309,7 +309,7 @@ impl Runspace {
         // entries are not what they were, push them afresh.
         // Only a closure can make a variable shared, and closures are functions of the AST: when
         // neither this script nor the last one has any, there is no need to look before the
-        // write. (`get_value_mut` panics on a shared value, outside the job's panic guard.)
+        // write. (`get_value_mut` panics on a shared value.)
         let has_functions = script.iter_functions().next().is_some();
         let last_may_share = std::mem::replace(&mut self.last_may_share, has_functions);
         let may_share = has_functions || last_may_share;
