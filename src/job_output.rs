@@ -28,8 +28,18 @@ impl JobOutput {
     }
 
     /// The values, as a `Vec` (a Rhai `Array`).
-    pub fn into_vec(self) -> Vec<Dynamic> {
-        self.0.into_vec()
+    pub fn into_vec(mut self) -> Vec<Dynamic> {
+        std::mem::take(&mut self.0).into_vec()
+    }
+}
+
+impl Drop for JobOutput {
+    fn drop(&mut self) {
+        // A script can output a value nested deeper than the stack of the thread that drops
+        // the record could follow.
+        for value in self.0.drain(..) {
+            crate::value::drop_flat(value);
+        }
     }
 }
 
@@ -75,8 +85,8 @@ impl IntoIterator for JobOutput {
     type Item = Dynamic;
     type IntoIter = smallvec::IntoIter<[Dynamic; 1]>;
 
-    fn into_iter(self) -> Self::IntoIter {
-        self.0.into_iter()
+    fn into_iter(mut self) -> Self::IntoIter {
+        std::mem::take(&mut self.0).into_iter()
     }
 }
 

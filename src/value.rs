@@ -30,9 +30,46 @@ pub fn json_to_dynamic(value: Value) -> Dynamic {
     }
 }
 
+/// The deepest nesting of arrays and maps written as JSON or text. Each level is a native call,
+/// and a script can build a value nested 100,000 levels deep in a loop: writing it unchecked
+/// would overflow the stack of whichever thread writes it and abort the whole process.
+pub const MAX_DEPTH: usize = 1_000;
+
+/// The error for a value nested past [`MAX_DEPTH`].
+fn too_deep() -> String {
+    format!("the value is nested more than {MAX_DEPTH} levels deep")
+}
+
+/// Drops `value` without recursing into it. Rust drops nested arrays and maps level by level on
+/// the stack, so a value nested 100,000 levels deep would overflow the stack of the thread that
+/// drops its record; its containers are emptied onto a heap stack instead. Shared values are
+/// left alone: emptying one would empty it for every holder.
+pub(crate) fn drop_flat(value: Dynamic) {
+    let is_nest = |v: &Dynamic| (v.is_array() || v.is_map()) && !v.is_shared();
+    if !is_nest(&value) {
+        return;
+    }
+    let mut nests = vec![value];
+    while let Some(mut nest) = nests.pop() {
+        if let Some(mut array) = nest.write_lock::<Array>() {
+            nests.extend(array.drain(..).filter(is_nest));
+        } else if let Some(mut map) = nest.write_lock::<Map>() {
+            nests.extend(std::mem::take(&mut *map).into_values().filter(is_nest));
+        }
+    }
+}
+
 /// Converts a Rhai value into JSON. `()` becomes `null`; values with no JSON form (function
-/// pointers, custom types, non-finite floats) are an error naming their type.
+/// pointers, custom types, non-finite floats) are an error naming their type, and so is a value
+/// nested more than [`MAX_DEPTH`] levels deep.
 pub fn dynamic_to_json(value: &Dynamic) -> Result<Value, String> {
+    to_json_at(value, 0)
+}
+
+fn to_json_at(value: &Dynamic, depth: usize) -> Result<Value, String> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
     if value.is_unit() {
         return Ok(Value::Null);
     }
@@ -56,14 +93,14 @@ pub fn dynamic_to_json(value: &Dynamic) -> Result<Value, String> {
     if let Some(array) = value.read_lock::<Array>() {
         return array
             .iter()
-            .map(dynamic_to_json)
+            .map(|v| to_json_at(v, depth + 1))
             .collect::<Result<_, _>>()
             .map(Value::Array);
     }
     if let Some(map) = value.read_lock::<Map>() {
         let mut object = serde_json::Map::with_capacity(map.len());
         for (k, v) in map.iter() {
-            object.insert(k.to_string(), dynamic_to_json(v)?);
+            object.insert(k.to_string(), to_json_at(v, depth + 1)?);
         }
         return Ok(Value::Object(object));
     }
@@ -77,8 +114,15 @@ pub fn dynamic_to_json(value: &Dynamic) -> Result<Value, String> {
 }
 
 /// Appends `value` as compact JSON, without building an intermediate tree. Values with no
-/// JSON form are an error naming their type.
+/// JSON form are an error naming their type; so is one nested past [`MAX_DEPTH`].
 pub fn write_json(value: &Dynamic, out: &mut Vec<u8>) -> Result<(), String> {
+    write_json_at(value, out, 0)
+}
+
+fn write_json_at(value: &Dynamic, out: &mut Vec<u8>, depth: usize) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
     if value.is_unit() {
         out.extend_from_slice(b"null");
     } else if let Ok(i) = value.as_int() {
@@ -91,7 +135,7 @@ pub fn write_json(value: &Dynamic, out: &mut Vec<u8>) -> Result<(), String> {
             if i > 0 {
                 out.push(b',');
             }
-            write_json(v, out)?;
+            write_json_at(v, out, depth + 1)?;
         }
         out.push(b']');
     } else if let Some(map) = value.read_lock::<Map>() {
@@ -102,11 +146,11 @@ pub fn write_json(value: &Dynamic, out: &mut Vec<u8>) -> Result<(), String> {
             }
             write_json_str(k, out);
             out.push(b':');
-            write_json(v, out)?;
+            write_json_at(v, out, depth + 1)?;
         }
         out.push(b'}');
     } else {
-        let json = dynamic_to_json(value)?;
+        let json = to_json_at(value, depth)?;
         serde_json::to_writer(&mut *out, &json).expect("writing to a Vec cannot fail");
     }
     Ok(())

@@ -5,6 +5,7 @@
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
+use rsparallel::output::{OutputFormat, RecordWriter};
 use rsparallel::rhai::{Dynamic, EvalAltResult, Map};
 use rsparallel::{JobSignal, JobStatus, RunOptions, RunspacePool, StreamKind, Wait};
 
@@ -317,4 +318,47 @@ fn a_run_over_a_channel_streams_records_and_its_canceller_stops_it_losing_nothin
     );
     assert_eq!(run.counts().get(JobStatus::Cancelled), read);
     drop(items);
+}
+
+#[test]
+fn a_value_nested_a_million_levels_deep_fails_its_record_and_is_dropped_safely() {
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .setup(|engine| {
+            engine.register_fn("nest", |levels: i64| {
+                let mut value = Dynamic::UNIT;
+                for _ in 0..levels {
+                    value = Dynamic::from_array(vec![value]);
+                }
+                value
+            });
+        })
+        .build()
+        .unwrap();
+    let script = pool
+        .compile("if item == 0 { nest(1_000_000) } else { nest(item) }")
+        .unwrap();
+    for format in [OutputFormat::Text, OutputFormat::Jsonl] {
+        let mut writer = RecordWriter::new(Vec::new(), format);
+        for mut record in pool.run(&script, [0_i64, 1_000]).unwrap() {
+            writer.write(&mut record).unwrap();
+            let shallow = record.item.as_int() == Ok(1_000);
+            assert_eq!(record.status == JobStatus::Completed, shallow);
+            if !shallow {
+                // Once, writing it overflowed the writing thread's stack, and so did dropping it.
+                let error = record.error.as_ref().unwrap();
+                assert!(
+                    error.message.contains("nested more than 1000 levels deep"),
+                    "{error:?}"
+                );
+            }
+        }
+    }
+    let script = pool.compile("to_json(nest(2_000))").unwrap();
+    let record = pool.run(&script, [0_i64]).unwrap().next().unwrap();
+    let error = record.error.unwrap();
+    assert!(
+        error.message.starts_with("to_json: the value is nested"),
+        "{error:?}"
+    );
 }
