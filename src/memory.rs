@@ -117,6 +117,14 @@ pub(crate) fn disarm() {
     OVER.with(|over| over.set(false));
 }
 
+/// Whether `bytes` more would take the running job on this thread past its cap. The cap is
+/// otherwise checked between operations: a native function that allocates a size a script
+/// chose, in one go, asks first, or one call could exhaust memory before the next check.
+pub(crate) fn would_pass_cap(bytes: usize) -> bool {
+    let more = i64::try_from(bytes).unwrap_or(i64::MAX);
+    NET.with(Cell::get).saturating_add(more) > LIMIT.with(Cell::get)
+}
+
 /// Whether the running job on this thread has passed its cap.
 #[inline]
 pub(crate) fn over_cap() -> bool {

@@ -65,3 +65,34 @@ fn a_cap_needs_the_counting_allocator_only_where_it_is_missing() {
     let pool = RunspacePool::builder().threads(1).max_memory(CAP).build();
     assert!(pool.is_ok());
 }
+
+#[test]
+fn an_absurd_pad_width_fails_its_job_instead_of_exhausting_memory() {
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .max_memory(CAP)
+        .build()
+        .unwrap();
+    let script = pool
+        .compile(
+            r#"
+            switch item {
+                0 => pad_left("x", 9223372036854775807),
+                1 => pad_right("x", 100_000_000_000, 'é'),
+                _ => pad_left("x", 3, '0'),
+            }
+            "#,
+        )
+        .unwrap();
+    let mut records: Vec<_> = pool.run(&script, 0..3_i64).unwrap().collect();
+    records.sort_by_key(|r| r.seq);
+    // Once, the first aborted the process on an allocation it could not make, and the second
+    // filled memory in one native call, before the cap was next looked at.
+    for (r, function) in records[..2].iter().zip(["pad_left", "pad_right"]) {
+        assert_eq!(r.status, JobStatus::Failed, "{r:?}");
+        let message = &r.error.as_ref().unwrap().message;
+        assert!(message.starts_with(function), "{message}");
+        assert!(message.contains("needs more memory than the job may have"));
+    }
+    assert_eq!(records[2].output[0].clone().into_string().unwrap(), "00x");
+}

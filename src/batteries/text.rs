@@ -50,19 +50,35 @@ fn csv_split(line: &str, delimiter: char) -> Fallible<Array> {
 
 /// Pads `text` to `width` characters with `fill`, before it or after it. Longer text is
 /// returned as it is, never cut.
-fn pad(text: ImmutableString, width: INT, fill: char, left: bool) -> ImmutableString {
+fn pad(text: ImmutableString, width: INT, fill: char, left: bool) -> Fallible<ImmutableString> {
     let len = text.chars().count();
     let wanted = usize::try_from(width).unwrap_or(0);
     if len >= wanted {
-        return text;
+        return Ok(text);
     }
-    let padding: String = std::iter::repeat_n(fill, wanted - len).collect();
+    let function = if left { "pad_left" } else { "pad_right" };
+    // The width is the script's to choose: an absurd one must fail the job, not abort the
+    // process on an allocation that cannot be made (or exhaust memory in this one call).
+    let bytes = (wanted - len)
+        .checked_mul(fill.len_utf8())
+        .and_then(|padding| padding.checked_add(text.len()))
+        .filter(|&bytes| !crate::memory::would_pass_cap(bytes));
+    let mut padded = String::new();
+    if bytes.is_none_or(|bytes| padded.try_reserve_exact(bytes).is_err()) {
+        return Err(error(
+            function,
+            format!("a width of {width} needs more memory than the job may have"),
+        ));
+    }
+    let padding = std::iter::repeat_n(fill, wanted - len);
     if left {
-        padding + text.as_str()
+        padded.extend(padding);
+        padded.push_str(&text);
     } else {
-        text.to_string() + padding.as_str()
+        padded.push_str(&text);
+        padded.extend(padding);
     }
-    .into()
+    Ok(padded.into())
 }
 
 /// Lowercase letters and digits, every other run of characters one `-`, none at the ends:
