@@ -88,10 +88,12 @@ impl JobClock {
 
     /// Starts a job: sets the deadline counted from `start`.
     pub(crate) fn start_job(&self, start: Instant, timeout: Option<Duration>) {
-        let deadline = match timeout {
-            Some(t) => (start + t).saturating_duration_since(self.epoch).as_nanos() as u64,
-            None => NO_DEADLINE,
-        };
+        // A timeout too long for an `Instant` or for the nanosecond count (`--timeout 1000000y`)
+        // is never reached: no deadline, rather than a panic that would kill the worker.
+        let deadline = timeout
+            .and_then(|t| start.checked_add(t))
+            .and_then(|at| u64::try_from(at.saturating_duration_since(self.epoch).as_nanos()).ok())
+            .unwrap_or(NO_DEADLINE);
         self.deadline.store(deadline, Ordering::Relaxed);
         self.busy.store(true, Ordering::Relaxed);
         self.ops_before_job.store(NO_OPS_YET, Ordering::Relaxed);
@@ -168,16 +170,17 @@ impl JobClock {
 
     /// Sleeps for `wanted`, ending early (with the reason) at the deadline or on cancel.
     pub(crate) fn sleep(&self, wanted: Duration) -> Result<(), Stop> {
-        let until = Instant::now() + wanted;
+        // `None`: longer than an `Instant` can count, so only the deadline or a cancel ends it.
+        let until = Instant::now().checked_add(wanted);
         loop {
             if let Some(stop) = self.check() {
                 return Err(stop);
             }
             let now = Instant::now();
-            if now >= until {
+            if until.is_some_and(|until| now >= until) {
                 return Ok(());
             }
-            let mut nap = (until - now).min(CANCEL_POLL);
+            let mut nap = until.map_or(CANCEL_POLL, |until| (until - now).min(CANCEL_POLL));
             if let Some(left) = self.remaining() {
                 if left.is_zero() {
                     return Err(Stop::TimedOut);

@@ -233,7 +233,8 @@ impl RunspacePool {
     /// Takes finished records as `options` say.
     pub fn receive_with(&self, options: Receive) -> Vec<JobRecord> {
         let deadline = match options.wait {
-            Wait::For(d) => Some(Instant::now() + d),
+            // A wait past what an `Instant` can hold waits for the jobs, as `Wait::Finished`.
+            Wait::For(d) => Instant::now().checked_add(d),
             _ => None,
         };
         let mut arrived = None;

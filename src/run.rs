@@ -119,7 +119,10 @@ impl RunspacePool {
             next_seq: 0,
             outstanding: 0,
             window: Window::new(options.keep_order),
-            deadline: options.total_timeout.map(|t| Instant::now() + t),
+            // A deadline past what an `Instant` can hold is never reached: none.
+            deadline: options
+                .total_timeout
+                .and_then(|t| Instant::now().checked_add(t)),
             options,
             stop_reason: None,
             failures: 0,

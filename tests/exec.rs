@@ -169,3 +169,22 @@ fn the_environment_chooses_the_vm_of_pools_that_do_not() {
         .success()
         .stdout("0\n");
 }
+
+#[test]
+fn a_wait_too_long_for_the_clock_waits_for_the_jobs() {
+    // Once, this panicked: the deadline overflowed the clock.
+    let (_dir, path) = script(
+        r#"
+        let pool = new_runspace_pool(#{ threads: 1, timeout: "500000000000y" });
+        new_runspace_job(pool, "item * 2", [1, 2]);
+        let records = receive_runspace_job(pool, #{ wait: "500000000000y" });
+        print(records.map(|r| r.output[0]));
+        "#,
+    );
+    rsparallel()
+        .args(["exec", &path])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .success()
+        .stdout("[2, 4]\n");
+}

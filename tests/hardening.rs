@@ -275,6 +275,28 @@ fn values_with_no_json_form_fail_their_job_in_jsonl() {
     assert_eq!(records[1]["status"], "completed");
 }
 
+#[test]
+fn durations_too_long_for_the_clock_mean_no_limit() {
+    // Once, `--timeout` killed every worker (the run waited for ever), `--total-timeout`
+    // panicked, and `sleep(1e300)` failed its job with a panic message.
+    for flag in ["--timeout", "--total-timeout"] {
+        rsparallel()
+            .args(["run", "-e", "item", "a", "b", "-k", flag, "500000000000y"])
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .success()
+            .stdout("a\nb\n");
+    }
+    let records = jsonl_records(
+        rsparallel()
+            .args(["run", "-e", "sleep(1e300)", "1", "--timeout", "100ms"])
+            .args(["--output", "jsonl"])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(records[0]["status"], "timed_out", "{records:?}");
+}
+
 fn interrupt_run(signal: &str) {
     let bin = assert_cmd::cargo::cargo_bin("rsparallel");
     let mut child = StdCommand::new(bin)

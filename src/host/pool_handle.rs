@@ -83,7 +83,8 @@ impl PoolHandle {
     ) -> Result<Vec<JobRecord>, String> {
         let pool = self.pool()?;
         let deadline = match options.wait {
-            WaitFor::AtMost(d) => Some(Instant::now() + d),
+            // A wait past what an `Instant` can hold waits for the jobs.
+            WaitFor::AtMost(d) => Instant::now().checked_add(d),
             _ => None,
         };
         if options.wait != WaitFor::No {

@@ -105,7 +105,9 @@ pub(super) fn wire_job_hooks(
         "sleep",
         move |ctx: NativeCallContext, ms: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> {
             let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
-            sleep_on(&sleep_clock, &ctx, Duration::from_secs_f64(ms / 1000.0))
+            // Past `Duration`'s range (`sleep(1e300)`) is as long as a sleep can be, not a panic.
+            let wanted = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
+            sleep_on(&sleep_clock, &ctx, wanted)
         },
     );
 }
