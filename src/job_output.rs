@@ -36,9 +36,12 @@ impl JobOutput {
 impl Drop for JobOutput {
     fn drop(&mut self) {
         // A script can output a value nested deeper than the stack of the thread that drops
-        // the record could follow.
-        for value in self.0.drain(..) {
-            crate::value::drop_flat(value);
+        // the record could follow. Most outputs hold no array or map, and drop as they are:
+        // this runs for every record, millions a second.
+        if self.0.iter().any(crate::value::is_nest) {
+            for value in self.0.drain(..) {
+                crate::value::drop_flat(value);
+            }
         }
     }
 }

@@ -40,12 +40,19 @@ fn too_deep() -> String {
     format!("the value is nested more than {MAX_DEPTH} levels deep")
 }
 
+/// Whether `value` is an array or a map of its own (not shared with a closure), which may hold
+/// more of them.
+#[inline]
+pub(crate) fn is_nest(value: &Dynamic) -> bool {
+    // `is_array` and `is_map` lock a shared value: look at that first.
+    !value.is_shared() && (value.is_array() || value.is_map())
+}
+
 /// Drops `value` without recursing into it. Rust drops nested arrays and maps level by level on
 /// the stack, so a value nested 100,000 levels deep would overflow the stack of the thread that
 /// drops its record; its containers are emptied onto a heap stack instead. Shared values are
 /// left alone: emptying one would empty it for every holder.
 pub(crate) fn drop_flat(value: Dynamic) {
-    let is_nest = |v: &Dynamic| (v.is_array() || v.is_map()) && !v.is_shared();
     if !is_nest(&value) {
         return;
     }
