@@ -11,6 +11,15 @@ static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 const CAP: u64 = 16 << 20;
 
+/// A pool whose jobs may each allocate `CAP`.
+fn capped_pool(threads: usize) -> RunspacePool {
+    RunspacePool::builder()
+        .threads(threads)
+        .max_memory(CAP)
+        .build()
+        .unwrap()
+}
+
 fn peak_rss_bytes() -> u64 {
     let status = std::fs::read_to_string("/proc/self/status").unwrap();
     let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
@@ -21,11 +30,7 @@ fn peak_rss_bytes() -> u64 {
 #[test]
 fn each_memory_bomb_fails_naming_the_cap_and_peak_memory_stays_near_it() {
     let threads = 2;
-    let pool = RunspacePool::builder()
-        .threads(threads)
-        .max_memory(CAP)
-        .build()
-        .unwrap();
+    let pool = capped_pool(threads);
     let script = pool
         .compile(
             r#"
@@ -68,11 +73,7 @@ fn a_cap_needs_the_counting_allocator_only_where_it_is_missing() {
 
 #[test]
 fn an_absurd_pad_width_fails_its_job_instead_of_exhausting_memory() {
-    let pool = RunspacePool::builder()
-        .threads(1)
-        .max_memory(CAP)
-        .build()
-        .unwrap();
+    let pool = capped_pool(1);
     let script = pool
         .compile(
             r#"
