@@ -190,10 +190,17 @@ impl<R: BufRead> Iterator for CsvItems<R> {
             return None;
         }
         let headers = self.headers.get_or_insert_with(|| {
-            self.reader
+            let headers: Vec<ImmutableString> = self
+                .reader
                 .headers()
-                .map(|h| h.iter().map(ImmutableString::from).collect())
-                .map_err(|e| e.to_string())
+                .map_err(|e| e.to_string())?
+                .iter()
+                .map(ImmutableString::from)
+                .collect();
+            match repeated_column(&headers) {
+                Some(why) => Err(why),
+                None => Ok(headers),
+            }
         });
         let headers = match headers {
             Ok(h) => h.clone(),
@@ -238,6 +245,18 @@ impl<R: BufRead> Iterator for CsvItems<R> {
             }
         }
     }
+}
+
+/// A header naming a column twice would keep one value of the two in every row, silently.
+fn repeated_column(headers: &[ImmutableString]) -> Option<String> {
+    headers.iter().enumerate().find_map(|(i, name)| {
+        let first = headers[..i].iter().position(|n| n == name)?;
+        Some(format!(
+            "column '{name}' appears twice (columns {} and {})",
+            first + 1,
+            i + 1
+        ))
+    })
 }
 
 /// An integer range as `A..B` (half-open) or `A..=B` (inclusive); either end may be negative.

@@ -268,3 +268,16 @@ fn records_are_written_as_they_come_even_while_the_input_is_silent() {
     assert_eq!(line, "SECOND\n");
     assert!(child.wait().unwrap().success());
 }
+
+#[test]
+fn a_csv_header_naming_a_column_twice_is_refused_not_half_read() {
+    // Each row would have kept one value of the two, and dropped the other without a word.
+    rsparallel()
+        .args(["run", "--format", "csv", "-e", "item"])
+        .write_stdin("a,b,a\n1,2,3\n")
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "input line 1: bad CSV header: column 'a' appears twice (columns 1 and 3)",
+        ));
+}
