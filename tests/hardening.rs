@@ -278,7 +278,8 @@ fn values_with_no_json_form_fail_their_job_in_jsonl() {
 #[test]
 fn durations_too_long_for_the_clock_mean_no_limit() {
     // Once, `--timeout` killed every worker (the run waited for ever), `--total-timeout`
-    // panicked, and `sleep(1e300)` failed its job with a panic message.
+    // panicked, `sleep(1e300)` failed its job with a panic message, and an infinite sleep
+    // returned at once.
     for flag in ["--timeout", "--total-timeout"] {
         rsparallel()
             .args(["run", "-e", "item", "a", "b", "-k", flag, "500000000000y"])
@@ -289,12 +290,19 @@ fn durations_too_long_for_the_clock_mean_no_limit() {
     }
     let records = jsonl_records(
         rsparallel()
-            .args(["run", "-e", "sleep(1e300)", "1", "--timeout", "100ms"])
-            .args(["--output", "jsonl"])
+            .args([
+                "run",
+                "-e",
+                "sleep(if item == \"a\" { 1e300 } else { 1e308 * 10.0 })",
+            ])
+            .args(["a", "b", "--timeout", "100ms", "--output", "jsonl"])
             .assert()
             .code(1),
     );
-    assert_eq!(records[0]["status"], "timed_out", "{records:?}");
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert_eq!(record["status"], "timed_out", "{records:?}");
+    }
 }
 
 fn interrupt_run(signal: &str) {

@@ -104,8 +104,9 @@ pub(super) fn wire_job_hooks(
     engine.register_fn(
         "sleep",
         move |ctx: NativeCallContext, ms: rhai::FLOAT| -> Result<(), Box<EvalAltResult>> {
-            let ms = if ms.is_finite() { ms.max(0.0) } else { 0.0 };
-            // Past `Duration`'s range (`sleep(1e300)`) is as long as a sleep can be, not a panic.
+            // NaN and negative sleeps are none; an infinite one lasts until the job's deadline
+            // or a cancel, like one past `Duration`'s range (`sleep(1e300)`), not a panic.
+            let ms = if ms.is_nan() { 0.0 } else { ms.max(0.0) };
             let wanted = Duration::try_from_secs_f64(ms / 1000.0).unwrap_or(Duration::MAX);
             sleep_on(&sleep_clock, &ctx, wanted)
         },
