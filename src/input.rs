@@ -5,11 +5,15 @@
 use std::io::BufRead;
 use std::str::FromStr;
 
-use rhai::{Dynamic, ImmutableString, Map};
+use rhai::{Dynamic, ImmutableString};
 
 use crate::job::JobError;
 use crate::run::UnreadableItem;
 use crate::value::json_to_dynamic;
+
+mod csv_rows;
+
+use csv_rows::CsvItems;
 
 /// One item read from an input, or why it could not be read.
 pub type ItemResult = Result<Dynamic, UnreadableItem>;
@@ -156,107 +160,6 @@ impl<R: BufRead> LineItems<R> {
             ),
         )
     }
-}
-
-struct CsvItems<R> {
-    reader: csv::Reader<R>,
-    headers: Option<Result<Vec<ImmutableString>, String>>,
-    record: csv::StringRecord,
-    max_item_size: usize,
-    done: bool,
-}
-
-impl<R: BufRead> CsvItems<R> {
-    fn new(reader: R, max_item_size: usize) -> Self {
-        let reader = csv::ReaderBuilder::new()
-            .flexible(true)
-            .has_headers(true)
-            .from_reader(reader);
-        CsvItems {
-            reader,
-            headers: None,
-            record: csv::StringRecord::new(),
-            max_item_size,
-            done: false,
-        }
-    }
-}
-
-impl<R: BufRead> Iterator for CsvItems<R> {
-    type Item = ItemResult;
-
-    fn next(&mut self) -> Option<ItemResult> {
-        if self.done {
-            return None;
-        }
-        let headers = self.headers.get_or_insert_with(|| {
-            let headers: Vec<ImmutableString> = self
-                .reader
-                .headers()
-                .map_err(|e| e.to_string())?
-                .iter()
-                .map(ImmutableString::from)
-                .collect();
-            match repeated_column(&headers) {
-                Some(why) => Err(why),
-                None => Ok(headers),
-            }
-        });
-        let headers = match headers {
-            Ok(h) => h.clone(),
-            Err(err) => {
-                self.done = true;
-                return Some(Err(unreadable(1, "", format!("bad CSV header: {err}"))));
-            }
-        };
-        match self.reader.read_record(&mut self.record) {
-            Ok(false) => None,
-            Ok(true) => {
-                let line = self.record.position().map_or(0, |p| p.line());
-                if self.record.as_byte_record().as_slice().len() > self.max_item_size {
-                    let why = format!(
-                        "row longer than the limit of {} (max-item-size)",
-                        crate::memory::format_size(self.max_item_size as u64)
-                    );
-                    return Some(Err(unreadable(line, "", why)));
-                }
-                if self.record.len() != headers.len() {
-                    let raw = self.record.iter().collect::<Vec<_>>().join(",");
-                    let why = format!(
-                        "expected {} CSV fields, found {}",
-                        headers.len(),
-                        self.record.len()
-                    );
-                    return Some(Err(unreadable(line, &raw, why)));
-                }
-                let map: Map = headers
-                    .iter()
-                    .zip(self.record.iter())
-                    .map(|(k, v)| (k.as_str().into(), ImmutableString::from(v).into()))
-                    .collect();
-                Some(Ok(map.into()))
-            }
-            Err(err) => {
-                let line = err.position().map_or(0, |p| p.line());
-                if matches!(err.kind(), csv::ErrorKind::Io(_)) {
-                    self.done = true;
-                }
-                Some(Err(unreadable(line, "", format!("bad CSV row: {err}"))))
-            }
-        }
-    }
-}
-
-/// A header naming a column twice would keep one value of the two in every row, silently.
-fn repeated_column(headers: &[ImmutableString]) -> Option<String> {
-    headers.iter().enumerate().find_map(|(i, name)| {
-        let first = headers[..i].iter().position(|n| n == name)?;
-        Some(format!(
-            "column '{name}' appears twice (columns {} and {})",
-            first + 1,
-            i + 1
-        ))
-    })
 }
 
 /// An integer range as `A..B` (half-open) or `A..=B` (inclusive); either end may be negative.

@@ -281,3 +281,26 @@ fn a_csv_header_naming_a_column_twice_is_refused_not_half_read() {
             "input line 1: bad CSV header: column 'a' appears twice (columns 1 and 3)",
         ));
 }
+
+#[test]
+fn a_csv_quote_that_never_closes_is_refused_at_the_row_limit_not_read_whole() {
+    // Once, the rest of the input was read into the one row before its length was looked at:
+    // an endless input grew in memory until the process was killed.
+    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
+    let pipeline = format!(
+        "(printf 'a,b\\n1,2\\n\"'; yes x) | timeout 60 {} run --format csv \
+         --max-item-size 1MiB -e item.a",
+        bin.display()
+    );
+    let out = std::process::Command::new("bash")
+        .args(["-c", &pipeline])
+        .output()
+        .unwrap();
+    assert_eq!(out.status.code(), Some(1), "{out:?}");
+    assert_eq!(String::from_utf8_lossy(&out.stdout), "1\n");
+    let stderr = String::from_utf8_lossy(&out.stderr);
+    assert!(
+        stderr.contains("input line 3: row longer than the limit of 1 MiB (max-item-size)"),
+        "{stderr}"
+    );
+}
