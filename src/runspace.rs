@@ -310,7 +310,7 @@ impl Runspace {
         // Only a closure can make a variable shared, and closures are functions of the AST: when
         // neither this script nor the last one has any, there is no need to look before the
         // write. (`get_value_mut` panics on a shared value.)
-        let has_functions = script.iter_functions().next().is_some();
+        let has_functions = script.has_functions();
         let last_may_share = std::mem::replace(&mut self.last_may_share, has_functions);
         let may_share = has_functions || last_may_share;
         let in_place = scope.len() == self.base_len + JOB_VARIABLES
