@@ -67,6 +67,14 @@ pub fn read_items<'a, R: BufRead + Send + 'a>(
     }
 }
 
+/// Why an item over the size limit was not read: `what` is a line or a CSV row.
+fn too_long(what: &str, max_item_size: usize) -> String {
+    format!(
+        "{what} longer than the limit of {} (max-item-size)",
+        crate::memory::format_size(max_item_size as u64)
+    )
+}
+
 fn unreadable(line: u64, raw: &str, why: impl std::fmt::Display) -> UnreadableItem {
     UnreadableItem {
         raw: ImmutableString::from(raw).into(),
@@ -154,10 +162,7 @@ impl<R: BufRead> LineItems<R> {
         unreadable(
             self.line,
             &format!("{start}…"),
-            format!(
-                "item longer than the limit of {} (max-item-size)",
-                crate::memory::format_size(self.max_item_size as u64)
-            ),
+            too_long("item", self.max_item_size),
         )
     }
 }

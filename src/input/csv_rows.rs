@@ -6,8 +6,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 
 use rhai::{ImmutableString, Map};
 
-use super::{ItemResult, unreadable};
-use crate::memory::format_size;
+use super::{ItemResult, too_long, unreadable};
 
 pub(super) struct CsvItems<R> {
     reader: csv::Reader<Bounded<R>>,
@@ -41,13 +40,6 @@ impl<R: BufRead> CsvItems<R> {
             max_item_size,
             done: false,
         }
-    }
-
-    fn too_long(&self) -> String {
-        format!(
-            "row longer than the limit of {} (max-item-size)",
-            format_size(self.max_item_size as u64)
-        )
     }
 }
 
@@ -85,7 +77,11 @@ impl<R: BufRead> Iterator for CsvItems<R> {
             Ok(true) => {
                 let line = self.record.position().map_or(0, |p| p.line());
                 if self.record.as_byte_record().as_slice().len() > self.max_item_size {
-                    return Some(Err(unreadable(line, "", self.too_long())));
+                    return Some(Err(unreadable(
+                        line,
+                        "",
+                        too_long("row", self.max_item_size),
+                    )));
                 }
                 if self.record.len() != headers.len() {
                     let raw = self.record.iter().collect::<Vec<_>>().join(",");
@@ -110,7 +106,11 @@ impl<R: BufRead> Iterator for CsvItems<R> {
                     // open quote that never closes would otherwise be read whole into memory.
                     self.done = true;
                     if io.kind() == io::ErrorKind::FileTooLarge {
-                        return Some(Err(unreadable(start.line(), "", self.too_long())));
+                        return Some(Err(unreadable(
+                            start.line(),
+                            "",
+                            too_long("row", self.max_item_size),
+                        )));
                     }
                 }
                 Some(Err(unreadable(line, "", format!("bad CSV row: {err}"))))
