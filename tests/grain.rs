@@ -7,7 +7,7 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{
-    assert_each_seq_once, assert_no_state_leaks, count_by_status, jsonl_records,
+    assert_a_throw_fails_only_its_job, assert_each_seq_once, assert_no_state_leaks, jsonl_records,
     records_of_a_cancelled_run, rsparallel, run_range,
 };
 use rsparallel::rhai::Dynamic;
@@ -86,14 +86,7 @@ fn scripts_give_the_same_records_as_on_the_tree_walker() {
 
 #[test]
 fn a_throw_fails_only_its_job_with_message_and_position() {
-    let pool = grain(2).build().unwrap();
-    let records = run_range(&pool, "if item == 3 {\n  throw `bad ${item}`;\n}\nitem", 6);
-    let failed: Vec<_> = records.iter().filter(|r| r.error.is_some()).collect();
-    assert_eq!(failed.len(), 1);
-    let error = failed[0].error.as_ref().unwrap();
-    assert_eq!(error.message, "bad 3");
-    assert_eq!((error.line, error.column), (Some(2), Some(3)));
-    assert_eq!(count_by_status(&records)[&JobStatus::Completed], 5);
+    assert_a_throw_fails_only_its_job(&grain(2).build().unwrap());
 }
 
 #[test]

@@ -6,8 +6,8 @@ use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
 use common::{
-    assert_each_seq_once, assert_no_state_leaks, count_by_status, pool, records_of_a_cancelled_run,
-    run_range,
+    assert_a_throw_fails_only_its_job, assert_each_seq_once, assert_no_state_leaks,
+    count_by_status, pool, records_of_a_cancelled_run, run_range,
 };
 use rsparallel::rhai::Dynamic;
 use rsparallel::{JobError, JobStatus, RunOptions, RunspacePool, ScriptVm, UnreadableItem};
@@ -148,17 +148,13 @@ fn output_is_emitted_values_then_the_final_value_and_streams_are_kept() {
 
 #[test]
 fn a_throw_fails_only_its_job_with_message_and_position() {
-    let pool = pool(2, 0);
-    let records = run_range(&pool, "if item == 3 {\n  throw `bad ${item}`;\n}\nitem", 6);
-    let failed: Vec<_> = records
-        .iter()
-        .filter(|r| r.status == JobStatus::Failed)
-        .collect();
-    assert_eq!(failed.len(), 1);
-    let error = failed[0].error.as_ref().unwrap();
-    assert_eq!(error.message, "bad 3");
-    assert_eq!((error.line, error.column), (Some(2), Some(3)));
-    assert_eq!(count_by_status(&records)[&JobStatus::Completed], 5);
+    // The tree walker here; tests/grain.rs runs the same on grain.
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .vm(ScriptVm::TreeWalker)
+        .build()
+        .unwrap();
+    assert_a_throw_fails_only_its_job(&pool);
 }
 
 #[test]

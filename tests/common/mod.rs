@@ -79,6 +79,21 @@ pub fn assert_no_state_leaks(pool: &RunspacePool) {
     }
 }
 
+/// Runs a script that throws on item 3 of six: that job alone fails, with the thrown message
+/// and the position of the `throw`.
+pub fn assert_a_throw_fails_only_its_job(pool: &RunspacePool) {
+    let records = run_range(pool, "if item == 3 {\n  throw `bad ${item}`;\n}\nitem", 6);
+    let failed: Vec<_> = records
+        .iter()
+        .filter(|r| r.status == JobStatus::Failed)
+        .collect();
+    assert_eq!(failed.len(), 1);
+    let error = failed[0].error.as_ref().unwrap();
+    assert_eq!(error.message, "bad 3");
+    assert_eq!((error.line, error.column), (Some(2), Some(3)));
+    assert_eq!(count_by_status(&records)[&JobStatus::Completed], 5);
+}
+
 /// Runs `loop {}` over `0..50` and cancels the run after 100 ms: the records it yields.
 pub fn records_of_a_cancelled_run(pool: &RunspacePool) -> Vec<JobRecord> {
     let script = pool.compile("loop {}").unwrap();
