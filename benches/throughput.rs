@@ -1,10 +1,12 @@
 //! Throughput of the runspace pool against the limit of the engine.
 //!
 //! The *ideal* is what no runner can beat: N threads, each with its own engine built like a
-//! runspace (shared standard library, the same progress hook), the shared compiled script, and
-//! a pre-split slice of the items — no queue, no records, no output. Each case runs the ideal
-//! and the real pool (`RunspacePool::run`, every record consumed) alternately, several times,
-//! and prints the medians and their ratio.
+//! runspace (its own standard library, the same progress hook), the shared compiled script,
+//! and a pre-split slice of the items — no queue, no records, no output. Each case runs the
+//! ideal and the real pool (`RunspacePool::run`, every record consumed) alternately, several
+//! times, and prints the medians and their ratio. The trivial case also runs the ideal with
+//! each thread compiling its own copy of the script, as a worker does: on one shared script,
+//! the engine's reference counts pass between the threads' cores at every item.
 //!
 //! ```text
 //! cargo bench --bench throughput                  # every case, 5 repetitions
@@ -13,8 +15,9 @@
 //! cargo bench --bench throughput -- vm           # tree walker against grain
 //! ```
 //!
-//! Cases: `trivial` (`item * 2 + 1`, 1,000,000 items, 2 threads; also an ideal that makes and
-//! drops each item's record, to tell the cost of records from that of the queue), `cpu` (a
+//! Cases: `trivial` (`item * 2 + 1`, 1,000,000 items, 2 threads; also the ideal on copies of
+//! the script, and that ideal making and dropping each item's record, to tell the cost of
+//! records from that of the queue), `cpu` (a
 //! loop of ~20,000 operations, 10,000 items, 1 and 2 threads), `timeout` (trivial and cpu with
 //! a 10 s timeout set and never reached, against none), `mixed` (10,000 items, 1% of them 100×
 //! longer: wall time against the total work divided by the threads), `vm` (the tree walker
@@ -24,12 +27,15 @@
 
 use std::hint::black_box;
 use std::sync::Arc;
-use std::time::{Duration, Instant, SystemTime};
+use std::time::{Duration, Instant};
 
-use rsparallel::rhai::packages::{Package, StandardPackage};
-use rsparallel::rhai::{AST, Dynamic, Engine, INT, Scope};
-use rsparallel::{BatchId, JobOutput, JobRecord, JobStatus, JobStreams, RunspacePool, ScriptVm};
+use rsparallel::rhai::AST;
+use rsparallel::{JobStatus, RunspacePool, ScriptVm};
 
+use ideal::{Ideal, ideal, split_evaluation};
+
+#[path = "throughput/ideal.rs"]
+mod ideal;
 #[path = "throughput/vm.rs"]
 mod vm;
 
@@ -67,96 +73,6 @@ fn options() -> Options {
 
 fn scaled(n: i64, scale: f64) -> i64 {
     ((n as f64 * scale) as i64).max(100)
-}
-
-/// An engine built the way a runspace builds one: raw engine, shared standard library, the
-/// batteries, the limits, and a progress hook that looks at a deadline every 1024 operations.
-fn ideal_engine(std_lib: &rsparallel::rhai::Shared<rsparallel::rhai::Module>) -> Engine {
-    let mut engine = Engine::new_raw();
-    engine.register_global_module(std_lib.clone());
-    engine.set_max_call_levels(rsparallel::DEFAULT_MAX_CALL_DEPTH);
-    engine.set_max_expr_depths(
-        rsparallel::DEFAULT_MAX_EXPR_DEPTH,
-        rsparallel::DEFAULT_MAX_EXPR_DEPTH,
-    );
-    rsparallel::batteries::register(&mut engine);
-    let epoch = Instant::now();
-    let deadline = Duration::from_secs(3600);
-    engine.on_progress(move |ops| {
-        if ops & 1023 == 0 && epoch.elapsed() >= deadline {
-            return Some("timed_out".into());
-        }
-        None
-    });
-    engine
-}
-
-/// The ideal: `threads` threads each evaluate their share of `0..items`, nothing else.
-fn ideal(ast: &Arc<AST>, threads: usize, items: i64) -> Duration {
-    split_evaluation(ast, threads, items, false)
-}
-
-/// The ideal, except that each thread also makes every item's record, as a worker does, and
-/// drops it: a clock read and its wall-clock time, a copy of the item, the output. What is
-/// left between this and the pool is the cost of the queue and of handing records over.
-fn ideal_with_records(ast: &Arc<AST>, threads: usize, items: i64) -> Duration {
-    split_evaluation(ast, threads, items, true)
-}
-
-fn split_evaluation(ast: &Arc<AST>, threads: usize, items: i64, records: bool) -> Duration {
-    let std_lib = StandardPackage::new().as_shared_module();
-    let per = items / threads as i64;
-    let start = Instant::now();
-    std::thread::scope(|s| {
-        for t in 0..threads as i64 {
-            let (ast, std_lib) = (ast.clone(), std_lib.clone());
-            let end = if t == threads as i64 - 1 {
-                items
-            } else {
-                (t + 1) * per
-            };
-            s.spawn(move || {
-                let engine = ideal_engine(&std_lib);
-                let epoch = (Instant::now(), SystemTime::now());
-                let mut start = epoch.1;
-                let mut scope = Scope::new();
-                scope.push_dynamic("item", Dynamic::UNIT);
-                scope.push_constant("seq", 0 as INT);
-                scope.push_constant("attempt", 1 as INT);
-                let base = scope.len();
-                for item in t * per..end {
-                    scope.rewind(base);
-                    *scope.get_mut("item").expect("item is in the scope") = Dynamic::from(item);
-                    if let Some(seq) = scope.get_value_mut::<INT>("seq") {
-                        *seq = item;
-                    }
-                    let value = engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast);
-                    let value = value.expect("the ideal's script does not fail");
-                    if !records {
-                        drop(black_box(value));
-                        continue;
-                    }
-                    let end = epoch.1 + Instant::now().saturating_duration_since(epoch.0);
-                    let record = JobRecord {
-                        seq: item as u64,
-                        batch: BatchId(0),
-                        item: Dynamic::from(item),
-                        status: JobStatus::Completed,
-                        output: JobOutput::from_iter([value]),
-                        error: None,
-                        worker: Some(t as usize),
-                        start: Some(start),
-                        end: Some(end),
-                        streams: JobStreams::new(),
-                        attempts: 1,
-                    };
-                    start = end;
-                    drop(black_box(record));
-                }
-            });
-        }
-    });
-    start.elapsed()
 }
 
 /// The real pool: every record of the run is taken and checked, nothing is written.
@@ -197,8 +113,7 @@ fn rate(items: i64, d: Duration) -> f64 {
 }
 
 fn compile(source: &str) -> Arc<AST> {
-    let std_lib = StandardPackage::new().as_shared_module();
-    Arc::new(ideal_engine(&std_lib).compile(source).expect("compiles"))
+    Arc::new(ideal::engine().compile(source).expect("compiles"))
 }
 
 /// Runs each of `runs` once per repetition, in turn, and returns each one's median items/s.
@@ -233,12 +148,26 @@ fn trivial(o: &Options) {
         .vm(ScriptVm::Auto)
         .build()
         .expect("builds");
+    let copies = Ideal {
+        own_copy: Some(TRIVIAL),
+        ..Ideal::default()
+    };
+    let records = Ideal {
+        records: true,
+        ..copies
+    };
+    let grain = Ideal {
+        grain: true,
+        ..copies
+    };
     let r = alternate(
         o.reps,
         items,
         &mut [
             &mut || ideal(&ast, 2, items),
-            &mut || ideal_with_records(&ast, 2, items),
+            &mut || split_evaluation(&ast, 2, items, copies),
+            &mut || split_evaluation(&ast, 2, items, records),
+            &mut || split_evaluation(&ast, 2, items, grain),
             &mut || pooled(&p, TRIVIAL, items).0,
             &mut || pooled(&default, TRIVIAL, items).0,
         ],
@@ -249,21 +178,29 @@ fn trivial(o: &Options) {
     );
     row("ideal (pre-split, no queue, no records)", r[0], None);
     row(
-        "ideal, making and dropping each record",
+        "ideal, each thread its own copy",
         r[1],
         Some(("ideal", r[0])),
     );
     row(
-        "pool (RunspacePool::run, records consumed)",
+        "  the same, making and dropping each record",
         r[2],
+        Some(("ideal own copy", r[1])),
+    );
+    row("ideal on grain, own copies", r[3], Some(("ideal", r[0])));
+    row(
+        "pool (RunspacePool::run, records consumed)",
+        r[4],
         Some(("ideal", r[0])),
     );
-    row("  the same pool", r[2], Some(("ideal with records", r[1])));
+    row("", r[4], Some(("ideal own copy", r[1])));
+    row("", r[4], Some(("ideal own copy with records", r[2])));
     row(
         "pool, default vm (auto: grain)",
-        r[3],
+        r[5],
         Some(("ideal", r[0])),
     );
+    row("", r[5], Some(("ideal on grain", r[3])));
 }
 
 fn cpu(o: &Options) {

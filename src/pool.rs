@@ -251,7 +251,7 @@ impl RunspacePoolBuilder {
             job_tx: Some(job_tx),
             workers,
             compiler,
-            library,
+            library: Arc::new(library),
             timeout: self.timeout,
             next_batch: AtomicU64::new(0),
             jobs: JobTable::new(),
@@ -279,7 +279,7 @@ pub struct RunspacePool {
     pub(crate) job_tx: Option<Sender<Chunk>>,
     workers: Vec<JoinHandle<()>>,
     compiler: Engine,
-    library: AST,
+    library: Arc<AST>,
     pub(crate) timeout: Option<Duration>,
     next_batch: AtomicU64,
     pub(crate) jobs: JobTable,
@@ -316,7 +316,7 @@ impl RunspacePool {
     pub fn compile_named(&self, name: &str, source: &str) -> Result<Script, Error> {
         let ast = compile_with(&self.compiler, name, source)?;
         let library = library_module(&self.library);
-        let script = Script::new(self.library.merge(&ast), name, &ast, source, library);
+        let script = Script::new(&self.library, &ast, name, source, library);
         if self.shared.state.vm != ScriptVm::TreeWalker {
             // Now rather than in the first job, which would wait for it and be timed with it.
             script.program();

@@ -6,6 +6,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Instant, SystemTime};
 
+use rhai::packages::{Package, StandardPackage};
 use rhai::{Dynamic, Engine, Module, Scope, Shared};
 
 use crate::batch::{BatchControl, QueuedJob};
@@ -20,10 +21,12 @@ use crate::script_vm::ScriptVm;
 mod evaluator;
 mod hooks;
 mod outcome;
+mod script_copies;
 
 pub(crate) use evaluator::Evaluator;
 use hooks::wire_job_hooks;
 use outcome::{classify, panic_message};
+pub(crate) use script_copies::{ScriptCopies, ScriptCopy};
 
 /// A host hook run on every worker's engine, to register native functions and types.
 pub type SetupHook = Arc<dyn Fn(&mut Engine) + Send + Sync>;
@@ -52,8 +55,10 @@ pub(crate) struct InitialState {
     /// The pool's function libraries, registered on the engine of a runspace that may run
     /// grain (`Grain`, `Auto`): see [`crate::script::library_module`].
     pub(crate) library: Option<Shared<Module>>,
-    /// Built once per pool: `Engine::new()` rebuilds the standard library each time (~180 µs),
-    /// sharing it makes a runspace nearly free to build or rebuild.
+    /// Built once per pool, for the engine scripts are compiled with. Each runspace builds its
+    /// own (~180 µs, ~220 KiB): the engine takes a counted reference to each standard function
+    /// a job calls, and with one library shared by all workers, those counts would pass between
+    /// their cores at every job (see `runspace::script_copies`).
     pub(crate) std_lib: Shared<Module>,
     /// Pairs an `Instant` with wall-clock time, to stamp records without a clock read more.
     pub(crate) epoch: (Instant, SystemTime),
@@ -66,11 +71,11 @@ impl InitialState {
         Stamp { at, wall }
     }
 
-    /// An engine with the pool's standard library, the batteries and limits, before the
+    /// An engine with the standard library `std_lib`, the batteries and limits, before the
     /// job hooks and the host's functions are added.
-    fn base_engine(&self) -> Engine {
+    fn base_engine(&self, std_lib: Shared<Module>) -> Engine {
         let mut engine = Engine::new_raw();
-        engine.register_global_module(self.std_lib.clone());
+        engine.register_global_module(std_lib);
         if let Some(library) = &self.library {
             engine.register_global_module(library.clone());
         }
@@ -91,7 +96,7 @@ impl InitialState {
     /// The engine scripts are compiled with: the same functions as a runspace's, not wired to
     /// any job, so that the optimizer sees what the workers will run.
     pub(crate) fn compile_engine(&self) -> Engine {
-        let mut engine = self.base_engine();
+        let mut engine = self.base_engine(self.std_lib.clone());
         engine.register_fn("emit", |_: Dynamic| ());
         for stream in ["warn", "verbose", "error"] {
             engine.register_fn(stream, |_: Dynamic| ());
@@ -168,7 +173,7 @@ pub(crate) struct Runspace {
 impl Runspace {
     pub(crate) fn new(state: Arc<InitialState>, worker: usize, clock: Arc<JobClock>) -> Self {
         let capture = Arc::new(Captured::default());
-        let mut engine = state.base_engine();
+        let mut engine = state.base_engine(StandardPackage::new().as_shared_module());
         wire_job_hooks(&mut engine, &state, worker, &clock, &capture);
         if let Some(setup) = &state.setup {
             // Run the host's hook last, so that it may replace a built-in on purpose.
@@ -214,13 +219,14 @@ impl Runspace {
     pub(crate) fn run(
         &mut self,
         batch: &BatchControl,
+        copy: &ScriptCopy,
         job: QueuedJob,
         start: Stamp,
         records: &mut Vec<JobRecord>,
         evaluator: &mut Evaluator<'_>,
     ) -> Stamp {
         let QueuedJob { seq, item, attempt } = job;
-        let (script, timeout) = (&*batch.script.ast, batch.timeout);
+        let (script, timeout) = (&copy.ast, batch.timeout);
         let scoped_item = item.clone();
         // Only the live stream sink needs the job's seq and item while the job runs: the item
         // is lent to the capture (a move, not a second copy) and taken back after the job.
@@ -240,7 +246,7 @@ impl Runspace {
         // worker goes on with a rebuilt runspace, instead of dying with its chunk's records.
         let result = catch_unwind(AssertUnwindSafe(|| {
             self.set_job_variables(script, scoped_item, seq, attempt);
-            evaluator.eval(&mut self.scope, &batch.script)
+            evaluator.eval(&mut self.scope, &batch.script, copy)
         }));
         let end = self.state.stamp(Instant::now());
         self.clock.end_job();

@@ -3,7 +3,7 @@
 use std::sync::{Arc, OnceLock};
 
 use rhai::grain::{Caps, Compiler, SharedProgram};
-use rhai::{AST, Module, Shared};
+use rhai::{AST, Engine, Module, Shared};
 
 /// A script compiled by [`RunspacePool::compile`](crate::RunspacePool::compile), with the
 /// pool's function libraries merged in. Cloning it is cheap: all workers share one syntax tree
@@ -12,6 +12,10 @@ use rhai::{AST, Module, Shared};
 pub struct Script {
     pub(crate) ast: Arc<AST>,
     pub(crate) name: Arc<str>,
+    /// The text `ast` was compiled from, and the pool's function libraries it was merged with:
+    /// what a worker compiles its own copy from (see `runspace::script_copies`).
+    text: Arc<str>,
+    pool_library: Arc<AST>,
     /// Whether the script defines functions of its own, besides the pool's libraries.
     pub(crate) own_functions: bool,
     /// Whether a run may leave top-level constants in a grain `Vm` (see [`Script::new`]).
@@ -30,14 +34,16 @@ const _: () = {
 };
 
 impl Script {
-    /// The script `own` (compiled from `source`), as `merged` with the pool's `library`.
+    /// The script `own`, compiled from `source`, merged with the pool's function libraries
+    /// (`pool_library`, which is `library` as a module).
     pub(crate) fn new(
-        merged: AST,
-        name: &str,
+        pool_library: &Arc<AST>,
         own: &AST,
+        name: &str,
         source: &str,
         library: Option<Shared<Module>>,
     ) -> Self {
+        let merged = pool_library.merge(own);
         // Where there are functions to read them, a grain `Vm` records top-level constants
         // for `global::NAME`, and keeps them from one run to the next. Declaring one takes the
         // word `const`, in the script or in a string it evaluates; the check over-reaches
@@ -47,6 +53,8 @@ impl Script {
         Script {
             ast: Arc::new(merged),
             name: name.into(),
+            text: source.into(),
+            pool_library: pool_library.clone(),
             own_functions: own.has_functions(),
             keeps_constants,
             library,
@@ -71,6 +79,16 @@ impl Script {
         !self.own_functions
             && !self.keeps_constants
             && !self.program().caps().contains(Caps::IMPORT)
+    }
+
+    /// The script compiled again from its text with `engine`, merged as it was: a copy that
+    /// shares no counted reference with the original (see `runspace::script_copies`). Should
+    /// `engine` refuse it, a plain clone.
+    pub(crate) fn compile_copy(&self, engine: &Engine) -> AST {
+        match engine.compile(&*self.text) {
+            Ok(own) => self.pool_library.merge(&own),
+            Err(_) => (*self.ast).clone(),
+        }
     }
 
     /// The script as a grain bytecode program, compiled from the syntax tree once, by the

@@ -10,7 +10,7 @@ use crossbeam_channel::Receiver;
 use super::PoolShared;
 use crate::batch::{Chunk, Fate};
 use crate::job::{JobRecord, JobStatus};
-use crate::runspace::{Evaluator, Runspace};
+use crate::runspace::{Evaluator, Runspace, ScriptCopies};
 
 /// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
 pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
@@ -20,8 +20,10 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
     // The evaluator (a grain `Vm`, kept for every job) borrows the runspace's engine.
     let mut engine = runspace.engine();
     let mut evaluator = Evaluator::new(&engine, &shared.state);
+    let mut copies = ScriptCopies::default();
     while let Ok(chunk) = jobs.recv() {
         let batch = &chunk.batch;
+        let script = copies.of(&batch.script, &engine);
         clock.set_batch(batch.id.0);
         // Each job starts when the one before it ended: one clock read per job.
         let started = shared.state.stamp(Instant::now());
@@ -39,7 +41,7 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             };
             let status = match fate {
                 Fate::Run => {
-                    now = runspace.run(batch, job, now, &mut records, &mut evaluator);
+                    now = runspace.run(batch, script, job, now, &mut records, &mut evaluator);
                     if !evaluator.runs_on(&runspace) {
                         // The job panicked and the runspace rebuilt its engine; the evaluator
                         // follows it (a `Vm` is left half-updated by the unwinding, too).

@@ -8,7 +8,7 @@
 use rhai::grain::{Caps, Fault, Program, Vm};
 use rhai::{Dynamic, Engine, EvalAltResult, Module, Position, Scope, Shared};
 
-use super::{InitialState, Runspace};
+use super::{InitialState, Runspace, ScriptCopy};
 use crate::script::Script;
 use crate::script_vm::ScriptVm;
 
@@ -58,11 +58,12 @@ impl<'e> Evaluator<'e> {
         &mut self,
         scope: &mut Scope<'static>,
         script: &Script,
+        copy: &ScriptCopy,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
         match self {
-            Evaluator::TreeWalker(engine) => engine.eval_ast_with_scope(scope, &script.ast),
+            Evaluator::TreeWalker(engine) => engine.eval_ast_with_scope(scope, &copy.ast),
             Evaluator::Grain { engine, auto, .. } if *auto && !script.suits_grain() => {
-                engine.eval_ast_with_scope(scope, &script.ast)
+                engine.eval_ast_with_scope(scope, &copy.ast)
             }
             Evaluator::Grain {
                 engine,
@@ -70,7 +71,7 @@ impl<'e> Evaluator<'e> {
                 library,
                 ..
             } => {
-                let program = script.program();
+                let program = copy.program();
                 let mut result = if needs_callbacks(script, library.as_ref()) {
                     vm.eval_with_callbacks(scope, program)
                 } else {
