@@ -182,14 +182,15 @@ impl Runspace {
         let mut scope = Scope::new();
         for (name, value) in &state.variables {
             // Constants: a job cannot change what the next job sees.
-            scope.push_constant_dynamic(name.clone(), value.clone());
+            scope.push_constant_dynamic(name.clone(), crate::value::unshared_copy(value));
         }
         let base_len = scope.len();
         // The per-job variables stay in the scope, their values replaced by each job: pushing
         // them anew would allocate each name again, for every job.
-        scope.push_dynamic(ITEM, Dynamic::UNIT);
-        scope.push_constant(SEQ, 0 as rhai::INT);
+        // A name is looked up from the scope's end: `item`, read by nearly every job, goes last.
         scope.push_constant(ATTEMPT, 0 as rhai::INT);
+        scope.push_constant(SEQ, 0 as rhai::INT);
+        scope.push_dynamic(ITEM, Dynamic::UNIT);
         Runspace {
             state,
             engine: Arc::new(engine),
@@ -339,9 +340,9 @@ impl Runspace {
             return;
         }
         scope.rewind(self.base_len);
-        scope.push_dynamic(ITEM, item);
-        scope.push_constant(SEQ, seq as rhai::INT);
         scope.push_constant(ATTEMPT, attempt as rhai::INT);
+        scope.push_constant(SEQ, seq as rhai::INT);
+        scope.push_dynamic(ITEM, item);
         self.attempt_in_scope = attempt;
     }
 }

@@ -66,6 +66,39 @@ pub(crate) fn drop_flat(value: Dynamic) {
     }
 }
 
+/// A copy of `value` that shares no string with it: each runspace's injected variables are its
+/// own. A string is counted by reference, and reading one in a job takes a reference; were all
+/// workers' copies of a variable one shared string, its count would pass between their cores at
+/// every read. Arrays and maps are copied with their contents; values nested past
+/// [`MAX_DEPTH`] levels are cloned as they are below that depth.
+pub(crate) fn unshared_copy(value: &Dynamic) -> Dynamic {
+    unshared_copy_at(value, 0)
+}
+
+fn unshared_copy_at(value: &Dynamic, depth: usize) -> Dynamic {
+    if depth > MAX_DEPTH || value.is_shared() {
+        return value.clone();
+    }
+    if let Some(text) = value.read_lock::<rhai::ImmutableString>() {
+        return Dynamic::from(text.as_str().to_string());
+    }
+    if let Some(array) = value.read_lock::<Array>() {
+        let copy: Array = array
+            .iter()
+            .map(|v| unshared_copy_at(v, depth + 1))
+            .collect();
+        return Dynamic::from_array(copy);
+    }
+    if let Some(map) = value.read_lock::<Map>() {
+        let copy: Map = map
+            .iter()
+            .map(|(k, v)| (k.as_str().into(), unshared_copy_at(v, depth + 1)))
+            .collect();
+        return Dynamic::from_map(copy);
+    }
+    value.clone()
+}
+
 /// Converts a Rhai value into JSON. `()` becomes `null`; values with no JSON form (function
 /// pointers, custom types, non-finite floats) are an error naming their type, and so is a value
 /// nested more than [`MAX_DEPTH`] levels deep.
@@ -210,6 +243,23 @@ pub fn describe_item(item: &Dynamic) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn an_unshared_copy_is_equal_and_holds_strings_of_its_own() {
+        let text = |v: &Dynamic| v.clone().into_immutable_string().unwrap();
+        let original = json_to_dynamic(serde_json::json!({"a": "x", "b": [1, "y"]}));
+        let copy = unshared_copy(&original);
+        assert_eq!(copy.to_string(), original.to_string());
+        let (map, copied) = (original.cast::<Map>(), copy.cast::<Map>());
+        let (a, a_copy) = (text(&map["a"]), text(&copied["a"]));
+        assert_eq!(a, a_copy);
+        assert!(!std::ptr::eq(a.as_str(), a_copy.as_str()));
+        let nested = |m: &Map| text(&m["b"].clone().cast::<Array>()[1]);
+        assert!(!std::ptr::eq(
+            nested(&map).as_str(),
+            nested(&copied).as_str()
+        ));
+    }
 
     #[test]
     fn json_round_trips_through_dynamic() {

@@ -74,9 +74,11 @@ pub(crate) fn split_evaluation(ast: &Arc<AST>, threads: usize, items: i64, how: 
                 let epoch = (Instant::now(), SystemTime::now());
                 let mut start = epoch.1;
                 let mut scope = Scope::new();
-                scope.push_dynamic("item", Dynamic::UNIT);
-                scope.push_constant("seq", 0 as INT);
+                // In a runspace's order: `item`, read by every item, last, where a lookup
+                // by name starts.
                 scope.push_constant("attempt", 1 as INT);
+                scope.push_constant("seq", 0 as INT);
+                scope.push_dynamic("item", Dynamic::UNIT);
                 let base = scope.len();
                 for item in t * per..end {
                     scope.rewind(base);
