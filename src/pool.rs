@@ -318,7 +318,7 @@ impl RunspacePool {
         let library = library_module(&self.library);
         let script = Script::new(&self.library, &ast, name, source, library);
         if self.shared.state.vm != ScriptVm::TreeWalker {
-            // Now rather than in the first job, which would wait for it and be timed with it.
+            // Now, rather than when a worker first asks whether the script suits grain.
             script.program();
         }
         Ok(script)

@@ -1,4 +1,4 @@
-//! A compiled script, shared by every worker without copying.
+//! A compiled script: what a pool's workers each run their own copy of.
 
 use std::sync::{Arc, OnceLock};
 
@@ -6,8 +6,9 @@ use rhai::grain::{Caps, Compiler, SharedProgram};
 use rhai::{AST, Engine, Module, Shared};
 
 /// A script compiled by [`RunspacePool::compile`](crate::RunspacePool::compile), with the
-/// pool's function libraries merged in. Cloning it is cheap: all workers share one syntax tree
-/// (and, for [`ScriptVm::Grain`](crate::ScriptVm::Grain), one bytecode program).
+/// pool's function libraries merged in. Cloning it is cheap: the clones share one syntax tree.
+/// Each worker that runs it compiles its own copy from the same text, once, so that workers
+/// share no reference count while they run it.
 #[derive(Clone, Debug)]
 pub struct Script {
     pub(crate) ast: Arc<AST>,
@@ -22,12 +23,14 @@ pub struct Script {
     pub(crate) keeps_constants: bool,
     /// The pool's function libraries merged into `ast`, if any (see [`library_module`]).
     pub(crate) library: Option<Shared<Module>>,
-    /// The bytecode of `ast`, compiled on first use: a pool that runs the tree walker never
-    /// needs it, and a script compiled by one pool may run on another.
+    /// The bytecode of `ast`, compiled on first use, for what it tells of the script (whether it
+    /// imports): a pool that runs the tree walker never needs it, and a script compiled by one
+    /// pool may run on another. Workers run their own copies' bytecode.
     program: Arc<OnceLock<SharedProgram>>,
 }
 
-// Workers on every thread run one program; `rhai`'s `sync` feature is what makes this hold.
+// A script goes to every worker thread with its bytecode; `rhai`'s `sync` feature is what makes
+// this hold.
 const _: () = {
     const fn shared_across_threads<T: Send + Sync>() {}
     shared_across_threads::<SharedProgram>();

@@ -23,6 +23,7 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
     while let Ok(chunk) = jobs.recv() {
         let batch = &chunk.batch;
         let script = copies.of(&batch.script, &engine);
+        evaluator.prepare(&batch.script, script);
         clock.set_batch(batch.id.0);
         // Each job starts when the one before it ended: one clock read per job.
         let started = shared.state.stamp(crate::clock::now());

@@ -51,6 +51,16 @@ impl<'e> Evaluator<'e> {
         std::ptr::eq(own, &*runspace.engine)
     }
 
+    /// Compiles what this evaluator will run of `copy` (its bytecode, on grain) now, before
+    /// a chunk's first job starts its clock.
+    pub(crate) fn prepare(&self, script: &Script, copy: &ScriptCopy) {
+        if let Evaluator::Grain { auto, .. } = self
+            && (!*auto || script.suits_grain())
+        {
+            copy.program();
+        }
+    }
+
     /// Evaluates `script` in `scope`, leaving what it declares there, as
     /// `Engine::eval_ast_with_scope` does.
     #[inline]
