@@ -40,6 +40,7 @@ mod hash;
 mod help;
 mod json;
 mod regex;
+mod sizes;
 mod text;
 mod time;
 
@@ -55,6 +56,7 @@ pub fn register(engine: &mut Engine) {
     encoding::register(engine);
     time::register(engine);
     text::register(engine);
+    sizes::register(engine);
 }
 
 /// The error a battery fails its job with: the function's name, then what went wrong.

@@ -4,7 +4,7 @@
 mod common;
 
 use common::count_by_status;
-use rsparallel::{CountingAllocator, JobStatus, RunspacePool};
+use rsparallel::{CountingAllocator, JobStatus, RunspacePool, ScriptVm};
 
 #[global_allocator]
 static ALLOCATOR: CountingAllocator = CountingAllocator;
@@ -72,28 +72,45 @@ fn a_cap_needs_the_counting_allocator_only_where_it_is_missing() {
 }
 
 #[test]
-fn an_absurd_pad_width_fails_its_job_instead_of_exhausting_memory() {
-    let pool = capped_pool(1);
-    let script = pool
-        .compile(
-            r#"
-            switch item {
-                0 => pad_left("x", 9223372036854775807),
-                1 => pad_right("x", 100_000_000_000, 'é'),
-                _ => pad_left("x", 3, '0'),
-            }
-            "#,
-        )
-        .unwrap();
-    let mut records: Vec<_> = pool.run(&script, 0..3_i64).unwrap().collect();
-    records.sort_by_key(|r| r.seq);
-    // Once, the first aborted the process on an allocation it could not make, and the second
-    // filled memory in one native call, before the cap was next looked at.
-    for (r, function) in records[..2].iter().zip(["pad_left", "pad_right"]) {
-        assert_eq!(r.status, JobStatus::Failed, "{r:?}");
-        let message = &r.error.as_ref().unwrap().message;
-        assert!(message.starts_with(function), "{message}");
-        assert!(message.contains("needs more memory than the job may have"));
+fn an_absurd_size_fails_its_job_instead_of_exhausting_memory() {
+    // Functions that allocate a size the script chose, in one call: ours and Rhai's own.
+    let cases = [
+        (r#"pad_left("x", 9223372036854775807)"#, "pad_left"),
+        (r#"pad_right("x", 100_000_000_000, 'é')"#, "pad_right"),
+        ("blob(100_000_000_000)", "blob"),
+        ("blob(100_000_000, 1)", "blob"),
+        ("let a = []; a.pad(100_000_000, 0); a", "pad"),
+        ("let a = []; a.pad(100_000, blob(1000)); a", "pad"),
+        (r#"let s = "x"; s.pad(1_000_000_000_000, "y"); s"#, "pad"),
+    ];
+    let mut script = String::from("switch item {\n");
+    for (i, (case, _)) in cases.iter().enumerate() {
+        script.push_str(&format!("{i} => {{ {case} }},\n"));
     }
-    assert_eq!(records[2].output[0].clone().into_string().unwrap(), "00x");
+    script.push_str("_ => pad_left(\"x\", 3, '0'),\n}");
+    for vm in [ScriptVm::TreeWalker, ScriptVm::Grain] {
+        let pool = RunspacePool::builder()
+            .threads(1)
+            .max_memory(CAP)
+            .vm(vm)
+            .build()
+            .unwrap();
+        let script = pool.compile(&script).unwrap();
+        let mut records: Vec<_> = pool
+            .run(&script, 0..cases.len() as i64 + 1)
+            .unwrap()
+            .collect();
+        records.sort_by_key(|r| r.seq);
+        // Once, the first and the blobs aborted the process on an allocation that could not be
+        // made, and the others filled memory in one native call, before the cap was next
+        // looked at.
+        for (r, (case, function)) in records.iter().zip(cases) {
+            assert_eq!(r.status, JobStatus::Failed, "{vm}: {case}: {r:?}");
+            let message = &r.error.as_ref().unwrap().message;
+            assert!(message.starts_with(function), "{vm}: {case}: {message}");
+            assert!(message.contains("needs more memory than the job may have"));
+        }
+        let last = records.last().unwrap();
+        assert_eq!(last.output[0].clone().into_string().unwrap(), "00x");
+    }
 }

@@ -1,0 +1,181 @@
+//! Rhai's own functions that allocate a size the script chooses, in one call: `blob(len)`,
+//! `blob(len, value)` and `pad` on arrays, strings and BLOBs. Rhai's versions allocate what they
+//! are asked for at once, so `blob(100000000000)` aborted the whole process when the allocation
+//! failed, and `"x".pad(1000000000000, "y")` filled memory before the job's memory cap was next
+//! checked. These do the same work, but ask first: a size past the job's remaining cap, or one
+//! the system refuses, fails the job, naming the function.
+//!
+//! Registered on the engine itself, they are found before the standard library's.
+
+use rhai::{Array, Blob, Dynamic, Engine, INT, ImmutableString, Map};
+
+use super::{Fallible, error};
+
+/// Bytes one array element takes, besides what it points to.
+const ELEMENT: usize = size_of::<Dynamic>();
+
+/// Fails with `function`'s name unless `bytes` more fit within the running job's memory cap.
+fn check(function: &str, len: INT, bytes: Option<usize>) -> Fallible<()> {
+    match bytes {
+        Some(bytes) if !crate::memory::would_pass_cap(bytes) => Ok(()),
+        _ => Err(too_large(function, len)),
+    }
+}
+
+fn too_large(function: &str, len: INT) -> Box<rhai::EvalAltResult> {
+    error(
+        function,
+        format!("a length of {len} needs more memory than the job may have"),
+    )
+}
+
+fn blob(len: INT, value: INT) -> Fallible<Blob> {
+    let Ok(len) = usize::try_from(len) else {
+        return Ok(Blob::new());
+    };
+    check("blob", len as INT, Some(len))?;
+    let mut blob = Blob::new();
+    blob.try_reserve_exact(len)
+        .map_err(|_| too_large("blob", len as INT))?;
+    blob.resize(len, (value & 0xff) as u8);
+    Ok(blob)
+}
+
+fn pad_blob(blob: &mut Blob, len: INT, value: INT) -> Fallible<()> {
+    let wanted = usize::try_from(len).unwrap_or(0);
+    if wanted <= blob.len() {
+        return Ok(());
+    }
+    let more = wanted - blob.len();
+    check("pad", len, Some(more))?;
+    blob.try_reserve_exact(more)
+        .map_err(|_| too_large("pad", len))?;
+    blob.resize(wanted, (value & 0xff) as u8);
+    Ok(())
+}
+
+fn pad_array(array: &mut Array, len: INT, item: Dynamic) -> Fallible<()> {
+    let wanted = usize::try_from(len).unwrap_or(0);
+    if wanted <= array.len() {
+        return Ok(());
+    }
+    let more = wanted - array.len();
+    // Each copy of an array, map or BLOB item is a copy of all it holds.
+    let bytes = ELEMENT
+        .checked_add(held_bytes(&item, 0))
+        .and_then(|each| each.checked_mul(more));
+    check("pad", len, bytes)?;
+    array
+        .try_reserve_exact(more)
+        .map_err(|_| too_large("pad", len))?;
+    array.resize(wanted, item);
+    Ok(())
+}
+
+/// The heap memory a copy of `value` takes, roughly, saturating; strings are shared, not copied.
+fn held_bytes(value: &Dynamic, depth: usize) -> usize {
+    if depth > crate::value::MAX_DEPTH || value.is_shared() {
+        return 0;
+    }
+    if let Some(array) = value.read_lock::<Array>() {
+        return array
+            .iter()
+            .fold(array.len().saturating_mul(ELEMENT), |sum, v| {
+                sum.saturating_add(held_bytes(v, depth + 1))
+            });
+    }
+    if let Some(map) = value.read_lock::<Map>() {
+        // A key and a value, and the tree's own node, per entry.
+        let entry = 2 * ELEMENT + 16;
+        return map
+            .values()
+            .fold(map.len().saturating_mul(entry), |sum, v| {
+                sum.saturating_add(held_bytes(v, depth + 1))
+            });
+    }
+    value.read_lock::<Blob>().map_or(0, |blob| blob.len())
+}
+
+/// Pads `text` to `len` characters with copies of `padding`, the last one cut short if need be.
+fn pad_string(text: &mut ImmutableString, len: INT, padding: &str) -> Fallible<()> {
+    let have = text.chars().count();
+    let wanted = usize::try_from(len).unwrap_or(0);
+    if wanted <= have || padding.is_empty() {
+        return Ok(());
+    }
+    // Four bytes a character at most.
+    let bytes = (wanted - have).checked_mul(4);
+    check("pad", len, bytes)?;
+    let mut padded = String::new();
+    padded
+        .try_reserve_exact(text.len() + bytes.unwrap_or(0))
+        .map_err(|_| too_large("pad", len))?;
+    padded.push_str(text);
+    padded.extend(padding.chars().cycle().take(wanted - have));
+    *text = padded.into();
+    Ok(())
+}
+
+pub(super) fn register(engine: &mut Engine) {
+    engine.register_fn("blob", |len: INT| blob(len, 0));
+    engine.register_fn("blob", blob);
+    engine.register_fn("pad", pad_blob);
+    engine.register_fn("pad", pad_array);
+    engine.register_fn("pad", |text: &mut ImmutableString, len: INT, c: char| {
+        pad_string(text, len, c.encode_utf8(&mut [0; 4]))
+    });
+    engine.register_fn("pad", pad_string);
+}
+
+#[cfg(test)]
+mod tests {
+    use rhai::Dynamic;
+
+    use crate::batteries::tests::{engine, eval_err};
+
+    #[test]
+    fn they_do_what_rhais_own_do() {
+        let engine = engine();
+        let cases = [
+            ("blob(3)", "[000000]"),
+            ("blob(3, 0x142)", "[424242]"),
+            ("blob(-1)", "[]"),
+            ("let b = blob(1, 1); b.pad(3, 2); b", "[010202]"),
+            ("let a = [1]; a.pad(3, 0); a", "[1, 0, 0]"),
+            ("let a = [1, 2, 3]; a.pad(2, 0); a", "[1, 2, 3]"),
+            (r#"let s = "hé"; s.pad(5, '*'); s"#, "hé***"),
+            (r#"let s = "ab"; s.pad(7, "xyz"); s"#, "abxyzxy"),
+            (r#"let s = "abc"; s.pad(2, "x"); s"#, "abc"),
+        ];
+        for (script, expected) in cases {
+            let value: Dynamic = engine.eval(script).unwrap();
+            assert_eq!(value.to_string(), expected, "{script}");
+        }
+    }
+
+    #[test]
+    fn absurd_lengths_fail_naming_the_function_instead_of_aborting() {
+        let engine = engine();
+        // Without a cap, what the system refuses to reserve.
+        let message = eval_err(&engine, "blob(100000000000000)");
+        assert!(message.contains("blob: a length of"), "{message}");
+        // Within a job, with the default cap.
+        crate::memory::arm(Some(1 << 30));
+        for (script, function) in [
+            ("blob(100000000000000)", "blob"),
+            ("blob(9223372036854775807, 1)", "blob"),
+            ("let b = blob(); b.pad(9223372036854775807, 0)", "pad"),
+            ("let a = []; a.pad(1000000000000000, 0)", "pad"),
+            ("let a = []; a.pad(1000000000, blob(1000000))", "pad"),
+            (r#"let s = ""; s.pad(9223372036854775807, "y")"#, "pad"),
+            (r#"let s = ""; s.pad(1000000000000000, 'y')"#, "pad"),
+        ] {
+            let message = eval_err(&engine, script);
+            assert!(
+                message.contains(&format!("{function}: a length of")),
+                "{script}: {message}"
+            );
+        }
+        crate::memory::disarm();
+    }
+}
