@@ -1,5 +1,6 @@
 //! A compiled script: what a pool's workers each run their own copy of.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::{Arc, OnceLock};
 
 use rhai::grain::{Caps, Compiler, SharedProgram};
@@ -86,11 +87,13 @@ impl Script {
 
     /// The script compiled again from its text with `engine`, merged as it was: a copy that
     /// shares no counted reference with the original (see `runspace::script_copies`). Should
-    /// `engine` refuse it, a plain clone.
+    /// `engine` refuse it (or a host's custom syntax panic while parsing it), a plain clone:
+    /// this runs on a worker, outside any job, where a panic would end the worker.
     pub(crate) fn compile_copy(&self, engine: &Engine) -> AST {
-        match engine.compile(&*self.text) {
-            Ok(own) => self.pool_library.merge(&own),
-            Err(_) => (*self.ast).clone(),
+        let compiled = catch_unwind(AssertUnwindSafe(|| engine.compile(&*self.text)));
+        match compiled {
+            Ok(Ok(own)) => self.pool_library.merge(&own),
+            _ => (*self.ast).clone(),
         }
     }
 

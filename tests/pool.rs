@@ -244,34 +244,6 @@ fn native_functions_from_the_setup_hook_and_their_panics() {
 }
 
 #[test]
-fn a_script_runs_on_a_pool_whose_engines_cannot_compile_it_again() {
-    // Each worker compiles its own copy of a script with its own engine. A pool whose setup
-    // hook adds an operator compiles a script that uses it; a pool without the operator cannot,
-    // runs the script as it was compiled, and each job fails, naming the missing function.
-    let with = RunspacePool::builder()
-        .threads(2)
-        .setup(|engine| {
-            engine.register_custom_operator("plus", 160).unwrap();
-            engine.register_fn("plus", |a: i64, b: i64| a + b);
-        })
-        .build()
-        .unwrap();
-    let script = with.compile("item plus 1").unwrap();
-    let records: Vec<_> = with.run(&script, 0..50_i64).unwrap().collect();
-    assert_each_seq_once(&records, 50);
-    for r in &records {
-        assert_eq!(r.output[0].as_int(), Ok(r.seq as i64 + 1), "{r:?}");
-    }
-    let without = pool(2, 0);
-    let records: Vec<_> = without.run(&script, 0..50_i64).unwrap().collect();
-    assert_each_seq_once(&records, 50);
-    for r in &records {
-        assert_eq!(r.status, JobStatus::Failed);
-        assert!(r.error.as_ref().unwrap().message.contains("plus"), "{r:?}");
-    }
-}
-
-#[test]
 fn keep_order_yields_records_in_input_order_with_a_small_window() {
     let pool = pool(3, 0);
     let script = pool.compile("if item % 7 == 0 { sleep(2); } item").unwrap();

@@ -1,0 +1,72 @@
+//! Each worker runs its own copy of a script, compiled again from its text with the worker's
+//! own engine; where that engine cannot compile it, the worker runs the script as it was
+//! compiled.
+
+mod common;
+
+use common::{assert_each_seq_once, pool};
+use rsparallel::rhai::Dynamic;
+use rsparallel::{JobStatus, RunspacePool};
+
+#[test]
+fn a_script_runs_on_a_pool_whose_engines_cannot_compile_it_again() {
+    // Each worker compiles its own copy of a script with its own engine. A pool whose setup
+    // hook adds an operator compiles a script that uses it; a pool without the operator cannot,
+    // runs the script as it was compiled, and each job fails, naming the missing function.
+    let with = RunspacePool::builder()
+        .threads(2)
+        .setup(|engine| {
+            engine.register_custom_operator("plus", 160).unwrap();
+            engine.register_fn("plus", |a: i64, b: i64| a + b);
+        })
+        .build()
+        .unwrap();
+    let script = with.compile("item plus 1").unwrap();
+    let records: Vec<_> = with.run(&script, 0..50_i64).unwrap().collect();
+    assert_each_seq_once(&records, 50);
+    for r in &records {
+        assert_eq!(r.output[0].as_int(), Ok(r.seq as i64 + 1), "{r:?}");
+    }
+    let without = pool(2, 0);
+    let records: Vec<_> = without.run(&script, 0..50_i64).unwrap().collect();
+    assert_each_seq_once(&records, 50);
+    for r in &records {
+        assert_eq!(r.status, JobStatus::Failed);
+        assert!(r.error.as_ref().unwrap().message.contains("plus"), "{r:?}");
+    }
+}
+
+#[test]
+fn a_host_parser_that_panics_on_a_worker_costs_only_the_copy() {
+    // A custom syntax whose parser refuses to run on a worker thread: the pool compiles the
+    // script on the caller's thread, and each worker, unable to compile its copy, runs the
+    // script as compiled. The worker lives on; every job completes.
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .setup(|engine| {
+            engine.register_custom_syntax_with_state_raw(
+                "twice",
+                |symbols, _look_ahead, _state| {
+                    let name = std::thread::current().name().map(str::to_string);
+                    if name.is_some_and(|n| n.starts_with("rsparallel-worker")) {
+                        panic!("this parser does not run on workers");
+                    }
+                    Ok((symbols.len() == 1).then(|| "$expr$".into()))
+                },
+                false,
+                |context, inputs, _state| {
+                    let value = context.eval_expression_tree(&inputs[0])?;
+                    Ok(Dynamic::from(value.as_int().unwrap_or(0) * 2))
+                },
+            );
+        })
+        .build()
+        .unwrap();
+    let script = pool.compile("twice item + 1").unwrap();
+    let records: Vec<_> = pool.run(&script, 0..100_i64).unwrap().collect();
+    assert_each_seq_once(&records, 100);
+    for r in &records {
+        assert_eq!(r.status, JobStatus::Completed, "{r:?}");
+        assert_eq!(r.output[0].as_int(), Ok(2 * (r.seq as i64 + 1)), "{r:?}");
+    }
+}
