@@ -61,10 +61,11 @@ impl ScriptCopies {
     /// This worker's copy of `script`, made with `engine` if it has none.
     pub(crate) fn of(&mut self, script: &Script, engine: &Engine) -> &ScriptCopy {
         match self.kept.iter().position(|copy| copy.copies(script)) {
-            Some(at) => {
+            Some(at) if at + 1 < self.kept.len() => {
                 let copy = self.kept.remove(at);
                 self.kept.push(copy);
             }
+            Some(_) => {}
             None => {
                 if self.kept.len() == KEPT {
                     self.kept.remove(0);
