@@ -93,16 +93,13 @@ impl InitialState {
         engine
     }
 
-    /// The engine scripts are compiled with: the same functions as a runspace's, not wired to
-    /// any job, so that the optimizer sees what the workers will run.
+    /// The engine scripts are compiled with: a runspace's functions, but for those wired to
+    /// the running job (`emit`, `warn`, `verbose`, `error`, `sleep`). At
+    /// `OptimizationLevel::Full`, compiling calls native functions on constant arguments; these
+    /// must not run then (nor, as stubs, fold a job's `emit(7)` away), so the compiler does not
+    /// know them, and leaves each call for the job.
     pub(crate) fn compile_engine(&self) -> Engine {
         let mut engine = self.base_engine(self.std_lib.clone());
-        engine.register_fn("emit", |_: Dynamic| ());
-        for stream in ["warn", "verbose", "error"] {
-            engine.register_fn(stream, |_: Dynamic| ());
-        }
-        engine.register_fn("sleep", |_: rhai::INT| ());
-        engine.register_fn("sleep", |_: rhai::FLOAT| ());
         if let Some(setup) = &self.setup {
             setup(&mut engine);
         }

@@ -1,7 +1,7 @@
 //! `item`, `seq` and `attempt` stay in each worker's scope and are overwritten per job: these
 //! check that nothing of one job reaches the next, whatever the script did to them.
 
-use rsparallel::{JobStatus, RunOptions, RunspacePool};
+use rsparallel::{JobStatus, RunOptions, RunspacePool, ScriptVm};
 
 fn outputs(source: &str, items: i64) -> Vec<(i64, String, String)> {
     let pool = RunspacePool::builder().threads(1).build().unwrap();
@@ -49,4 +49,35 @@ fn top_level_variables_do_not_outlive_their_job() {
         20,
     );
     assert!(got.iter().all(|(_, _, out)| out == "0"), "{got:?}");
+}
+
+#[test]
+fn no_job_changes_an_injected_variable_for_the_next() {
+    // Methods that change their receiver in place refuse a constant, as injected variables
+    // are; once, `pad` did not, and each job on a worker saw the last one's padding.
+    for vm in [ScriptVm::TreeWalker, ScriptVm::Grain] {
+        let pool = RunspacePool::builder()
+            .threads(1)
+            .vm(vm)
+            .variable("prefix", "abc")
+            .variable("list", rsparallel::rhai::Array::from([1.into()]))
+            .build()
+            .unwrap();
+        for source in [
+            r#"prefix.pad(prefix.len() + 1, "x"); prefix"#,
+            "list.pad(list.len() + 1, 0); list",
+            "list.push(2); list",
+        ] {
+            let script = pool.compile(source).unwrap();
+            for r in pool.run(&script, 0..3_i64).unwrap() {
+                assert_eq!(r.status, JobStatus::Failed, "{vm}: {source}: {r:?}");
+                let message = &r.error.as_ref().unwrap().message;
+                assert!(message.contains("constant"), "{vm}: {source}: {message}");
+            }
+        }
+        let script = pool.compile("`${prefix} ${list}`").unwrap();
+        for r in pool.run(&script, 0..3_i64).unwrap() {
+            assert_eq!(r.output[0].to_string(), "abc [1]");
+        }
+    }
 }

@@ -70,3 +70,35 @@ fn a_host_parser_that_panics_on_a_worker_costs_only_the_copy() {
         assert_eq!(r.output[0].as_int(), Ok(2 * (r.seq as i64 + 1)), "{r:?}");
     }
 }
+
+#[test]
+fn at_full_optimization_job_functions_run_in_every_job_not_when_compiling() {
+    // `Full` calls native functions on constant arguments while compiling: `emit(7)` and
+    // `warn("w")` once ran then, outside any job (or, stubbed, were folded away), and a
+    // worker compiling `sleep(1e300)` slept for ever.
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .timeout(std::time::Duration::from_millis(100))
+        .setup(|engine| {
+            engine.set_optimization_level(rsparallel::rhai::OptimizationLevel::Full);
+        })
+        .build()
+        .unwrap();
+    let script = pool
+        .compile(r#"warn("w"); emit(7); sleep(0.001); item"#)
+        .unwrap();
+    let records: Vec<_> = pool.run(&script, 0..10_i64).unwrap().collect();
+    assert_each_seq_once(&records, 10);
+    for r in &records {
+        assert_eq!(r.status, JobStatus::Completed, "{r:?}");
+        let output: Vec<i64> = r.output.iter().map(|v| v.as_int().unwrap()).collect();
+        assert_eq!(output, [7, r.seq as i64], "{r:?}");
+        assert_eq!(r.streams.len(), 1, "{r:?}");
+        assert_eq!(r.streams[0].text, "w");
+    }
+    let script = pool.compile("sleep(1e300); item").unwrap();
+    let records: Vec<_> = pool.run(&script, 0..2_i64).unwrap().collect();
+    for r in &records {
+        assert_eq!(r.status, JobStatus::TimedOut, "{r:?}");
+    }
+}

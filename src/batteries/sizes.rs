@@ -2,12 +2,16 @@
 //! `blob(len, value)` and `pad` on arrays, strings and BLOBs. Rhai's versions allocate what they
 //! are asked for at once, so `blob(100000000000)` aborted the whole process when the allocation
 //! failed, and `"x".pad(1000000000000, "y")` filled memory before the job's memory cap was next
-//! checked. These do the same work, but ask first: a size past the job's remaining cap, or one
-//! the system refuses, fails the job, naming the function.
+//! checked. These give the same results, but ask first: a size past the job's remaining cap, or
+//! one the system refuses, fails the job, naming the function. Two differences: padding with an
+//! empty string pads nothing (Rhai's own loops for ever), and a host's `max_array_size` or
+//! `max_string_size` is enforced by Rhai after the call, not before.
 //!
-//! Registered on the engine itself, they are found before the standard library's.
+//! Registered on the engine itself, they are found before the standard library's. `pad` changes
+//! its receiver, and is registered as not pure, as Rhai's is, so that it refuses a constant:
+//! an injected variable changed in place would stay changed for the worker's later jobs.
 
-use rhai::{Array, Blob, Dynamic, Engine, INT, ImmutableString, Map};
+use rhai::{Array, Blob, Dynamic, Engine, FuncRegistration, INT, ImmutableString, Map};
 
 use super::{Fallible, error};
 
@@ -100,18 +104,27 @@ fn held_bytes(value: &Dynamic, depth: usize) -> usize {
 fn pad_string(text: &mut ImmutableString, len: INT, padding: &str) -> Fallible<()> {
     let have = text.chars().count();
     let wanted = usize::try_from(len).unwrap_or(0);
-    if wanted <= have || padding.is_empty() {
+    let per_copy = padding.chars().count();
+    if wanted <= have || per_copy == 0 {
         return Ok(());
     }
-    // Four bytes a character at most.
-    let bytes = (wanted - have).checked_mul(4);
+    let missing = wanted - have;
+    let partial: usize = padding
+        .chars()
+        .take(missing % per_copy)
+        .map(char::len_utf8)
+        .sum();
+    let bytes = (missing / per_copy)
+        .checked_mul(padding.len())
+        .and_then(|whole| whole.checked_add(partial))
+        .and_then(|more| more.checked_add(text.len()));
     check("pad", len, bytes)?;
     let mut padded = String::new();
     padded
-        .try_reserve_exact(text.len() + bytes.unwrap_or(0))
+        .try_reserve_exact(bytes.unwrap_or(0))
         .map_err(|_| too_large("pad", len))?;
     padded.push_str(text);
-    padded.extend(padding.chars().cycle().take(wanted - have));
+    padded.extend(padding.chars().cycle().take(missing));
     *text = padded.into();
     Ok(())
 }
@@ -119,12 +132,13 @@ fn pad_string(text: &mut ImmutableString, len: INT, padding: &str) -> Fallible<(
 pub(super) fn register(engine: &mut Engine) {
     engine.register_fn("blob", |len: INT| blob(len, 0));
     engine.register_fn("blob", blob);
-    engine.register_fn("pad", pad_blob);
-    engine.register_fn("pad", pad_array);
-    engine.register_fn("pad", |text: &mut ImmutableString, len: INT, c: char| {
+    let pad = || FuncRegistration::new("pad").with_purity(false);
+    pad().register_into_engine(engine, pad_blob);
+    pad().register_into_engine(engine, pad_array);
+    pad().register_into_engine(engine, |text: &mut ImmutableString, len: INT, c: char| {
         pad_string(text, len, c.encode_utf8(&mut [0; 4]))
     });
-    engine.register_fn("pad", pad_string);
+    pad().register_into_engine(engine, pad_string);
 }
 
 #[cfg(test)]
@@ -134,7 +148,7 @@ mod tests {
     use crate::batteries::tests::{engine, eval_err};
 
     #[test]
-    fn they_do_what_rhais_own_do() {
+    fn they_pad_and_fill_as_rhais_own_do() {
         let engine = engine();
         let cases = [
             ("blob(3)", "[000000]"),
@@ -146,10 +160,28 @@ mod tests {
             (r#"let s = "hé"; s.pad(5, '*'); s"#, "hé***"),
             (r#"let s = "ab"; s.pad(7, "xyz"); s"#, "abxyzxy"),
             (r#"let s = "abc"; s.pad(2, "x"); s"#, "abc"),
+            (r#"let s = "a"; s.pad(4, "é-"); s"#, "aé-é"),
+            (r#"let s = "a"; s.pad(4, ""); s"#, "a"),
         ];
         for (script, expected) in cases {
             let value: Dynamic = engine.eval(script).unwrap();
             assert_eq!(value.to_string(), expected, "{script}");
+        }
+    }
+
+    #[test]
+    fn pad_refuses_a_constant_as_rhais_own_does() {
+        let engine = engine();
+        for script in [
+            "const a = [1]; a.pad(3, 0); a",
+            r#"const s = "x"; s.pad(3, "y"); s"#,
+            "const b = blob(1); b.pad(3, 0); b",
+        ] {
+            let message = engine.eval::<Dynamic>(script).unwrap_err().to_string();
+            assert!(
+                message.contains("cannot be called on constant"),
+                "{script}: {message}"
+            );
         }
     }
 

@@ -22,7 +22,7 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
     let mut copies = ScriptCopies::default();
     while let Ok(chunk) = jobs.recv() {
         let batch = &chunk.batch;
-        let script = copies.of(&batch.script, &engine);
+        let script = copies.of(&batch.script, || shared.state.compile_engine());
         evaluator.prepare(&batch.script, script);
         clock.set_batch(batch.id.0);
         // Each job starts when the one before it ended: one clock read per job.

@@ -5,6 +5,8 @@
 //! The worker holds both instead: a handle on the runspace's engine, and an `Evaluator`
 //! borrowing it, rebuilt together when the runspace rebuilds its engine after a native panic.
 
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
 use rhai::grain::{Caps, Fault, Program, Vm};
 use rhai::{Dynamic, Engine, EvalAltResult, Module, Position, Scope, Shared};
 
@@ -52,12 +54,15 @@ impl<'e> Evaluator<'e> {
     }
 
     /// Compiles what this evaluator will run of `copy` (its bytecode, on grain) now, before
-    /// a chunk's first job starts its clock.
+    /// a chunk's first job starts its clock. This runs outside any job: should compiling panic,
+    /// it is left to the first job, which tries again inside its panic guard, and fails.
     pub(crate) fn prepare(&self, script: &Script, copy: &ScriptCopy) {
-        if let Evaluator::Grain { auto, .. } = self
-            && (!*auto || script.suits_grain())
-        {
-            copy.program();
+        if let Evaluator::Grain { auto, .. } = self {
+            let _ = catch_unwind(AssertUnwindSafe(|| {
+                if !*auto || script.suits_grain() {
+                    copy.program();
+                }
+            }));
         }
     }
 
