@@ -384,11 +384,12 @@ fn read_source(path: &Path) -> Result<String, Error> {
 }
 
 fn compile_with(engine: &Engine, name: &str, source: &str) -> Result<AST, Error> {
-    // The syntax tree is left without a source name (the `Script` keeps it): every evaluation
-    // takes a reference to the tree's name, and with all workers counting on one shared string,
-    // its count went back and forth between their cores at every job, a sixth of a trivial
-    // job's time on grain. Rhai shows the name only in messages the records do not use.
-    engine
+    let mut ast = engine
         .compile(source)
-        .map_err(|e| Error::Compile(CompileError::from_parse(name, &e)))
+        .map_err(|e| Error::Compile(CompileError::from_parse(name, &e)))?;
+    // Workers run copies without it: every evaluation takes a reference to the tree's source
+    // name, and with all workers counting on one shared string, its count went back and forth
+    // between their cores at every job, a seventh of a trivial job's time on grain.
+    ast.set_source(name);
+    Ok(ast)
 }

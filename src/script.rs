@@ -85,16 +85,19 @@ impl Script {
             && !self.program().caps().contains(Caps::IMPORT)
     }
 
-    /// The script compiled again from its text with `engine`, merged as it was: a copy that
-    /// shares no counted reference with the original (see `runspace::script_copies`). Should
-    /// `engine` refuse it (or a host's custom syntax panic while parsing it), a plain clone:
-    /// this runs on a worker, outside any job, where a panic would end the worker.
+    /// The script compiled again from its text with `engine`, merged as it was, without a
+    /// source name: a copy that shares no counted reference with the original (see
+    /// `runspace::script_copies`). Should `engine` refuse it (or a host's custom syntax panic
+    /// while parsing it), a clone: this runs on a worker, outside any job, where a panic would
+    /// end the worker.
     pub(crate) fn compile_copy(&self, engine: &Engine) -> AST {
         let compiled = catch_unwind(AssertUnwindSafe(|| engine.compile(&*self.text)));
-        match compiled {
+        let mut copy = match compiled {
             Ok(Ok(own)) => self.pool_library.merge(&own),
             _ => (*self.ast).clone(),
-        }
+        };
+        copy.clear_source();
+        copy
     }
 
     /// The script as a grain bytecode program, compiled from the syntax tree once, by the
@@ -142,5 +145,26 @@ mod tests {
         );
         assert!(!suits("import \"helpers\" as h; item"));
         assert!(!suits("const K = 2; triple(K)"));
+    }
+
+    #[test]
+    fn a_copy_is_the_script_with_the_library_and_without_the_source_name() {
+        let pool = RunspacePool::builder()
+            .threads(1)
+            .functions_source("lib", "fn triple(x) { x * 3 }")
+            .build()
+            .unwrap();
+        let script = pool.compile_named("job.rhai", "triple(2) + 1").unwrap();
+        assert_eq!(script.ast().source(), Some("job.rhai"));
+        let copy = script.compile_copy(&rhai::Engine::new());
+        assert_eq!(copy.source(), None);
+        assert_eq!(rhai::Engine::new().eval_ast::<i64>(&copy).unwrap(), 7);
+        // An engine that cannot compile the text gets a clone, nameless as well.
+        let mut strict = rhai::Engine::new();
+        strict.set_max_expr_depths(1, 1);
+        assert!(strict.compile("triple(2) + 1").is_err());
+        let copy = script.compile_copy(&strict);
+        assert_eq!(copy.source(), None);
+        assert_eq!(rhai::Engine::new().eval_ast::<i64>(&copy).unwrap(), 7);
     }
 }
