@@ -4,21 +4,6 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
-/// A moment on the clock jobs are timed by.
-///
-/// That clock is quanta's: where the CPU's time-stamp counter is invariant, it reads the counter
-/// (~12 ns here) instead of asking the kernel (~29 ns through the vDSO), and scales the count
-/// to nanoseconds; elsewhere it is the system's monotonic clock. Every job reads it once, and a
-/// trivial job takes ~400 ns. It calibrates itself against the monotonic clock when first read
-/// (0.6–1.7 ms, once per process).
-pub(crate) type JobInstant = quanta::Instant;
-
-/// The time now, on the clock jobs are timed by.
-#[inline]
-pub(crate) fn now() -> JobInstant {
-    quanta::Instant::now()
-}
-
 /// `on_progress` runs on every engine operation; reading the time on each one costs more than
 /// the script itself for tiny scripts. Checking on one operation in 1024 keeps the hook's cost
 /// to a few percent while a runaway loop still stops well under a millisecond after its deadline.
@@ -74,7 +59,7 @@ impl Stop {
 #[derive(Debug)]
 #[repr(align(128))]
 pub(crate) struct JobClock {
-    epoch: JobInstant,
+    epoch: Instant,
     /// Nanoseconds after `epoch`, or `NO_DEADLINE`.
     deadline: AtomicU64,
     cancel: AtomicBool,
@@ -86,7 +71,7 @@ pub(crate) struct JobClock {
 }
 
 impl JobClock {
-    pub(crate) fn new(epoch: JobInstant) -> Self {
+    pub(crate) fn new(epoch: Instant) -> Self {
         JobClock {
             epoch,
             deadline: AtomicU64::new(NO_DEADLINE),
@@ -107,7 +92,7 @@ impl JobClock {
     }
 
     /// Starts a job: sets the deadline counted from `start`.
-    pub(crate) fn start_job(&self, start: JobInstant, timeout: Option<Duration>) {
+    pub(crate) fn start_job(&self, start: Instant, timeout: Option<Duration>) {
         // A timeout too long for an `Instant` or for the nanosecond count (`--timeout 1000000y`)
         // is never reached: no deadline, rather than a panic that would kill the worker.
         let deadline = timeout
@@ -218,12 +203,12 @@ mod tests {
 
     #[test]
     fn operations_count_from_each_job_start() {
-        let clock = JobClock::new(now());
-        clock.start_job(now(), None);
+        let clock = JobClock::new(Instant::now());
+        clock.start_job(Instant::now(), None);
         assert_eq!(clock.ops_run(1), 1);
         assert_eq!(clock.ops_run(500), 500);
         // A `Vm` that ran 500 operations already: its next job counts from its own start.
-        clock.start_job(now(), None);
+        clock.start_job(Instant::now(), None);
         assert_eq!(clock.ops_run(501), 1);
         assert_eq!(clock.ops_run(600), 100);
     }

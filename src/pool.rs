@@ -4,7 +4,7 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::thread::JoinHandle;
-use std::time::{Duration, SystemTime};
+use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::Sender;
 use rhai::{AST, Dynamic, Engine};
@@ -207,7 +207,7 @@ impl RunspacePoolBuilder {
             vm,
             library: None,
             std_lib,
-            epoch: (crate::clock::now(), SystemTime::now()),
+            epoch: (Instant::now(), SystemTime::now()),
         };
         let compiler = state.compile_engine();
         let mut library = AST::empty();

@@ -4,13 +4,13 @@
 use std::panic::{AssertUnwindSafe, catch_unwind};
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::time::SystemTime;
+use std::time::{Instant, SystemTime};
 
 use rhai::packages::{Package, StandardPackage};
 use rhai::{Dynamic, Engine, Module, Scope, Shared};
 
 use crate::batch::{BatchControl, QueuedJob};
-use crate::clock::{self, JobClock, JobInstant};
+use crate::clock::JobClock;
 use crate::job::{JobError, JobRecord, JobStatus, StreamEvent, StreamLine};
 use crate::job_output::JobOutput;
 use crate::job_streams::JobStreams;
@@ -61,12 +61,12 @@ pub(crate) struct InitialState {
     /// their cores at every job (see `runspace::script_copies`).
     pub(crate) std_lib: Shared<Module>,
     /// Pairs an `Instant` with wall-clock time, to stamp records without a clock read more.
-    pub(crate) epoch: (JobInstant, SystemTime),
+    pub(crate) epoch: (Instant, SystemTime),
 }
 
 impl InitialState {
     /// The moment `at`, with its wall-clock time.
-    pub(crate) fn stamp(&self, at: JobInstant) -> Stamp {
+    pub(crate) fn stamp(&self, at: Instant) -> Stamp {
         let wall = self.epoch.1 + at.saturating_duration_since(self.epoch.0);
         Stamp { at, wall }
     }
@@ -111,7 +111,7 @@ impl InitialState {
 /// (records): a job's end is the next job's start, so each conversion serves twice.
 #[derive(Clone, Copy, Debug)]
 pub(crate) struct Stamp {
-    pub(crate) at: JobInstant,
+    pub(crate) at: Instant,
     pub(crate) wall: SystemTime,
 }
 
@@ -246,7 +246,7 @@ impl Runspace {
             self.set_job_variables(script, scoped_item, seq, attempt);
             evaluator.eval(&mut self.scope, &batch.script, copy)
         }));
-        let end = self.state.stamp(clock::now());
+        let end = self.state.stamp(Instant::now());
         self.clock.end_job();
         if self.state.max_memory.is_some() {
             memory::disarm();

@@ -71,8 +71,7 @@ pub(crate) fn split_evaluation(ast: &Arc<AST>, threads: usize, items: i64, how: 
                     .grain
                     .then(|| Compiler::new().compile(&ast).into_shared());
                 let mut vm = Vm::new(&engine);
-                // Timed as a worker times its jobs: on quanta's clock.
-                let epoch = (quanta::Instant::now(), SystemTime::now());
+                let epoch = (Instant::now(), SystemTime::now());
                 let mut start = epoch.1;
                 let mut scope = Scope::new();
                 // In a runspace's order: `item`, read by every item, last, where a lookup
@@ -96,7 +95,7 @@ pub(crate) fn split_evaluation(ast: &Arc<AST>, threads: usize, items: i64, how: 
                         drop(black_box(value));
                         continue;
                     }
-                    let end = epoch.1 + quanta::Instant::now().saturating_duration_since(epoch.0);
+                    let end = epoch.1 + Instant::now().saturating_duration_since(epoch.0);
                     let record = JobRecord {
                         seq: item as u64,
                         batch: BatchId(0),

@@ -3,6 +3,7 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
+use std::time::Instant;
 
 use crossbeam_channel::Receiver;
 
@@ -26,7 +27,7 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
         evaluator.prepare(&batch.script, script);
         clock.set_batch(batch.id.0);
         // Each job starts when the one before it ended: one clock read per job.
-        let started = shared.state.stamp(crate::clock::now());
+        let started = shared.state.stamp(Instant::now());
         let mut now = started;
         let count = chunk.jobs.len();
         let mut records = Vec::with_capacity(count);
