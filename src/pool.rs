@@ -316,12 +316,7 @@ impl RunspacePool {
     pub fn compile_named(&self, name: &str, source: &str) -> Result<Script, Error> {
         let ast = compile_with(&self.compiler, name, source)?;
         let library = library_module(&self.library);
-        let script = Script::new(&self.library, &ast, name, source, library);
-        if self.shared.state.vm != ScriptVm::TreeWalker {
-            // Now, rather than when a worker first asks whether the script suits grain.
-            script.program();
-        }
-        Ok(script)
+        Ok(Script::new(&self.library, &ast, name, source, library))
     }
 
     /// Reads and compiles a script file; errors name the file.

@@ -1,9 +1,9 @@
 //! A compiled script: what a pool's workers each run their own copy of.
 
 use std::panic::{AssertUnwindSafe, catch_unwind};
-use std::sync::{Arc, OnceLock};
+use std::sync::Arc;
 
-use rhai::grain::{Caps, Compiler, SharedProgram};
+use rhai::grain::{Caps, Program};
 use rhai::{AST, Engine, Module, Shared};
 
 /// A script compiled by [`RunspacePool::compile`](crate::RunspacePool::compile), with the
@@ -24,18 +24,7 @@ pub struct Script {
     pub(crate) keeps_constants: bool,
     /// The pool's function libraries merged into `ast`, if any (see [`library_module`]).
     pub(crate) library: Option<Shared<Module>>,
-    /// The bytecode of `ast`, compiled on first use, for what it tells of the script (whether it
-    /// imports): a pool that runs the tree walker never needs it, and a script compiled by one
-    /// pool may run on another. Workers run their own copies' bytecode.
-    program: Arc<OnceLock<SharedProgram>>,
 }
-
-// A script goes to every worker thread with its bytecode; `rhai`'s `sync` feature is what makes
-// this hold.
-const _: () = {
-    const fn shared_across_threads<T: Send + Sync>() {}
-    shared_across_threads::<SharedProgram>();
-};
 
 impl Script {
     /// The script `own`, compiled from `source`, merged with the pool's function libraries
@@ -62,7 +51,6 @@ impl Script {
             own_functions: own.has_functions(),
             keeps_constants,
             library,
-            program: Arc::default(),
         }
     }
 
@@ -76,13 +64,12 @@ impl Script {
         &self.ast
     }
 
-    /// Whether grain runs this script at least as fast as the tree walker: it has no functions
-    /// of its own (grain registers them anew for every job), no `import` and no constants
-    /// its functions read (after a job with either, a worker needs a fresh `Vm`).
-    pub(crate) fn suits_grain(&self) -> bool {
-        !self.own_functions
-            && !self.keeps_constants
-            && !self.program().caps().contains(Caps::IMPORT)
+    /// Whether grain runs this script, compiled to `program`, at least as fast as the tree
+    /// walker: it has no functions of its own (grain registers them anew for every job), no
+    /// `import` and no constants its functions read (after a job with either, a worker needs a
+    /// fresh `Vm`).
+    pub(crate) fn suits_grain(&self, program: &Program<'_>) -> bool {
+        !self.own_functions && !self.keeps_constants && !program.caps().contains(Caps::IMPORT)
     }
 
     /// The script compiled again from its text with `engine`, merged as it was, without a
@@ -98,13 +85,6 @@ impl Script {
         };
         copy.clear_source();
         copy
-    }
-
-    /// The script as a grain bytecode program, compiled from the syntax tree once, by the
-    /// first caller; the others wait for it and share it.
-    pub(crate) fn program(&self) -> &SharedProgram {
-        self.program
-            .get_or_init(|| Compiler::new().compile(&self.ast).into_shared())
     }
 }
 
@@ -131,7 +111,10 @@ mod tests {
             .functions_source("lib", "fn triple(x) { x * 3 }")
             .build()
             .unwrap();
-        let suits = |source: &str| pool.compile(source).unwrap().suits_grain();
+        let suits = |source: &str| {
+            let script = pool.compile(source).unwrap();
+            script.suits_grain(&rhai::grain::Compiler::new().compile(script.ast()))
+        };
         assert!(suits("item * 2 + 1"));
         assert!(suits("let s = 0; for i in 0..100 { s += i; } s"));
         assert!(

@@ -22,8 +22,8 @@ pub enum ScriptVm {
     Auto,
     /// Rhai's syntax-tree walker, the engine's own `eval_ast_with_scope`.
     TreeWalker,
-    /// Rhai's bytecode VM (`rhai::grain`): the script is compiled once more, to bytecode,
-    /// when the pool compiles it, and each worker keeps one `Vm` for all its jobs.
+    /// Rhai's bytecode VM (`rhai::grain`): each worker compiles its copy of the script once
+    /// more, to bytecode, before its first job of it, and keeps one `Vm` for all its jobs.
     ///
     /// Faster on scripts whose time goes into loops (1.34× fewer instructions on a loop of
     /// additions), and no slower on one-line scripts. Slower (1.28× on a one-line job) on scripts that

@@ -59,7 +59,7 @@ impl<'e> Evaluator<'e> {
     pub(crate) fn prepare(&self, script: &Script, copy: &ScriptCopy) {
         if let Evaluator::Grain { auto, .. } = self {
             let _ = catch_unwind(AssertUnwindSafe(|| {
-                if !*auto || script.suits_grain() {
+                if !*auto || copy.suits_grain(script) {
                     copy.program();
                 }
             }));
@@ -77,7 +77,7 @@ impl<'e> Evaluator<'e> {
     ) -> Result<Dynamic, Box<EvalAltResult>> {
         match self {
             Evaluator::TreeWalker(engine) => engine.eval_ast_with_scope(scope, &copy.ast),
-            Evaluator::Grain { engine, auto, .. } if *auto && !script.suits_grain() => {
+            Evaluator::Grain { engine, auto, .. } if *auto && !copy.suits_grain(script) => {
                 engine.eval_ast_with_scope(scope, &copy.ast)
             }
             Evaluator::Grain {

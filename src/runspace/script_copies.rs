@@ -26,13 +26,16 @@ use crate::script::Script;
 /// the copy saves.
 const KEPT: usize = 4;
 
-/// A worker's copy of one script: its syntax tree and, once grain has run it, its bytecode.
+/// A worker's copy of one script: its syntax tree and, once grain has run it or been asked
+/// whether it suits the script, its bytecode and that answer.
 pub(crate) struct ScriptCopy {
     /// The shared script this copies. Holding it weakly keeps its allocation, so no other script
     /// can take its address while this copy is kept, but not the script itself.
     of: Weak<AST>,
     pub(crate) ast: AST,
     program: OnceCell<SharedProgram>,
+    /// [`Script::suits_grain`], asked once: under `--vm auto` every job needs the answer.
+    suits_grain: OnceCell<bool>,
 }
 
 impl ScriptCopy {
@@ -41,6 +44,7 @@ impl ScriptCopy {
             of: Arc::downgrade(&script.ast),
             ast: script.compile_copy(compiler),
             program: OnceCell::new(),
+            suits_grain: OnceCell::new(),
         }
     }
 
@@ -52,6 +56,15 @@ impl ScriptCopy {
     pub(crate) fn program(&self) -> &SharedProgram {
         self.program
             .get_or_init(|| Compiler::new().compile(&self.ast).into_shared())
+    }
+
+    /// Whether grain runs `script`, of which this is the copy, at least as fast as the tree
+    /// walker (compiling the bytecode to tell, if need be).
+    #[inline]
+    pub(crate) fn suits_grain(&self, script: &Script) -> bool {
+        *self
+            .suits_grain
+            .get_or_init(|| script.suits_grain(self.program()))
     }
 }
 
