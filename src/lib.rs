@@ -10,6 +10,7 @@ mod error;
 mod job;
 mod job_output;
 mod job_streams;
+mod job_timer;
 mod jobs;
 mod memory;
 mod modules;

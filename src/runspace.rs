@@ -14,6 +14,7 @@ use crate::clock::JobClock;
 use crate::job::{JobError, JobRecord, JobStatus, StreamEvent, StreamLine};
 use crate::job_output::JobOutput;
 use crate::job_streams::JobStreams;
+use crate::job_timer::{JobTimer, Stamp};
 use crate::memory;
 use crate::modules::SandboxedResolver;
 use crate::script_vm::ScriptVm;
@@ -60,17 +61,12 @@ pub(crate) struct InitialState {
     /// a job calls, and with one library shared by all workers, those counts would pass between
     /// their cores at every job (see `runspace::script_copies`).
     pub(crate) std_lib: Shared<Module>,
-    /// Pairs an `Instant` with wall-clock time, to stamp records without a clock read more.
+    /// Pairs an `Instant` with wall-clock time: jobs are timed in nanoseconds after it
+    /// (`job_timer`), and their records in wall-clock time.
     pub(crate) epoch: (Instant, SystemTime),
 }
 
 impl InitialState {
-    /// The moment `at`, with its wall-clock time.
-    pub(crate) fn stamp(&self, at: Instant) -> Stamp {
-        let wall = self.epoch.1 + at.saturating_duration_since(self.epoch.0);
-        Stamp { at, wall }
-    }
-
     /// An engine with the standard library `std_lib`, the batteries and limits, before the
     /// job hooks and the host's functions are added.
     fn base_engine(&self, std_lib: Shared<Module>) -> Engine {
@@ -105,14 +101,6 @@ impl InitialState {
         }
         engine
     }
-}
-
-/// A moment read once, kept both as an `Instant` (deadlines, durations) and as wall-clock time
-/// (records): a job's end is the next job's start, so each conversion serves twice.
-#[derive(Clone, Copy, Debug)]
-pub(crate) struct Stamp {
-    pub(crate) at: Instant,
-    pub(crate) wall: SystemTime,
 }
 
 /// What the running job has emitted and printed so far.
@@ -164,6 +152,7 @@ pub(crate) struct Runspace {
     last_may_share: bool,
     capture: Arc<Captured>,
     clock: Arc<JobClock>,
+    timer: JobTimer,
     worker: usize,
 }
 
@@ -189,6 +178,7 @@ impl Runspace {
         scope.push_constant(SEQ, 0 as rhai::INT);
         scope.push_dynamic(ITEM, Dynamic::UNIT);
         Runspace {
+            timer: JobTimer::new(state.epoch),
             state,
             engine: Arc::new(engine),
             scope,
@@ -199,6 +189,11 @@ impl Runspace {
             clock,
             worker,
         }
+    }
+
+    /// The time now, read from the system clock: a chunk's first job starts then.
+    pub(crate) fn now(&mut self) -> Stamp {
+        self.timer.now()
     }
 
     /// The engine jobs run on, for the worker's [`Evaluator`]; a new one after a native panic.
@@ -212,8 +207,9 @@ impl Runspace {
     /// goes on with a sound engine.
     ///
     /// `start` is a time read just before: the end of the worker's previous job, or the moment
-    /// it took the chunk; the job's end is returned. One clock read per job instead of two: at
-    /// a few hundred nanoseconds a job, each read is several percent of it.
+    /// it took the chunk; the job's end is returned. One time read per job instead of two, and
+    /// that one from the CPU's counter where it can be (`job_timer`): at a few hundred
+    /// nanoseconds a job, each system-clock read is several percent of it.
     pub(crate) fn run(
         &mut self,
         batch: &BatchControl,
@@ -236,7 +232,7 @@ impl Runspace {
             capture.item = item.take().unwrap_or_default();
         }
 
-        self.clock.start_job(start.at, timeout);
+        self.clock.start_job(start.nanos, timeout);
         if self.state.max_memory.is_some() {
             memory::arm(self.state.max_memory);
         }
@@ -246,7 +242,7 @@ impl Runspace {
             self.set_job_variables(script, scoped_item, seq, attempt);
             evaluator.eval(&mut self.scope, &batch.script, copy)
         }));
-        let end = self.state.stamp(Instant::now());
+        let end = self.timer.job_end(start);
         self.clock.end_job();
         if self.state.max_memory.is_some() {
             memory::disarm();

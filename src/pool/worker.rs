@@ -3,13 +3,13 @@
 
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
-use std::time::Instant;
 
 use crossbeam_channel::Receiver;
 
 use super::PoolShared;
 use crate::batch::{Chunk, Fate};
 use crate::job::{JobRecord, JobStatus};
+use crate::job_timer::between;
 use crate::runspace::{Evaluator, Runspace, ScriptCopies};
 
 /// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
@@ -26,8 +26,9 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
         let script = copies.of(&batch.script, || shared.state.compile_engine());
         evaluator.prepare(&batch.script, script);
         clock.set_batch(batch.id.0);
-        // Each job starts when the one before it ended: one clock read per job.
-        let started = shared.state.stamp(Instant::now());
+        // The chunk's first job starts now, read from the system clock; each job after it
+        // starts when the one before it ended (`JobTimer`).
+        let started = runspace.now();
         let mut now = started;
         let count = chunk.jobs.len();
         let mut records = Vec::with_capacity(count);
@@ -57,7 +58,7 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             };
             records.push(JobRecord::not_started(batch.id, job.seq, job.item, status));
         }
-        batch.note_work(now.at.saturating_duration_since(started.at), count);
+        batch.note_work(between(started, now), count);
         clock.set_batch(u64::MAX);
         // A receiver that went away (a run dropped early) no longer wants these records.
         let _ = batch.results.send(records);
