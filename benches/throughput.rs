@@ -16,8 +16,8 @@
 //! ```
 //!
 //! Cases: `trivial` (`item * 2 + 1`, 1,000,000 items, 2 threads; also the ideal on copies of
-//! the script, and that ideal making and dropping each item's record, to tell the cost of
-//! records from that of the queue), `cpu` (a
+//! the script, and that ideal making and dropping each item's record, each timed by a
+//! system-clock read), `cpu` (a
 //! loop of ~20,000 operations, 10,000 items, 1 and 2 threads), `timeout` (trivial and cpu with
 //! a 10 s timeout set and never reached, against none), `mixed` (10,000 items, 1% of them 100×
 //! longer: wall time against the total work divided by the threads), `vm` (the tree walker
@@ -183,7 +183,7 @@ fn trivial(o: &Options) {
         Some(("ideal", r[0])),
     );
     row(
-        "  the same, making and dropping each record",
+        "  the same, making records, system clock",
         r[2],
         Some(("ideal own copy", r[1])),
     );

@@ -3,24 +3,42 @@
 //!
 //! A trivial job takes a few hundred nanoseconds, and its record needs its end time. Reading the
 //! system clock for it (`Instant::now`, ~29 ns on the development machine, behind a fence) and
-//! turning that into wall-clock time cost a fifth of the library pool's throughput on
+//! turning that into wall-clock time cost a sixth of the library pool's throughput on
 //! `item * 2 + 1`. Where the kernel itself keeps time with the time-stamp counter (its clock
-//! source is `tsc`), a worker reads the system clock at the start of each chunk and after any
-//! stretch of over a millisecond, and the counter (~11 ns, no fence) for each job between:
-//! the job's end is the last system-clock reading plus the ticks since, at the rate measured
-//! over the worker's life so far. Elsewhere, and until a rate is known, every job reads the
-//! system clock.
+//! source is `tsc`), a worker reads the system clock at the start of each chunk and whenever
+//! the counter says a millisecond has passed since, and the counter (no system call, no fence)
+//! for each job between: the job's end is the last system-clock reading plus the ticks since,
+//! at the rate measured over the worker's life. Elsewhere, and until a rate is known, every job
+//! reads the system clock.
+//!
+//! Each system-clock reading is taken between two counter reads, and kept only if they are
+//! close: a thread interrupted in between would pair the clock with the wrong tick. A reading
+//! far from what the counter predicted (a counter the kernel has since stopped trusting, a rate
+//! misjudged) starts the rate's measurement again. Times a timer hands out never go back, so
+//! a worker's jobs never overlap.
 
+use std::ops::RangeInclusive;
 use std::sync::OnceLock;
 use std::time::{Duration, Instant, SystemTime};
 
-/// How long the counter alone may time a worker before the system clock is read again: a rate
-/// off by one part in ten thousand then misplaces a time by at most 100 ns.
+/// How long by the counter the counter alone may time a worker before the system clock is read
+/// again: a rate off by a part in a thousand then misplaces a time by at most a microsecond.
 const RECHECK_AFTER: Duration = Duration::from_millis(1);
 
-/// How long after its first reading a worker waits before trusting the rate it measures: the
-/// two clock reads behind each reading may be some tens of nanoseconds apart.
-const MEASURE_RATE_OVER: Duration = Duration::from_micros(200);
+/// How long after the first reading the rate is first measured: with each reading's tick known
+/// to a few microseconds, over 2 ms the rate is within a fraction of a percent.
+const MEASURE_RATE_OVER: Duration = Duration::from_millis(2);
+
+/// The most ticks between the two counter reads around a system-clock read, for the reading to
+/// be kept (a clock read takes ~100 ticks; this is a few microseconds at any likely rate).
+const PAIR_TICKS_MAX: u64 = 10_000;
+
+/// Nanoseconds per tick that a time-stamp counter can have: 0.5 to 10 GHz.
+const PLAUSIBLE_RATES: RangeInclusive<f64> = 0.1..=2.0;
+
+/// How far a system-clock reading may be from the counter's prediction, beyond a part in 300
+/// of the time since the last reading, before the rate is measured again.
+const DRIFT_LIMIT: Duration = Duration::from_micros(20);
 
 /// 2^32, the fixed-point scale of `Counter::scaled_rate`.
 const SCALE: f64 = 4_294_967_296.0;
@@ -42,18 +60,24 @@ pub(crate) fn between(earlier: Stamp, later: Stamp) -> Duration {
 pub(crate) struct JobTimer {
     epoch: (Instant, SystemTime),
     counter: Option<Counter>,
+    /// The latest time handed out: none later is earlier.
+    latest: u64,
 }
 
-/// The counter's state: the worker's first and last system-clock readings, each with the
-/// counter read beside it, and the rate between them.
+/// The counter's state: where the rate is measured from, the last system-clock reading with its
+/// tick, and the rate.
+#[derive(Debug, Default)]
 struct Counter {
-    first: Option<(u64, u64)>,
+    origin: Option<(u64, u64)>,
     last_nanos: u64,
     last_ticks: u64,
-    /// Nanoseconds per tick, times 2^32 (integer arithmetic: a float conversion on every job
-    /// cost a measurable share of a trivial one); 0 until measured.
+    /// Nanoseconds per tick; 0 until measured.
+    rate: f64,
+    /// The same, times 2^32: integer arithmetic on every job (a float conversion there cost a
+    /// measurable share of a trivial job).
     scaled_rate: u64,
-    /// Ticks in `RECHECK_AFTER`, at that rate: fewer ticks times `scaled_rate` fit in 64 bits.
+    /// Ticks in `RECHECK_AFTER` at that rate, 0 until measured: fewer ticks times `scaled_rate`
+    /// fit in 64 bits.
     recheck_ticks: u64,
 }
 
@@ -64,65 +88,98 @@ impl JobTimer {
     }
 
     pub(crate) fn with_counter(epoch: (Instant, SystemTime), use_counter: bool) -> Self {
-        let counter = use_counter.then_some(Counter {
-            first: None,
-            last_nanos: 0,
-            last_ticks: 0,
-            scaled_rate: 0,
-            recheck_ticks: 0,
-        });
-        JobTimer { epoch, counter }
+        let counter = (use_counter && cfg!(target_arch = "x86_64")).then(Counter::default);
+        JobTimer {
+            epoch,
+            counter,
+            latest: 0,
+        }
     }
 
-    fn stamp(&self, nanos: u64) -> Stamp {
+    /// Hands out `nanos`, or the latest time handed out if that is later.
+    fn stamp(&mut self, nanos: u64) -> Stamp {
+        self.latest = self.latest.max(nanos);
         Stamp {
-            nanos,
-            wall: self.epoch.1 + Duration::from_nanos(nanos),
+            nanos: self.latest,
+            wall: self.epoch.1 + Duration::from_nanos(self.latest),
         }
     }
 
-    /// Reads the system clock (and the counter beside it, to time the jobs that follow).
+    fn system_nanos(&self) -> u64 {
+        u64::try_from(self.epoch.0.elapsed().as_nanos()).unwrap_or(u64::MAX)
+    }
+
+    /// Reads the system clock (and the counter around it, to time the jobs that follow).
     pub(crate) fn now(&mut self) -> Stamp {
-        let nanos = u64::try_from(self.epoch.0.elapsed().as_nanos()).unwrap_or(u64::MAX);
-        if let Some(counter) = &mut self.counter {
-            counter.note(nanos, ticks());
-        }
+        let nanos = match &self.counter {
+            Some(_) => {
+                let before = ticks();
+                let nanos = self.system_nanos();
+                let after = ticks();
+                if let Some(counter) = &mut self.counter {
+                    counter.note(nanos, before, after);
+                }
+                nanos
+            }
+            None => self.system_nanos(),
+        };
         self.stamp(nanos)
     }
 
-    /// The end of a job that started at `start`, which was read by this timer.
+    /// The end of the job that started at the time this timer last handed out.
     #[inline]
-    pub(crate) fn job_end(&mut self, start: Stamp) -> Stamp {
-        let from_counter = self.counter.as_ref().and_then(Counter::nanos_now);
-        let end = match from_counter {
+    pub(crate) fn job_end(&mut self) -> Stamp {
+        match self.counter.as_ref().and_then(Counter::nanos_now) {
             Some(nanos) => self.stamp(nanos),
             None => self.now(),
-        };
-        if end.nanos < start.nanos { start } else { end }
+        }
     }
 }
 
 impl Counter {
-    fn note(&mut self, nanos: u64, ticks: u64) {
-        let (first_nanos, first_ticks) = *self.first.get_or_insert((nanos, ticks));
-        let elapsed = nanos.saturating_sub(first_nanos);
-        if elapsed >= MEASURE_RATE_OVER.as_nanos() as u64 && ticks > first_ticks {
-            let rate = elapsed as f64 / (ticks - first_ticks) as f64;
-            // A counter that runs at an implausible rate is not timing anything: keep reading
-            // the system clock.
-            (self.scaled_rate, self.recheck_ticks) = if (0.01..100.0).contains(&rate) {
-                let recheck = RECHECK_AFTER.as_nanos() as f64 / rate;
-                ((rate * SCALE) as u64, recheck as u64)
+    /// Takes a system-clock reading of `nanos`, read after the counter read `before` and before
+    /// it read `after`.
+    fn note(&mut self, nanos: u64, before: u64, after: u64) {
+        // Interrupted, or moved to a core whose counter is behind: the reading's tick is not
+        // known. The last good reading stays, and soon makes way for the next.
+        let Some(spread) = after.checked_sub(before).filter(|&s| s <= PAIR_TICKS_MAX) else {
+            return;
+        };
+        let ticks = before + spread / 2;
+        if self.rate > 0.0 && self.drifted(nanos, ticks) {
+            *self = Counter::default();
+        }
+        let (origin_nanos, origin_ticks) = *self.origin.get_or_insert((nanos, ticks));
+        let elapsed = nanos.saturating_sub(origin_nanos);
+        if elapsed >= MEASURE_RATE_OVER.as_nanos() as u64 && ticks > origin_ticks {
+            let rate = elapsed as f64 / (ticks - origin_ticks) as f64;
+            if PLAUSIBLE_RATES.contains(&rate) {
+                self.rate = rate;
+                self.scaled_rate = (rate * SCALE) as u64;
+                self.recheck_ticks = (RECHECK_AFTER.as_nanos() as f64 / rate) as u64;
             } else {
-                (0, 0)
-            };
+                // Not a counter that keeps time: measure again from here.
+                *self = Counter::default();
+                self.origin = Some((nanos, ticks));
+            }
         }
         self.last_nanos = nanos;
         self.last_ticks = ticks;
     }
 
-    /// The time now from the counter, unless the rate is not known yet or the last system-clock
-    /// reading is too old (or the counter reads earlier than it: another core's, behind).
+    /// Whether a reading of `nanos` at `ticks` is further from the counter's prediction than
+    /// the rate's error allows.
+    fn drifted(&self, nanos: u64, ticks: u64) -> bool {
+        let Some(since) = ticks.checked_sub(self.last_ticks) else {
+            return true;
+        };
+        let predicted = self.last_nanos as f64 + since as f64 * self.rate;
+        let allowed = DRIFT_LIMIT.as_nanos() as f64 + since as f64 * self.rate / 300.0;
+        (nanos as f64 - predicted).abs() > allowed
+    }
+
+    /// The time now from the counter, unless the rate is not known yet, the last system-clock
+    /// reading is too old, or the counter reads earlier than it (another core's, behind).
     #[inline]
     fn nanos_now(&self) -> Option<u64> {
         let ticks = ticks().checked_sub(self.last_ticks)?;
@@ -136,7 +193,9 @@ impl Counter {
 }
 
 /// Whether the kernel keeps time with the time-stamp counter: then it judged the counter
-/// constant-rate and in step across cores, and so can a worker.
+/// constant-rate and in step across cores, and so can a worker. Should the kernel later stop
+/// trusting it, the workers' readings drift from the counter's predictions, and each worker
+/// measures the rate again.
 fn counter_is_trusted() -> bool {
     static TRUSTED: OnceLock<bool> = OnceLock::new();
     *TRUSTED.get_or_init(|| {
@@ -161,90 +220,10 @@ fn ticks() -> u64 {
 #[cfg(not(target_arch = "x86_64"))]
 #[inline]
 fn ticks() -> u64 {
-    // Never trusted there (`counter_is_trusted`): a timer without a counter does not call this.
+    // A timer has no counter there (`with_counter`), and never calls this.
     0
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn epoch() -> (Instant, SystemTime) {
-        (Instant::now(), SystemTime::now())
-    }
-
-    /// Times many short jobs, each end checked against system-clock readings taken just before
-    /// and after it.
-    fn check_short_jobs(timer: &mut JobTimer, epoch: Instant) {
-        let mut start = timer.now();
-        for i in 0..20_000_u64 {
-            std::hint::black_box((0..i % 50).sum::<u64>());
-            let before = epoch.elapsed().as_nanos() as u64;
-            let end = timer.job_end(start);
-            let after = epoch.elapsed().as_nanos() as u64;
-            assert!(end.nanos >= start.nanos, "time went back at job {i}");
-            // Counter times may be off by a small fraction of the 1 ms between system-clock
-            // readings; allow 50 µs for a preempted thread.
-            assert!(
-                end.nanos + 50_000 >= before && end.nanos <= after + 50_000,
-                "job {i}: {} not within {before}..{after}",
-                end.nanos
-            );
-            assert_eq!(end.wall, timer.epoch.1 + Duration::from_nanos(end.nanos));
-            start = end;
-        }
-    }
-
-    #[test]
-    fn counter_times_agree_with_the_system_clock() {
-        let epoch = epoch();
-        let mut timer = JobTimer::with_counter(epoch, counter_is_trusted());
-        check_short_jobs(&mut timer, epoch.0);
-        // Past the time the rate takes to measure, and over many clock re-readings.
-        std::thread::sleep(Duration::from_millis(5));
-        check_short_jobs(&mut timer, epoch.0);
-    }
-
-    #[test]
-    fn without_the_counter_every_job_reads_the_system_clock() {
-        let epoch = epoch();
-        let mut timer = JobTimer::with_counter(epoch, false);
-        check_short_jobs(&mut timer, epoch.0);
-    }
-
-    #[test]
-    fn a_long_job_is_timed_by_the_system_clock() {
-        let epoch = epoch();
-        let mut timer = JobTimer::with_counter(epoch, counter_is_trusted());
-        let start = timer.now();
-        std::thread::sleep(Duration::from_millis(3));
-        let end = timer.job_end(start);
-        let took = between(start, end);
-        assert!(took >= Duration::from_millis(3), "{took:?}");
-        assert!(took < Duration::from_millis(500), "{took:?}");
-    }
-
-    #[cfg(target_arch = "x86_64")]
-    #[test]
-    fn a_counter_read_behind_the_last_reading_falls_back_to_the_clock() {
-        let mut counter = Counter {
-            first: Some((0, 0)),
-            last_nanos: 10,
-            last_ticks: u64::MAX,
-            scaled_rate: (0.5 * SCALE) as u64,
-            recheck_ticks: 2_000_000,
-        };
-        assert_eq!(counter.nanos_now(), None);
-        counter.last_ticks = ticks();
-        let nanos = counter
-            .nanos_now()
-            .expect("a tick count within the recheck");
-        assert!((10..10 + 1_000_000).contains(&nanos), "{nanos}");
-        counter.recheck_ticks = 0;
-        assert_eq!(
-            counter.nanos_now(),
-            None,
-            "no rate yet, or past the recheck"
-        );
-    }
-}
+#[path = "job_timer/tests.rs"]
+mod tests;

@@ -242,7 +242,7 @@ impl Runspace {
             self.set_job_variables(script, scoped_item, seq, attempt);
             evaluator.eval(&mut self.scope, &batch.script, copy)
         }));
-        let end = self.timer.job_end(start);
+        let end = self.timer.job_end();
         self.clock.end_job();
         if self.state.max_memory.is_some() {
             memory::disarm();
@@ -273,7 +273,11 @@ impl Runspace {
             Ok(Err(err)) => classify(&err, timeout, &self.state),
             Err(panic) => {
                 let message = panic_message(panic.as_ref());
-                *self = Runspace::new(self.state.clone(), self.worker, self.clock.clone());
+                let mut rebuilt =
+                    Runspace::new(self.state.clone(), self.worker, self.clock.clone());
+                // The timer goes on: it has measured the counter's rate already.
+                std::mem::swap(&mut rebuilt.timer, &mut self.timer);
+                *self = rebuilt;
                 (
                     JobStatus::Failed,
                     Some(JobError::new(format!(

@@ -42,9 +42,10 @@ pub(crate) fn ideal(ast: &Arc<AST>, threads: usize, items: i64) -> Duration {
 pub(crate) struct Ideal {
     /// Each thread compiles its own copy of the script from its source, and evaluates that.
     pub(crate) own_copy: Option<&'static str>,
-    /// Each thread also makes every item's record, as a worker does, and drops it: a clock
-    /// read and its wall-clock time, a copy of the item, the output. What is left between this
-    /// and the pool is the cost of the queue and of handing records over.
+    /// Each thread also makes every item's record and drops it: a system-clock read
+    /// (`Instant::now`) and its wall-clock time, a copy of the item, the output. A worker reads
+    /// the CPU's counter instead where it can (`job_timer`), so this row tells what records
+    /// timed by the system clock would cost.
     pub(crate) records: bool,
     /// Each thread evaluates on a grain `Vm`, kept for all its items, as a worker does.
     pub(crate) grain: bool,
