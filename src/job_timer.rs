@@ -13,9 +13,10 @@
 //!
 //! Each system-clock reading is taken between two counter reads, and kept only if they are
 //! close: a thread interrupted in between would pair the clock with the wrong tick. A reading
-//! far from what the counter predicted (a counter the kernel has since stopped trusting, a rate
-//! misjudged) starts the rate's measurement again. Times a timer hands out never go back, so
-//! a worker's jobs never overlap.
+//! far from what the counter predicted (a rate misjudged, a counter that jumped) starts the
+//! rate's measurement again. Whatever the counter does, its times are never more than a
+//! millisecond by the counter from a system-clock reading, which bounds their error. Times a
+//! timer hands out never go back, so a worker's jobs never overlap.
 
 use std::ops::RangeInclusive;
 use std::sync::OnceLock;
@@ -193,9 +194,10 @@ impl Counter {
 }
 
 /// Whether the kernel keeps time with the time-stamp counter: then it judged the counter
-/// constant-rate and in step across cores, and so can a worker. Should the kernel later stop
-/// trusting it, the workers' readings drift from the counter's predictions, and each worker
-/// measures the rate again.
+/// constant-rate and in step across cores, and so can a worker. It is asked once: should the
+/// kernel stop trusting the counter later, workers go on using it, each time for at most a
+/// millisecond by the counter between system-clock readings, and measure its rate again
+/// whenever a reading is further from its prediction than the rate's error allows.
 fn counter_is_trusted() -> bool {
     static TRUSTED: OnceLock<bool> = OnceLock::new();
     *TRUSTED.get_or_init(|| {
