@@ -106,23 +106,16 @@ impl JobTimer {
         }
     }
 
-    fn system_nanos(&self) -> u64 {
-        u64::try_from(self.epoch.0.elapsed().as_nanos()).unwrap_or(u64::MAX)
-    }
-
     /// Reads the system clock (and the counter around it, to time the jobs that follow).
     pub(crate) fn now(&mut self) -> Stamp {
-        let nanos = match &self.counter {
-            Some(_) => {
+        let nanos = match &mut self.counter {
+            Some(counter) => {
                 let before = ticks();
-                let nanos = self.system_nanos();
-                let after = ticks();
-                if let Some(counter) = &mut self.counter {
-                    counter.note(nanos, before, after);
-                }
+                let nanos = nanos_since(self.epoch.0);
+                counter.note(nanos, before, ticks());
                 nanos
             }
-            None => self.system_nanos(),
+            None => nanos_since(self.epoch.0),
         };
         self.stamp(nanos)
     }
@@ -191,6 +184,11 @@ impl Counter {
         // At most a millisecond's worth of nanoseconds, times 2^32: well within 64 bits.
         Some(self.last_nanos + ((ticks * self.scaled_rate) >> 32))
     }
+}
+
+/// Nanoseconds from `epoch` to now, by the system clock.
+fn nanos_since(epoch: Instant) -> u64 {
+    u64::try_from(epoch.elapsed().as_nanos()).unwrap_or(u64::MAX)
 }
 
 /// Whether the kernel keeps time with the time-stamp counter: then it judged the counter

@@ -173,10 +173,7 @@ impl Runspace {
         let base_len = scope.len();
         // The per-job variables stay in the scope, their values replaced by each job: pushing
         // them anew would allocate each name again, for every job.
-        // A name is looked up from the scope's end: `item`, read by nearly every job, goes last.
-        scope.push_constant(ATTEMPT, 0 as rhai::INT);
-        scope.push_constant(SEQ, 0 as rhai::INT);
-        scope.push_dynamic(ITEM, Dynamic::UNIT);
+        push_job_variables(&mut scope, Dynamic::UNIT, 0, 0);
         Runspace {
             timer: JobTimer::new(state.epoch),
             state,
@@ -337,11 +334,17 @@ impl Runspace {
             return;
         }
         scope.rewind(self.base_len);
-        scope.push_constant(ATTEMPT, attempt as rhai::INT);
-        scope.push_constant(SEQ, seq as rhai::INT);
-        scope.push_dynamic(ITEM, item);
+        push_job_variables(scope, item, seq, attempt);
         self.attempt_in_scope = attempt;
     }
+}
+
+/// Pushes `attempt`, `seq` and `item`, in that order: a name is looked up from the scope's
+/// end, and `item`, read by nearly every job, is found first there.
+fn push_job_variables(scope: &mut Scope<'static>, item: Dynamic, seq: u64, attempt: u32) {
+    scope.push_constant(ATTEMPT, attempt as rhai::INT);
+    scope.push_constant(SEQ, seq as rhai::INT);
+    scope.push_dynamic(ITEM, item);
 }
 
 const ITEM: &str = "item";

@@ -34,45 +34,41 @@ fn too_large(function: &str, len: INT) -> Box<rhai::EvalAltResult> {
 }
 
 fn blob(len: INT, value: INT) -> Fallible<Blob> {
-    let Ok(len) = usize::try_from(len) else {
-        return Ok(Blob::new());
-    };
-    check("blob", len as INT, Some(len))?;
     let mut blob = Blob::new();
-    blob.try_reserve_exact(len)
-        .map_err(|_| too_large("blob", len as INT))?;
-    blob.resize(len, (value & 0xff) as u8);
+    fill_to("blob", &mut blob, len, (value & 0xff) as u8, Some(1))?;
     Ok(blob)
 }
 
 fn pad_blob(blob: &mut Blob, len: INT, value: INT) -> Fallible<()> {
-    let wanted = usize::try_from(len).unwrap_or(0);
-    if wanted <= blob.len() {
-        return Ok(());
-    }
-    let more = wanted - blob.len();
-    check("pad", len, Some(more))?;
-    blob.try_reserve_exact(more)
-        .map_err(|_| too_large("pad", len))?;
-    blob.resize(wanted, (value & 0xff) as u8);
-    Ok(())
+    fill_to("pad", blob, len, (value & 0xff) as u8, Some(1))
 }
 
 fn pad_array(array: &mut Array, len: INT, item: Dynamic) -> Fallible<()> {
+    // Each copy of an array, map or BLOB item is a copy of all it holds.
+    let each = ELEMENT.checked_add(held_bytes(&item, 0));
+    fill_to("pad", array, len, item, each)
+}
+
+/// Fills `items` up to `len` with copies of `value`, each taking `each` bytes (`None`: past
+/// counting), once the job's memory cap and the system have room for them; else fails with
+/// `function`'s name.
+fn fill_to<T: Clone>(
+    function: &str,
+    items: &mut Vec<T>,
+    len: INT,
+    value: T,
+    each: Option<usize>,
+) -> Fallible<()> {
     let wanted = usize::try_from(len).unwrap_or(0);
-    if wanted <= array.len() {
+    if wanted <= items.len() {
         return Ok(());
     }
-    let more = wanted - array.len();
-    // Each copy of an array, map or BLOB item is a copy of all it holds.
-    let bytes = ELEMENT
-        .checked_add(held_bytes(&item, 0))
-        .and_then(|each| each.checked_mul(more));
-    check("pad", len, bytes)?;
-    array
+    let more = wanted - items.len();
+    check(function, len, each.and_then(|each| each.checked_mul(more)))?;
+    items
         .try_reserve_exact(more)
-        .map_err(|_| too_large("pad", len))?;
-    array.resize(wanted, item);
+        .map_err(|_| too_large(function, len))?;
+    items.resize(wanted, value);
     Ok(())
 }
 
