@@ -7,21 +7,26 @@ use std::str::FromStr;
 /// [`RunspacePoolBuilder::vm`](crate::RunspacePoolBuilder::vm), or else by the environment
 /// variable [`RSPARALLEL_VM`](VM_ENV) ([`ScriptVm::from_env`]).
 ///
-/// Both run the same compiled script against the same engine (functions, limits, hooks), so a
-/// script means the same under either; only speed differs, and a few corners listed under
-/// [`Grain`](ScriptVm::Grain).
+/// Both run the same compiled script against the same engine (functions, limits, hooks). The
+/// tree walker is the default because it is Rhai's reference; grain is faster on loops but
+/// gives different answers on some scripts (see [`Grain`](ScriptVm::Grain)).
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash)]
 #[non_exhaustive]
 pub enum ScriptVm {
-    /// The default (unless [`RSPARALLEL_VM`](VM_ENV) says otherwise): each script runs on the
-    /// interpreter that is never slower for it. Grain
-    /// for scripts without functions of their own, imports, or constants their functions
-    /// read (for those it is as fast or faster: 1.34× fewer instructions on a loop of
-    /// additions, 1.01× on `item * 2 + 1`), the tree walker for the rest.
-    #[default]
+    /// Experimental, opt-in: each script runs on grain unless it has functions of its own,
+    /// imports, or constants its functions read, which go to the tree walker. It inherits
+    /// every difference of [`Grain`](ScriptVm::Grain).
     Auto,
-    /// Rhai's syntax-tree walker, the engine's own `eval_ast_with_scope`.
+    /// The default (unless [`RSPARALLEL_VM`](VM_ENV) says otherwise): Rhai's syntax-tree
+    /// walker, the engine's own `eval_ast_with_scope`, which gives Rhai's reference answers.
+    #[default]
     TreeWalker,
+    /// Experimental, opt-in. Rhai's own documentation marks its bytecode VM experimental, and
+    /// it gives wrong answers on some scripts: with any variable in the scope (every job has
+    /// `item`, `seq` and `attempt`), a `for (x, i) in ..` loop's counter `i` is `()` on every
+    /// pass. `tests/differential.rs` runs a corpus of scripts on both interpreters and lists
+    /// every difference it finds.
+    ///
     /// Rhai's bytecode VM (`rhai::grain`): each worker compiles its copy of the script once
     /// more, to bytecode, before its first job of it, and keeps one `Vm` for all its jobs.
     ///
@@ -41,13 +46,13 @@ pub const VM_ENV: &str = "RSPARALLEL_VM";
 
 impl ScriptVm {
     /// The interpreter for a pool that does not choose one: [`VM_ENV`] (`auto`, `tree` or
-    /// `grain`) when it is set and not empty, [`ScriptVm::Auto`] otherwise. Like
+    /// `grain`) when it is set and not empty, [`ScriptVm::TreeWalker`] otherwise. Like
     /// `RAYON_NUM_THREADS`, it lets a program be run on the other interpreter (to compare
     /// them, or to step around a fault in one) without a rebuild.
     pub fn from_env() -> Result<ScriptVm, String> {
         match std::env::var(VM_ENV) {
             Ok(name) if !name.is_empty() => name.parse().map_err(|e| format!("{VM_ENV}: {e}")),
-            _ => Ok(ScriptVm::Auto),
+            _ => Ok(ScriptVm::default()),
         }
     }
 
@@ -90,7 +95,7 @@ mod tests {
         for vm in [ScriptVm::Auto, ScriptVm::TreeWalker, ScriptVm::Grain] {
             assert_eq!(vm.name().parse::<ScriptVm>(), Ok(vm));
         }
-        assert_eq!(ScriptVm::default(), ScriptVm::Auto);
+        assert_eq!(ScriptVm::default(), ScriptVm::TreeWalker);
         assert!(
             "bytecode"
                 .parse::<ScriptVm>()

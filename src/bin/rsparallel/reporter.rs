@@ -40,6 +40,11 @@ impl Reporter {
         }
     }
 
+    /// Whether a progress bar is shown.
+    pub fn has_bar(&self) -> bool {
+        self.bar.is_some()
+    }
+
     /// The total became known (a file's lines were counted).
     pub fn set_total(&self, total: u64) {
         if let Some(bar) = &self.bar {

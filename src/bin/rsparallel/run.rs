@@ -26,7 +26,10 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         _ => None,
     };
     let reporter = Arc::new(Reporter::new(progress, input.total, long.verbose, long.tag));
-    if let Some(path) = input.count_lines_of.clone() {
+    // Counting reads the whole file once more: worth it only for a bar that shows the total.
+    if let Some(path) = input.count_lines_of.clone()
+        && reporter.has_bar()
+    {
         count_lines_later(path, args.format, reporter.clone());
     }
 
@@ -144,7 +147,8 @@ struct Input {
     items: Items,
     /// How many items there are, when known up front (arguments, ranges).
     total: Option<u64>,
-    /// A file whose lines are worth counting for the progress bar.
+    /// A regular file whose lines can be counted for the progress bar, by reading it again.
+    /// Never a pipe, a FIFO or a device: a second reader would take items from the run.
     count_lines_of: Option<PathBuf>,
 }
 
@@ -180,14 +184,35 @@ fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<Input> {
     let stdin_named = args.input.as_ref().is_some_and(|p| p.as_os_str() == "-");
     match &args.input {
         Some(path) if !stdin_named => {
-            // A file never blocks for long: read it on this thread, with no hand-off cost.
             let file = std::fs::File::open(path)
                 .with_context(|| format!("cannot open --input {}", path.display()))?;
+            let kind = file
+                .metadata()
+                .with_context(|| format!("cannot read --input {}", path.display()))?
+                .file_type();
+            if kind.is_dir() {
+                bail!(
+                    "--input {} is a folder, not a file of items",
+                    path.display()
+                );
+            }
             let reader = BufReader::with_capacity(64 * 1024, file);
+            let items = read_items(reader, args.format, max_item_size);
+            if kind.is_file() {
+                // A regular file never blocks for long: read it on this thread, with no
+                // hand-off cost.
+                return Ok(Input {
+                    items: Items::Iter(items),
+                    total: None,
+                    count_lines_of: Some(path.clone()),
+                });
+            }
+            // A FIFO, `/dev/stdin`, a process substitution: it may go silent like stdin, and
+            // it can be read only once.
             Ok(Input {
-                items: Items::Iter(read_items(reader, args.format, max_item_size)),
+                items: Items::Channel(crate::background::read_in_background(items)),
                 total: None,
-                count_lines_of: Some(path.clone()),
+                count_lines_of: None,
             })
         }
         _ if stdin_named || !io::stdin().is_terminal() => {
@@ -213,11 +238,24 @@ fn count_lines_later(
     let _ = std::thread::Builder::new()
         .name("rsparallel-count".into())
         .spawn(move || {
-            let Ok(bytes) = std::fs::read(&path) else {
+            // Streamed through a fixed buffer: the count costs no memory however big the file.
+            let Ok(mut file) = std::fs::File::open(&path) else {
                 return;
             };
-            let mut lines = bytes.iter().filter(|b| **b == b'\n').count() as u64;
-            if bytes.last().is_some_and(|b| *b != b'\n') {
+            let mut buffer = vec![0_u8; 256 * 1024];
+            let (mut lines, mut last) = (0_u64, b'\n');
+            loop {
+                match std::io::Read::read(&mut file, &mut buffer) {
+                    Ok(0) => break,
+                    Ok(n) => {
+                        lines += buffer[..n].iter().filter(|b| **b == b'\n').count() as u64;
+                        last = buffer[n - 1];
+                    }
+                    Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
+                    Err(_) => return,
+                }
+            }
+            if last != b'\n' {
                 lines += 1;
             }
             if format == rsparallel::input::InputFormat::Csv {
