@@ -2,8 +2,9 @@
 //! and how the run ended.
 
 use std::cell::RefCell;
-use std::io;
-use std::path::PathBuf;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write};
+use std::path::{Path, PathBuf};
 use std::rc::Rc;
 use std::sync::Arc;
 use std::sync::atomic::Ordering;
@@ -24,13 +25,20 @@ pub struct Sinks {
     format: OutputFormat,
     tag: bool,
     joblog: Option<JobLog>,
-    timeline: Option<(PathBuf, Timeline)>,
+    timeline: Option<(PathBuf, File, Timeline)>,
     reporter: Arc<Reporter>,
 }
 
 impl Sinks {
     pub fn open(args: &RunArgs, reporter: Arc<Reporter>) -> anyhow::Result<Sinks> {
         let long = &args.long_run;
+        // The timeline is drawn at the end of the run: open its file now, so that a path that
+        // cannot be written fails before anything runs, not after the whole run. It is opened
+        // first, as a failure here should leave an old job log as it is.
+        let timeline = match &long.timeline {
+            Some(path) => Some((path.clone(), open_timeline(path)?, Timeline::new())),
+            None => None,
+        };
         let joblog = match &long.joblog {
             Some(path) => Some(JobLog::open(path, long.resume || long.resume_failed)?),
             None => None,
@@ -39,10 +47,33 @@ impl Sinks {
             format: args.output,
             tag: long.tag,
             joblog,
-            timeline: long.timeline.clone().map(|path| (path, Timeline::new())),
+            timeline,
             reporter,
         })
     }
+}
+
+/// Opens (creating it) the file `--timeline` names, for writing once the run ends. An old
+/// picture stays until then: it is cut when the new one is written.
+fn open_timeline(path: &Path) -> anyhow::Result<File> {
+    let file = OpenOptions::new()
+        .write(true)
+        .create(true)
+        .truncate(false)
+        .open(path)
+        .with_context(|| format!("cannot write --timeline {}", path.display()))?;
+    if file.metadata().is_ok_and(|m| m.is_dir()) {
+        anyhow::bail!("cannot write --timeline {}: it is a folder", path.display());
+    }
+    Ok(file)
+}
+
+fn write_timeline(mut file: File, timeline: &Timeline) -> io::Result<()> {
+    if file.metadata()?.is_file() {
+        file.set_len(0)?;
+    }
+    file.write_all(timeline.to_svg().as_bytes())?;
+    file.flush()
 }
 
 /// Writes a run's records, reports the jobs that did not complete on stderr, and says how
@@ -93,7 +124,7 @@ where
         }
         counts.add(record.status);
         with_errors += u64::from(record.has_errors());
-        if let Some((_, timeline)) = sinks.timeline.as_mut() {
+        if let Some((_, _, timeline)) = sinks.timeline.as_mut() {
             timeline.add(&record);
         }
         let name_failures = sinks.format == OutputFormat::Text;
@@ -111,8 +142,8 @@ where
         }
         return Err(err).context("cannot write output");
     }
-    if let Some((path, timeline)) = &sinks.timeline {
-        std::fs::write(path, timeline.to_svg())
+    if let Some((path, file, timeline)) = sinks.timeline.take() {
+        write_timeline(file, &timeline)
             .with_context(|| format!("cannot write --timeline {}", path.display()))?;
     }
     summarize(&counts, with_errors, stop_reason.as_deref());
