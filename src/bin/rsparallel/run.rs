@@ -1,6 +1,7 @@
 //! `rsparallel run`: build the pool from the flags, open the input, and hand the run to the
 //! record writer.
 
+use std::collections::VecDeque;
 use std::io::{self, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -12,6 +13,7 @@ use rsparallel::{Error, JobStatus, RunOptions, RunspacePool, SeqFilter};
 
 use crate::Outcome;
 use crate::cli::RunArgs;
+use crate::joblog::LogIndex;
 use crate::records::{Sinks, write_records};
 use crate::reporter::Reporter;
 
@@ -69,13 +71,20 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     }
     .map_err(setup_error)?;
 
+    let (select, resume_log) = selection(&args)?;
+    let input = match (&resume_log, &select) {
+        (Some(log), Some(select)) => check_resume(&args, input, log, select)?,
+        _ => input,
+    };
     let options = RunOptions {
         keep_order: args.keep_order,
         retries: long.retries,
         retry_on: long.retry_on.clone(),
         halt: long.halt,
         total_timeout: long.total_timeout.map(Into::into),
-        select: selection(&args)?,
+        select: select
+            .clone()
+            .map(|keep| SeqFilter::new(move |seq| keep(seq))),
         ..RunOptions::default()
     };
     let sinks = Sinks::open(&args, reporter)?;
@@ -85,24 +94,204 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     }
 }
 
-/// Which items this run takes: its shard, less what a resumed job log already has.
-fn selection(args: &RunArgs) -> anyhow::Result<Option<SeqFilter>> {
+/// Which items this run takes: its shard, less what a resumed job log already has; and the
+/// log itself, to check the input against.
+fn selection(args: &RunArgs) -> anyhow::Result<(Option<Keep>, Option<Arc<LogIndex>>)> {
     let long = &args.long_run;
-    let done = match (&long.joblog, long.resume, long.resume_failed) {
-        (Some(log), true, _) => Some(crate::joblog::finished_seqs(
+    // An item written as JSON can take up to six times its input line (`\u0000`), and no
+    // line of ours is much longer than its item: a longer line fails, as soon as it is read
+    // that far, though reading it takes no memory.
+    let max_line = args
+        .max_item_size
+        .saturating_mul(6)
+        .saturating_add(4096)
+        .max(16 << 20);
+    let log = match (&long.joblog, long.resume, long.resume_failed) {
+        (Some(log), true, _) => Some(LogIndex::read(
             log,
             &[JobStatus::Completed, JobStatus::Failed, JobStatus::TimedOut],
+            max_line,
         )?),
-        (Some(log), _, true) => Some(crate::joblog::finished_seqs(log, &[JobStatus::Completed])?),
+        (Some(log), _, true) => Some(LogIndex::read(log, &[JobStatus::Completed], max_line)?),
         _ => None,
     };
+    let log = log.map(Arc::new);
     let shard = long.shard;
-    if done.is_none() && shard.is_none() {
-        return Ok(None);
+    if log.is_none() && shard.is_none() {
+        return Ok((None, None));
     }
-    Ok(Some(SeqFilter::new(move |seq| {
-        shard.is_none_or(|(k, n)| seq % n == k) && done.as_ref().is_none_or(|d| !d.contains(&seq))
-    })))
+    let done = log.clone();
+    let keep: Keep = Arc::new(move |seq| {
+        shard.is_none_or(|(k, n)| seq % n == k) && done.as_ref().is_none_or(|d| !d.is_done(seq))
+    });
+    Ok((Some(keep), log))
+}
+
+/// Whether the run takes the item at a seq.
+type Keep = Arc<dyn Fn(u64) -> bool + Send + Sync>;
+
+/// Refuses to resume from a log whose items are not the input's: the log records each item
+/// next to its seq, and a log from another input would otherwise have the run skip whatever
+/// sits at the logged seqs, silently.
+///
+/// Nothing runs before every item the log names has been compared with the input's item at
+/// the same seq, so a mismatch is refused (exit 2) with no job run and no record written:
+/// - an input that can be read again (arguments, a range, a regular file) is read once up
+///   to the log's last seq, item by item, holding nothing, and then again by the run;
+/// - one that can be read only once (stdin, a FIFO) is read ahead up to the log's last seq
+///   before the run starts (waiting for it, if it is slow), holding back only the items the
+///   run will take up to that seq; the ones it passes over are held as a count. Those are
+///   the items the log has no line for, or a line the run does not skip: for a killed run's
+///   log, the jobs that were running; for a halted run's, its skipped items.
+///
+/// So a mismatch at any logged seq, not only the first, stops the run before it starts, and
+/// memory stays that of the log: its items are held as hashes (a collision, one in 2^64,
+/// would pass), the input is never read past the log's last seq ahead of the run, and what
+/// is held back is bounded by that seq. A regular file that changes between the two
+/// readings is not noticed.
+fn check_resume(
+    args: &RunArgs,
+    input: Input,
+    log: &LogIndex,
+    keep: &Keep,
+) -> anyhow::Result<Input> {
+    if log.logged() == 0 {
+        return Ok(input);
+    }
+    match input.items {
+        Items::Iter(items) => {
+            compare(args, log, reread(args)?, |_, _| {})?;
+            Ok(Input {
+                items: Items::Iter(items),
+                ..input
+            })
+        }
+        Items::Channel(items) => {
+            let mut ahead = VecDeque::new();
+            let rest = items.clone();
+            compare(args, log, items.into_iter(), |seq, item| {
+                if keep(seq) {
+                    ahead.push_back(Ahead::Item(item));
+                } else if let Some(Ahead::PassedOver(n)) = ahead.back_mut() {
+                    *n += 1;
+                } else {
+                    ahead.push_back(Ahead::PassedOver(1));
+                }
+            })?;
+            Ok(Input {
+                items: Items::Channel(replay(ahead, rest)),
+                ..input
+            })
+        }
+    }
+}
+
+/// Items read ahead of a resumed run: one it takes, or a run of items it passes over.
+enum Ahead {
+    Item(ItemResult),
+    PassedOver(u64),
+}
+
+/// Reads `items` until every seq the log names has been compared, handing each item read to
+/// `keep`; the first seq whose item differs from the logged one is an error naming both.
+fn compare(
+    args: &RunArgs,
+    log: &LogIndex,
+    items: impl Iterator<Item = ItemResult>,
+    mut keep: impl FnMut(u64, ItemResult),
+) -> anyhow::Result<()> {
+    let path = args.long_run.joblog.as_deref().unwrap_or(Path::new("?"));
+    let (mut seq, mut compared) = (0_u64, 0_usize);
+    for item in items {
+        if log.names(seq) {
+            let value = match &item {
+                Ok(value) => value,
+                Err(bad) => &bad.raw,
+            };
+            if !log.matches(seq, value) {
+                bail!(
+                    "--joblog {} is not a log of this input, so it cannot be resumed: at seq \
+                     {seq} it records item {}, where the input has {}; nothing was run",
+                    path.display(),
+                    log.logged_item(seq),
+                    crate::joblog::shown_item(value),
+                );
+            }
+            compared += 1;
+        }
+        keep(seq, item);
+        seq += 1;
+        if compared == log.logged() {
+            return Ok(());
+        }
+    }
+    let missing = log.first_beyond(seq).unwrap_or(seq);
+    bail!(
+        "--joblog {} is not a log of this input, so it cannot be resumed: at seq {missing} it \
+         records item {}, where the input ends after {seq} items; nothing was run",
+        path.display(),
+        log.logged_item(missing),
+    );
+}
+
+/// A second reader of an input that can be read again: the arguments, the range, or the
+/// regular file `open_input` reads on the run's thread.
+fn reread(args: &RunArgs) -> anyhow::Result<Box<dyn Iterator<Item = ItemResult>>> {
+    let (_, items) = split_args(args)?;
+    if !items.is_empty() {
+        return Ok(Box::new(
+            items
+                .into_iter()
+                .map(|s| Ok(Dynamic::from(ImmutableString::from(s)))),
+        ));
+    }
+    if let Some(range) = args.range {
+        return Ok(Box::new(range.items()));
+    }
+    let Some(path) = &args.input else {
+        bail!("no input to read again");
+    };
+    let file = std::fs::File::open(path)
+        .with_context(|| format!("cannot open --input {}", path.display()))?;
+    let max_item_size = usize::try_from(args.max_item_size).unwrap_or(usize::MAX);
+    let reader = BufReader::with_capacity(64 * 1024, file);
+    Ok(read_items(reader, args.format, max_item_size))
+}
+
+/// The items read ahead, then the rest of the input, on a channel of their own.
+fn replay(
+    ahead: VecDeque<Ahead>,
+    rest: crossbeam_channel::Receiver<ItemResult>,
+) -> crossbeam_channel::Receiver<ItemResult> {
+    let (tx, rx) = crossbeam_channel::bounded(4096);
+    std::thread::Builder::new()
+        .name("rsparallel-input".into())
+        .spawn(move || {
+            for entry in ahead {
+                match entry {
+                    Ahead::Item(item) => {
+                        if tx.send(item).is_err() {
+                            return;
+                        }
+                    }
+                    // Never run: the run passes over their seqs without looking at them.
+                    Ahead::PassedOver(n) => {
+                        for _ in 0..n {
+                            if tx.send(Ok(Dynamic::UNIT)).is_err() {
+                                return;
+                            }
+                        }
+                    }
+                }
+            }
+            for item in rest {
+                if tx.send(item).is_err() {
+                    return;
+                }
+            }
+        })
+        .expect("starting the input thread");
+    rx
 }
 
 enum ScriptSource {
