@@ -39,6 +39,7 @@ mod encoding;
 mod hash;
 mod help;
 mod json;
+mod pieces;
 mod regex;
 mod sizes;
 mod text;
@@ -57,6 +58,7 @@ pub fn register(engine: &mut Engine) {
     time::register(engine);
     text::register(engine);
     sizes::register(engine);
+    pieces::register(engine);
 }
 
 /// The error a battery fails its job with: the function's name, then what went wrong.

@@ -1,13 +1,28 @@
 //! The per-worker job clock: the running job's deadline and cancel flag, read by the engine's
 //! `on_progress` hook and by blocking built-ins such as `sleep`.
+//!
+//! An operation is not a unit of time: one can be a native call that takes milliseconds, so
+//! counting operations between looks at the time lets a loop of heavy calls run far past its
+//! deadline. Instead each clock has an *alarm*, a flag read on every operation (one load): a
+//! cancel raises it at once, and the pool's [`Ticker`] raises it when the deadline passes, so a
+//! job stops at the first operation after its deadline, whatever its operations cost. Natives
+//! that can run long look at the same flag between pieces of their work
+//! ([`crate::signal::checkpoint`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 /// `on_progress` runs on every engine operation; reading the time on each one costs more than
-/// the script itself for tiny scripts. Checking on one operation in 1024 keeps the hook's cost
-/// to a few percent while a runaway loop still stops well under a millisecond after its deadline.
+/// the script itself for tiny scripts. The alarm is read on every operation; the time itself
+/// on one operation in 1024, so that a job still stops close to its deadline should the
+/// ticker be late (a machine so loaded that the ticker thread is not scheduled).
 const CHECK_EVERY_OPS_MASK: u64 = 1023;
+
+/// How often the ticker looks at the workers' deadlines while any job has one.
+const TICK: Duration = Duration::from_millis(1);
+
+/// The longest the ticker sleeps with no deadline to watch.
+const IDLE_NAP: Duration = Duration::from_millis(20);
 
 /// Longest a blocking built-in sleeps before looking at the cancel flag again.
 const CANCEL_POLL: Duration = Duration::from_millis(2);
@@ -26,6 +41,9 @@ pub(crate) enum Stop {
     MemoryCap,
     /// The job ran past `max_ops`, counted by [`JobClock::ops_run`].
     OpsBudget,
+    /// The job nested so deep (through `eval`, imports, calls) that the worker's native stack
+    /// ran low: stopped before it overflows and aborts the process.
+    StackLow,
 }
 
 impl Stop {
@@ -36,6 +54,7 @@ impl Stop {
             Stop::Cancelled => "cancelled",
             Stop::MemoryCap => "memory_cap",
             Stop::OpsBudget => "max_ops",
+            Stop::StackLow => "stack_low",
         }
     }
 
@@ -45,6 +64,7 @@ impl Stop {
             "cancelled" => Some(Stop::Cancelled),
             "memory_cap" => Some(Stop::MemoryCap),
             "max_ops" => Some(Stop::OpsBudget),
+            "stack_low" => Some(Stop::StackLow),
             _ => None,
         }
     }
@@ -63,11 +83,19 @@ pub(crate) struct JobClock {
     /// Nanoseconds after `epoch`, or `NO_DEADLINE`.
     deadline: AtomicU64,
     cancel: AtomicBool,
+    /// Raised by a cancel, or by the ticker when the deadline passes: the running job must
+    /// look at its clock now. Read on every operation.
+    alarm: AtomicBool,
     /// The batch the worker is running, so a cancel of that batch reaches the running job.
     current_batch: AtomicU64,
     busy: AtomicBool,
     /// The engine's operation count just before the running job's first operation.
     ops_before_job: AtomicU64,
+    /// The lowest address the worker's stack may reach before its job is stopped (stacks grow
+    /// down); 0 until the worker sets it.
+    stack_floor: std::sync::atomic::AtomicUsize,
+    /// The pool's ticker, woken when a job with a deadline starts.
+    ticker: std::sync::OnceLock<std::sync::Arc<Ticker>>,
 }
 
 impl JobClock {
@@ -76,10 +104,31 @@ impl JobClock {
             epoch,
             deadline: AtomicU64::new(NO_DEADLINE),
             cancel: AtomicBool::new(false),
+            alarm: AtomicBool::new(false),
             current_batch: AtomicU64::new(u64::MAX),
             busy: AtomicBool::new(false),
             ops_before_job: AtomicU64::new(NO_OPS_YET),
+            ticker: std::sync::OnceLock::new(),
+            stack_floor: std::sync::atomic::AtomicUsize::new(0),
         }
+    }
+
+    /// Called by the worker thread near the top of its stack, of `size` bytes: jobs are stopped
+    /// when less than `reserve` of it is left.
+    ///
+    /// Rhai bounds script call depth, but not every way a script can nest: `eval` of a string
+    /// that evals itself, a module that imports itself. Each level uses native stack, and a
+    /// Rust stack overflow aborts the whole process. Every operation compares the stack's
+    /// depth with this floor, which stops any such nesting, whatever its path, in its own job.
+    pub(crate) fn set_stack(&self, size: usize, reserve: usize) {
+        let top = stack_position();
+        let floor = top.saturating_sub(size.saturating_sub(reserve));
+        self.stack_floor.store(floor, Ordering::Relaxed);
+    }
+
+    /// Gives the clock the pool's ticker, which raises its alarm at each job's deadline.
+    pub(crate) fn set_ticker(&self, ticker: std::sync::Arc<Ticker>) {
+        let _ = self.ticker.set(ticker);
     }
 
     /// Forgets a cancel aimed at an earlier job.
@@ -88,6 +137,9 @@ impl JobClock {
         // the flag is nearly always clear already, and a load is a plain read.
         if self.cancel.load(Ordering::SeqCst) {
             self.cancel.store(false, Ordering::SeqCst);
+        }
+        if self.alarm.load(Ordering::Relaxed) {
+            self.alarm.store(false, Ordering::SeqCst);
         }
     }
 
@@ -102,6 +154,11 @@ impl JobClock {
         self.deadline.store(deadline, Ordering::Relaxed);
         self.busy.store(true, Ordering::Relaxed);
         self.ops_before_job.store(NO_OPS_YET, Ordering::Relaxed);
+        if deadline != NO_DEADLINE
+            && let Some(ticker) = self.ticker.get()
+        {
+            ticker.wake();
+        }
     }
 
     pub(crate) fn end_job(&self) {
@@ -122,7 +179,28 @@ impl JobClock {
     pub(crate) fn cancel_if_running(&self, batch: Option<u64>) {
         if batch.is_none_or(|b| self.current_batch.load(Ordering::SeqCst) == b) {
             self.cancel.store(true, Ordering::SeqCst);
+            self.alarm.store(true, Ordering::SeqCst);
         }
+    }
+
+    /// Raises the alarm if the running job's deadline is at or before `now` (nanoseconds after
+    /// the epoch). Returns the deadline, if any, so that the ticker knows when to look again.
+    pub(crate) fn ring_if_due(&self, now: u64) -> Option<u64> {
+        let deadline = self.deadline.load(Ordering::Relaxed);
+        if deadline == NO_DEADLINE {
+            return None;
+        }
+        if now >= deadline && !self.alarm.load(Ordering::Relaxed) {
+            self.alarm.store(true, Ordering::Relaxed);
+        }
+        Some(deadline)
+    }
+
+    /// Whether the alarm is up: the job must look at its clock. One load, for natives that
+    /// look between pieces of their work.
+    #[inline]
+    pub(crate) fn alarmed(&self) -> bool {
+        self.alarm.load(Ordering::Relaxed)
     }
 
     /// Whether the running job must stop now, and why.
@@ -137,10 +215,14 @@ impl JobClock {
         None
     }
 
-    /// The `on_progress` test: cheap on most operations, a real check on one in 1024.
+    /// The `on_progress` test: one load on most operations, a real check when the alarm is up
+    /// and on one operation in 1024.
     #[inline]
     pub(crate) fn on_progress(&self, ops: u64) -> Option<rhai::Dynamic> {
-        if ops & CHECK_EVERY_OPS_MASK != 0 {
+        if stack_position() < self.stack_floor.load(Ordering::Relaxed) {
+            return Some(Stop::StackLow.token().into());
+        }
+        if ops & CHECK_EVERY_OPS_MASK != 0 && !self.alarm.load(Ordering::Relaxed) {
             return None;
         }
         self.checked_progress()
@@ -150,7 +232,23 @@ impl JobClock {
     #[cold]
     #[inline(never)]
     fn checked_progress(&self) -> Option<rhai::Dynamic> {
-        self.check().map(|stop| stop.token().into())
+        self.check_and_settle().map(|stop| stop.token().into())
+    }
+
+    /// [`check`](Self::check), and lowers an alarm that proved stale: the ticker can ring for
+    /// the deadline of a job that ended just before, and the next job must not pay the full
+    /// check on every operation for it.
+    pub(crate) fn check_and_settle(&self) -> Option<Stop> {
+        let stop = self.check();
+        if stop.is_none() && self.alarm.load(Ordering::Relaxed) {
+            self.alarm.store(false, Ordering::Relaxed);
+            // A cancel raised between the check and the store must not be lost.
+            if self.cancel.load(Ordering::SeqCst) {
+                self.alarm.store(true, Ordering::SeqCst);
+                return Some(Stop::Cancelled);
+            }
+        }
+        stop
     }
 
     /// How many operations the running job has run, given the engine's count `ops`.
@@ -194,6 +292,97 @@ impl JobClock {
             }
             std::thread::sleep(nap);
         }
+    }
+}
+
+/// Roughly where the calling thread's stack is now: the address of a local.
+#[inline(always)]
+fn stack_position() -> usize {
+    let marker = 0_u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// The pool's timer thread: while any worker runs a job with a deadline, it looks at the
+/// deadlines every [`TICK`] and raises the alarm of each job past its own. With no deadline to
+/// watch it sleeps until a worker starts a job with one ([`Ticker::wake`]).
+#[derive(Debug)]
+pub(crate) struct Ticker {
+    thread: std::thread::Thread,
+    /// Whether the ticker is parked without a deadline to watch, and must be woken.
+    idle: AtomicBool,
+    stop: AtomicBool,
+}
+
+impl Ticker {
+    /// Starts the ticker thread for `clocks`; it ends when [`Ticker::stop`] is called.
+    pub(crate) fn start(
+        epoch: Instant,
+        clocks: std::sync::Arc<[std::sync::Arc<JobClock>]>,
+    ) -> std::io::Result<std::sync::Arc<Ticker>> {
+        let (tx, rx) = std::sync::mpsc::sync_channel::<std::sync::Arc<Ticker>>(1);
+        let handle = std::thread::Builder::new()
+            .name("rsparallel-ticker".into())
+            .stack_size(64 * 1024)
+            .spawn(move || {
+                let Ok(ticker) = rx.recv() else { return };
+                ticker.watch(epoch, &clocks);
+            })?;
+        let ticker = std::sync::Arc::new(Ticker {
+            thread: handle.thread().clone(),
+            idle: AtomicBool::new(false),
+            stop: AtomicBool::new(false),
+        });
+        let _ = tx.send(ticker.clone());
+        Ok(ticker)
+    }
+
+    fn watch(&self, epoch: Instant, clocks: &[std::sync::Arc<JobClock>]) {
+        while !self.stop.load(Ordering::SeqCst) {
+            let now = epoch.elapsed().as_nanos() as u64;
+            let mut next = None::<u64>;
+            for clock in clocks {
+                if let Some(deadline) = clock.ring_if_due(now) {
+                    next = Some(next.map_or(deadline, |n| n.min(deadline)));
+                }
+            }
+            match next {
+                // Sleep to the next deadline, but look again within a tick: a job that
+                // starts meanwhile may have an earlier one.
+                Some(next) => {
+                    let wait = Duration::from_nanos(next.saturating_sub(now)).clamp(
+                        Duration::from_micros(50),
+                        TICK,
+                    );
+                    std::thread::sleep(wait);
+                }
+                None => {
+                    self.idle.store(true, Ordering::SeqCst);
+                    // Look once more: a worker may have started a job before seeing `idle`.
+                    let busy = clocks.iter().any(|c| c.ring_if_due(0).is_some());
+                    if !busy && !self.stop.load(Ordering::SeqCst) {
+                        // Not for ever: `wake` reads `idle` without a fence (it runs on every
+                        // job), so in a rare race it misses the ticker's going idle.
+                        std::thread::park_timeout(IDLE_NAP);
+                    }
+                    self.idle.store(false, Ordering::SeqCst);
+                }
+            }
+        }
+    }
+
+    /// Called when a job with a deadline starts: wakes the ticker if it sleeps. One load on the
+    /// common path, where it is awake already.
+    #[inline]
+    pub(crate) fn wake(&self) {
+        if self.idle.load(Ordering::Relaxed) {
+            self.thread.unpark();
+        }
+    }
+
+    /// Ends the ticker thread.
+    pub(crate) fn stop(&self) {
+        self.stop.store(true, Ordering::SeqCst);
+        self.thread.unpark();
     }
 }
 

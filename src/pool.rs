@@ -10,7 +10,7 @@ use crossbeam_channel::Sender;
 use rhai::{AST, Dynamic, Engine};
 
 use crate::batch::{BatchControl, Chunk};
-use crate::clock::JobClock;
+use crate::clock::{JobClock, Ticker};
 use crate::error::{CompileError, Error};
 use crate::job::{BatchId, JobRecord, StreamEvent};
 use crate::jobs::JobTable;
@@ -26,6 +26,9 @@ use worker::worker_loop;
 pub const DEFAULT_MAX_CALL_DEPTH: usize = 128;
 /// Default limit on expression nesting in a script's source.
 pub const DEFAULT_MAX_EXPR_DEPTH: usize = 64;
+/// The most worker threads a pool may have. Each has its own engine and stack; past a few
+/// thousand, a machine runs out of threads or memory before it gains anything.
+pub const MAX_THREADS: usize = 4_096;
 /// The deepest call nesting a pool accepts; each level needs its share of worker stack.
 pub const MAX_CALL_DEPTH_LIMIT: usize = 10_000;
 
@@ -35,6 +38,13 @@ pub const MAX_CALL_DEPTH_LIMIT: usize = 10_000;
 /// leaves room. Only the pages a worker touches are ever committed.
 fn worker_stack_size(max_call_depth: usize) -> usize {
     16 * 1024 * 1024 + max_call_depth * 128 * 1024
+}
+
+/// The part of a worker's stack that jobs may not nest into (see `JobClock::set_stack`): room
+/// for what one operation can use before the next looks — a native call, the parse of an
+/// `eval`'d string — and for the worker's own frames above the job.
+fn stack_reserve(stack_size: usize) -> usize {
+    (stack_size / 4).max(4 * 1024 * 1024)
 }
 
 /// Builds a [`RunspacePool`]. Every setting has a default; see each method.
@@ -178,6 +188,11 @@ impl RunspacePoolBuilder {
         } else {
             self.threads
         };
+        if threads > MAX_THREADS {
+            return Err(Error::InvalidOption(format!(
+                "{threads} threads is more than a pool may have ({MAX_THREADS})"
+            )));
+        }
         if !(1..=MAX_CALL_DEPTH_LIMIT).contains(&self.max_call_depth) {
             return Err(Error::InvalidOption(format!(
                 "max call depth must be between 1 and {MAX_CALL_DEPTH_LIMIT}"
@@ -227,9 +242,14 @@ impl RunspacePoolBuilder {
         let clocks: Arc<[Arc<JobClock>]> = (0..threads)
             .map(|_| Arc::new(JobClock::new(state.epoch.0)))
             .collect();
+        let ticker = Ticker::start(state.epoch.0, clocks.clone()).map_err(Error::Spawn)?;
+        for clock in clocks.iter() {
+            clock.set_ticker(ticker.clone());
+        }
         let shared = Arc::new(PoolShared {
             state,
             clocks,
+            ticker,
             shutting_down: AtomicBool::new(false),
         });
         // Two chunks per worker: one being run, one waiting, so no worker idles between chunks
@@ -237,14 +257,24 @@ impl RunspacePoolBuilder {
         let (job_tx, job_rx) = crossbeam_channel::bounded::<Chunk>(threads * 2);
         let mut workers = Vec::with_capacity(threads);
         for index in 0..threads {
-            let shared = shared.clone();
+            let worker_shared = shared.clone();
             let job_rx = job_rx.clone();
-            let handle = std::thread::Builder::new()
+            let spawned = std::thread::Builder::new()
                 .name(format!("rsparallel-worker-{index}"))
                 .stack_size(worker_stack_size(self.max_call_depth))
-                .spawn(move || worker_loop(shared, index, job_rx))
-                .map_err(Error::Spawn)?;
-            workers.push(handle);
+                .spawn(move || worker_loop(worker_shared, index, job_rx));
+            match spawned {
+                Ok(handle) => workers.push(handle),
+                Err(e) => {
+                    // The workers started so far end when the queue's sender is dropped.
+                    drop(job_tx);
+                    for worker in workers {
+                        let _ = worker.join();
+                    }
+                    shared.ticker.stop();
+                    return Err(Error::Spawn(e));
+                }
+            }
         }
         Ok(RunspacePool {
             shared,
@@ -263,6 +293,8 @@ impl RunspacePoolBuilder {
 pub(crate) struct PoolShared {
     pub(crate) state: Arc<InitialState>,
     pub(crate) clocks: Arc<[Arc<JobClock>]>,
+    /// Raises each job's alarm at its deadline.
+    pub(crate) ticker: Arc<Ticker>,
     pub(crate) shutting_down: AtomicBool,
 }
 
@@ -368,6 +400,7 @@ impl Drop for RunspacePool {
         for worker in self.workers.drain(..) {
             let _ = worker.join();
         }
+        self.shared.ticker.stop();
     }
 }
 

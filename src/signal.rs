@@ -81,6 +81,26 @@ impl JobSignal {
     }
 }
 
+/// For natives that can run long (hashing a big string, splitting one into a million pieces):
+/// call between pieces of the work. `Err` is the error that ends the job — its deadline passed,
+/// it was cancelled, or it passed its memory cap — to be returned as it is. Outside a worker,
+/// always `Ok`. Costs a thread-local read and a load while the job may go on.
+pub(crate) fn checkpoint() -> Result<(), Box<EvalAltResult>> {
+    if crate::memory::over_cap() {
+        return Err(terminated(Stop::MemoryCap));
+    }
+    let stop = WORKER_CLOCK.with(|c| {
+        c.borrow()
+            .as_ref()
+            .filter(|clock| clock.alarmed())
+            .and_then(|clock| clock.check_and_settle())
+    });
+    match stop {
+        None => Ok(()),
+        Some(stop) => Err(terminated(stop)),
+    }
+}
+
 fn terminated(stop: Stop) -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(stop.token().into(), Position::NONE).into()
 }

@@ -125,11 +125,11 @@ pub(super) fn register(engine: &mut Engine) {
     });
     let c = cache.clone();
     engine.register_fn("find_all", move |text: &str, pattern: &str| {
+        // Many matches make many strings: built looking at the job's clock and memory cap.
         with_regex(&c, "find_all", pattern, |re| {
-            re.find_iter(text)
-                .map(|m| m.as_str().into())
-                .collect::<Array>()
+            super::pieces::collect(re.find_iter(text).map(|m| m.as_str()))
         })
+        .and_then(|array| array)
     });
     let c = cache.clone();
     engine.register_fn("captures", move |text: &str, pattern: &str| {
@@ -177,8 +177,9 @@ pub(super) fn register(engine: &mut Engine) {
     let c = cache.clone();
     engine.register_fn("split_regex", move |text: &str, pattern: &str| {
         with_regex(&c, "split_regex", pattern, |re| {
-            re.split(text).map(Into::into).collect::<Array>()
+            super::pieces::collect(re.split(text))
         })
+        .and_then(|array| array)
     });
     engine.register_fn("regex_cache_len", move || {
         cache.lock().unwrap_or_else(|p| p.into_inner()).len() as rhai::INT

@@ -35,6 +35,11 @@ pub(super) fn classify(
                 ),
             ),
             Some(Stop::OpsBudget) => (JobStatus::Failed, ops_budget_message(state)),
+            Some(Stop::StackLow) => (
+                JobStatus::Failed,
+                "nested too deep for the worker's stack (through eval, imports or calls)"
+                    .to_string(),
+            ),
             None => (JobStatus::Failed, "the script was terminated".to_string()),
         },
         EvalAltResult::ErrorTooManyOperations(_) => (JobStatus::Failed, ops_budget_message(state)),

@@ -1,0 +1,183 @@
+//! Rhai's own functions that turn one string into many values in one call: `split` (on
+//! whitespace, a string or a character, with or without a count of segments), `split_rev` and
+//! `to_chars`. Rhai's versions build the whole array before the job's clock and memory cap are
+//! next looked at, so `s.split("")` of a 10 MB string allocated hundreds of megabytes, and a
+//! loop of such calls ran far past its deadline. These give the same results, but look at the
+//! job's clock and cap ([`checkpoint`]) every few thousand pieces.
+//!
+//! Registered on the engine itself, they are found before the standard library's; they take
+//! the string by value (a counted reference), so, like Rhai's, they may be called on constants.
+
+use rhai::{Array, Dynamic, Engine, INT, ImmutableString};
+
+use super::Fallible;
+use crate::signal::checkpoint;
+
+/// Pieces made between two looks at the clock and the memory cap: tens of microseconds of work,
+/// and tens of kilobytes.
+const PIECES_PER_LOOK: usize = 1024;
+
+/// Collects `pieces` into an array, looking at the job's clock and cap as it grows.
+pub(super) fn collect<T: Into<Dynamic>>(pieces: impl Iterator<Item = T>) -> Fallible<Array> {
+    let mut array = Array::new();
+    for (n, piece) in pieces.enumerate() {
+        if n % PIECES_PER_LOOK == PIECES_PER_LOOK - 1 {
+            checkpoint()?;
+        }
+        array.push(piece.into());
+    }
+    Ok(array)
+}
+
+/// The string alone, as Rhai's functions return it when there is nothing to split.
+fn whole(text: ImmutableString) -> Array {
+    vec![text.into()]
+}
+
+/// Rhai's count of segments: below 2, one segment.
+fn segments(count: INT) -> Option<usize> {
+    (count > 1).then(|| usize::try_from(count).unwrap_or(usize::MAX))
+}
+
+fn split(text: ImmutableString, delimiter: &str) -> Fallible<Array> {
+    if text.is_empty() || (!delimiter.is_empty() && !text.contains(delimiter)) {
+        return Ok(whole(text));
+    }
+    collect(text.split(delimiter))
+}
+
+fn splitn(text: ImmutableString, delimiter: &str, count: INT) -> Fallible<Array> {
+    match segments(count) {
+        Some(n)
+            if !text.is_empty() && (delimiter.is_empty() || text.contains(delimiter)) =>
+        {
+            collect(text.splitn(n, delimiter))
+        }
+        _ => Ok(whole(text)),
+    }
+}
+
+fn split_char(text: ImmutableString, delimiter: char) -> Fallible<Array> {
+    if text.is_empty() || !text.contains(delimiter) {
+        return Ok(whole(text));
+    }
+    collect(text.split(delimiter))
+}
+
+fn splitn_char(text: ImmutableString, delimiter: char, count: INT) -> Fallible<Array> {
+    match segments(count) {
+        Some(n) if !text.is_empty() && text.contains(delimiter) => {
+            collect(text.splitn(n, delimiter))
+        }
+        _ => Ok(whole(text)),
+    }
+}
+
+fn split_rev(text: ImmutableString, delimiter: &str) -> Fallible<Array> {
+    if text.is_empty() || (!delimiter.is_empty() && !text.contains(delimiter)) {
+        return Ok(whole(text));
+    }
+    collect(text.rsplit(delimiter))
+}
+
+fn splitn_rev(text: ImmutableString, delimiter: &str, count: INT) -> Fallible<Array> {
+    match segments(count) {
+        Some(n)
+            if !text.is_empty() && (delimiter.is_empty() || text.contains(delimiter)) =>
+        {
+            collect(text.rsplitn(n, delimiter))
+        }
+        _ => Ok(whole(text)),
+    }
+}
+
+fn split_rev_char(text: ImmutableString, delimiter: char) -> Fallible<Array> {
+    if text.is_empty() || !text.contains(delimiter) {
+        return Ok(whole(text));
+    }
+    collect(text.rsplit(delimiter))
+}
+
+fn splitn_rev_char(text: ImmutableString, delimiter: char, count: INT) -> Fallible<Array> {
+    match segments(count) {
+        Some(n) if !text.is_empty() && text.contains(delimiter) => {
+            collect(text.rsplitn(n, delimiter))
+        }
+        _ => Ok(whole(text)),
+    }
+}
+
+fn split_whitespace(text: ImmutableString) -> Fallible<Array> {
+    if text.is_empty() {
+        return Ok(whole(text));
+    }
+    collect(text.split_whitespace())
+}
+
+fn to_chars(text: ImmutableString) -> Fallible<Array> {
+    collect(text.chars())
+}
+
+pub(super) fn register(engine: &mut Engine) {
+    engine.register_fn("split", split);
+    engine.register_fn("split", splitn);
+    engine.register_fn("split", split_char);
+    engine.register_fn("split", splitn_char);
+    engine.register_fn("split", split_whitespace);
+    engine.register_fn("split_rev", split_rev);
+    engine.register_fn("split_rev", splitn_rev);
+    engine.register_fn("split_rev", split_rev_char);
+    engine.register_fn("split_rev", splitn_rev_char);
+    engine.register_fn("to_chars", to_chars);
+}
+
+#[cfg(test)]
+mod tests {
+    use rhai::{Dynamic, Engine};
+
+    use crate::batteries::tests::engine;
+
+    #[test]
+    fn they_split_as_rhais_own_do() {
+        let ours = engine();
+        let rhai = Engine::new();
+        let texts = [
+            "", "a", "abc", "a,b,,c,", ",", "hé llo  wörld ", "ll", "hello, world! hello, foo!",
+        ];
+        let calls = [
+            r#"split("")"#,
+            r#"split(",")"#,
+            r#"split("ll")"#,
+            r#"split("", 2)"#,
+            r#"split(",", 2)"#,
+            r#"split(",", 0)"#,
+            r#"split(",", -1)"#,
+            "split(',')",
+            "split('l', 3)",
+            "split('l', 1)",
+            "split()",
+            r#"split_rev("")"#,
+            r#"split_rev(",")"#,
+            r#"split_rev("ll", 2)"#,
+            r#"split_rev("", 3)"#,
+            "split_rev('l')",
+            "split_rev('l', 3)",
+            "to_chars()",
+        ];
+        let mut compared = 0;
+        for text in texts {
+            for call in calls {
+                let script = format!("{text:?}.{call}");
+                let expected = rhai.eval::<Dynamic>(&script).unwrap().to_string();
+                let got = ours.eval::<Dynamic>(&script).unwrap().to_string();
+                assert_eq!(got, expected, "{script}");
+                // On a constant too, as Rhai's pure functions allow.
+                let on_constant = format!("const s = {text:?}; s.{call}");
+                let got = ours.eval::<Dynamic>(&on_constant).unwrap().to_string();
+                assert_eq!(got, expected, "{on_constant}");
+                compared += 1;
+            }
+        }
+        assert_eq!(compared, texts.len() * calls.len());
+    }
+}
