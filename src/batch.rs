@@ -1,5 +1,5 @@
 //! A batch's shared control block: its script, timeout and cancel flag, where its records go,
-//! and how long its jobs take (for sizing the chunks workers take).
+//! how long its jobs take (for sizing the chunks workers take), and its halt policy.
 
 use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
@@ -11,6 +11,10 @@ use rhai::Dynamic;
 use crate::clock::JobClock;
 use crate::job::{BatchId, JobRecord};
 use crate::script::Script;
+
+mod halt;
+
+pub(crate) use halt::{HaltWatch, Reached, is_retried};
 
 /// A chunk of jobs of one batch: the unit workers take from the queue.
 pub(crate) struct Chunk {
@@ -57,6 +61,8 @@ pub(crate) struct BatchControl {
     clocks: Arc<[Arc<JobClock>]>,
     busy_nanos: AtomicU64,
     jobs_run: AtomicU64,
+    /// The halt policy, judged by the workers as each job ends; `None` costs a job one branch.
+    halt: Option<HaltWatch>,
 }
 
 /// How much work a chunk should hold: enough that the cost of a queue message is small beside
@@ -83,7 +89,53 @@ impl BatchControl {
             clocks,
             busy_nanos: AtomicU64::new(0),
             jobs_run: AtomicU64::new(0),
+            halt: None,
         }
+    }
+
+    /// Gives a batch that nobody else holds yet its halt policy.
+    pub(crate) fn watch_halt(batch: &mut Arc<BatchControl>, watch: HaltWatch) {
+        Arc::get_mut(batch)
+            .expect("a halt policy is set before the batch is shared")
+            .halt = Some(watch);
+    }
+
+    /// Counts the end of the job `record` stands for towards the halt policy, if there is one.
+    /// The job that reaches it halts the batch before its worker starts another job, and each
+    /// worker looks at the batch's fate before each job: none starts after that. A failure
+    /// counted after a `now` policy was reached, from a job that was running then, becomes
+    /// `cancelled`, so the failures recorded are exactly the policy's.
+    pub(crate) fn judge(&self, record: &mut JobRecord) {
+        if let Some(watch) = &self.halt {
+            self.judge_halt(watch, record);
+        }
+    }
+
+    /// [`BatchControl::judge`] for the last of a worker's records: the job it just ran.
+    #[inline]
+    pub(crate) fn judge_last(&self, records: &mut [JobRecord]) {
+        if let Some(watch) = &self.halt
+            && let Some(record) = records.last_mut()
+        {
+            self.judge_halt(watch, record);
+        }
+    }
+
+    fn judge_halt(&self, watch: &HaltWatch, record: &mut JobRecord) {
+        let verdict = watch.judge(record);
+        if verdict.cancel {
+            halt::cancel_late_failure(record);
+        }
+        if verdict.halt {
+            self.halt(watch.policy().now);
+        }
+    }
+
+    /// Why the batch halted, once its halt policy was reached.
+    pub(crate) fn halt_reason(&self) -> Option<String> {
+        let watch = self.halt.as_ref()?;
+        let reached: Reached = watch.reached()?;
+        Some(watch.reason(reached))
     }
 
     /// What becomes of the batch's jobs that have not started.

@@ -8,7 +8,7 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Select, SelectedOperation, Sender, TrySendError};
 use rhai::Dynamic;
 
-use crate::batch::{BatchControl, Chunk, MAX_CHUNK, QueuedJob};
+use crate::batch::{BatchControl, Chunk, HaltWatch, MAX_CHUNK, QueuedJob};
 use crate::error::Error;
 use crate::job::{BatchId, JobError, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
@@ -65,10 +65,6 @@ pub struct Run<'pool, I> {
     deadline: Option<Instant>,
     /// Why the run stopped early, for the records of the jobs it did not run.
     stop_reason: Option<String>,
-    /// Failed or timed-out records, and records of jobs that ran, for the halt policy only:
-    /// without one, they are not counted.
-    failures: u64,
-    finished: u64,
     counts: StatusCounts,
     idle: Option<Box<dyn FnMut() + 'pool>>,
     yielded_since_idle: bool,
@@ -108,7 +104,12 @@ impl RunspacePool {
     {
         self.sender()?;
         let (tx, rx) = crossbeam_channel::bounded(self.threads() * 4);
-        let batch = self.new_batch(script, options.timeout, tx);
+        let mut batch = self.new_batch(script, options.timeout, tx);
+        if let Some(policy) = options.halt {
+            // The workers judge the policy as each job ends (`BatchControl::judge`).
+            let watch = HaltWatch::new(policy, options.retries, &options.retry_on);
+            BatchControl::watch_halt(&mut batch, watch);
+        }
         Ok(Run {
             pool: self,
             batch,
@@ -125,8 +126,6 @@ impl RunspacePool {
                 .and_then(|t| Instant::now().checked_add(t)),
             options,
             stop_reason: None,
-            failures: 0,
-            finished: 0,
             counts: StatusCounts::default(),
             idle: None,
             yielded_since_idle: false,
@@ -227,13 +226,13 @@ where
                 Ok(item) => jobs.push(QueuedJob::first(seq, item)),
                 Err(bad) => {
                     let (status, raw) = (JobStatus::Failed, bad.raw);
-                    self.finish(JobRecord::not_run(
-                        self.batch.id,
-                        seq,
-                        raw,
-                        status,
-                        bad.error,
-                    ));
+                    let mut record = JobRecord::not_run(self.batch.id, seq, raw, status, bad.error);
+                    // A failure like any other to the halt policy.
+                    self.batch.judge(&mut record);
+                    self.finish(record);
+                    if self.batch.is_stopped() {
+                        break;
+                    }
                 }
             }
         }
@@ -290,6 +289,7 @@ where
                 return Some(self.yield_record(record));
             }
             self.check_deadline();
+            self.note_halt();
             let unstarted = self.pending.is_some() || !self.retry.is_empty();
             if self.batch.is_stopped() && (!self.source.is_ended() || unstarted) {
                 self.drain_unstarted();

@@ -24,6 +24,13 @@ pub struct RunOptions {
     /// The statuses that are retried. Default: failed and timed out.
     pub retry_on: Vec<JobStatus>,
     /// When to stop the run early because too many jobs failed. Default: never.
+    ///
+    /// The policy is judged as each job ends, on its worker: the job that reaches it halts the
+    /// run before any job starts after it. With `now`, a failure that ends after that (a job
+    /// that was running on another worker) is recorded as `cancelled`, so exactly the failures
+    /// that reached the policy are `failed`; with `soon`, running jobs finish as they end. A
+    /// try that will be retried is not a failure; a retry the halt keeps from starting is
+    /// `skipped`.
     pub halt: Option<HaltPolicy>,
     /// A deadline for the whole run, counted from its start: when it passes, running jobs
     /// are cancelled and every item read but not started is recorded as `skipped`.

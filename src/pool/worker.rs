@@ -46,6 +46,9 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             let status = match fate {
                 Fate::Run => {
                     now = runspace.run(batch, script, job, now, &mut records, &mut evaluator);
+                    // The halt policy is judged here, as the job ends: the job that reaches it
+                    // halts the batch before this worker, or any other, starts another.
+                    batch.judge_last(&mut records);
                     if !evaluator.runs_on(&runspace) {
                         // The job panicked and the runspace rebuilt its engine; the evaluator
                         // follows it (a `Vm` is left half-updated by the unwinding, too).

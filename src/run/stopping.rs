@@ -6,8 +6,9 @@ use std::time::{Duration, Instant};
 use rhai::Dynamic;
 
 use super::{Run, UnreadableItem};
-use crate::batch::Fate;
+use crate::batch::{Fate, is_retried};
 use crate::job::{JobError, JobRecord, JobStatus};
+use crate::job_output::JobOutput;
 use crate::source::Read;
 
 /// How long a stopped run goes on reading its input to record the unread items as skipped.
@@ -17,15 +18,16 @@ impl<I> Run<'_, I>
 where
     I: Iterator<Item = Result<Dynamic, UnreadableItem>>,
 {
-    /// Takes a record as final: counts it towards the halt policy and queues it to be yielded.
+    /// Takes a record as final and queues it to be yielded.
     pub(super) fn finish(&mut self, mut record: JobRecord) {
         self.settle(&mut record);
         self.window.accept(record);
     }
 
-    /// Counts a final record towards the halt policy; a job that the run's stop kept from
-    /// running gets the reason in its record.
+    /// A job that the run's stop kept from running, or cancelled, gets the reason in its
+    /// record. (The halt policy is counted by the workers, as jobs end: `BatchControl::judge`.)
     fn settle(&mut self, record: &mut JobRecord) {
+        self.note_halt();
         if let Some(reason) = &self.stop_reason {
             let stopped_here = record.status == JobStatus::Skipped
                 || (record.status == JobStatus::Cancelled && self.batch.fate() == Fate::Skip);
@@ -33,24 +35,16 @@ where
                 record.error = Some(Box::new(JobError::new(reason.clone())));
             }
         }
-        if matches!(record.status, JobStatus::Failed | JobStatus::TimedOut) {
-            self.failures += 1;
-        }
-        if matches!(
-            record.status,
-            JobStatus::Completed | JobStatus::Failed | JobStatus::TimedOut
-        ) {
-            self.finished += 1;
-        }
-        if let Some(policy) = self.options.halt
-            && self.stop_reason.is_none()
-            && policy.is_reached(self.failures, self.finished)
+    }
+
+    /// Takes the reason from the batch once a worker halted it under the run's halt policy.
+    /// A worker sets the reason before it halts the batch and before it sends the records the
+    /// halt touched, so the run sees it before any of them.
+    pub(super) fn note_halt(&mut self) {
+        if self.stop_reason.is_none()
+            && let Some(reason) = self.batch.halt_reason()
         {
-            let reason = format!(
-                "the run halted after {} failed jobs (halt {policy})",
-                self.failures
-            );
-            self.stop(policy.now, reason);
+            self.stop_reason = Some(reason);
         }
     }
 
@@ -61,29 +55,60 @@ where
         self.batch.halt(now);
     }
 
-    pub(super) fn should_retry(&self, record: &JobRecord) -> bool {
-        !self.batch.is_stopped()
-            && record.attempts <= self.options.retries
-            && self.options.retry_on.contains(&record.status)
+    /// Whether a try's end is not final: it is tried again. The workers judge the halt
+    /// policy by the same rule (`batch::is_retried`), so a try that is retried never counts as
+    /// a failure; one whose retry a stopped run never starts is recorded as `skipped`.
+    fn is_retried(&self, record: &JobRecord) -> bool {
+        is_retried(record, self.options.retries, &self.options.retry_on)
     }
 
     /// Takes a chunk of records from a worker: those to try again wait for a retry, the rest
     /// are final and stay in the chunk they came in.
     pub(super) fn absorb(&mut self, mut records: Vec<JobRecord>) {
         self.outstanding -= records.len() as u64;
+        self.note_halt();
         if self.options.retries > 0 {
             let retries: Vec<JobRecord> = records
-                .extract_if(.., |record| self.should_retry(record))
+                .extract_if(.., |record| self.is_retried(record))
                 .collect();
-            self.retry.extend(retries);
+            match self.batch.fate() {
+                Fate::Run => self.retry.extend(retries),
+                Fate::Skip => {
+                    for record in retries {
+                        self.retry_not_started(record);
+                    }
+                }
+                // A cancelled run keeps the record of each job's last try.
+                Fate::Cancel => records.extend(retries),
+            }
         }
-        // Without a halt policy and before any stop, settling changes nothing: skip the loop.
-        if self.options.halt.is_some() || self.stop_reason.is_some() {
+        // Before any stop, settling changes nothing: skip the loop.
+        if self.stop_reason.is_some() {
             for record in &mut records {
                 self.settle(record);
             }
         }
         self.window.accept_all(records);
+    }
+
+    /// Records a job whose retry a halted run (or one past its deadline) never starts as
+    /// `skipped`: its tries did not run out, so it did not fail, and `--resume` runs it again.
+    /// Its error says why, and how its last try ended.
+    fn retry_not_started(&mut self, mut record: JobRecord) {
+        self.note_halt();
+        let reason = self.stop_reason.as_deref().unwrap_or("the run stopped");
+        let last = match record.error.as_deref() {
+            Some(error) => format!("{}: {}", record.status, error.message),
+            None => record.status.to_string(),
+        };
+        let message = format!(
+            "{reason}; its retry did not start (try {} {last})",
+            record.attempts
+        );
+        record.status = JobStatus::Skipped;
+        record.output = JobOutput::new();
+        record.error = Some(Box::new(JobError::new(message)));
+        self.window.accept(record);
     }
 
     /// Records the jobs that were read but will not start now that the batch is stopped.
@@ -98,9 +123,14 @@ where
                 self.finish(record);
             }
         }
-        // A job waiting to be retried keeps the record of its last try.
+        // A job waiting to be retried is skipped by a halt or a deadline; a cancelled run
+        // keeps the record of its last try.
         while let Some(record) = self.retry.pop_front() {
-            self.finish(record);
+            if status == JobStatus::Skipped {
+                self.retry_not_started(record);
+            } else {
+                self.finish(record);
+            }
         }
         if status == JobStatus::Skipped {
             self.skip_rest_of_input();
