@@ -40,6 +40,7 @@ mod hash;
 mod help;
 mod json;
 mod pieces;
+mod printing;
 mod regex;
 mod sizes;
 mod text;
@@ -59,6 +60,7 @@ pub fn register(engine: &mut Engine) {
     text::register(engine);
     sizes::register(engine);
     pieces::register(engine);
+    printing::register(engine);
 }
 
 /// The error a battery fails its job with: the function's name, then what went wrong.

@@ -125,6 +125,19 @@ pub(crate) fn would_pass_cap(bytes: usize) -> bool {
     NET.with(Cell::get).saturating_add(more) > LIMIT.with(Cell::get)
 }
 
+/// The bytes the running job on this thread may still allocate; `None` without a cap.
+pub(crate) fn room_left() -> Option<u64> {
+    let limit = LIMIT.with(Cell::get);
+    (limit != i64::MAX).then(|| limit.saturating_sub(NET.with(Cell::get)).max(0) as u64)
+}
+
+/// Marks the running job on this thread as past its cap: for a native that found it would be,
+/// but cannot fail its call (Rhai takes a failed `to_string` as a cue to write the value some
+/// other way); the job stops at its next operation.
+pub(crate) fn mark_over_cap() {
+    OVER.with(|over| over.set(true));
+}
+
 /// Whether the running job on this thread has passed its cap.
 #[inline]
 pub(crate) fn over_cap() -> bool {

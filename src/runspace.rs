@@ -283,6 +283,27 @@ impl Runspace {
                 )
             }
         };
+        let (status, error) = match self.state.max_memory {
+            Some(cap)
+                if !output.is_empty() && crate::value::written_size_exceeds(output.iter(), cap) =>
+            {
+                output = JobOutput::new();
+                if status != JobStatus::Completed {
+                    // The job's own failure says more; its outputs are dropped all the same.
+                    (status, error)
+                } else {
+                    (
+                        JobStatus::Failed,
+                        Some(JobError::new(format!(
+                            "the job's output would take more than the memory cap of {} to write \
+                         (max-memory)",
+                            memory::format_size(cap)
+                        ))),
+                    )
+                }
+            }
+            _ => (status, error),
+        };
         records.push(JobRecord {
             seq,
             batch: batch.id,

@@ -99,6 +99,52 @@ fn unshared_copy_at(value: &Dynamic, depth: usize) -> Dynamic {
     value.clone()
 }
 
+/// Whether writing `values` as JSON would take more than `limit` bytes: a bound on what a
+/// record's output costs to write, found without writing it. Values can share one string (an
+/// array of 100,000 copies of a 1 MB string holds one string and 100,000 references), so what a
+/// job holds can be tiny while what it writes is gigabytes; the memory cap must bound the
+/// latter. The walk costs a step per value, not per byte, and stops once past `limit`.
+pub fn written_size_exceeds<'a>(values: impl IntoIterator<Item = &'a Dynamic>, limit: u64) -> bool {
+    let mut size = 0_u64;
+    values
+        .into_iter()
+        .any(|value| add_written_size(value, &mut size, limit, 0))
+}
+
+/// Adds `value`'s JSON size to `size`; `true` once past `limit`.
+fn add_written_size(value: &Dynamic, size: &mut u64, limit: u64, depth: usize) -> bool {
+    // Past the depth the writer refuses, the value is never written: count no further.
+    if depth > MAX_DEPTH {
+        return false;
+    }
+    let own = if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+        s.len() as u64 + 2
+    } else if let Some(array) = value.read_lock::<Array>() {
+        *size += 2 + array.len() as u64;
+        return *size > limit
+            || array
+                .iter()
+                .any(|v| add_written_size(v, size, limit, depth + 1));
+    } else if let Some(map) = value.read_lock::<Map>() {
+        *size += 2;
+        for (k, v) in map.iter() {
+            *size += k.len() as u64 + 4;
+            if *size > limit || add_written_size(v, size, limit, depth + 1) {
+                return true;
+            }
+        }
+        return *size > limit;
+    } else if let Some(blob) = value.read_lock::<rhai::Blob>() {
+        // Written as an array of numbers: up to four bytes each.
+        blob.len() as u64 * 4 + 2
+    } else {
+        // A number, a boolean, a character, `()`, or a value written by its name.
+        24
+    };
+    *size += own;
+    *size > limit
+}
+
 /// Converts a Rhai value into JSON. `()` becomes `null`; values with no JSON form (function
 /// pointers, custom types, non-finite floats) are an error naming their type, and so is a value
 /// nested more than [`MAX_DEPTH`] levels deep.

@@ -20,8 +20,22 @@ pub(super) fn parse_json(text: &str) -> Fallible<Dynamic> {
     Ok(value)
 }
 
+/// Fails `function` when `value`'s JSON text would not fit in the memory the running job has
+/// left. A value can share one string many times, so its text can be many times its size, and
+/// the text is built in one call, before the cap is next looked at.
+fn check_room(function: &str, value: &Dynamic) -> Fallible<()> {
+    match crate::memory::room_left() {
+        Some(room) if crate::value::written_size_exceeds([value], room) => Err(error(
+            function,
+            "the JSON text would take more memory than the job has left (max-memory)",
+        )),
+        _ => Ok(()),
+    }
+}
+
 /// Compact JSON. Maps keep Rhai's key order (sorted).
 pub(super) fn to_json(value: &Dynamic) -> Fallible<String> {
+    check_room("to_json", value)?;
     let mut out = Vec::new();
     write_json(value, &mut out).map_err(|e| error("to_json", e))?;
     Ok(String::from_utf8(out).expect("JSON text is UTF-8"))
@@ -31,6 +45,7 @@ pub(super) fn to_json(value: &Dynamic) -> Fallible<String> {
 fn map_to_json(map: &Map) -> Fallible<String> {
     let mut out = vec![b'{'];
     for (i, (key, value)) in map.iter().enumerate() {
+        check_room("to_json", value)?;
         if i > 0 {
             out.push(b',');
         }
@@ -44,6 +59,7 @@ fn map_to_json(map: &Map) -> Fallible<String> {
 
 /// Indented JSON, for humans.
 pub(super) fn to_json_pretty(value: &Dynamic) -> Fallible<String> {
+    check_room("to_json_pretty", value)?;
     let json = dynamic_to_json(value).map_err(|e| error("to_json_pretty", e))?;
     Ok(serde_json::to_string_pretty(&json).expect("a JSON value always serializes"))
 }

@@ -1,0 +1,119 @@
+//! Rhai's own text forms of arrays and maps — `to_string`, `to_debug`, `print`, `debug`, and
+//! so string interpolation — again, with a look at the job's memory cap first. An array can
+//! hold one string many times (100,000 references to a 1 MB string take 1 MB), and Rhai's
+//! versions write every copy in one call: gigabytes before the cap is next looked at. These
+//! write the same text, but when it would not fit in what the job has left they write a short
+//! stand-in and mark the job as past its cap, which stops it at its next operation. (Failing
+//! the call would not do: on a failed `to_string`, Rhai writes the value itself, in full.)
+//!
+//! Registered on the engine itself, they are found before the standard library's.
+
+use std::fmt::Write;
+
+use rhai::{Array, Dynamic, Engine, FuncRegistration, ImmutableString, Map, NativeCallContext};
+
+use super::Fallible;
+use crate::signal::checkpoint;
+
+/// Whether `values` written as text would not fit in the running job's memory; if so, the job
+/// is marked as past its cap.
+fn too_large<'a>(values: impl IntoIterator<Item = &'a Dynamic>) -> bool {
+    match crate::memory::room_left() {
+        Some(room) if crate::value::written_size_exceeds(values, room) => {
+            crate::memory::mark_over_cap();
+            true
+        }
+        _ => false,
+    }
+}
+
+/// What a value too large to write is written as, for the one operation before its job stops.
+const TOO_LARGE: &str = "<too large to write>";
+
+/// An element's debug text, as Rhai's `print_with_func` gives it.
+fn debug_text(ctx: &NativeCallContext, value: &mut Dynamic) -> ImmutableString {
+    match ctx.call_native_fn_raw("to_debug", true, &mut [value]) {
+        Ok(text) if text.is_string() => text.into_immutable_string().unwrap_or_default(),
+        Ok(other) => ctx.engine().map_type_name(other.type_name()).into(),
+        Err(_) => ctx.engine().map_type_name(&format!("{value:?}")).into(),
+    }
+}
+
+fn format_array(ctx: NativeCallContext, array: &mut Array) -> Fallible<ImmutableString> {
+    if too_large(array.iter()) {
+        return Ok(TOO_LARGE.into());
+    }
+    let len = array.len();
+    let mut text = String::from("[");
+    for (i, value) in array.iter_mut().enumerate() {
+        checkpoint()?;
+        text.push_str(&debug_text(&ctx, value));
+        if i + 1 < len {
+            text.push_str(", ");
+        }
+    }
+    text.push(']');
+    Ok(text.into())
+}
+
+fn format_map(ctx: NativeCallContext, map: &mut Map) -> Fallible<ImmutableString> {
+    if too_large(map.values()) {
+        return Ok(TOO_LARGE.into());
+    }
+    let len = map.len();
+    let mut text = String::from("#{");
+    for (i, (key, value)) in map.iter_mut().enumerate() {
+        checkpoint()?;
+        let value = debug_text(&ctx, value);
+        let separator = if i + 1 < len { ", " } else { "" };
+        let _ = write!(text, "{key:?}: {value}{separator}");
+    }
+    text.push('}');
+    Ok(text.into())
+}
+
+pub(super) fn register(engine: &mut Engine) {
+    for name in ["print", "to_string", "debug", "to_debug"] {
+        FuncRegistration::new(name)
+            .with_purity(true)
+            .register_into_engine(engine, format_array);
+        FuncRegistration::new(name)
+            .with_purity(true)
+            .register_into_engine(engine, format_map);
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use rhai::{Dynamic, Engine};
+
+    use crate::batteries::tests::engine;
+
+    #[test]
+    fn arrays_and_maps_print_as_rhais_own_do() {
+        let ours = engine();
+        let rhai = Engine::new();
+        let scripts = [
+            "[]",
+            "[1, 2.5, \"a\\\"b\", 'c', true, (), [1, [2]], #{x: 1}]",
+            "#{}",
+            "#{a: [1, \"x\"], \"b c\": #{d: ()}, e: 'z'}",
+            "[Fn(\"f\"), blob(2)]",
+        ];
+        let mut compared = 0;
+        for value in scripts {
+            for form in ["to_string", "to_debug"] {
+                let script = format!("let v = {value}; v.{form}()");
+                let expected = rhai.eval::<Dynamic>(&script).unwrap().to_string();
+                let got = ours.eval::<Dynamic>(&script).unwrap().to_string();
+                assert_eq!(got, expected, "{script}");
+                compared += 1;
+            }
+            let script = format!("let v = {value}; `<${{v}}>`");
+            let expected = rhai.eval::<Dynamic>(&script).unwrap().to_string();
+            assert_eq!(ours.eval::<Dynamic>(&script).unwrap().to_string(), expected);
+            compared += 1;
+        }
+        assert_eq!(compared, scripts.len() * 3);
+    }
+}
