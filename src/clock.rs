@@ -349,10 +349,8 @@ impl Ticker {
                 // Sleep to the next deadline, but look again within a tick: a job that
                 // starts meanwhile may have an earlier one.
                 Some(next) => {
-                    let wait = Duration::from_nanos(next.saturating_sub(now)).clamp(
-                        Duration::from_micros(50),
-                        TICK,
-                    );
+                    let wait = Duration::from_nanos(next.saturating_sub(now))
+                        .clamp(Duration::from_micros(50), TICK);
                     std::thread::sleep(wait);
                 }
                 None => {
