@@ -27,10 +27,10 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
     let ast = match engine.compile(&source) {
         Ok(ast) => ast,
         Err(err) => {
-            eprintln!(
+            crate::stderr::say(format!(
                 "rsparallel: {}",
                 ScriptError::from_parse(&err).located(&name)
-            );
+            ));
             return Ok(Outcome::Error);
         }
     };
@@ -43,7 +43,10 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
     match result {
         Ok(()) => Ok(Outcome::AllCompleted),
         Err(err) => {
-            eprintln!("rsparallel: {}", ScriptError::from_eval(err).located(&name));
+            crate::stderr::say(format!(
+                "rsparallel: {}",
+                ScriptError::from_eval(err).located(&name)
+            ));
             Ok(if interrupted.load(Ordering::SeqCst) {
                 Outcome::Interrupted
             } else {

@@ -19,7 +19,7 @@ pub fn on_interrupt(stop: impl Fn() + Send + 'static) -> Arc<AtomicBool> {
         stop();
     });
     if let Err(err) = result {
-        eprintln!("rsparallel: warning: cannot handle Ctrl-C: {err}");
+        crate::stderr::say(format!("rsparallel: warning: cannot handle Ctrl-C: {err}"));
     }
     flag
 }

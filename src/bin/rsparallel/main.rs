@@ -10,6 +10,7 @@ mod repl;
 mod reporter;
 mod run;
 mod script_error;
+mod stderr;
 mod vars;
 
 use std::process::ExitCode;
@@ -54,7 +55,7 @@ fn main() -> ExitCode {
     match result {
         Ok(outcome) => ExitCode::from(outcome as u8),
         Err(err) => {
-            eprintln!("rsparallel: {err:#}");
+            stderr::say(format!("rsparallel: {err:#}"));
             ExitCode::from(Outcome::Error as u8)
         }
     }

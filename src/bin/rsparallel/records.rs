@@ -78,7 +78,18 @@ fn write_timeline(mut file: File, timeline: &Timeline) -> io::Result<()> {
 
 /// Writes a run's records, reports the jobs that did not complete on stderr, and says how
 /// the run ended.
-pub fn write_records<I>(mut run: Run<'_, I>, mut sinks: Sinks) -> anyhow::Result<Outcome>
+pub fn write_records<I>(run: Run<'_, I>, sinks: Sinks) -> anyhow::Result<Outcome>
+where
+    I: Iterator<Item = ItemResult>,
+{
+    let reporter = sinks.reporter.clone();
+    let outcome = write_all(run, sinks);
+    // Whatever is still queued for stderr comes before an error the caller reports.
+    reporter.close();
+    outcome
+}
+
+fn write_all<I>(mut run: Run<'_, I>, mut sinks: Sinks) -> anyhow::Result<Outcome>
 where
     I: Iterator<Item = ItemResult>,
 {
@@ -91,7 +102,12 @@ where
     let writer = Rc::new(RefCell::new(writer));
     let flush_error = Rc::new(RefCell::new(None));
     let on_signal = run.canceller();
-    let interrupted = crate::interrupt::on_interrupt(move || on_signal.cancel());
+    let signal_reporter = sinks.reporter.clone();
+    // Nothing on this path writes to stderr: a stderr nobody reads cannot hold up Ctrl-C.
+    let interrupted = crate::interrupt::on_interrupt(move || {
+        on_signal.cancel();
+        signal_reporter.interrupt();
+    });
     let canceller = run.canceller();
     // Output is buffered for speed, and flushed whenever the run waits on its jobs, so a
     // slow stream of records still shows up as it comes.
@@ -146,7 +162,9 @@ where
         write_timeline(file, &timeline)
             .with_context(|| format!("cannot write --timeline {}", path.display()))?;
     }
-    summarize(&counts, with_errors, stop_reason.as_deref());
+    for line in summary(&counts, with_errors, stop_reason.as_deref()) {
+        sinks.reporter.line(&format!("rsparallel: {line}"));
+    }
     Ok(if interrupted.load(Ordering::SeqCst) {
         Outcome::Interrupted
     } else if counts.all_completed() {
@@ -156,24 +174,33 @@ where
     })
 }
 
-/// One line when anything did not go as planned: counts per status, and why the run stopped.
-fn summarize(counts: &StatusCounts, with_errors: u64, stop_reason: Option<&str>) {
+/// When anything did not go as planned, one line: counts per status (by the names records
+/// give them), and why the run stopped; a run where every job completed says nothing.
+fn summary(counts: &StatusCounts, with_errors: u64, stop_reason: Option<&str>) -> Vec<String> {
     let mut parts = Vec::new();
     if let Some(reason) = stop_reason {
         parts.push(format!("stopped early: {reason}"));
     }
     if !counts.all_completed() || stop_reason.is_some() {
         let skipped = counts.get(JobStatus::Skipped) + counts.get(JobStatus::Cancelled);
-        let mut line = format!("{counts} (of {} jobs)", counts.total());
+        let mut line = format!("{counts} (of {})", plural(counts.total(), "job"));
         if skipped > 0 {
             line.push_str(&format!("; {skipped} never finished, each with its record"));
         }
         parts.push(line);
     }
     if with_errors > 0 {
-        parts.push(format!("{with_errors} jobs reported errors with error(..)"));
+        let jobs = plural(with_errors, "job");
+        parts.push(format!("{jobs} reported errors with error(..)"));
     }
-    for part in parts {
-        eprintln!("rsparallel: {part}");
+    parts
+}
+
+/// `1 job`, `2 jobs`.
+pub fn plural(n: u64, noun: &str) -> String {
+    if n == 1 {
+        format!("{n} {noun}")
+    } else {
+        format!("{n} {noun}s")
     }
 }

@@ -87,10 +87,10 @@ pub fn repl() -> anyhow::Result<Outcome> {
     if let Some(path) = &history
         && let Err(err) = editor.save_history(path)
     {
-        eprintln!(
+        crate::stderr::say(format!(
             "rsparallel: cannot save history to {}: {err}",
             path.display()
-        );
+        ));
     }
     // Dropping the scope closes the pools still open: their jobs are cancelled.
     drop(session);

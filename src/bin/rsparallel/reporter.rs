@@ -1,15 +1,20 @@
 //! Everything `run` says on stderr: the progress bar, the lines jobs write, one line per job
 //! that did not complete, and the summary. Lines go above the bar, never through it.
 
-use std::io::{IsTerminal, Write};
-use std::sync::Mutex;
+use std::io::IsTerminal;
+use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
-use indicatif::{ProgressBar, ProgressDrawTarget, ProgressStyle};
+use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use rsparallel::value::describe_item;
 use rsparallel::{JobRecord, JobStatus, StatusCounts, StreamEvent, StreamKind};
 
+use crate::stderr::{QueuedTerm, StderrQueue};
+
 pub struct Reporter {
+    /// Everything, the bar too, goes to stderr through this queue: a stderr nobody reads
+    /// holds up the run, as it would a direct write, but never past Ctrl-C.
+    stderr: Arc<StderrQueue>,
     bar: Option<ProgressBar>,
     verbose: bool,
     tag: bool,
@@ -21,18 +26,18 @@ impl Reporter {
     /// A reporter with a bar when `progress` says so, or by default when stderr is a terminal.
     pub fn new(progress: Option<bool>, total: Option<u64>, verbose: bool, tag: bool) -> Self {
         let show = progress.unwrap_or_else(|| std::io::stderr().is_terminal());
+        let stderr = Arc::new(StderrQueue::new());
         let bar = show.then(|| {
             // Asked for explicitly, the bar draws even where stderr is not a terminal.
-            let target = match progress {
-                Some(true) => ProgressDrawTarget::term_like(Box::new(console::Term::stderr())),
-                _ => ProgressDrawTarget::stderr(),
-            };
+            let term = QueuedTerm::new(stderr.clone());
+            let target = ProgressDrawTarget::term_like_with_hz(Box::new(term), 20);
             let bar = ProgressBar::with_draw_target(total, target);
             bar.set_style(style(total.is_some()));
             bar.enable_steady_tick(Duration::from_millis(200));
             bar
         });
         Reporter {
+            stderr,
             bar,
             verbose,
             tag,
@@ -55,11 +60,10 @@ impl Reporter {
 
     /// Prints a line on stderr, above the bar.
     pub fn line(&self, text: &str) {
+        let text = format!("{text}\n");
         match &self.bar {
-            Some(bar) => bar.suspend(|| eprintln!("{text}")),
-            None => {
-                let _ = writeln!(std::io::stderr().lock(), "{text}");
-            }
+            Some(bar) => bar.suspend(|| self.stderr.write(text)),
+            None => self.stderr.write(text),
         }
     }
 
@@ -98,7 +102,7 @@ impl Reporter {
             let mut shown = self.shown.lock().unwrap_or_else(|p| p.into_inner());
             if *shown != now {
                 *shown = now;
-                bar.set_message(format!("failed {} · timed out {}", now.0, now.1));
+                bar.set_message(format!("failed {} · timed_out {}", now.0, now.1));
             }
         }
     }
@@ -109,15 +113,48 @@ impl Reporter {
             bar.finish_and_clear();
         }
     }
+
+    /// Ctrl-C or SIGTERM: the bar goes, and from now on nothing waits for stderr.
+    pub fn interrupt(&self) {
+        // The gate first: a frame waiting for a full stderr holds the bar's lock.
+        self.stderr.interrupt();
+        if let Some(bar) = &self.bar {
+            bar.finish_and_clear();
+        }
+    }
+
+    /// Waits until what was queued for stderr is written (after an interrupt, a moment at
+    /// most).
+    pub fn close(&self) {
+        self.stderr.close();
+    }
 }
 
 fn style(known_total: bool) -> ProgressStyle {
     let template = if known_total {
-        "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} {per_sec} ETA {eta} {msg}"
+        "{spinner} {elapsed_precise} [{bar:30}] {pos}/{len} {rate} ETA {eta} {msg}"
     } else {
-        "{spinner} {elapsed_precise} {pos} done {per_sec} {msg}"
+        "{spinner} {elapsed_precise} {pos} done {rate} {msg}"
     };
     ProgressStyle::with_template(template)
         .expect("the template is valid")
+        .with_key(
+            "rate",
+            |state: &ProgressState, w: &mut dyn std::fmt::Write| {
+                let _ = w.write_str(&rate(state.per_sec()));
+            },
+        )
         .progress_chars("=> ")
+}
+
+/// Items a second as the bar shows them: whole numbers from 10 up (`18732/s`), one decimal
+/// below (`2.5/s`).
+fn rate(per_sec: f64) -> String {
+    if !per_sec.is_finite() {
+        "-/s".to_string()
+    } else if per_sec >= 10.0 {
+        format!("{per_sec:.0}/s")
+    } else {
+        format!("{per_sec:.1}/s")
+    }
 }

@@ -29,7 +29,10 @@ impl JobPrinter {
                 // Ends when the last pool, and with it the last sender, is gone.
                 for text in rx {
                     if printer.print(text.clone()).is_err() {
-                        eprint!("{text}");
+                        let _ = std::io::Write::write_all(
+                            &mut std::io::stderr().lock(),
+                            text.as_bytes(),
+                        );
                     }
                 }
             });
@@ -46,7 +49,7 @@ impl JobPrinter {
             .as_ref()
             .is_some_and(|lines| lines.send(text.clone()).is_ok());
         if !sent {
-            eprint!("{text}");
+            let _ = std::io::Write::write_all(&mut std::io::stderr().lock(), text.as_bytes());
         }
     }
 }
