@@ -15,6 +15,9 @@ use rhai::{Array, Blob, Dynamic, Engine, FuncRegistration, INT, ImmutableString,
 
 use super::{Fallible, error};
 
+/// Items or characters filled between two looks at the job's clock.
+const FILL_PIECE: usize = 64 * 1024;
+
 /// Bytes one array element takes, besides what it points to.
 const ELEMENT: usize = size_of::<Dynamic>();
 
@@ -68,7 +71,14 @@ fn fill_to<T: Clone>(
     items
         .try_reserve_exact(more)
         .map_err(|_| too_large(function, len))?;
-    items.resize(wanted, value);
+    // In pieces, looking at the job's clock between them: a fill of many millions is slow.
+    while items.len() < wanted {
+        let next = wanted.min(items.len().saturating_add(FILL_PIECE));
+        items.resize(next, value.clone());
+        if next < wanted {
+            crate::signal::checkpoint()?;
+        }
+    }
     Ok(())
 }
 
@@ -120,7 +130,16 @@ fn pad_string(text: &mut ImmutableString, len: INT, padding: &str) -> Fallible<(
         .try_reserve_exact(bytes.unwrap_or(0))
         .map_err(|_| too_large("pad", len))?;
     padded.push_str(text);
-    padded.extend(padding.chars().cycle().take(missing));
+    let mut copies = padding.chars().cycle();
+    let mut left = missing;
+    while left > 0 {
+        let piece = left.min(FILL_PIECE);
+        padded.extend(copies.by_ref().take(piece));
+        left -= piece;
+        if left > 0 {
+            crate::signal::checkpoint()?;
+        }
+    }
     *text = padded.into();
     Ok(())
 }
