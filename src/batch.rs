@@ -70,7 +70,7 @@ pub(crate) struct BatchControl {
 /// 500 µs, jobs of ~0.5 ms went one to a chunk, and each hand-off (waking the reader, which on
 /// two cores shares a CPU with the workers) left ~20 µs between jobs: 5–10 % of the work.
 const CHUNK_TARGET: Duration = Duration::from_millis(2);
-pub(crate) const MAX_CHUNK: usize = 4096;
+pub(crate) const MAX_CHUNK: usize = 1024;
 
 impl BatchControl {
     pub(crate) fn new(

@@ -251,3 +251,55 @@ fn an_input_folder_and_absurd_thread_counts_are_usage_errors() {
     assert!(String::from_utf8_lossy(&threads.stderr).contains("more than a pool may have"));
     assert!(threads.stdout.is_empty());
 }
+
+/// Runs `rsparallel run -e item --input FILE` over `lines` lines, with `flags`, and returns
+/// the process's peak resident memory in KiB, read from `/proc` while it runs.
+fn peak_rss_kib(lines: u64, flags: &[&str]) -> u64 {
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("items.txt");
+    let text: String = (1..=lines).map(|i| format!("{i}\n")).collect();
+    std::fs::write(&input, text).unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
+    let mut child = StdCommand::new(bin)
+        .args(["run", "-e", "item", "-j", "2", "--input"])
+        .arg(&input)
+        .args(flags)
+        .stdout(Stdio::null())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let status = format!("/proc/{}/status", child.id());
+    let mut peak = 0;
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        // `VmHWM` only grows: the last reading before the exit is the peak, near enough.
+        if let Ok(text) = std::fs::read_to_string(&status)
+            && let Some(line) = text.lines().find(|l| l.starts_with("VmHWM:"))
+        {
+            peak = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        }
+        assert!(
+            started.elapsed() < Duration::from_secs(300),
+            "the run hangs"
+        );
+        std::thread::sleep(Duration::from_millis(2));
+    }
+    assert!(child.wait().unwrap().success());
+    assert!(peak > 0, "no reading of the run's memory");
+    peak
+}
+
+#[test]
+fn memory_does_not_follow_the_inputs_size() {
+    // 100 times the lines, with and without the progress bar (which counts a file's lines):
+    // the peak stays within 1.5 times the small run's. (`bench/memory_flat.sh` does the same
+    // with 10 million lines on a release build.)
+    for flags in [&["--no-progress"][..], &["--progress"][..]] {
+        let small = peak_rss_kib(10_000, flags);
+        let large = peak_rss_kib(1_000_000, flags);
+        assert!(
+            large * 2 <= small * 3,
+            "{flags:?}: {large} KiB for 1,000,000 lines against {small} KiB for 10,000"
+        );
+    }
+}

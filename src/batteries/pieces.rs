@@ -48,9 +48,7 @@ fn split(text: ImmutableString, delimiter: &str) -> Fallible<Array> {
 
 fn splitn(text: ImmutableString, delimiter: &str, count: INT) -> Fallible<Array> {
     match segments(count) {
-        Some(n)
-            if !text.is_empty() && (delimiter.is_empty() || text.contains(delimiter)) =>
-        {
+        Some(n) if !text.is_empty() && (delimiter.is_empty() || text.contains(delimiter)) => {
             collect(text.splitn(n, delimiter))
         }
         _ => Ok(whole(text)),
@@ -82,9 +80,7 @@ fn split_rev(text: ImmutableString, delimiter: &str) -> Fallible<Array> {
 
 fn splitn_rev(text: ImmutableString, delimiter: &str, count: INT) -> Fallible<Array> {
     match segments(count) {
-        Some(n)
-            if !text.is_empty() && (delimiter.is_empty() || text.contains(delimiter)) =>
-        {
+        Some(n) if !text.is_empty() && (delimiter.is_empty() || text.contains(delimiter)) => {
             collect(text.rsplitn(n, delimiter))
         }
         _ => Ok(whole(text)),
@@ -142,7 +138,14 @@ mod tests {
         let ours = engine();
         let rhai = Engine::new();
         let texts = [
-            "", "a", "abc", "a,b,,c,", ",", "hé llo  wörld ", "ll", "hello, world! hello, foo!",
+            "",
+            "a",
+            "abc",
+            "a,b,,c,",
+            ",",
+            "hé llo  wörld ",
+            "ll",
+            "hello, world! hello, foo!",
         ];
         let calls = [
             r#"split("")"#,
