@@ -50,30 +50,137 @@ fn deep_expression_nesting_is_a_compile_error() {
 
 #[test]
 fn scripts_cannot_reach_files_processes_or_the_environment() {
+    // Each attempt fails its one job, and for the reason given: a refused import, not some
+    // other failure that would hide a sandbox letting it through.
+    let plain = "must be a plain relative name (no '..', no absolute path)";
     let attempts = [
-        r#"import "/etc/passwd" as p;"#,
-        r#"import "../../etc/passwd" as p;"#,
-        r#"read_file("/etc/passwd")"#,
-        r#"open("/etc/passwd")"#,
-        r#"File::open("/etc/passwd")"#,
-        r#"fs::read("/etc/passwd")"#,
-        r#"system("cat /etc/passwd")"#,
-        r#"exec("cat /etc/passwd")"#,
-        r#"env("HOME")"#,
-        r#"getenv("HOME")"#,
-        r#"eval("import \"/etc/passwd\" as p;")"#,
+        (r#"import "/etc/passwd" as p;"#, plain),
+        (r#"import "../../etc/passwd" as p;"#, plain),
+        (
+            r#"read_file("/etc/passwd")"#,
+            "Function not found: read_file",
+        ),
+        (r#"open("/etc/passwd")"#, "Function not found: open"),
+        (r#"File::open("/etc/passwd")"#, "Module not found: File"),
+        (r#"fs::read("/etc/passwd")"#, "Module not found: fs"),
+        (r#"system("cat /etc/passwd")"#, "Function not found: system"),
+        (r#"exec("cat /etc/passwd")"#, "Function not found: exec"),
+        (r#"env("HOME")"#, "Function not found: env"),
+        (r#"getenv("HOME")"#, "Function not found: getenv"),
+        (r#"eval("import \"/etc/passwd\" as p;")"#, plain),
     ];
-    for attempt in attempts {
+    for (attempt, why) in attempts {
         let output = rsparallel()
             .args(["run", "-e", attempt, "--output", "jsonl", "1"])
             .output()
             .unwrap();
         let stdout = String::from_utf8_lossy(&output.stdout);
         assert!(!stdout.contains("root:"), "{attempt} read a file: {stdout}");
+        assert_eq!(output.status.code(), Some(1), "{attempt}: {stdout}");
         let records = jsonl(&output.stdout);
-        let failed_or_refused = output.status.code() == Some(2)
-            || (records.len() == 1 && records[0]["status"] == "failed");
-        assert!(failed_or_refused, "{attempt}: {stdout}");
+        assert_eq!(records.len(), 1, "{attempt}: {stdout}");
+        assert_eq!(records[0]["status"], "failed", "{attempt}: {stdout}");
+        let message = records[0]["error"]["message"].as_str().unwrap();
+        assert!(message.contains(why), "{attempt}: {message}");
+    }
+}
+
+/// Runs the script file `script` over one item and returns its record.
+fn run_script_file(script: &std::path::Path, extra: &[&std::ffi::OsStr]) -> serde_json::Value {
+    let output = rsparallel()
+        .arg("run")
+        .arg(script)
+        .args(extra)
+        .args(["--output", "jsonl", "1"])
+        .output()
+        .unwrap();
+    let records = jsonl(&output.stdout);
+    assert_eq!(records.len(), 1, "{}: {records:?}", script.display());
+    let expected = if records[0]["status"] == "completed" {
+        0
+    } else {
+        1
+    };
+    assert_eq!(output.status.code(), Some(expected), "{records:?}");
+    records.into_iter().next().unwrap()
+}
+
+#[test]
+fn the_import_sandbox_loads_the_module_folders_and_refuses_every_way_out() {
+    // mods/ holds the script and its modules; outside/ holds a module a script must not reach,
+    // and mods/ has a symbolic link to it.
+    let dir = tempfile::tempdir().unwrap();
+    let base = dir.path().canonicalize().unwrap();
+    let mods = base.join("mods");
+    let outside = base.join("outside");
+    let extra = base.join("extra");
+    for folder in [&mods, &outside, &extra] {
+        std::fs::create_dir(folder).unwrap();
+    }
+    std::fs::write(mods.join("helper.rhai"), "fn f() { \"helper\" }").unwrap();
+    std::fs::create_dir(mods.join("sub")).unwrap();
+    std::fs::write(mods.join("sub").join("deep.rhai"), "fn f() { \"deep\" }").unwrap();
+    std::fs::create_dir(mods.join("folder.rhai")).unwrap();
+    std::fs::write(outside.join("secret.rhai"), "fn f() { \"secret\" }").unwrap();
+    std::fs::write(extra.join("lib.rhai"), "fn f() { \"lib\" }").unwrap();
+    std::os::unix::fs::symlink(outside.join("secret.rhai"), mods.join("link.rhai")).unwrap();
+    std::os::unix::fs::symlink(&outside, mods.join("linked")).unwrap();
+
+    let script = |name: &str, import: &str| {
+        let path = mods.join(format!("{name}.rhai"));
+        std::fs::write(&path, format!("import \"{import}\" as m; m::f()")).unwrap();
+        path
+    };
+    let none: &[&std::ffi::OsStr] = &[];
+
+    // Allowed: a module beside the script, one in a subfolder, one in a --module-path.
+    for (import, value) in [("helper", "helper"), ("sub/deep", "deep")] {
+        let record = run_script_file(&script("allowed", import), none);
+        assert_eq!(record["status"], "completed", "{import}: {record}");
+        assert_eq!(record["output"], serde_json::json!([value]), "{import}");
+    }
+    let with_path = [std::ffi::OsStr::new("--module-path"), extra.as_os_str()];
+    let record = run_script_file(&script("from_path", "lib"), &with_path);
+    assert_eq!(record["output"], serde_json::json!(["lib"]), "{record}");
+    // Without --module-path, that folder is not searched.
+    let record = run_script_file(&script("from_path", "lib"), none);
+    assert_eq!(record["status"], "failed");
+    assert_eq!(
+        record["error"]["message"],
+        "module 'lib' not found in the module folders"
+    );
+
+    // Refused by name: an absolute path or `..`, even one that leads back into the folder.
+    let outside_secret = outside.join("secret").display().to_string();
+    let inside_helper = mods.join("helper").display().to_string();
+    for import in [
+        "../outside/secret",
+        "../mods/helper",
+        "sub/../helper",
+        "./helper",
+        outside_secret.as_str(),
+        inside_helper.as_str(),
+    ] {
+        let record = run_script_file(&script("refused", import), &with_path);
+        assert_eq!(record["status"], "failed", "{import}: {record}");
+        assert_eq!(
+            record["error"]["message"],
+            format!("module '{import}' must be a plain relative name (no '..', no absolute path)"),
+            "{import}"
+        );
+        assert_eq!(record["error"]["line"], 1, "{import}");
+    }
+
+    // Refused where it leads: a symbolic link out of the folder, to a file or a folder; and a
+    // folder is not a module.
+    for import in ["link", "linked/secret", "folder"] {
+        let record = run_script_file(&script("refused", import), &with_path);
+        assert_eq!(record["status"], "failed", "{import}: {record}");
+        assert_eq!(
+            record["error"]["message"],
+            format!("module '{import}' not found in the module folders"),
+            "{import}"
+        );
     }
 }
 
