@@ -152,6 +152,35 @@ fn soon_with_a_percentage_stops_once_ten_have_finished() {
 }
 
 #[test]
+fn soon_lets_the_running_job_finish_and_now_cancels_it() {
+    // Item 0 is running a long job on one worker when item 1 fails on the other (chunks hold
+    // one job until a job has been timed, so each worker takes one of them).
+    let script = "if item == 0 { sleep(3000); item } else if item == 1 { sleep(200); throw \"x\" } else { item }";
+    for (policy, first) in [("soon,fail=1", "completed"), ("now,fail=1", "cancelled")] {
+        let (records, counts, reason) = halted_run(script, 10, &["-j", "2", "--halt", policy]);
+        assert_eq!(
+            reason,
+            format!("the run halted after 1 failed jobs (halt {policy})")
+        );
+        let status = |seq: u64| {
+            records
+                .iter()
+                .find(|r| r["seq"] == seq)
+                .map(|r| r["status"].clone())
+                .unwrap()
+        };
+        assert_eq!(status(0), first, "{policy}: {records:?}");
+        assert_eq!(status(1), "failed", "{policy}");
+        assert_eq!(count(&counts, "skipped"), 8, "{policy}: {counts:?}");
+        if first == "completed" {
+            let zero = records.iter().find(|r| r["seq"] == 0).unwrap();
+            assert_eq!(zero["output"], serde_json::json!([0]));
+        }
+        assert_skips_say_why(&records, &reason);
+    }
+}
+
+#[test]
 fn a_try_that_is_retried_is_not_a_failure_and_a_halt_skips_its_retry() {
     for policy in ["now,fail=5", "soon,fail=5"] {
         for _ in 0..3 {

@@ -301,6 +301,59 @@ fn a_fifty_megabyte_line_is_an_item_and_the_size_limit_holds() {
 }
 
 #[test]
+fn the_default_item_size_limit_is_64_mib() {
+    // A line of exactly 64 MiB is an item; a line a little longer is refused, naming the limit.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.txt");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    for len in [64 << 20, (64 << 20) + 1024] {
+        f.write_all(&vec![b'x'; len]).unwrap();
+        f.write_all(b"\n").unwrap();
+    }
+    f.write_all(b"after\n").unwrap();
+    drop(f);
+    rsparallel()
+        .args(["run", "-e", "item.len()", "-k", "--input"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(format!("{}\n5\n", 64 << 20))
+        .stderr(predicate::str::contains(
+            "input line 2: item longer than the limit of 64 MiB",
+        ));
+}
+
+#[test]
+fn the_default_memory_cap_is_1_gib() {
+    let records = jsonl_records(
+        rsparallel()
+            .args(["run", "-e", "let s = \"x\"; loop { s += s; }", "1"])
+            .args(["--output", "jsonl"])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["status"], "failed");
+    assert_eq!(
+        records[0]["error"]["message"],
+        "exceeded the memory cap of 1 GiB (max-memory)"
+    );
+    // Just under the cap is allowed, just over is refused before it is allocated.
+    rsparallel()
+        .args(["run", "-e", "blob(1000 * 1024 * 1024).len()", "1"])
+        .assert()
+        .success()
+        .stdout("1048576000\n");
+    rsparallel()
+        .args(["run", "-e", "blob(1024 * 1024 * 1024 + 1).len()", "1"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "blob: a length of 1073741825 needs more memory than the job may have",
+        ));
+}
+
+#[test]
 fn unreadable_scripts_and_bad_flags_exit_2_naming_them() {
     let dir = tempfile::tempdir().unwrap();
     rsparallel()
@@ -324,22 +377,43 @@ fn unreadable_scripts_and_bad_flags_exit_2_naming_them() {
 
 #[test]
 fn a_closed_stdout_ends_the_run_quietly() {
+    // The reader takes one line and closes the pipe: the run stops at once, says nothing and
+    // exits 0, long before its ten million items could be written.
     let bin = assert_cmd::cargo::cargo_bin("rsparallel");
-    let output = StdCommand::new("sh")
-        .arg("-c")
-        .arg(format!(
-            "'{}' run -e 'item' --range 0..10000000 | head -n 1; echo \"status=${{PIPESTATUS:-x}}\"",
-            bin.display()
-        ))
-        .output()
+    let mut child = StdCommand::new(bin)
+        .args(["run", "-e", "item", "--range", "0..10000000", "-k"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::piped())
+        .spawn()
         .unwrap();
-    let stdout = String::from_utf8_lossy(&output.stdout);
-    assert!(
-        stdout.starts_with('0') || stdout.starts_with('1'),
-        "{stdout}"
-    );
+    let mut stdout = std::io::BufReader::new(child.stdout.take().unwrap());
+    let mut first = String::new();
+    std::io::BufRead::read_line(&mut stdout, &mut first).unwrap();
+    assert_eq!(first, "0\n");
+    drop(stdout);
+    let closed = Instant::now();
+    let output = wait_at_most(child, Duration::from_secs(30), "after stdout closed");
+    assert!(closed.elapsed() < Duration::from_secs(30));
+    assert_eq!(output.status.code(), Some(0));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(stderr.is_empty(), "stderr: {stderr}");
+}
+
+/// Waits for `child` to exit, killing it and failing the test after `limit`.
+fn wait_at_most(
+    mut child: std::process::Child,
+    limit: Duration,
+    what: &str,
+) -> std::process::Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("still running {what}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
 }
 
 #[test]
@@ -461,6 +535,44 @@ fn sigint_cancels_running_jobs_records_them_and_exits_130() {
 #[test]
 fn sigterm_does_the_same() {
     interrupt_run("-TERM");
+}
+
+#[test]
+fn a_second_sigint_exits_at_once() {
+    // Output to a pipe nobody reads: after the first SIGINT the run cannot flush its output
+    // and waits; the second exits at once, 130.
+    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
+    let child = StdCommand::new(bin)
+        .args(["run", "-e", "item", "--range", "0..100000000"])
+        .stdout(Stdio::piped())
+        .stderr(Stdio::null())
+        .spawn()
+        .unwrap();
+    let pid = child.id().to_string();
+    let mut child = child;
+    let kill = || {
+        StdCommand::new("kill")
+            .args(["-INT", &pid])
+            .status()
+            .unwrap()
+    };
+    // Until the pipe is full.
+    std::thread::sleep(Duration::from_millis(500));
+    kill();
+    std::thread::sleep(Duration::from_millis(500));
+    assert!(
+        child.try_wait().unwrap().is_none(),
+        "the first SIGINT waits for the output to be flushed"
+    );
+    kill();
+    let sent = Instant::now();
+    let output = wait_at_most(child, Duration::from_secs(10), "after a second SIGINT");
+    assert!(
+        sent.elapsed() < Duration::from_secs(2),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(130));
 }
 
 #[test]

@@ -184,6 +184,70 @@ fn resume_failed_runs_the_failures_again() {
 }
 
 #[test]
+fn a_timed_out_job_counts_as_run_for_resume_and_runs_again_with_resume_failed() {
+    let dir = tempfile::tempdir().unwrap();
+    let log = dir.path().join("jobs.tsv");
+    let script = "if item == 1 && first { loop {} } item";
+    let run = |first: &str, flag: Option<&str>, code: i32| {
+        let assert = rsparallel()
+            .args(["run", "-e", script, "--range", "0..3", "--timeout", "100ms"])
+            .args(["--var", &format!("first={first}"), "--joblog"])
+            .arg(&log)
+            .args(flag)
+            .assert()
+            .code(code);
+        sorted_lines(&String::from_utf8_lossy(&assert.get_output().stdout))
+    };
+    assert_eq!(run("true", None, 1), ["0", "2"]);
+    let log_text = std::fs::read_to_string(&log).unwrap();
+    let timed_out: Vec<&str> = log_text
+        .lines()
+        .filter(|l| l.split('\t').nth(4) == Some("timed_out"))
+        .collect();
+    assert_eq!(timed_out.len(), 1, "{log_text}");
+    // --resume: the timed-out item was run; nothing is left to do.
+    assert_eq!(run("false", Some("--resume"), 0), Vec::<String>::new());
+    // --resume-failed: it runs again, alone.
+    assert_eq!(run("false", Some("--resume-failed"), 0), ["1"]);
+    assert_eq!(
+        run("false", Some("--resume-failed"), 0),
+        Vec::<String>::new()
+    );
+}
+
+#[test]
+fn retries_cover_timed_out_jobs_by_default() {
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run",
+                "-e",
+                "if attempt == 1 { loop {} } `${item}:${attempt}`",
+            ])
+            .args(["a", "b", "-k", "--timeout", "100ms", "--retries", "1"])
+            .args(["--output", "jsonl"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(records.len(), 2);
+    for (record, item) in records.iter().zip(["a", "b"]) {
+        assert_eq!(record["status"], "completed", "{record}");
+        assert_eq!(record["attempts"], 2, "{record}");
+        assert_eq!(record["output"], serde_json::json!([format!("{item}:2")]));
+    }
+    // And failed ones.
+    let records = jsonl_records(
+        rsparallel()
+            .args(["run", "-e", "if attempt == 1 { throw \"x\" } attempt", "a"])
+            .args(["--retries", "1", "--output", "jsonl"])
+            .assert()
+            .success(),
+    );
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["output"], serde_json::json!([2]));
+}
+
+#[test]
 fn retries_make_a_flaky_job_complete_and_count_attempts() {
     let out = rsparallel()
         .args([

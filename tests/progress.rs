@@ -37,6 +37,26 @@ fn the_progress_bar_draws_on_the_terminal_and_stdout_stays_clean() {
 }
 
 #[test]
+fn no_progress_keeps_the_bar_off_a_terminal() {
+    let script = "if item == 3 { throw \"bad\" } sleep(4); item";
+    let line = format!(
+        "'{}' run -e '{script}' --range 0..400 -j 2 --no-progress > /dev/null",
+        env!("CARGO_BIN_EXE_rsparallel"),
+    );
+    let mut command = Command::new("sh");
+    command.arg("-c").arg(line).env("TERM", "xterm");
+    let mut session = rexpect::session::spawn_command(command, Some(60_000)).unwrap();
+    let screen = session.exp_eof().unwrap();
+    // The failure's line and the summary, and nothing of a bar.
+    assert!(screen.contains("seq 3 (item 3) failed: bad"), "{screen}");
+    assert!(screen.contains("399 completed, 1 failed"), "{screen}");
+    assert!(!screen.contains("/400"), "{screen}");
+    assert!(!screen.contains("/s"), "{screen}");
+    assert!(!screen.contains('\u{1b}'), "{screen}");
+    assert_eq!(screen.trim().lines().count(), 2, "{screen}");
+}
+
+#[test]
 fn no_bar_when_stderr_is_not_a_terminal_unless_asked() {
     let bin = env!("CARGO_BIN_EXE_rsparallel");
     let quiet = Command::new(bin)
