@@ -19,6 +19,7 @@ use crate::memory;
 use crate::modules::SandboxedResolver;
 use crate::script_vm::ScriptVm;
 
+mod cycles;
 mod evaluator;
 mod hooks;
 mod outcome;
@@ -235,7 +236,7 @@ impl Runspace {
         }
         // Setting the job variables is guarded too: whatever panics, the job fails and the
         // worker goes on with a rebuilt runspace, instead of dying with its chunk's records.
-        let result = catch_unwind(AssertUnwindSafe(|| {
+        let mut result = catch_unwind(AssertUnwindSafe(|| {
             self.set_job_variables(script, scoped_item, seq, attempt);
             evaluator.eval(&mut self.scope, &batch.script, copy)
         }));
@@ -243,6 +244,9 @@ impl Runspace {
         self.clock.end_job();
         if self.state.max_memory.is_some() {
             memory::disarm();
+        }
+        if self.last_may_share {
+            self.break_cycles(&mut result);
         }
         self.scope.rewind(self.base_len + JOB_VARIABLES);
         let item = item.unwrap_or_else(|| std::mem::take(&mut lock(&self.capture.capture).item));
@@ -322,6 +326,24 @@ impl Runspace {
 }
 
 impl Runspace {
+    /// Breaks the reference cycles the job's closures left in the scope (see `cycles`), once
+    /// its outputs are out of any shared cell.
+    fn break_cycles<E, P>(&mut self, result: &mut Result<Result<Dynamic, E>, P>) {
+        let cells = cycles::shared_cells(&self.scope, self.base_len);
+        if cells.is_empty() {
+            return;
+        }
+        if let Ok(Ok(value)) = result {
+            cycles::unshare(value);
+        }
+        self.capture
+            .lock()
+            .emitted
+            .iter_mut()
+            .for_each(cycles::unshare);
+        cycles::empty(cells);
+    }
+
     /// Gives the job's `item`, `seq` and `attempt` their values, in place.
     fn set_job_variables(&mut self, script: &rhai::AST, item: Dynamic, seq: u64, attempt: u32) {
         // `run` rewinds the scope after every job, so it holds only the template and the job
