@@ -108,7 +108,9 @@ fn a_runaway_loop_times_out_and_the_worker_takes_the_next_item() {
 #[test]
 fn a_sleeping_job_times_out_on_time() {
     let pool = grain(2).timeout(Duration::from_millis(50)).build().unwrap();
-    for r in run_range(&pool, "sleep(10_000); 1", 2) {
+    let records = run_range(&pool, "sleep(10_000); 1", 2);
+    assert_eq!(records.len(), 2);
+    for r in records {
         assert_eq!(r.status, JobStatus::TimedOut);
         assert!(r.duration() < Duration::from_secs(2), "{:?}", r.duration());
     }
@@ -119,6 +121,7 @@ fn a_cancelled_run_records_every_item_and_the_pool_goes_on() {
     let pool = grain(2).build().unwrap();
     records_of_a_cancelled_run(&pool);
     let records = run_range(&pool, "item", 10);
+    assert_eq!(records.len(), 10);
     assert!(records.iter().all(|r| r.status == JobStatus::Completed));
 }
 
@@ -131,6 +134,7 @@ fn the_operation_budget_counts_each_job_on_its_own() {
         .build()
         .unwrap();
     let records = run_range(&pool, "let s = 0; for i in 0..100 { s += i; } s", 200);
+    assert_eq!(records.len(), 200);
     assert!(records.iter().all(|r| r.status == JobStatus::Completed));
     let records = in_order(&pool, "if item == 0 { loop {} } item", 2);
     assert_eq!(records[0].status, JobStatus::Failed);
@@ -253,15 +257,21 @@ fn imports_work_and_do_not_outlive_their_job() {
     std::fs::write(dir.path().join("helpers.rhai"), "fn double(x) { x * 2 }").unwrap();
     let pool = grain(1).module_path(dir.path()).build().unwrap();
     let records = run_range(&pool, "import \"helpers\" as h; h::double(item)", 300);
+    assert_eq!(records.len(), 300);
     for r in &records {
         assert_eq!(r.status, JobStatus::Completed, "{:?}", r.error);
         assert_eq!(r.output[0].as_int().unwrap(), r.seq as i64 * 2);
     }
     // The same worker, which imported `h` 300 times, has none of them any more.
     let records = run_range(&pool, "h::double(item)", 2);
+    assert_eq!(records.len(), 2);
     for r in &records {
         assert_eq!(r.status, JobStatus::Failed, "{r:?}");
-        assert!(r.error.as_ref().unwrap().message.contains("h"), "{r:?}");
+        assert_eq!(
+            r.error.as_ref().unwrap().message,
+            "Module not found: h",
+            "{r:?}"
+        );
     }
 }
 

@@ -29,8 +29,8 @@ fn halted_run(script: &str, n: u64, args: &[&str]) -> (Vec<Value>, HashMap<Strin
     for r in &records {
         seen[r["seq"].as_u64().unwrap() as usize] += 1;
     }
-    assert!(seen.iter().all(|&s| s == 1), "one record per item");
     assert_eq!(records.len() as u64, n);
+    assert!(seen.iter().all(|&s| s == 1), "one record per item");
     let mut counts = HashMap::new();
     for r in &records {
         *counts

@@ -514,7 +514,8 @@ fn interrupt_run(signal: &str) {
     };
     assert_eq!(output.status.code(), Some(130), "{signal}");
     let records = jsonl(&output.stdout);
-    assert!(!records.is_empty());
+    // At least the job each worker was running.
+    assert!(records.len() >= 2, "{records:?}");
     let mut seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
     seqs.sort();
     assert_eq!(

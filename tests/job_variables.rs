@@ -35,7 +35,9 @@ fn a_job_that_changes_or_shadows_item_leaves_the_record_and_the_next_job_alone()
         "let item = item + 1000; item",
         "item = \"x\"; seq + 1000",
     ] {
-        for (seq, item, out) in outputs(source, 20) {
+        let got = outputs(source, 20);
+        assert_eq!(got.len(), 20, "{source}");
+        for (seq, item, out) in got {
             assert_eq!(item, seq.to_string(), "{source}");
             assert_eq!(out, (seq + 1000).to_string(), "{source}");
         }
@@ -48,6 +50,7 @@ fn top_level_variables_do_not_outlive_their_job() {
         "let seen = if is_def_var(\"last\") { 1 } else { 0 }; let last = item; seen",
         20,
     );
+    assert_eq!(got.len(), 20);
     assert!(got.iter().all(|(_, _, out)| out == "0"), "{got:?}");
 }
 

@@ -90,6 +90,7 @@ fn the_timeout_counts_from_the_start_of_the_job_not_its_queueing() {
     // half a second, yet none times out.
     let pool = pool(1, 100);
     let records = run_range(&pool, "sleep(60); item", 10);
+    assert_eq!(records.len(), 10);
     assert!(
         records.iter().all(|r| r.status == JobStatus::Completed),
         "{records:?}"
@@ -200,6 +201,7 @@ fn function_libraries_are_visible_to_every_job() {
         .build()
         .unwrap();
     let records = run_range(&pool, "triple(item)", 100);
+    assert_eq!(records.len(), 100);
     assert!(
         records
             .iter()
@@ -308,6 +310,7 @@ fn a_cancelled_run_still_yields_a_record_for_every_item() {
     );
     // The pool is still good for another run.
     let records = run_range(&pool, "item", 10);
+    assert_eq!(records.len(), 10);
     assert!(records.iter().all(|r| r.status == JobStatus::Completed));
 }
 
@@ -318,6 +321,7 @@ fn a_run_dropped_early_frees_the_pool() {
     let run = pool.run(&script, 0..1_000_000_i64).unwrap();
     drop(run);
     let records = run_range(&pool, "item + 1", 100);
+    assert_eq!(records.len(), 100);
     assert!(records.iter().all(|r| r.status == JobStatus::Completed));
 }
 

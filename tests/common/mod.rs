@@ -53,23 +53,30 @@ pub fn assert_no_state_leaks(pool: &RunspacePool) {
                   item = 0; \
                   x + base";
     let records = run_range(pool, script, 5_000);
+    assert_eq!(records.len(), 5_000);
     for r in &records {
         assert_eq!(r.status, JobStatus::Completed, "{:?}", r.error);
         assert_eq!(r.output[0].as_int().unwrap(), r.seq as i64 + 10);
     }
     // Injected variables and `seq` are constants: a job cannot change what the next one sees.
     let records = run_range(pool, "base += 1; base", 3);
+    assert_eq!(records.len(), 3);
     assert!(records.iter().all(|r| r.status == JobStatus::Failed));
     let records = run_range(pool, "seq = 5; seq", 3);
+    assert_eq!(records.len(), 3);
     assert!(records.iter().all(|r| r.status == JobStatus::Failed));
     let records = run_range(pool, "base", 3);
+    assert_eq!(records.len(), 3);
     assert!(records.iter().all(|r| r.output[0].as_int().unwrap() == 10));
     // A closure that captures the job variables makes them shared on its worker; the next
     // script, with no closure of its own, still gets its own values (once, this killed the
     // worker, and the run waited for ever for the records of its chunk).
     let records = run_range(pool, "let f = || item + seq + attempt; f.call()", 50);
+    assert_eq!(records.len(), 50);
     assert!(records.iter().all(|r| r.status == JobStatus::Completed));
-    for r in run_range(pool, "item + seq + attempt", 50) {
+    let records = run_range(pool, "item + seq + attempt", 50);
+    assert_eq!(records.len(), 50);
+    for r in records {
         assert_eq!(
             r.output[0].as_int(),
             Ok(2 * r.seq as i64 + 1),
@@ -83,6 +90,7 @@ pub fn assert_no_state_leaks(pool: &RunspacePool) {
 /// and the position of the `throw`.
 pub fn assert_a_throw_fails_only_its_job(pool: &RunspacePool) {
     let records = run_range(pool, "if item == 3 {\n  throw `bad ${item}`;\n}\nitem", 6);
+    assert_eq!(records.len(), 6);
     let failed: Vec<_> = records
         .iter()
         .filter(|r| r.status == JobStatus::Failed)
