@@ -71,7 +71,8 @@ fn every_hundredth_loop_times_out_and_its_worker_goes_on() {
 
 #[test]
 fn one_worker_times_out_then_completes_the_next_job() {
-    let pool = pool(1, 50);
+    // Jobs 1 and 2 take microseconds: far inside the timeout, whatever the load.
+    let pool = pool(1, 500);
     let script = pool.compile("if item == 0 { loop {} } item").unwrap();
     let options = RunOptions {
         keep_order: true,
@@ -86,10 +87,11 @@ fn one_worker_times_out_then_completes_the_next_job() {
 
 #[test]
 fn the_timeout_counts_from_the_start_of_the_job_not_its_queueing() {
-    // One worker, ten jobs of 60 ms each with a 100 ms timeout: the last one is queued for over
-    // half a second, yet none times out.
-    let pool = pool(1, 100);
-    let records = run_range(&pool, "sleep(60); item", 10);
+    // One worker, ten jobs of 300 ms each with a 2 s timeout: the last one is queued for 2.7 s,
+    // past the timeout, yet none times out. Each job is far inside the timeout, so no load
+    // on the machine makes one of them time out on its own.
+    let pool = pool(1, 2_000);
+    let records = run_range(&pool, "sleep(300); item", 10);
     assert_eq!(records.len(), 10);
     assert!(
         records.iter().all(|r| r.status == JobStatus::Completed),

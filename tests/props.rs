@@ -34,7 +34,10 @@ const SCRIPT: &str = r#"
 fn pool(threads: usize) -> RunspacePool {
     RunspacePool::builder()
         .threads(threads)
-        .timeout(Duration::from_millis(50))
+        // Far longer than any job but the sleeping one takes (microseconds; 2,000 operations),
+        // so that only that one times out however loaded the machine; the sleeping one sleeps
+        // far past it.
+        .timeout(Duration::from_millis(250))
         .max_operations(2_000)
         .setup(|engine| {
             engine.register_fn("explode", |x: i64| -> i64 { panic!("boom {x}") });
@@ -44,11 +47,12 @@ fn pool(threads: usize) -> RunspacePool {
 }
 
 proptest! {
-    #![proptest_config(ProptestConfig { cases: 24, ..ProptestConfig::default() })]
+    // No regressions file: a failing case is printed, not written into the source tree.
+    #![proptest_config(ProptestConfig { cases: 24, failure_persistence: None, ..ProptestConfig::default() })]
 
     #[test]
     fn every_item_gets_one_record_with_the_status_it_deserved(
-        kinds in proptest::collection::vec(0_i64..5, 0..60),
+        kinds in proptest::collection::vec(0_i64..5, 0..40),
         threads in 1_usize..5,
         keep_order in any::<bool>(),
         window in 1_usize..16,
