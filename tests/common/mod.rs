@@ -124,9 +124,12 @@ pub fn sorted_lines(text: &str) -> Vec<String> {
     lines
 }
 
-/// The `rsparallel` binary, ready for arguments.
+/// The `rsparallel` binary, ready for arguments. A run that has not ended after five minutes
+/// is killed and fails its test, rather than hanging it (a test may set another timeout).
 pub fn rsparallel() -> assert_cmd::Command {
-    assert_cmd::Command::cargo_bin("rsparallel").unwrap()
+    let mut command = assert_cmd::Command::cargo_bin("rsparallel").unwrap();
+    command.timeout(std::time::Duration::from_secs(300));
+    command
 }
 
 /// The records a finished `--output jsonl` run wrote.
