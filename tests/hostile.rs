@@ -324,7 +324,7 @@ fn closures_that_capture_each_other_do_not_leak_across_jobs() {
 #[test]
 fn memory_does_not_follow_the_inputs_size() {
     // 100 times the lines, with and without the progress bar (which counts a file's lines):
-    // the peak stays within 1.5 times the small run's. (`bench/memory_flat.sh` does the same
+    // the peak stays within 1.5 times the small run's. (`bench/flat_memory.sh` does the same
     // with 10 million lines on a release build.)
     for flags in [&["--no-progress"][..], &["--progress"][..]] {
         let small = peak_rss_kib(10_000, flags);
