@@ -112,11 +112,21 @@ impl<R: BufRead> Iterator for LineItems<R> {
                 }
             }
             if self.buf.len() as u64 == limit && self.buf.last() != Some(&b'\n') {
-                return Some(Err(self.skip_long_line()));
+                self.skip_rest_of_line();
+                return Some(Err(self.too_long()));
             }
             let mut bytes = self.buf.as_slice();
             if let Some(rest) = bytes.strip_suffix(b"\n") {
                 bytes = rest.strip_suffix(b"\r").unwrap_or(rest);
+            }
+            // A byte order mark opening the input (as some editors and Windows tools write
+            // UTF-8) is not part of the first item.
+            if self.line == 1 {
+                bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+            }
+            // The limit is on the line's content, whatever ends it (`\n`, `\r\n`, nothing).
+            if bytes.len() > self.max_item_size {
+                return Some(Err(self.too_long()));
             }
             let text = match std::str::from_utf8(bytes) {
                 Ok(text) => text,
@@ -143,8 +153,7 @@ impl<R: BufRead> Iterator for LineItems<R> {
 
 impl<R: BufRead> LineItems<R> {
     /// Reads past the rest of a line that is over the size limit, holding none of it.
-    fn skip_long_line(&mut self) -> UnreadableItem {
-        let start = String::from_utf8_lossy(&self.buf[..self.buf.len().min(40)]).into_owned();
+    fn skip_rest_of_line(&mut self) {
         loop {
             let (done, used) = match self.reader.fill_buf() {
                 Ok([]) => (true, 0),
@@ -159,6 +168,11 @@ impl<R: BufRead> LineItems<R> {
                 break;
             }
         }
+    }
+
+    /// The record of a line over the size limit, naming its start.
+    fn too_long(&self) -> UnreadableItem {
+        let start = String::from_utf8_lossy(&self.buf[..self.buf.len().min(40)]).into_owned();
         unreadable(
             self.line,
             &format!("{start}…"),
@@ -166,6 +180,9 @@ impl<R: BufRead> LineItems<R> {
         )
     }
 }
+
+/// The UTF-8 byte order mark.
+const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// An integer range as `A..B` (half-open) or `A..=B` (inclusive); either end may be negative.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -295,6 +312,52 @@ mod tests {
         );
         assert_eq!(items[2], Ok("\"ok\"".into()));
         assert_eq!(items.len(), 3);
+    }
+
+    #[test]
+    fn the_size_limit_is_on_a_lines_content_whatever_ends_it() {
+        for end in ["\n", "\r\n", ""] {
+            let fits = format!("12345678{end}");
+            assert_eq!(
+                collect(fits.as_bytes(), InputFormat::Lines),
+                [Ok("\"12345678\"".into())],
+                "{end:?}"
+            );
+            let over = format!("ok\n123456789{end}");
+            let items = collect(over.as_bytes(), InputFormat::Lines);
+            assert_eq!(items.len(), 2, "{end:?}");
+            assert_eq!(items[0], Ok("\"ok\"".into()), "{end:?}");
+            assert!(
+                items[1]
+                    .as_ref()
+                    .unwrap_err()
+                    .contains("input line 2: item longer than the limit of 8 B"),
+                "{end:?}: {items:?}"
+            );
+        }
+    }
+
+    #[test]
+    fn a_byte_order_mark_opening_the_input_is_not_part_of_the_first_item() {
+        let items = collect(b"\xef\xbb\xbf1\n\xef\xbb\xbf2\n", InputFormat::Jsonl);
+        assert_eq!(items[0], Ok("1".into()));
+        assert!(items[1].as_ref().unwrap_err().contains("input line 2"));
+        assert_eq!(items.len(), 2);
+        let items = collect(b"\xef\xbb\xbfab\r\ncd", InputFormat::Lines);
+        assert_eq!(items, [Ok("\"ab\"".into()), Ok("\"cd\"".into())]);
+        let items = collect(b"\xef\xbb\xbfa,b\n1,2\n", InputFormat::Csv);
+        assert_eq!(items, [Ok(r#"{"a":"1","b":"2"}"#.into())]);
+    }
+
+    #[test]
+    fn a_header_naming_a_column_twice_is_refused() {
+        let items = collect(b"a,b,c,b\n1,2,3,4\n", InputFormat::Csv);
+        assert_eq!(
+            items,
+            [Err(
+                "input line 1: bad CSV header: column 'b' appears twice (columns 2 and 4)".into()
+            )]
+        );
     }
 
     #[test]

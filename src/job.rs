@@ -171,7 +171,7 @@ impl StreamEvent<'_> {
 
     /// `seq<TAB>item`, the prefix of a tagged line.
     pub fn tag(&self) -> String {
-        format!("{}\t{}", self.seq, crate::value::describe_item(self.item))
+        format!("{}\t{}", self.seq, crate::output::tag_text(self.item))
     }
 }
 

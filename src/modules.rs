@@ -77,7 +77,9 @@ impl ModuleResolver for SandboxedResolver {
         }
         let source = std::fs::read_to_string(&file)
             .map_err(|e| not_found(format!("module '{path}' cannot be read: {e}")))?;
-        let mut ast = engine.compile(&source).map_err(|e| {
+        // A byte order mark, as some editors write, is not Rhai.
+        let source = source.strip_prefix('\u{feff}').unwrap_or(&source);
+        let mut ast = engine.compile(source).map_err(|e| {
             Box::new(EvalAltResult::ErrorInModule(
                 path.to_string(),
                 e.into(),

@@ -5,9 +5,30 @@ use std::io::{self, Write};
 use std::str::FromStr;
 use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
+use rhai::{Dynamic, ImmutableString};
+
 use crate::job::{JobError, JobRecord, JobStatus};
 use crate::job_output::JobOutput;
-use crate::value::{describe_item, write_int, write_json, write_json_str, write_text};
+use crate::value::{dynamic_to_json, write_int, write_json, write_json_str, write_text};
+
+/// An item as `--tag` shows it, as GNU parallel's does: a string as its text, unquoted (a
+/// tab or line end in it written `\t`, `\n`, `\r`, so that a tagged line stays one line of
+/// tab-separated fields); any other value as compact JSON.
+pub fn tag_text(item: &Dynamic) -> String {
+    if let Some(text) = item.read_lock::<ImmutableString>() {
+        if !text.contains(['\t', '\n', '\r']) {
+            return text.to_string();
+        }
+        return text
+            .replace('\t', "\\t")
+            .replace('\n', "\\n")
+            .replace('\r', "\\r");
+    }
+    match dynamic_to_json(item) {
+        Ok(json) => json.to_string(),
+        Err(_) => item.to_string(),
+    }
+}
 
 /// How records are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -222,7 +243,7 @@ impl<W: Write> RecordWriter<W> {
                     for value in &record.output {
                         let start = self.buf.len();
                         if self.tagged {
-                            let tag = format!("{}\t{}\t", record.seq, describe_item(&record.item));
+                            let tag = format!("{}\t{}\t", record.seq, tag_text(&record.item));
                             self.buf.extend_from_slice(tag.as_bytes());
                         }
                         if write_text(value, &mut self.buf)? {

@@ -198,6 +198,17 @@ impl RunspacePoolBuilder {
                 "max call depth must be between 1 and {MAX_CALL_DEPTH_LIMIT}"
             )));
         }
+        // The job variables are set for each job: a pool variable of the same name would be
+        // hidden by them, silently.
+        if let Some((name, _)) = self
+            .variables
+            .iter()
+            .find(|(name, _)| matches!(name.as_str(), "item" | "seq" | "attempt"))
+        {
+            return Err(Error::InvalidOption(format!(
+                "'{name}' is set by rsparallel for each job and cannot be a pool variable"
+            )));
+        }
         if self.max_memory.is_some() && !crate::memory::is_counting() {
             return Err(Error::InvalidOption(
                 "a memory cap needs rsparallel::CountingAllocator as the global allocator".into(),
@@ -405,9 +416,14 @@ impl Drop for RunspacePool {
 }
 
 fn read_source(path: &Path) -> Result<String, Error> {
-    std::fs::read_to_string(path).map_err(|source| Error::Io {
+    let text = std::fs::read_to_string(path).map_err(|source| Error::Io {
         path: path.to_path_buf(),
         source,
+    })?;
+    // A byte order mark, as some editors write, is not Rhai.
+    Ok(match text.strip_prefix('\u{feff}') {
+        Some(rest) => rest.to_string(),
+        None => text,
     })
 }
 

@@ -67,15 +67,21 @@ pub struct RunArgs {
     pub expr: Option<String>,
 
     /// Read items from FILE ("-" for stdin).
-    #[arg(short = 'i', long, value_name = "FILE")]
+    #[arg(short = 'i', long, value_name = "FILE", conflicts_with = "range")]
     pub input: Option<PathBuf>,
 
     /// Items are the integers of a range: A..B (half-open) or A..=B (inclusive).
     #[arg(long, value_name = "A..B", allow_hyphen_values = true)]
     pub range: Option<ItemRange>,
 
-    /// How input lines become items: lines (strings), jsonl (JSON values), csv (maps by header).
-    #[arg(long, default_value = "lines", value_name = "FORMAT")]
+    /// How input lines and ITEM arguments become items: lines (strings), jsonl (JSON values),
+    /// csv (maps by header; not for ITEM arguments).
+    #[arg(
+        long,
+        default_value = "lines",
+        value_name = "FORMAT",
+        conflicts_with = "range"
+    )]
     pub format: InputFormat,
 
     /// text: each output value on its own line; jsonl: one JSON record per job.
@@ -87,7 +93,7 @@ pub struct RunArgs {
     pub threads: Option<usize>,
 
     /// Per-job timeout, counted from the job's start (e.g. 250ms, 2s, 1m).
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub timeout: Option<humantime::Duration>,
 
     /// The most engine operations one job may run.
@@ -110,7 +116,7 @@ pub struct RunArgs {
     pub vm: Option<ScriptVm>,
 
     /// The longest input line (or CSV row) read as an item, e.g. 1MiB.
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = rsparallel::parse_size)]
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = rsparallel::parse_size, conflicts_with = "range")]
     pub max_item_size: u64,
 
     /// A folder scripts may `import` modules from (the script's own folder always is).
@@ -175,7 +181,7 @@ pub struct LongRunArgs {
     pub retries: u32,
 
     /// Which outcomes are retried.
-    #[arg(long, value_name = "STATUS,...", value_delimiter = ',', default_value = "failed,timed_out", value_parser = parse_retry_status)]
+    #[arg(long, value_name = "STATUS,...", value_delimiter = ',', default_value = "failed,timed_out", value_parser = parse_retry_status, requires = "retries")]
     pub retry_on: Vec<JobStatus>,
 
     /// Stop early after too many failures: now|soon,fail=N or now|soon,fail=P%.
@@ -183,7 +189,7 @@ pub struct LongRunArgs {
     pub halt: Option<HaltPolicy>,
 
     /// A deadline for the whole run: then running jobs are cancelled and the rest skipped.
-    #[arg(long, value_name = "DURATION")]
+    #[arg(long, value_name = "DURATION", value_parser = parse_timeout)]
     pub total_timeout: Option<humantime::Duration>,
 
     /// Draw the run as an SVG timeline: one lane per worker, a bar per job.
@@ -219,9 +225,23 @@ pub struct MemoryCap(pub Option<u64>);
 
 fn parse_cap(text: &str) -> Result<MemoryCap, String> {
     match text {
-        "none" | "0" => Ok(MemoryCap(None)),
-        size => rsparallel::parse_size(size).map(|bytes| MemoryCap(Some(bytes))),
+        "none" => Ok(MemoryCap(None)),
+        size => match rsparallel::parse_size(size)? {
+            0 => Err("a cap of 0 bytes would fail every job; for no cap, say none".into()),
+            bytes => Ok(MemoryCap(Some(bytes))),
+        },
     }
+}
+
+/// A timeout: a duration longer than zero (none at all is the flag left out).
+fn parse_timeout(text: &str) -> Result<humantime::Duration, String> {
+    let duration: humantime::Duration = text.parse().map_err(|e| format!("{e}"))?;
+    if duration.is_zero() {
+        return Err(
+            "a timeout of 0 would stop every job at once; for none, leave the flag out".into(),
+        );
+    }
+    Ok(duration)
 }
 
 #[cfg(test)]

@@ -31,6 +31,12 @@ pub struct Sinks {
 
 impl Sinks {
     pub fn open(args: &RunArgs, reporter: Arc<Reporter>) -> anyhow::Result<Sinks> {
+        if stdout_is_closed() {
+            anyhow::bail!(
+                "stdout is closed, so the output would be lost; nothing was run (to discard \
+                 the output, send it to /dev/null: >/dev/null)"
+            );
+        }
         let long = &args.long_run;
         // The timeline is drawn at the end of the run: open its file now, so that a path that
         // cannot be written fails before anything runs, not after the whole run. It is opened
@@ -51,6 +57,22 @@ impl Sinks {
             reporter,
         })
     }
+}
+
+/// Whether the shell closed stdout (`>&-`). Writes to a closed descriptor would fail, but
+/// Rust's runtime reopens a closed stdout on /dev/null, read-write, before `main`, so the
+/// output would vanish and the run report success. That is what is looked for: /dev/null
+/// open for reading and writing, where a shell's `>/dev/null` opens it write-only. (Linux
+/// only, through /proc; elsewhere a closed stdout is not noticed.)
+fn stdout_is_closed() -> bool {
+    if !std::fs::read_link("/proc/self/fd/1").is_ok_and(|target| target == Path::new("/dev/null")) {
+        return false;
+    }
+    let info = std::fs::read_to_string("/proc/self/fdinfo/1").unwrap_or_default();
+    info.lines()
+        .find_map(|line| line.strip_prefix("flags:"))
+        .and_then(|flags| u32::from_str_radix(flags.trim(), 8).ok())
+        .is_some_and(|flags| flags & 0o3 == 0o2)
 }
 
 /// Opens (creating it) the file `--timeline` names, for writing once the run ends. An old

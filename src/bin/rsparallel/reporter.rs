@@ -81,11 +81,14 @@ impl Reporter {
         // would flood the terminal when a long run stops early.
         let failed = matches!(record.status, JobStatus::Failed | JobStatus::TimedOut);
         if name_failures && failed {
-            let error = record
+            let mut error = record
                 .error
                 .as_ref()
                 .map(|e| e.to_string())
                 .unwrap_or_default();
+            if let Some(hint) = string_item_hint(record) {
+                error.push_str(hint);
+            }
             self.line(&format!(
                 "rsparallel: seq {} (item {}) {}: {error}",
                 record.seq,
@@ -128,6 +131,22 @@ impl Reporter {
     pub fn close(&self) {
         self.stderr.close();
     }
+}
+
+/// Items from lines and arguments are strings: a job that uses one as a number fails with
+/// `Function not found: * (&str | ImmutableString | String, i64)`, which does not say why.
+fn string_item_hint(record: &JobRecord) -> Option<&'static str> {
+    let error = record.error.as_ref()?;
+    let signature = error.message.strip_prefix("Function not found: ")?;
+    let item = record
+        .item
+        .read_lock::<rsparallel::rhai::ImmutableString>()?;
+    let numeric = |text: &str| text.trim().parse::<f64>().is_ok();
+    let with_number = signature.contains("i64") || signature.contains("f64") || numeric(&item);
+    (signature.contains("String") && with_number).then_some(
+        " (hint: the item is a string; --format jsonl reads items as JSON values, so \
+         numbers are numbers, or convert it with parse_int(item) or parse_float(item))",
+    )
 }
 
 fn style(known_total: bool) -> ProgressStyle {

@@ -7,9 +7,10 @@ use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use rsparallel::input::{ItemResult, read_items};
+use rsparallel::input::{InputFormat, ItemResult, read_items};
 use rsparallel::rhai::{Dynamic, ImmutableString};
-use rsparallel::{Error, JobStatus, RunOptions, RunspacePool, SeqFilter};
+use rsparallel::value::json_to_dynamic;
+use rsparallel::{Error, JobError, JobStatus, RunOptions, RunspacePool, SeqFilter, UnreadableItem};
 
 use crate::Outcome;
 use crate::cli::RunArgs;
@@ -239,11 +240,7 @@ fn compare(
 fn reread(args: &RunArgs) -> anyhow::Result<Box<dyn Iterator<Item = ItemResult>>> {
     let (_, items) = split_args(args)?;
     if !items.is_empty() {
-        return Ok(Box::new(
-            items
-                .into_iter()
-                .map(|s| Ok(Dynamic::from(ImmutableString::from(s)))),
-        ));
+        return Ok(Box::new(argument_items(items, args.format)?));
     }
     if let Some(range) = args.range {
         return Ok(Box::new(range.items()));
@@ -319,11 +316,34 @@ fn script_folder(path: &Path) -> PathBuf {
 }
 
 fn setup_error(err: Error) -> anyhow::Error {
-    match err {
-        // Already `FILE:LINE:COLUMN: message`.
-        Error::Compile(e) => anyhow::anyhow!("{e}"),
-        other => other.into(),
+    // One line: the message already says what its source says (`cannot read FILE: …`), and
+    // a compile error is already `FILE:LINE:COLUMN: message`.
+    anyhow::anyhow!("{err}")
+}
+
+/// ITEM arguments as items, in `--format`: strings (lines), or JSON values (jsonl), so that
+/// `-e 'item * 2' 1 2 3` can be asked for numbers. An argument that is not JSON fails its
+/// own job, as a bad input line does.
+fn argument_items(
+    items: Vec<String>,
+    format: InputFormat,
+) -> anyhow::Result<impl Iterator<Item = ItemResult> + use<>> {
+    if format == InputFormat::Csv {
+        bail!(
+            "--format csv cannot be used with ITEM arguments: csv needs a header row (give the rows with --input)"
+        );
     }
+    Ok(items.into_iter().enumerate().map(move |(i, text)| {
+        if format == InputFormat::Lines {
+            return Ok(Dynamic::from(ImmutableString::from(text)));
+        }
+        serde_json::from_str(&text)
+            .map(json_to_dynamic)
+            .map_err(|err| UnreadableItem {
+                error: JobError::new(format!("argument {}: invalid JSON: {err}", i + 1)),
+                raw: ImmutableString::from(text).into(),
+            })
+    }))
 }
 
 /// Items from an iterator read on the run's thread, or from a channel a reader thread fills.
@@ -343,19 +363,20 @@ struct Input {
 
 /// The one source of items the flags name; stdin when none is named and it is not a terminal.
 fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<Input> {
-    let named = [
-        !items.is_empty(),
-        args.input.is_some(),
-        args.range.is_some(),
-    ];
-    if named.iter().filter(|n| **n).count() > 1 {
-        bail!("give items one way: ITEM arguments, --input or --range");
+    let named: Vec<&str> = [
+        (!items.is_empty(), "ITEM arguments"),
+        (args.input.is_some(), "--input"),
+        (args.range.is_some(), "--range"),
+    ]
+    .into_iter()
+    .filter_map(|(given, name)| given.then_some(name))
+    .collect();
+    if let [first, second, ..] = named[..] {
+        bail!("{first} and {second} cannot be used together: give items one way");
     }
     if !items.is_empty() {
         let total = Some(items.len() as u64);
-        let items = items
-            .into_iter()
-            .map(|s| Ok(Dynamic::from(ImmutableString::from(s))));
+        let items = argument_items(items, args.format)?;
         return Ok(Input {
             items: Items::Iter(Box::new(items)),
             total,
