@@ -494,7 +494,7 @@ fn streams_are_forwarded_tagged_and_kept_in_the_record() {
         .args(["run", "-e", script, "x", "--verbose", "--tag"])
         .assert()
         .success()
-        .stdout("0\t\"x\"\tx\n")
-        .stderr(predicate::str::contains("0\t\"x\"\tverbose: v"))
-        .stderr(predicate::str::contains("0\t\"x\"\tp"));
+        .stdout("0\tx\tx\n")
+        .stderr(predicate::str::contains("0\tx\tverbose: v"))
+        .stderr(predicate::str::contains("0\tx\tp"));
 }
