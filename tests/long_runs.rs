@@ -478,7 +478,7 @@ fn streams_are_forwarded_tagged_and_kept_in_the_record() {
         .stderr(predicate::str::contains("[seq 0] warn: w"))
         .stderr(predicate::str::contains("[seq 0] error: e"))
         .stderr(predicate::str::contains("verbose").not())
-        .stderr(predicate::str::contains("1 jobs reported errors"))
+        .stderr(predicate::str::contains("1 job reported errors"))
         .get_output()
         .stdout
         .clone();
