@@ -157,9 +157,11 @@ impl Timeline {
         let _ = writeln!(svg, r#"<rect width="100%" height="100%" fill="white"/>"#);
         let _ = writeln!(
             svg,
-            r#"<text x="{MARGIN_LEFT}" y="18">rsparallel run: {} jobs on {} workers, {:.3} s (hover a bar for its jobs)</text>"#,
+            r#"<text x="{MARGIN_LEFT}" y="18">rsparallel run: {} job{} on {} worker{}, {:.3} s (hover a bar for its jobs)</text>"#,
             self.jobs,
+            if self.jobs == 1 { "" } else { "s" },
             self.lanes.len(),
+            if self.lanes.len() == 1 { "" } else { "s" },
             span
         );
         for (row, (worker, lane)) in self.lanes.iter().enumerate() {

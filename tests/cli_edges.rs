@@ -516,3 +516,19 @@ fn the_summary_counts_in_the_singular_and_names_statuses_as_records_do() {
         .success()
         .stderr("");
 }
+
+#[test]
+fn the_timeline_counts_one_job_on_one_worker_in_the_singular() {
+    let dir = tempfile::tempdir().unwrap();
+    let svg = dir.path().join("run.svg");
+    rsparallel()
+        .args(["run", "-e", "item", "-j", "1", "x", "--timeline"])
+        .arg(&svg)
+        .assert()
+        .success();
+    let picture = std::fs::read_to_string(&svg).unwrap();
+    assert!(
+        picture.contains("rsparallel run: 1 job on 1 worker, "),
+        "{picture}"
+    );
+}
