@@ -113,16 +113,11 @@ impl JobClock {
         }
     }
 
-    /// Called by the worker thread near the top of its stack, of `size` bytes: jobs are stopped
-    /// when less than `reserve` of it is left.
-    ///
-    /// Rhai bounds script call depth, but not every way a script can nest: `eval` of a string
-    /// that evals itself, a module that imports itself. Each level uses native stack, and a
-    /// Rust stack overflow aborts the whole process. Every operation compares the stack's
-    /// depth with this floor, which stops any such nesting, whatever its path, in its own job.
-    pub(crate) fn set_stack(&self, size: usize, reserve: usize) {
-        let top = stack_position();
-        let floor = top.saturating_sub(size.saturating_sub(reserve));
+    /// Called by the worker thread near the top of its stack, of `size` bytes: every operation
+    /// compares the stack's depth with the floor this sets, and stops the job that reaches it
+    /// (see [`crate::stack`]).
+    pub(crate) fn set_stack(&self, size: usize) {
+        let floor = crate::stack::floor_below_here(size);
         self.stack_floor.store(floor, Ordering::Relaxed);
     }
 
@@ -219,7 +214,7 @@ impl JobClock {
     /// and on one operation in 1024.
     #[inline]
     pub(crate) fn on_progress(&self, ops: u64) -> Option<rhai::Dynamic> {
-        if stack_position() < self.stack_floor.load(Ordering::Relaxed) {
+        if crate::stack::position() < self.stack_floor.load(Ordering::Relaxed) {
             return Some(Stop::StackLow.token().into());
         }
         if ops & CHECK_EVERY_OPS_MASK != 0 && !self.alarm.load(Ordering::Relaxed) {
@@ -293,13 +288,6 @@ impl JobClock {
             std::thread::sleep(nap);
         }
     }
-}
-
-/// Roughly where the calling thread's stack is now: the address of a local.
-#[inline(always)]
-fn stack_position() -> usize {
-    let marker = 0_u8;
-    std::hint::black_box(&marker) as *const u8 as usize
 }
 
 /// The pool's timer thread: while any worker runs a job with a deadline, it looks at the

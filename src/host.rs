@@ -50,6 +50,9 @@ pub fn describe_handle(value: &Dynamic) -> Option<String> {
 /// What the token of a script stopped by [`Interrupt`] says.
 pub const INTERRUPTED: &str = "interrupted";
 
+/// The token of a host script stopped because it nested too deep for its thread's stack.
+pub const STACK_LOW: &str = "nested too deep for the stack (through eval, imports or calls)";
+
 /// A flag that stops the host script's evaluation: waits in `receive_runspace_job` and
 /// `sleep` end with an error, and the script itself ends at its next operation. Jobs already
 /// submitted go on; their records stay in their pool.
@@ -111,10 +114,20 @@ impl Host {
 
     /// Registers the host API on `engine`, and an `on_progress` callback that ends the script
     /// once the interrupt flag is set (replacing any callback the engine had).
+    ///
+    /// The callback also stops a script that nests so deep (an `eval` of itself) that the
+    /// stack of the thread `register` is called on would overflow: call it on the thread that
+    /// runs the scripts.
     pub fn register(&self, engine: &mut Engine) {
         functions::register(self, engine);
         let interrupt = self.interrupt.clone();
-        engine.on_progress(move |_| interrupt.is_set().then(|| Dynamic::from(INTERRUPTED)));
+        crate::stack::set_host_floor();
+        engine.on_progress(move |_| {
+            if crate::stack::host_stack_low() {
+                return Some(Dynamic::from(STACK_LOW));
+            }
+            interrupt.is_set().then(|| Dynamic::from(INTERRUPTED))
+        });
     }
 
     /// A full engine (`Engine::new`) with the batteries and the host API registered.

@@ -22,6 +22,7 @@ mod script;
 mod script_vm;
 mod signal;
 mod source;
+mod stack;
 mod window;
 
 pub mod batteries;

@@ -40,13 +40,6 @@ fn worker_stack_size(max_call_depth: usize) -> usize {
     16 * 1024 * 1024 + max_call_depth * 128 * 1024
 }
 
-/// The part of a worker's stack that jobs may not nest into (see `JobClock::set_stack`): room
-/// for what one operation can use before the next looks — a native call, the parse of an
-/// `eval`'d string — and for the worker's own frames above the job.
-fn stack_reserve(stack_size: usize) -> usize {
-    (stack_size / 4).max(4 * 1024 * 1024)
-}
-
 /// Builds a [`RunspacePool`]. Every setting has a default; see each method.
 #[must_use]
 pub struct RunspacePoolBuilder {

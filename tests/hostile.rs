@@ -335,3 +335,19 @@ fn memory_does_not_follow_the_inputs_size() {
         );
     }
 }
+
+#[test]
+fn a_host_script_recursing_through_eval_fails_instead_of_aborting() {
+    let dir = tempfile::tempdir().unwrap();
+    let driver = dir.path().join("driver.rhai");
+    std::fs::write(&driver, "let s = \"eval(s)\"; eval(s)\n").unwrap();
+    let output = rsparallel()
+        .arg("exec")
+        .arg(&driver)
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    // 1: the script threw; an overflowed stack would abort the process (134).
+    assert_eq!(output.status.code(), Some(1));
+    assert!(String::from_utf8_lossy(&output.stderr).contains("driver.rhai:1:"));
+}

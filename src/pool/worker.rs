@@ -15,8 +15,7 @@ use crate::runspace::{Evaluator, Runspace, ScriptCopies};
 /// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
 pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
     let clock = shared.clocks[index].clone();
-    let stack = super::worker_stack_size(shared.state.max_call_depth);
-    clock.set_stack(stack, super::stack_reserve(stack));
+    clock.set_stack(super::worker_stack_size(shared.state.max_call_depth));
     crate::signal::install(clock.clone());
     let mut runspace = Runspace::new(shared.state.clone(), index, clock.clone());
     // The evaluator (a grain `Vm`, kept for every job) borrows the runspace's engine.

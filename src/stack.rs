@@ -1,0 +1,62 @@
+//! How deep the calling thread's stack is. Rhai bounds a script's call depth, but not every way
+//! it can nest: `eval` of a string that evals itself, a module that imports itself. Each level
+//! takes native stack, and a Rust stack overflow aborts the whole process. Engines therefore
+//! compare the stack's depth with a *floor* at every operation, and stop the script that
+//! reaches it: any such nesting, whatever its path.
+
+use std::cell::Cell;
+
+/// Roughly where the calling thread's stack is now: the address of a local. Stacks grow down.
+#[inline(always)]
+pub(crate) fn position() -> usize {
+    let marker = 0_u8;
+    std::hint::black_box(&marker) as *const u8 as usize
+}
+
+/// The part of a stack of `size` bytes that scripts may not nest into: room for what one
+/// operation can take before the next looks (a native call, the parse of an `eval`'d string)
+/// and for the frames of whatever runs the script.
+pub(crate) fn reserve(size: usize) -> usize {
+    (size / 4).max(2 * 1024 * 1024).min(size / 2)
+}
+
+/// The floor for a script run from here, on a stack of `size` bytes whose top is near.
+pub(crate) fn floor_below_here(size: usize) -> usize {
+    position().saturating_sub(size.saturating_sub(reserve(size)))
+}
+
+thread_local! {
+    /// The floor of the host engines run on this thread; 0 where none was set.
+    static HOST_FLOOR: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Sets the floor for host scripts run on this thread (`Host::register`), from this thread's
+/// stack size: the main thread's is the process's stack limit, others' Rust's default.
+pub(crate) fn set_host_floor() {
+    let size = if std::thread::current().name() == Some("main") {
+        main_stack_size()
+    } else {
+        2 * 1024 * 1024
+    };
+    HOST_FLOOR.with(|f| f.set(floor_below_here(size)));
+}
+
+/// Whether a host script on this thread has nested down to its floor.
+#[inline]
+pub(crate) fn host_stack_low() -> bool {
+    position() < HOST_FLOOR.with(Cell::get)
+}
+
+/// The main thread's stack limit, from `/proc/self/limits` (soft limit); 8 MiB where it cannot
+/// be read or is unlimited.
+fn main_stack_size() -> usize {
+    const DEFAULT: usize = 8 * 1024 * 1024;
+    let Ok(limits) = std::fs::read_to_string("/proc/self/limits") else {
+        return DEFAULT;
+    };
+    limits
+        .lines()
+        .find(|l| l.starts_with("Max stack size"))
+        .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
+        .unwrap_or(DEFAULT)
+}
