@@ -532,3 +532,50 @@ fn the_timeline_counts_one_job_on_one_worker_in_the_singular() {
         "{picture}"
     );
 }
+
+#[test]
+fn ctrl_c_clears_the_bar() {
+    let mut child = StdCommand::new(bin())
+        .args([
+            "run",
+            "-e",
+            "loop {}",
+            "--range",
+            "0..10",
+            "-j",
+            "1",
+            "--progress",
+        ])
+        .stdout(Stdio::null())
+        .stderr(Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut stderr = child.stderr.take().unwrap();
+    let mut seen = Vec::new();
+    let mut buf = [0_u8; 4096];
+    // The bar's first frame: the run is under way, and its Ctrl-C handler installed.
+    while !String::from_utf8_lossy(&seen).contains("ETA") {
+        let n = std::io::Read::read(&mut stderr, &mut buf).unwrap();
+        assert!(n > 0, "no bar drawn");
+        seen.extend_from_slice(&buf[..n]);
+    }
+    StdCommand::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    std::io::Read::read_to_end(&mut stderr, &mut seen).unwrap();
+    assert_eq!(child.wait().unwrap().code(), Some(130));
+    let text = String::from_utf8_lossy(&seen);
+    let last_frame = text.rfind("ETA").unwrap();
+    assert!(
+        text[last_frame..].contains("\r\x1b[2K"),
+        "the last frame stays: {:?}",
+        &text[last_frame..]
+    );
+    // The summary comes after the bar is gone, once.
+    assert_eq!(text.matches(" cancelled (of ").count(), 1, "{text:?}");
+    assert!(
+        text.rfind(" cancelled (of ").unwrap() > last_frame,
+        "{text:?}"
+    );
+}
