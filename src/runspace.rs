@@ -247,6 +247,7 @@ impl Runspace {
         }
         if self.last_may_share {
             self.break_cycles(&mut result);
+            self.drop_variables_flat();
         }
         self.scope.rewind(self.base_len + JOB_VARIABLES);
         let item = item.unwrap_or_else(|| std::mem::take(&mut lock(&self.capture.capture).item));
@@ -342,6 +343,34 @@ impl Runspace {
             .iter_mut()
             .for_each(cycles::unshare);
         cycles::empty(cells);
+    }
+
+    /// Drops what the job left in its variables without recursing (`value::drop_flat`). With
+    /// closures a script builds a chain of values a million levels deep in a second (each
+    /// closure capturing the one before); dropped by the scope's rewind, it would overflow the
+    /// worker's stack and abort the process. (Without closures, nesting costs a copy of all
+    /// that is nested at each level, and stays within what the worker's stack can drop.)
+    fn drop_variables_flat(&mut self) {
+        let job_defined = self.base_len + JOB_VARIABLES;
+        let nests = self.scope.iter_raw().skip(self.base_len);
+        if !nests
+            .into_iter()
+            .any(|(_, _, value)| crate::value::is_nest(value))
+        {
+            return;
+        }
+        let names: Vec<String> = (self.scope.iter_raw().skip(job_defined))
+            .map(|(name, ..)| name.to_string())
+            .collect();
+        // From the last: `remove` takes the last entry of a name, which is then the last of all.
+        for name in names.iter().rev() {
+            if let Some(value) = self.scope.remove::<Dynamic>(name) {
+                crate::value::drop_flat(value);
+            }
+        }
+        if let Some(item) = self.scope.get_mut(ITEM) {
+            crate::value::drop_flat(std::mem::take(item));
+        }
     }
 
     /// Gives the job's `item`, `seq` and `attempt` their values, in place.

@@ -351,3 +351,16 @@ fn a_host_script_recursing_through_eval_fails_instead_of_aborting() {
     assert_eq!(output.status.code(), Some(1));
     assert!(String::from_utf8_lossy(&output.stderr).contains("driver.rhai:1:"));
 }
+
+#[test]
+fn a_chain_of_closures_in_an_output_fails_its_job_instead_of_aborting() {
+    // Each closure captures the one before. Output, the chain reached the thread that writes
+    // records, which freed it recursively and overflowed its stack.
+    let chain = "let f = || 0; for i in 0..20000 { let g = f; f = || g.call() + 1; }";
+    for output in ["f", "[f]", "emit(#{f: f}); 1"] {
+        let script = format!("{chain} {output}");
+        let (code, records) = run_hostile(&script, &["x", "y"], &[]);
+        assert_eq!(code, 1, "{output}");
+        assert_all_failed(&records, 2, "cannot be written");
+    }
+}
