@@ -365,7 +365,7 @@ fn a_string_used_as_a_number_says_so() {
 
 #[test]
 fn flags_that_mean_nothing_together_are_refused_naming_both() {
-    let cases: [(&[&str], [&str; 2]); 7] = [
+    let cases: [(&[&str], [&str; 2]); 6] = [
         (
             &["--range", "0..3", "--format", "jsonl"],
             ["--format", "--range"],
@@ -375,10 +375,6 @@ fn flags_that_mean_nothing_together_are_refused_naming_both() {
             ["--format", "--range"],
         ),
         (&["--range", "0..3", "--input", "x"], ["--input", "--range"]),
-        (
-            &["--range", "0..3", "--max-item-size", "1KiB"],
-            ["--max-item-size", "--range"],
-        ),
         (&["--range", "0..3", "--resume"], ["--resume", "--joblog"]),
         (
             &[

@@ -116,7 +116,7 @@ pub struct RunArgs {
     pub vm: Option<ScriptVm>,
 
     /// The longest input line (or CSV row) read as an item, e.g. 1MiB.
-    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = rsparallel::parse_size, conflicts_with = "range")]
+    #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = rsparallel::parse_size)]
     pub max_item_size: u64,
 
     /// A folder scripts may `import` modules from (the script's own folder always is).
