@@ -351,19 +351,20 @@ impl Runspace {
     /// worker's stack and abort the process. (Without closures, nesting costs a copy of all
     /// that is nested at each level, and stays within what the worker's stack can drop.)
     fn drop_variables_flat(&mut self) {
-        let job_defined = self.base_len + JOB_VARIABLES;
-        let nests = self.scope.iter_raw().skip(self.base_len);
-        if !nests
+        let from_item = cycles::entries_from(&self.scope, self.base_len);
+        if !from_item
             .into_iter()
             .any(|(_, _, value)| crate::value::is_nest(value))
         {
             return;
         }
-        let names: Vec<String> = (self.scope.iter_raw().skip(job_defined))
+        // Last first, as the scope lists them: `remove` takes the last entry of a name, which
+        // is then the last of all.
+        let job_defined = self.base_len + JOB_VARIABLES;
+        let names: Vec<String> = cycles::entries_from(&self.scope, job_defined)
             .map(|(name, ..)| name.to_string())
             .collect();
-        // From the last: `remove` takes the last entry of a name, which is then the last of all.
-        for name in names.iter().rev() {
+        for name in &names {
             if let Some(value) = self.scope.remove::<Dynamic>(name) {
                 crate::value::drop_flat(value);
             }

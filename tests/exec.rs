@@ -145,13 +145,13 @@ fn the_environment_chooses_the_vm_of_pools_that_do_not() {
         .env_remove("RSPARALLEL_VM")
         .assert()
         .success()
-        .stdout("auto\ngrain\n");
+        .stdout("tree\ngrain\n");
     rsparallel()
         .args(["exec", &path])
-        .env("RSPARALLEL_VM", "tree")
+        .env("RSPARALLEL_VM", "auto")
         .assert()
         .success()
-        .stdout("tree\ngrain\n");
+        .stdout("auto\ngrain\n");
     // A name it does not know is an error, naming the variable, not a silent default.
     rsparallel()
         .args(["run", "--range", "0..1", "-e", "item"])

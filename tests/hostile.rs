@@ -319,6 +319,18 @@ fn closures_that_capture_each_other_do_not_leak_across_jobs() {
         .unwrap();
     assert_eq!(output.status.code(), Some(0));
     assert_eq!(String::from_utf8_lossy(&output.stdout), "7\n[7,7]\n");
+    // Breaking the cycles touches only what the jobs defined: an injected variable a closure
+    // captured keeps its value for the worker's later jobs.
+    let script = "let f = || base; let a = #{f: f}; a.g = || a.len(); let b = [a]; base";
+    let output = rsparallel()
+        .args([
+            "run", "-j", "1", "--var", "base=10", "-e", script, "1", "2", "3",
+        ])
+        .timeout(Duration::from_secs(60))
+        .output()
+        .unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "10\n10\n10\n");
 }
 
 #[test]

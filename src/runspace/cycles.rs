@@ -11,11 +11,18 @@ use rhai::{Array, Dynamic, Map, Scope};
 
 use crate::value::{MAX_DEPTH, drop_flat};
 
+/// The scope's entries from index `from` on, the last first (the order `Scope::iter_raw`
+/// gives them in).
+pub(super) fn entries_from<'a>(
+    scope: &'a Scope<'_>,
+    from: usize,
+) -> impl Iterator<Item = (&'a str, bool, &'a Dynamic)> {
+    scope.iter_raw().take(scope.len().saturating_sub(from))
+}
+
 /// The shared cells among the scope's entries from `from` on (clones: counted references).
 pub(super) fn shared_cells(scope: &Scope<'_>, from: usize) -> Vec<Dynamic> {
-    scope
-        .iter_raw()
-        .skip(from)
+    entries_from(scope, from)
         .filter(|(_, _, value)| value.is_shared())
         .map(|(_, _, value)| value.clone())
         .collect()
