@@ -29,9 +29,21 @@ pub(super) fn collect<T: Into<Dynamic>>(pieces: impl Iterator<Item = T>) -> Fall
     Ok(array)
 }
 
-/// The string alone, as Rhai's functions return it when there is nothing to split.
-fn whole(text: ImmutableString) -> Array {
-    vec![text.into()]
+/// Rhai's rule for all of them: the string alone when it is empty or does not hold the
+/// delimiter (`holds`), else its pieces.
+fn split_by<'a, T, I>(
+    text: &'a ImmutableString,
+    holds: bool,
+    pieces: impl FnOnce(&'a str) -> I,
+) -> Fallible<Array>
+where
+    T: Into<Dynamic>,
+    I: Iterator<Item = T>,
+{
+    if text.is_empty() || !holds {
+        return Ok(vec![text.clone().into()]);
+    }
+    collect(pieces(text.as_str()))
 }
 
 /// Rhai's count of segments: below 2, one segment.
@@ -39,75 +51,53 @@ fn segments(count: INT) -> Option<usize> {
     (count > 1).then(|| usize::try_from(count).unwrap_or(usize::MAX))
 }
 
+/// Whether `text` holds `delimiter`; any string holds the empty one.
+fn holds(text: &str, delimiter: &str) -> bool {
+    delimiter.is_empty() || text.contains(delimiter)
+}
+
 fn split(text: ImmutableString, delimiter: &str) -> Fallible<Array> {
-    if text.is_empty() || (!delimiter.is_empty() && !text.contains(delimiter)) {
-        return Ok(whole(text));
-    }
-    collect(text.split(delimiter))
+    split_by(&text, holds(&text, delimiter), |t| t.split(delimiter))
 }
 
 fn splitn(text: ImmutableString, delimiter: &str, count: INT) -> Fallible<Array> {
-    match segments(count) {
-        Some(n) if !text.is_empty() && (delimiter.is_empty() || text.contains(delimiter)) => {
-            collect(text.splitn(n, delimiter))
-        }
-        _ => Ok(whole(text)),
-    }
+    let n = segments(count);
+    let holds = n.is_some() && holds(&text, delimiter);
+    split_by(&text, holds, |t| t.splitn(n.unwrap_or(1), delimiter))
 }
 
 fn split_char(text: ImmutableString, delimiter: char) -> Fallible<Array> {
-    if text.is_empty() || !text.contains(delimiter) {
-        return Ok(whole(text));
-    }
-    collect(text.split(delimiter))
+    split_by(&text, text.contains(delimiter), |t| t.split(delimiter))
 }
 
 fn splitn_char(text: ImmutableString, delimiter: char, count: INT) -> Fallible<Array> {
-    match segments(count) {
-        Some(n) if !text.is_empty() && text.contains(delimiter) => {
-            collect(text.splitn(n, delimiter))
-        }
-        _ => Ok(whole(text)),
-    }
+    let n = segments(count);
+    let holds = n.is_some() && text.contains(delimiter);
+    split_by(&text, holds, |t| t.splitn(n.unwrap_or(1), delimiter))
 }
 
 fn split_rev(text: ImmutableString, delimiter: &str) -> Fallible<Array> {
-    if text.is_empty() || (!delimiter.is_empty() && !text.contains(delimiter)) {
-        return Ok(whole(text));
-    }
-    collect(text.rsplit(delimiter))
+    split_by(&text, holds(&text, delimiter), |t| t.rsplit(delimiter))
 }
 
 fn splitn_rev(text: ImmutableString, delimiter: &str, count: INT) -> Fallible<Array> {
-    match segments(count) {
-        Some(n) if !text.is_empty() && (delimiter.is_empty() || text.contains(delimiter)) => {
-            collect(text.rsplitn(n, delimiter))
-        }
-        _ => Ok(whole(text)),
-    }
+    let n = segments(count);
+    let holds = n.is_some() && holds(&text, delimiter);
+    split_by(&text, holds, |t| t.rsplitn(n.unwrap_or(1), delimiter))
 }
 
 fn split_rev_char(text: ImmutableString, delimiter: char) -> Fallible<Array> {
-    if text.is_empty() || !text.contains(delimiter) {
-        return Ok(whole(text));
-    }
-    collect(text.rsplit(delimiter))
+    split_by(&text, text.contains(delimiter), |t| t.rsplit(delimiter))
 }
 
 fn splitn_rev_char(text: ImmutableString, delimiter: char, count: INT) -> Fallible<Array> {
-    match segments(count) {
-        Some(n) if !text.is_empty() && text.contains(delimiter) => {
-            collect(text.rsplitn(n, delimiter))
-        }
-        _ => Ok(whole(text)),
-    }
+    let n = segments(count);
+    let holds = n.is_some() && text.contains(delimiter);
+    split_by(&text, holds, |t| t.rsplitn(n.unwrap_or(1), delimiter))
 }
 
 fn split_whitespace(text: ImmutableString) -> Fallible<Array> {
-    if text.is_empty() {
-        return Ok(whole(text));
-    }
-    collect(text.split_whitespace())
+    split_by(&text, true, str::split_whitespace)
 }
 
 fn to_chars(text: ImmutableString) -> Fallible<Array> {
