@@ -235,7 +235,7 @@ impl RunspacePoolBuilder {
                 Some(text) => text.clone(),
                 None => read_source(Path::new(name))?,
             };
-            let ast = compile_with(&compiler, name, &source)?;
+            let ast = compile_with(&state, &compiler, name, &source)?;
             library = library.merge(&ast.clone_functions_only());
         }
         if vm != ScriptVm::TreeWalker {
@@ -350,7 +350,7 @@ impl RunspacePool {
 
     /// Compiles `source`, naming it `name` in compile errors.
     pub fn compile_named(&self, name: &str, source: &str) -> Result<Script, Error> {
-        let ast = compile_with(&self.compiler, name, source)?;
+        let ast = compile_with(&self.shared.state, &self.compiler, name, source)?;
         let library = library_module(&self.library);
         Ok(Script::new(&self.library, &ast, name, source, library))
     }
@@ -420,10 +420,22 @@ fn read_source(path: &Path) -> Result<String, Error> {
     })
 }
 
-fn compile_with(engine: &Engine, name: &str, source: &str) -> Result<AST, Error> {
-    let mut ast = engine
-        .compile(source)
-        .map_err(|e| Error::Compile(CompileError::from_parse(name, &e)))?;
+fn compile_with(
+    state: &InitialState,
+    engine: &Engine,
+    name: &str,
+    source: &str,
+) -> Result<AST, Error> {
+    let compiled = if crate::script::switches_too_many(source) {
+        // Rhai's optimizer takes time exponential in the nesting of `switch` (26 nested
+        // defaults: 48 s); parsing alone is linear, and optimizing is only a speed-up.
+        let mut plain = state.compile_engine();
+        plain.set_optimization_level(rhai::OptimizationLevel::None);
+        plain.compile(source)
+    } else {
+        engine.compile(source)
+    };
+    let mut ast = compiled.map_err(|e| Error::Compile(CompileError::from_parse(name, &e)))?;
     // Workers run copies without it: every evaluation takes a reference to the tree's source
     // name, and with all workers counting on one shared string, its count went back and forth
     // between their cores at every job, a seventh of a trivial job's time on grain.

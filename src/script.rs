@@ -78,6 +78,12 @@ impl Script {
     /// while parsing it), a clone: this runs on a worker, outside any job, where a panic would
     /// end the worker.
     pub(crate) fn compile_copy(&self, engine: &Engine) -> AST {
+        if switches_too_many(&self.text) {
+            // Compiled without the optimizer, which such a script could keep busy for hours.
+            let mut copy = (*self.ast).clone();
+            copy.clear_source();
+            return copy;
+        }
         let compiled = catch_unwind(AssertUnwindSafe(|| engine.compile(&*self.text)));
         let mut copy = match compiled {
             Ok(Ok(own)) => self.pool_library.merge(&own),
@@ -86,6 +92,20 @@ impl Script {
         copy.clear_source();
         copy
     }
+}
+
+/// Whether `source` has so many `switch` statements that it is compiled without Rhai's
+/// optimizer, whose time grows exponentially with their nesting (each nested default case
+/// doubles it: 20 levels took 0.45 s, 26 took 48 s). A count of the word is a bound on the
+/// nesting that needs no parse; a script with more than a dozen switches side by side only
+/// loses constant folding.
+pub(crate) fn switches_too_many(source: &str) -> bool {
+    const MOST_SWITCHES: usize = 12;
+    let words = source.split(|c: char| !(c.is_alphanumeric() || c == '_'));
+    words
+        .filter(|word| *word == "switch")
+        .nth(MOST_SWITCHES)
+        .is_some()
 }
 
 /// A pool's function libraries as one module, or `None` when they define no function.
