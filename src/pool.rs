@@ -165,9 +165,10 @@ impl RunspacePoolBuilder {
         self
     }
 
-    /// The interpreter that runs job scripts: by default each script gets the one that is never
-    /// slower for it; Rhai's tree walker or its grain bytecode VM (faster on scripts that loop)
-    /// can be chosen for all. See [`ScriptVm`]. Without this call, the environment variable
+    /// The interpreter that runs job scripts: by default Rhai's tree walker, its reference;
+    /// Rhai's grain bytecode VM (faster on scripts that loop, experimental, wrong on some
+    /// scripts), or a choice per script between the two, can be chosen instead. See
+    /// [`ScriptVm`]. Without this call, the environment variable
     /// [`RSPARALLEL_VM`](crate::VM_ENV) may choose ([`ScriptVm::from_env`]).
     pub fn vm(mut self, vm: ScriptVm) -> Self {
         self.vm = Some(vm);

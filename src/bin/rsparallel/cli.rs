@@ -108,11 +108,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_cap)]
     pub max_memory: MemoryCap,
 
-    /// The script interpreter: tree (Rhai's syntax-tree walker), grain (its bytecode VM,
-    /// faster on scripts that loop), or auto: grain unless the script defines functions,
-    /// imports modules or declares constants its functions read, where grain is slower.
-    /// Default: $RSPARALLEL_VM if set and not empty, else auto.
-    #[arg(long, value_name = "auto|tree|grain")]
+    /// The script interpreter: tree (Rhai's syntax-tree walker, its reference), grain (its
+    /// bytecode VM, faster on scripts that loop; experimental: a `for (x, i)` loop's counter is
+    /// lost), or auto: grain unless the script defines functions, imports modules or declares
+    /// constants its functions read. Default: $RSPARALLEL_VM if set and not empty, else tree.
+    #[arg(long, value_name = "tree|grain|auto")]
     pub vm: Option<ScriptVm>,
 
     /// The longest input line (or CSV row) read as an item, e.g. 1MiB.
