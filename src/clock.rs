@@ -6,7 +6,7 @@
 //! deadline. Instead each clock has an *alarm*, a flag read on every operation (one load): a
 //! cancel raises it at once, and the pool's [`Ticker`] raises it when the deadline passes, so a
 //! job stops at the first operation after its deadline, whatever its operations cost. Natives
-//! that can run long look at the same flag between pieces of their work
+//! that can run long look at the clock itself between pieces of their work
 //! ([`crate::signal::checkpoint`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
@@ -189,13 +189,6 @@ impl JobClock {
             self.alarm.store(true, Ordering::Relaxed);
         }
         Some(deadline)
-    }
-
-    /// Whether the alarm is up: the job must look at its clock. One load, for natives that
-    /// look between pieces of their work.
-    #[inline]
-    pub(crate) fn alarmed(&self) -> bool {
-        self.alarm.load(Ordering::Relaxed)
     }
 
     /// Whether the running job must stop now, and why.
