@@ -375,6 +375,12 @@ fn a_chain_of_closures_in_an_output_fails_its_job_instead_of_aborting() {
         assert_eq!(code, 1, "{output}");
         assert_all_failed(&records, 2, "cannot be written");
     }
+    // Left in the job's variables, a chain ten times as deep is freed when the job ends
+    // without recursing through it on the worker's stack.
+    let deep = "let f = || 0; for i in 0..200000 { let g = f; f = || g.call() + 1; } 1";
+    let (code, records) = run_hostile(deep, &["x"], &[]);
+    assert_eq!(code, 0);
+    assert_eq!(records[0]["output"], serde_json::json!([1]));
 }
 
 #[test]
