@@ -246,8 +246,13 @@ impl Runspace {
             memory::disarm();
         }
         if self.last_may_share {
-            self.break_cycles(&mut result);
-            self.drop_variables_flat();
+            // Only closures make shared cells and cheap deep nesting (see `cycles`).
+            let value = match &mut result {
+                Ok(Ok(value)) => Some(value),
+                _ => None,
+            };
+            cycles::break_cycles(&self.scope, self.base_len, value, &self.capture);
+            cycles::drop_variables_flat(&mut self.scope, self.base_len + JOB_VARIABLES);
         }
         self.scope.rewind(self.base_len + JOB_VARIABLES);
         let item = item.unwrap_or_else(|| std::mem::take(&mut lock(&self.capture.capture).item));
@@ -327,56 +332,6 @@ impl Runspace {
 }
 
 impl Runspace {
-    /// Breaks the reference cycles the job's closures left in the scope (see `cycles`), once
-    /// its outputs are out of any shared cell.
-    fn break_cycles<E, P>(&mut self, result: &mut Result<Result<Dynamic, E>, P>) {
-        let cells = cycles::shared_cells(&self.scope, self.base_len);
-        if cells.is_empty() {
-            return;
-        }
-        if let Ok(Ok(value)) = result {
-            cycles::unshare(value);
-        }
-        self.capture
-            .lock()
-            .emitted
-            .iter_mut()
-            .for_each(cycles::unshare);
-        cycles::empty(cells);
-    }
-
-    /// Drops what the job left in its variables without recursing (`value::drop_flat`). With
-    /// closures a script builds a chain of values a million levels deep in a second (each
-    /// closure capturing the one before); dropped by the scope's rewind, it would overflow the
-    /// worker's stack and abort the process. (Without closures, nesting costs a copy of all
-    /// that is nested at each level, and stays within what the worker's stack can drop.) A
-    /// chain the job itself lets go of, by assigning its variable or leaving its block, is
-    /// freed by Rhai, recursively, where no hook reaches: past ~150,000 levels that still
-    /// overflows the worker's stack.
-    fn drop_variables_flat(&mut self) {
-        let from_item = cycles::entries_from(&self.scope, self.base_len);
-        if !from_item
-            .into_iter()
-            .any(|(_, _, value)| crate::value::is_nest(value))
-        {
-            return;
-        }
-        // Last first, as the scope lists them: `remove` takes the last entry of a name, which
-        // is then the last of all.
-        let job_defined = self.base_len + JOB_VARIABLES;
-        let names: Vec<String> = cycles::entries_from(&self.scope, job_defined)
-            .map(|(name, ..)| name.to_string())
-            .collect();
-        for name in &names {
-            if let Some(value) = self.scope.remove::<Dynamic>(name) {
-                crate::value::drop_flat(value);
-            }
-        }
-        if let Some(item) = self.scope.get_mut(ITEM) {
-            crate::value::drop_flat(std::mem::take(item));
-        }
-    }
-
     /// Gives the job's `item`, `seq` and `attempt` their values, in place.
     fn set_job_variables(&mut self, script: &rhai::AST, item: Dynamic, seq: u64, attempt: u32) {
         // `run` rewinds the scope after every job, so it holds only the template and the job

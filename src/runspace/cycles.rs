@@ -9,11 +9,60 @@
 
 use rhai::{Array, Dynamic, Map, Scope};
 
-use crate::value::{MAX_DEPTH, drop_flat};
+use super::{Captured, ITEM};
+use crate::value::{MAX_DEPTH, drop_flat, is_nest};
+
+/// Breaks the reference cycles the job's closures left in the scope's entries from `from` on,
+/// once the job's outputs (`value` and what it emitted) are out of any shared cell.
+pub(super) fn break_cycles(
+    scope: &Scope<'static>,
+    from: usize,
+    value: Option<&mut Dynamic>,
+    capture: &Captured,
+) {
+    let cells = shared_cells(scope, from);
+    if cells.is_empty() {
+        return;
+    }
+    if let Some(value) = value {
+        unshare(value);
+    }
+    capture.lock().emitted.iter_mut().for_each(unshare);
+    empty(cells);
+}
+
+/// Drops what the job left in its variables (the scope's entries from `job_defined` on, and
+/// `item`) without recursing (`value::drop_flat`). With closures a script builds a chain of
+/// values a million levels deep in a second (each closure capturing the one before); dropped
+/// by the scope's rewind, it would overflow the worker's stack and abort the process. (Without
+/// closures, nesting costs a copy of all that is nested at each level, and stays within what
+/// the worker's stack can drop.) A chain the job itself lets go of, by assigning its variable
+/// or leaving its block, is freed by Rhai, recursively, where no hook reaches: past ~150,000
+/// levels that still overflows the worker's stack.
+pub(super) fn drop_variables_flat(scope: &mut Scope<'static>, job_defined: usize) {
+    // `item` and the job's own variables are the last entries.
+    let from_item = job_defined.saturating_sub(1).min(scope.len());
+    if !entries_from(scope, from_item).any(|(_, _, value)| is_nest(value)) {
+        return;
+    }
+    // Last first, as the scope lists them: `remove` takes the last entry of a name, which is
+    // then the last of all.
+    let names: Vec<String> = entries_from(scope, job_defined)
+        .map(|(name, ..)| name.to_string())
+        .collect();
+    for name in &names {
+        if let Some(value) = scope.remove::<Dynamic>(name) {
+            drop_flat(value);
+        }
+    }
+    if let Some(item) = scope.get_mut(ITEM) {
+        drop_flat(std::mem::take(item));
+    }
+}
 
 /// The scope's entries from index `from` on, the last first (the order `Scope::iter_raw`
 /// gives them in).
-pub(super) fn entries_from<'a>(
+fn entries_from<'a>(
     scope: &'a Scope<'_>,
     from: usize,
 ) -> impl Iterator<Item = (&'a str, bool, &'a Dynamic)> {
@@ -21,7 +70,7 @@ pub(super) fn entries_from<'a>(
 }
 
 /// The shared cells among the scope's entries from `from` on (clones: counted references).
-pub(super) fn shared_cells(scope: &Scope<'_>, from: usize) -> Vec<Dynamic> {
+fn shared_cells(scope: &Scope<'_>, from: usize) -> Vec<Dynamic> {
     entries_from(scope, from)
         .filter(|(_, _, value)| value.is_shared())
         .map(|(_, _, value)| value.clone())
@@ -29,7 +78,7 @@ pub(super) fn shared_cells(scope: &Scope<'_>, from: usize) -> Vec<Dynamic> {
 }
 
 /// Copies `value`, and what it holds, out of shared cells.
-pub(super) fn unshare(value: &mut Dynamic) {
+fn unshare(value: &mut Dynamic) {
     unshare_at(value, 0);
 }
 
@@ -48,7 +97,7 @@ fn unshare_at(value: &mut Dynamic, depth: usize) {
 }
 
 /// Empties each cell, dropping what it held once the cell is unlocked.
-pub(super) fn empty(cells: Vec<Dynamic>) {
+fn empty(cells: Vec<Dynamic>) {
     for mut cell in cells {
         let held = cell
             .write_lock::<Dynamic>()
