@@ -8,6 +8,7 @@ mod joblog;
 mod records;
 mod repl;
 mod reporter;
+mod resume;
 mod run;
 mod script_error;
 mod stderr;

@@ -1,7 +1,6 @@
 //! `rsparallel run`: build the pool from the flags, open the input, and hand the run to the
 //! record writer.
 
-use std::collections::VecDeque;
 use std::io::{self, BufReader, IsTerminal};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
@@ -17,6 +16,7 @@ use crate::cli::RunArgs;
 use crate::joblog::LogIndex;
 use crate::records::{Sinks, write_records};
 use crate::reporter::Reporter;
+use crate::resume::{Keep, check_resume};
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     let (script_source, items) = split_args(&args)?;
@@ -128,176 +128,13 @@ fn selection(args: &RunArgs) -> anyhow::Result<(Option<Keep>, Option<Arc<LogInde
     Ok((Some(keep), log))
 }
 
-/// Whether the run takes the item at a seq.
-type Keep = Arc<dyn Fn(u64) -> bool + Send + Sync>;
-
-/// Refuses to resume from a log whose items are not the input's: the log records each item
-/// next to its seq, and a log from another input would otherwise have the run skip whatever
-/// sits at the logged seqs, silently.
-///
-/// Nothing runs before every item the log names has been compared with the input's item at
-/// the same seq, so a mismatch is refused (exit 2) with no job run and no record written:
-/// - an input that can be read again (arguments, a range, a regular file) is read once up
-///   to the log's last seq, item by item, holding nothing, and then again by the run;
-/// - one that can be read only once (stdin, a FIFO) is read ahead up to the log's last seq
-///   before the run starts (waiting for it, if it is slow), holding back only the items the
-///   run will take up to that seq; the ones it passes over are held as a count. Those are
-///   the items the log has no line for, or a line the run does not skip: for a killed run's
-///   log, the jobs that were running; for a halted run's, its skipped items.
-///
-/// So a mismatch at any logged seq, not only the first, stops the run before it starts, and
-/// memory stays that of the log: its items are held as hashes (a collision, one in 2^64,
-/// would pass), the input is never read past the log's last seq ahead of the run, and what
-/// is held back is bounded by that seq. A regular file that changes between the two
-/// readings is not noticed.
-fn check_resume(
-    args: &RunArgs,
-    input: Input,
-    log: &LogIndex,
-    keep: &Keep,
-) -> anyhow::Result<Input> {
-    if log.logged() == 0 {
-        return Ok(input);
-    }
-    match input.items {
-        Items::Iter(items) => {
-            compare(args, log, reread(args)?, |_, _| {})?;
-            Ok(Input {
-                items: Items::Iter(items),
-                ..input
-            })
-        }
-        Items::Channel(items) => {
-            let mut ahead = VecDeque::new();
-            let rest = items.clone();
-            compare(args, log, items.into_iter(), |seq, item| {
-                if keep(seq) {
-                    ahead.push_back(Ahead::Item(item));
-                } else if let Some(Ahead::PassedOver(n)) = ahead.back_mut() {
-                    *n += 1;
-                } else {
-                    ahead.push_back(Ahead::PassedOver(1));
-                }
-            })?;
-            Ok(Input {
-                items: Items::Channel(replay(ahead, rest)),
-                ..input
-            })
-        }
-    }
-}
-
-/// Items read ahead of a resumed run: one it takes, or a run of items it passes over.
-enum Ahead {
-    Item(ItemResult),
-    PassedOver(u64),
-}
-
-/// Reads `items` until every seq the log names has been compared, handing each item read to
-/// `keep`; the first seq whose item differs from the logged one is an error naming both.
-fn compare(
-    args: &RunArgs,
-    log: &LogIndex,
-    items: impl Iterator<Item = ItemResult>,
-    mut keep: impl FnMut(u64, ItemResult),
-) -> anyhow::Result<()> {
-    let path = args.long_run.joblog.as_deref().unwrap_or(Path::new("?"));
-    let (mut seq, mut compared) = (0_u64, 0_usize);
-    for item in items {
-        if log.names(seq) {
-            let value = match &item {
-                Ok(value) => value,
-                Err(bad) => &bad.raw,
-            };
-            if !log.matches(seq, value) {
-                bail!(
-                    "--joblog {} is not a log of this input, so it cannot be resumed: at seq \
-                     {seq} it records item {}, where the input has {}; nothing was run",
-                    path.display(),
-                    log.logged_item(seq),
-                    crate::joblog::shown_item(value),
-                );
-            }
-            compared += 1;
-        }
-        keep(seq, item);
-        seq += 1;
-        if compared == log.logged() {
-            return Ok(());
-        }
-    }
-    let missing = log.first_beyond(seq).unwrap_or(seq);
-    bail!(
-        "--joblog {} is not a log of this input, so it cannot be resumed: at seq {missing} it \
-         records item {}, where the input ends after {seq} items; nothing was run",
-        path.display(),
-        log.logged_item(missing),
-    );
-}
-
-/// A second reader of an input that can be read again: the arguments, the range, or the
-/// regular file `open_input` reads on the run's thread.
-fn reread(args: &RunArgs) -> anyhow::Result<Box<dyn Iterator<Item = ItemResult>>> {
-    let (_, items) = split_args(args)?;
-    if !items.is_empty() {
-        return Ok(Box::new(argument_items(items, args.format)?));
-    }
-    if let Some(range) = args.range {
-        return Ok(Box::new(range.items()));
-    }
-    let Some(path) = &args.input else {
-        bail!("no input to read again");
-    };
-    let file = std::fs::File::open(path)
-        .with_context(|| format!("cannot open --input {}", path.display()))?;
-    let max_item_size = usize::try_from(args.max_item_size).unwrap_or(usize::MAX);
-    let reader = BufReader::with_capacity(64 * 1024, file);
-    Ok(read_items(reader, args.format, max_item_size))
-}
-
-/// The items read ahead, then the rest of the input, on a channel of their own.
-fn replay(
-    ahead: VecDeque<Ahead>,
-    rest: crossbeam_channel::Receiver<ItemResult>,
-) -> crossbeam_channel::Receiver<ItemResult> {
-    let (tx, rx) = crossbeam_channel::bounded(4096);
-    std::thread::Builder::new()
-        .name("rsparallel-input".into())
-        .spawn(move || {
-            for entry in ahead {
-                match entry {
-                    Ahead::Item(item) => {
-                        if tx.send(item).is_err() {
-                            return;
-                        }
-                    }
-                    // Never run: the run passes over their seqs without looking at them.
-                    Ahead::PassedOver(n) => {
-                        for _ in 0..n {
-                            if tx.send(Ok(Dynamic::UNIT)).is_err() {
-                                return;
-                            }
-                        }
-                    }
-                }
-            }
-            for item in rest {
-                if tx.send(item).is_err() {
-                    return;
-                }
-            }
-        })
-        .expect("starting the input thread");
-    rx
-}
-
-enum ScriptSource {
+pub(crate) enum ScriptSource {
     File(String),
     Expr(String),
 }
 
 /// The script (a file, or `-e`) and the positional items.
-fn split_args(args: &RunArgs) -> anyhow::Result<(ScriptSource, Vec<String>)> {
+pub(crate) fn split_args(args: &RunArgs) -> anyhow::Result<(ScriptSource, Vec<String>)> {
     match &args.expr {
         Some(expr) => Ok((ScriptSource::Expr(expr.clone()), args.args.clone())),
         None => match args.args.split_first() {
@@ -324,7 +161,7 @@ fn setup_error(err: Error) -> anyhow::Error {
 /// ITEM arguments as items, in `--format`: strings (lines), or JSON values (jsonl), so that
 /// `-e 'item * 2' 1 2 3` can be asked for numbers. An argument that is not JSON fails its
 /// own job, as a bad input line does.
-fn argument_items(
+pub(crate) fn argument_items(
     items: Vec<String>,
     format: InputFormat,
 ) -> anyhow::Result<impl Iterator<Item = ItemResult> + use<>> {
@@ -347,18 +184,18 @@ fn argument_items(
 }
 
 /// Items from an iterator read on the run's thread, or from a channel a reader thread fills.
-enum Items {
+pub(crate) enum Items {
     Iter(Box<dyn Iterator<Item = ItemResult>>),
     Channel(crossbeam_channel::Receiver<ItemResult>),
 }
 
-struct Input {
-    items: Items,
+pub(crate) struct Input {
+    pub(crate) items: Items,
     /// How many items there are, when known up front (arguments, ranges).
-    total: Option<u64>,
+    pub(crate) total: Option<u64>,
     /// A regular file whose lines can be counted for the progress bar, by reading it again.
     /// Never a pipe, a FIFO or a device: a second reader would take items from the run.
-    count_lines_of: Option<PathBuf>,
+    pub(crate) count_lines_of: Option<PathBuf>,
 }
 
 /// The one source of items the flags name; stdin when none is named and it is not a terminal.
