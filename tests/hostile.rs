@@ -361,7 +361,11 @@ fn a_host_script_recursing_through_eval_fails_instead_of_aborting() {
         .unwrap();
     // 1: the script threw; an overflowed stack would abort the process (134).
     assert_eq!(output.status.code(), Some(1));
-    assert!(String::from_utf8_lossy(&output.stderr).contains("driver.rhai:1:"));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(stderr.contains("driver.rhai:1:"), "{stderr}");
+    // Named for what it is, in one line, not as "terminated" under thousands of calls.
+    assert!(stderr.contains("nested too deep"), "{stderr}");
+    assert_eq!(stderr.lines().count(), 1, "{stderr}");
 }
 
 #[test]

@@ -21,10 +21,15 @@ impl ScriptError {
 
     pub fn from_eval(mut err: Box<EvalAltResult>) -> Self {
         let position = err.position();
-        let message = match &*err {
+        let message = match (&*err, err.unwrap_inner()) {
             // A thrown value, or an error of the host API: its text is the whole message.
-            EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
-            EvalAltResult::ErrorTerminated(..) => "interrupted".to_string(),
+            (EvalAltResult::ErrorRuntime(value, _), _) => value.to_string(),
+            // Stopped for nesting too deep (the token says so), or by an interrupt, however
+            // deep in calls: named alone, without the thousands of calls that led there.
+            (_, EvalAltResult::ErrorTerminated(token, _)) => token
+                .read_lock::<rsparallel::rhai::ImmutableString>()
+                .filter(|token| token.as_str() == rsparallel::host::STACK_LOW)
+                .map_or_else(|| "interrupted".to_string(), |token| token.to_string()),
             _ => {
                 // The position is reported apart, in the form the caller chooses.
                 err.set_position(Position::NONE);
