@@ -2,8 +2,10 @@
 #![allow(dead_code)]
 
 use std::collections::HashMap;
+use std::time::{Duration, Instant};
 
 use rsparallel::{JobRecord, JobStatus, RunspacePool, Script};
+use serde_json::Value;
 
 /// A pool of `threads` workers with the given timeout in milliseconds (0: none).
 pub fn pool(threads: usize, timeout_ms: u64) -> RunspacePool {
@@ -143,4 +145,58 @@ pub fn jsonl(stdout: &[u8]) -> Vec<serde_json::Value> {
         .lines()
         .map(|l| serde_json::from_str(l).unwrap())
         .collect()
+}
+
+/// The `rsparallel` binary's path, for a `std::process::Command`.
+pub fn bin() -> std::path::PathBuf {
+    assert_cmd::cargo::cargo_bin("rsparallel")
+}
+
+/// Waits for `child` to exit, killing it and failing the test after `limit`.
+pub fn wait_at_most(
+    mut child: std::process::Child,
+    limit: Duration,
+    what: &str,
+) -> std::process::Output {
+    let started = Instant::now();
+    while child.try_wait().unwrap().is_none() {
+        if started.elapsed() > limit {
+            child.kill().unwrap();
+            panic!("still running {what}");
+        }
+        std::thread::sleep(Duration::from_millis(10));
+    }
+    child.wait_with_output().unwrap()
+}
+
+/// Runs `rsparallel run -e SCRIPT` over `items` with `--output jsonl` and `extra` flags, and
+/// returns its exit code and records, after checking there is exactly one record per item.
+pub fn run_hostile(script: &str, items: &[&str], extra: &[&str]) -> (i32, Vec<Value>) {
+    let mut cmd = rsparallel();
+    cmd.args(["run", "-e", script, "--output", "jsonl", "-j", "2"])
+        .args(extra)
+        .args(items)
+        .timeout(Duration::from_secs(120));
+    let output = cmd.output().unwrap();
+    let code = output.status.code().expect("the process ended by a signal");
+    let records = jsonl(&output.stdout);
+    let mut seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    seqs.sort();
+    assert_eq!(
+        seqs,
+        (0..items.len() as u64).collect::<Vec<_>>(),
+        "{script}: one record per item; stderr: {}",
+        String::from_utf8_lossy(&output.stderr)
+    );
+    (code, records)
+}
+
+/// Asserts every record failed with a message containing `cause`.
+pub fn assert_all_failed(records: &[Value], count: usize, cause: &str) {
+    assert_eq!(records.len(), count);
+    for record in records {
+        assert_eq!(record["status"], "failed", "{record}");
+        let message = record["error"]["message"].as_str().unwrap();
+        assert!(message.contains(cause), "{message} lacks {cause}");
+    }
 }

@@ -1,0 +1,302 @@
+//! Items as the binary reads them: lines, JSONL, CSV and ITEM arguments, from stdin, a file or
+//! a FIFO; byte order marks, line endings, bad lines that fail only their job, empty input,
+//! and the item size limit.
+
+mod common;
+
+use std::io::Write;
+use std::process::Command as StdCommand;
+use std::time::Duration;
+
+use common::{jsonl_records, rsparallel};
+use predicates::prelude::*;
+
+#[test]
+fn a_byte_order_mark_opens_an_input_or_a_script_harmlessly() {
+    rsparallel()
+        .args(["run", "-e", "item * 10", "-k", "--format", "jsonl"])
+        .write_stdin(&b"\xef\xbb\xbf1\r\n2\n"[..])
+        .assert()
+        .success()
+        .stdout("10\n20\n");
+    rsparallel()
+        .args(["run", "-e", "item.a + item.b", "--format", "csv"])
+        .write_stdin(&b"\xef\xbb\xbfa,b\nx,y\n"[..])
+        .assert()
+        .success()
+        .stdout("xy\n");
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("bom.rhai");
+    std::fs::write(&script, b"\xef\xbb\xbfitem + double(2)\n").unwrap();
+    let lib = dir.path().join("lib.rhai");
+    std::fs::write(&lib, b"\xef\xbb\xbffn double(x) { x * 2 }\n").unwrap();
+    let module = dir.path().join("m.rhai");
+    std::fs::write(&module, b"\xef\xbb\xbffn f() { \"m\" }\n").unwrap();
+    rsparallel()
+        .args(["run"])
+        .arg(&script)
+        .args(["--functions"])
+        .arg(&lib)
+        .args(["a"])
+        .assert()
+        .success()
+        .stdout("a4\n");
+    let importer = dir.path().join("imports.rhai");
+    std::fs::write(&importer, "import \"m\" as m; item + m::f()").unwrap();
+    rsparallel()
+        .args(["run"])
+        .arg(&importer)
+        .args(["a"])
+        .assert()
+        .success()
+        .stdout("am\n");
+}
+
+#[test]
+fn arguments_follow_the_format() {
+    rsparallel()
+        .args([
+            "run", "-e", "item * 2", "-k", "--format", "jsonl", "1", "2", "3",
+        ])
+        .assert()
+        .success()
+        .stdout("2\n4\n6\n");
+    rsparallel()
+        .args([
+            "run",
+            "-e",
+            "type_of(item)",
+            "-k",
+            "--format",
+            "jsonl",
+            "1.5",
+            "\"s\"",
+            "[1]",
+            "{\"a\":1}",
+        ])
+        .assert()
+        .success()
+        .stdout("f64\nstring\narray\nmap\n");
+    // By default arguments are strings, as lines are.
+    rsparallel()
+        .args(["run", "-e", "type_of(item)", "1"])
+        .assert()
+        .success()
+        .stdout("string\n");
+    // An argument that is not JSON fails its own job; the others run.
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run", "-e", "item", "-k", "--format", "jsonl", "--output", "jsonl", "1", "oops",
+                "3",
+            ])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["output"], serde_json::json!([1]));
+    assert_eq!(records[1]["status"], "failed");
+    assert_eq!(records[1]["item"], "oops");
+    let error = records[1]["error"]["message"].as_str().unwrap();
+    assert!(error.starts_with("argument 2: invalid JSON"), "{error}");
+    assert_eq!(records[2]["output"], serde_json::json!([3]));
+    rsparallel()
+        .args(["run", "-e", "item", "--format", "csv", "a"])
+        .assert()
+        .code(2)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "--format csv cannot be used with ITEM arguments",
+        ));
+}
+
+#[test]
+fn bad_input_lines_fail_with_their_line_number_and_the_rest_is_processed() {
+    let records = jsonl_records(
+        rsparallel()
+            .args(["run", "-e", "item.len()", "--output", "jsonl", "-k"])
+            .write_stdin(&b"ok\n\xff\xfebad\nlast-without-newline"[..])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(records.len(), 3);
+    assert_eq!(records[0]["output"], serde_json::json!([2]));
+    assert!(
+        records[1]["error"]["message"]
+            .as_str()
+            .unwrap()
+            .starts_with("input line 2: invalid UTF-8")
+    );
+    assert_eq!(records[2]["output"], serde_json::json!([20]));
+
+    let csv = "a,b\n1,2\n3\n4,5\n";
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run", "-e", "item.a", "--format", "csv", "--output", "jsonl", "-k",
+            ])
+            .write_stdin(csv)
+            .assert()
+            .code(1),
+    );
+    assert_eq!(records.len(), 3);
+    assert_eq!(
+        records[1]["error"]["message"],
+        "input line 3: expected 2 CSV fields, found 1"
+    );
+    assert_eq!(records[2]["output"], serde_json::json!(["4"]));
+}
+
+#[test]
+fn an_empty_input_runs_nothing_and_succeeds() {
+    for format in ["lines", "jsonl", "csv"] {
+        rsparallel()
+            .args(["run", "-e", "item", "--format", format])
+            .write_stdin("")
+            .assert()
+            .success()
+            .stdout("");
+    }
+}
+
+#[test]
+fn a_wide_csv_header_is_checked_in_one_pass() {
+    // 200,000 columns: pairwise, forty billion comparisons; by name, one pass.
+    let header: Vec<String> = (0..200_000).map(|i| format!("c{i}")).collect();
+    let row = vec!["1"; 200_000].join(",");
+    let input = format!("{}\n{row}\n", header.join(","));
+    rsparallel()
+        .args(["run", "-e", "item.c199999 + item.c0", "--format", "csv"])
+        .write_stdin(input)
+        .assert()
+        .success()
+        .stdout("11\n");
+    let mut repeated = header.clone();
+    repeated.push("c7".into());
+    rsparallel()
+        .args(["run", "-e", "item", "--format", "csv"])
+        .write_stdin(format!("{}\n", repeated.join(",")))
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "column 'c7' appears twice (columns 8 and 200001)",
+        ));
+}
+
+#[test]
+fn a_fifo_input_is_read_once_and_loses_nothing() {
+    let dir = tempfile::tempdir().unwrap();
+    let fifo = dir.path().join("items");
+    let made = StdCommand::new("mkfifo").arg(&fifo).status().unwrap();
+    assert!(made.success());
+    let writer_path = fifo.clone();
+    let writer = std::thread::spawn(move || {
+        let lines: String = (1..=50_000).map(|i| format!("{i}\n")).collect();
+        std::fs::write(writer_path, lines).unwrap();
+    });
+    let output = rsparallel()
+        .args(["run", "-e", "item", "--input"])
+        .arg(&fifo)
+        .args(["--progress"])
+        .timeout(Duration::from_secs(120))
+        .output()
+        .unwrap();
+    writer.join().unwrap();
+    assert_eq!(output.status.code(), Some(0));
+    let mut lines: Vec<u64> = String::from_utf8_lossy(&output.stdout)
+        .lines()
+        .map(|l| l.parse().unwrap())
+        .collect();
+    lines.sort();
+    assert_eq!(lines, (1..=50_000).collect::<Vec<u64>>());
+}
+
+#[test]
+fn max_item_size_counts_a_lines_content_whatever_ends_it() {
+    for input in ["1234\n12345\nok\n", "1234\r\n12345\r\nok\r\n"] {
+        let records = jsonl_records(
+            rsparallel()
+                .args([
+                    "run",
+                    "-e",
+                    "item",
+                    "-k",
+                    "--max-item-size",
+                    "4",
+                    "--output",
+                    "jsonl",
+                ])
+                .write_stdin(input)
+                .assert()
+                .code(1),
+        );
+        let statuses: Vec<&str> = records
+            .iter()
+            .map(|r| r["status"].as_str().unwrap())
+            .collect();
+        assert_eq!(statuses, ["completed", "failed", "completed"], "{input:?}");
+        let error = records[1]["error"]["message"].as_str().unwrap();
+        assert!(
+            error.contains("input line 2: item longer than the limit"),
+            "{error}"
+        );
+    }
+}
+
+#[test]
+fn a_fifty_megabyte_line_is_an_item_and_the_size_limit_holds() {
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.txt");
+    let mut f = std::fs::File::create(&file).unwrap();
+    f.write_all(b"small\n").unwrap();
+    f.write_all(&vec![b'x'; 50_000_000]).unwrap();
+    f.write_all(b"\nafter\n").unwrap();
+    drop(f);
+    rsparallel()
+        .args(["run", "-e", "item.len()", "-k", "--input"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout("5\n50000000\n5\n");
+    rsparallel()
+        .args([
+            "run",
+            "-e",
+            "item.len()",
+            "-k",
+            "--max-item-size",
+            "1MiB",
+            "--input",
+        ])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout("5\n5\n")
+        .stderr(predicate::str::contains("seq 1 (item \"xxxx"))
+        .stderr(predicate::str::contains(
+            "input line 2: item longer than the limit of 1 MiB",
+        ));
+}
+
+#[test]
+fn the_default_item_size_limit_is_64_mib() {
+    // A line of exactly 64 MiB is an item; a line a little longer is refused, naming the limit.
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("big.txt");
+    let mut f = std::io::BufWriter::new(std::fs::File::create(&file).unwrap());
+    for len in [64 << 20, (64 << 20) + 1024] {
+        f.write_all(&vec![b'x'; len]).unwrap();
+        f.write_all(b"\n").unwrap();
+    }
+    f.write_all(b"after\n").unwrap();
+    drop(f);
+    rsparallel()
+        .args(["run", "-e", "item.len()", "-k", "--input"])
+        .arg(&file)
+        .assert()
+        .code(1)
+        .stdout(format!("{}\n5\n", 64 << 20))
+        .stderr(predicate::str::contains(
+            "input line 2: item longer than the limit of 64 MiB",
+        ));
+}

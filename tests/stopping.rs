@@ -1,0 +1,131 @@
+//! Jobs and runs stopped early: `--timeout` close to its deadline whatever the job's
+//! operations cost, durations too long for the clock, `--total-timeout` and `--halt`, with a
+//! record for every item read.
+
+mod common;
+
+use std::collections::BTreeSet;
+use std::time::{Duration, Instant};
+
+use common::{jsonl, jsonl_records, rsparallel, run_hostile};
+use predicates::prelude::*;
+
+/// The record's duration, in milliseconds, of a job that must have timed out.
+fn timed_out_after(script: &str, timeout: &str) -> f64 {
+    let (code, records) = run_hostile(script, &["x"], &["--timeout", timeout]);
+    assert_eq!(code, 1);
+    assert_eq!(records.len(), 1);
+    assert_eq!(records[0]["status"], "timed_out", "{script}");
+    records[0]["duration_ms"].as_f64().unwrap()
+}
+
+#[test]
+fn a_timeout_holds_whatever_the_jobs_operations_cost() {
+    // Each of these operations takes milliseconds; counting operations between looks at the
+    // clock once let such loops run seconds past a 200 ms timeout. The margin is wide for a
+    // shared machine; the mechanism keeps it to a millisecond or two (see bench/README.md).
+    for script in [
+        r#"let s = "x"; s.pad(100000, "y"); loop { s.split("").len(); }"#,
+        r#"let s = "x"; s.pad(20000000, "y"); loop { sha256(s); }"#,
+        r#"let s = "x"; s.pad(20000000, "y"); loop { md5(s); }"#,
+        r#"let s = "x"; s.pad(300000, "y"); loop { s.to_chars(); }"#,
+    ] {
+        let took = timed_out_after(script, "200ms");
+        assert!(took >= 200.0, "{script}: {took} ms");
+        assert!(
+            took < 400.0,
+            "{script}: ran {took} ms under a 200 ms timeout"
+        );
+    }
+}
+
+#[test]
+fn durations_too_long_for_the_clock_mean_no_limit() {
+    // Once, `--timeout` killed every worker (the run waited for ever), `--total-timeout`
+    // panicked, `sleep(1e300)` failed its job with a panic message, and an infinite sleep
+    // returned at once.
+    for flag in ["--timeout", "--total-timeout"] {
+        rsparallel()
+            .args(["run", "-e", "item", "a", "b", "-k", flag, "500000000000y"])
+            .timeout(Duration::from_secs(20))
+            .assert()
+            .success()
+            .stdout("a\nb\n");
+    }
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run",
+                "-e",
+                "sleep(if item == \"a\" { 1e300 } else { 1e308 * 10.0 })",
+            ])
+            .args(["a", "b", "--timeout", "100ms", "--output", "jsonl"])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(records.len(), 2);
+    for record in &records {
+        assert_eq!(record["status"], "timed_out", "{records:?}");
+    }
+}
+
+#[test]
+fn a_total_timeout_returns_promptly_with_every_item_accounted_for() {
+    let started = Instant::now();
+    let out = rsparallel()
+        .args(["run", "-e", "loop {}", "--range", "0..10", "-j", "2"])
+        .args(["--total-timeout", "300ms", "--output", "jsonl"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("total timeout of 300ms passed"))
+        .get_output()
+        .stdout
+        .clone();
+    assert!(started.elapsed() < Duration::from_secs(20));
+    let records = jsonl(&out);
+    let seqs: BTreeSet<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    assert_eq!(seqs, (0..10).collect());
+    let cancelled = records
+        .iter()
+        .filter(|r| r["status"] == "cancelled")
+        .count();
+    let skipped = records.iter().filter(|r| r["status"] == "skipped").count();
+    assert_eq!((cancelled, skipped), (2, 8));
+}
+
+#[test]
+fn halt_stops_early_and_every_item_read_has_a_record() {
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run",
+                "-e",
+                "if item % 2 == 0 { throw \"bad\" } sleep(5); item",
+            ])
+            .args([
+                "--range",
+                "0..200",
+                "-j",
+                "2",
+                "--halt",
+                "now,fail=3",
+                "--output",
+                "jsonl",
+            ])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains("halt now,fail=3")),
+    );
+    assert_eq!(records.len(), 200, "every item has its record");
+    let failed = records.iter().filter(|r| r["status"] == "failed").count();
+    let skipped = records.iter().filter(|r| r["status"] == "skipped").count();
+    assert!((3..=4).contains(&failed), "{failed}");
+    assert!(skipped > 150, "{skipped}");
+    let skip = records.iter().find(|r| r["status"] == "skipped").unwrap();
+    assert!(
+        skip["error"]["message"]
+            .as_str()
+            .unwrap()
+            .contains("halted after")
+    );
+}
