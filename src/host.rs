@@ -32,6 +32,7 @@ use rhai::{Dynamic, Engine};
 
 use crate::job::StreamEvent;
 use crate::runspace::{SetupHook, StreamSink};
+use crate::script_vm::ScriptVm;
 
 pub use functions::{HOST_FUNCTIONS, HostFunction};
 
@@ -85,6 +86,7 @@ pub struct Host {
     stream_sink: Option<StreamSink>,
     setup: Option<SetupHook>,
     interrupt: Interrupt,
+    vm: ScriptVm,
 }
 
 impl Host {
@@ -104,6 +106,13 @@ impl Host {
     /// native functions their jobs may call.
     pub fn setup(mut self, hook: impl Fn(&mut Engine) + Send + Sync + 'static) -> Self {
         self.setup = Some(Arc::new(hook));
+        self
+    }
+
+    /// The interpreter of pools whose options do not name one (`vm`); the tree walker unless
+    /// set.
+    pub fn vm(mut self, vm: ScriptVm) -> Self {
+        self.vm = vm;
         self
     }
 

@@ -45,7 +45,7 @@ pub use run::{Run, RunCanceller, UnreadableItem};
 pub use run_options::{HaltPolicy, HaltThreshold, RunOptions, SeqFilter};
 pub use runspace::{SetupHook, StreamSink};
 pub use script::Script;
-pub use script_vm::{ScriptVm, VM_ENV};
+pub use script_vm::ScriptVm;
 pub use signal::JobSignal;
 
 /// Rhai itself, so that hosts use the same version the pool does.

@@ -81,7 +81,7 @@ impl RunspacePool {
     }
 
     /// The interpreter setting the workers run job scripts with (for [`ScriptVm::Auto`], each
-    /// script runs on the interpreter chosen for it): the builder's, or [`ScriptVm::from_env`].
+    /// script runs on the interpreter chosen for it), as the builder set it.
     pub fn vm(&self) -> ScriptVm {
         self.shared.state.vm
     }

@@ -4,8 +4,9 @@ use std::fmt;
 use std::str::FromStr;
 
 /// The interpreter a pool's workers run job scripts with, set by
-/// [`RunspacePoolBuilder::vm`](crate::RunspacePoolBuilder::vm), or else by the environment
-/// variable [`RSPARALLEL_VM`](VM_ENV) ([`ScriptVm::from_env`]).
+/// [`RunspacePoolBuilder::vm`](crate::RunspacePoolBuilder::vm); the tree walker when not set.
+/// (The command line's `RSPARALLEL_VM` is read by the command line only: a pool embedded in an
+/// application runs as the application built it, whatever its environment says.)
 ///
 /// Both run the same compiled script against the same engine (functions, limits, hooks). The
 /// tree walker is the default because it is Rhai's reference; grain is faster on loops but
@@ -17,7 +18,7 @@ pub enum ScriptVm {
     /// imports, or constants its functions read, which go to the tree walker. It inherits
     /// every difference of [`Grain`](ScriptVm::Grain).
     Auto,
-    /// The default (unless [`RSPARALLEL_VM`](VM_ENV) says otherwise): Rhai's syntax-tree
+    /// The default: Rhai's syntax-tree
     /// walker, the engine's own `eval_ast_with_scope`, which gives Rhai's reference answers.
     #[default]
     TreeWalker,
@@ -41,21 +42,7 @@ pub enum ScriptVm {
     Grain,
 }
 
-/// The environment variable that chooses the interpreter of pools that do not choose one.
-pub const VM_ENV: &str = "RSPARALLEL_VM";
-
 impl ScriptVm {
-    /// The interpreter for a pool that does not choose one: [`VM_ENV`] (`auto`, `tree` or
-    /// `grain`) when it is set and not empty, [`ScriptVm::TreeWalker`] otherwise. Like
-    /// `RAYON_NUM_THREADS`, it lets a program be run on the other interpreter (to compare
-    /// them, or to step around a fault in one) without a rebuild.
-    pub fn from_env() -> Result<ScriptVm, String> {
-        match std::env::var(VM_ENV) {
-            Ok(name) if !name.is_empty() => name.parse().map_err(|e| format!("{VM_ENV}: {e}")),
-            _ => Ok(ScriptVm::default()),
-        }
-    }
-
     /// The name the CLI's `--vm` and the host API's `vm` option use: `auto`, `tree` or
     /// `grain`.
     pub fn name(self) -> &'static str {

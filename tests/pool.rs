@@ -351,3 +351,17 @@ fn a_memory_cap_without_the_counting_allocator_is_refused() {
     assert!(err.is_invalid_option());
     assert!(err.to_string().contains("CountingAllocator"), "{err}");
 }
+
+#[test]
+fn a_pool_runs_on_the_interpreter_its_builder_chose_whatever_the_environment_says() {
+    // CI runs this suite a second time with RSPARALLEL_VM=grain: a pool embedded in an
+    // application must not change under it (the variable is the command line's).
+    let pool = RunspacePool::builder().threads(1).build().unwrap();
+    assert_eq!(pool.vm(), ScriptVm::TreeWalker);
+    let grain = RunspacePool::builder()
+        .threads(1)
+        .vm(ScriptVm::Grain)
+        .build()
+        .unwrap();
+    assert_eq!(grain.vm(), ScriptVm::Grain);
+}

@@ -164,9 +164,7 @@ fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
     let mut builder = RunspacePool::builder()
         .threads(options.threads)
         .max_operations(options.max_ops);
-    if let Some(vm) = options.vm {
-        builder = builder.vm(vm);
-    }
+    builder = builder.vm(options.vm.unwrap_or(host.vm));
     if let Some(timeout) = options.timeout {
         builder = builder.timeout(timeout);
     }

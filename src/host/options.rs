@@ -19,7 +19,7 @@ pub(crate) struct PoolOptions {
     pub(crate) max_memory: Option<Option<u64>>,
     pub(crate) variables: Vec<(String, Dynamic)>,
     pub(crate) functions: Vec<String>,
-    /// `None`: the default, [`ScriptVm::from_env`].
+    /// `None`: the host's default ([`Host::vm`](crate::host::Host::vm)).
     pub(crate) vm: Option<ScriptVm>,
 }
 

@@ -36,8 +36,7 @@ pub struct RunspacePoolBuilder {
     libraries: Vec<(String, Option<String>)>,
     setup: Option<SetupHook>,
     stream_sink: Option<StreamSink>,
-    /// `None`: [`ScriptVm::from_env`].
-    vm: Option<ScriptVm>,
+    vm: ScriptVm,
 }
 
 impl Default for RunspacePoolBuilder {
@@ -54,7 +53,7 @@ impl Default for RunspacePoolBuilder {
             libraries: Vec::new(),
             setup: None,
             stream_sink: None,
-            vm: None,
+            vm: ScriptVm::default(),
         }
     }
 }
@@ -150,10 +149,9 @@ impl RunspacePoolBuilder {
     /// The interpreter that runs job scripts: by default Rhai's tree walker, its reference;
     /// Rhai's grain bytecode VM (faster on scripts that loop, experimental, wrong on some
     /// scripts), or a choice per script between the two, can be chosen instead. See
-    /// [`ScriptVm`]. Without this call, the environment variable
-    /// [`RSPARALLEL_VM`](crate::VM_ENV) may choose ([`ScriptVm::from_env`]).
+    /// [`ScriptVm`].
     pub fn vm(mut self, vm: ScriptVm) -> Self {
-        self.vm = Some(vm);
+        self.vm = vm;
         self
     }
 
@@ -190,10 +188,7 @@ impl RunspacePoolBuilder {
                 "a memory cap needs rsparallel::CountingAllocator as the global allocator".into(),
             ));
         }
-        let vm = match self.vm {
-            Some(vm) => vm,
-            None => ScriptVm::from_env().map_err(Error::InvalidOption)?,
-        };
+        let vm = self.vm;
         let std_lib =
             rhai::packages::Package::as_shared_module(&rhai::packages::StandardPackage::new());
         let mut state = InitialState {

@@ -244,6 +244,20 @@ fn parse_timeout(text: &str) -> Result<humantime::Duration, String> {
     Ok(duration)
 }
 
+/// The environment variable that chooses the interpreter of the command line's pools (`run`
+/// without `--vm`, and `exec` and REPL pools without a `vm` option): like `RAYON_NUM_THREADS`,
+/// it runs a script or a driver on the other interpreter without editing it. Pools built by
+/// the library never read it.
+pub const VM_ENV: &str = "RSPARALLEL_VM";
+
+/// The interpreter [`VM_ENV`] names, the tree walker when it is unset or empty.
+pub fn vm_from_env() -> anyhow::Result<ScriptVm> {
+    match std::env::var(VM_ENV) {
+        Ok(name) if !name.is_empty() => name.parse().map_err(|e| anyhow::anyhow!("{VM_ENV}: {e}")),
+        _ => Ok(ScriptVm::default()),
+    }
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -16,9 +16,11 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
     let name = args.script.display().to_string();
     let source =
         std::fs::read_to_string(&args.script).with_context(|| format!("cannot read {name}"))?;
-    let host = Host::new().on_stream(|event| {
-        let _ = writeln!(io::stderr().lock(), "{}", event.format(false));
-    });
+    let host = Host::new()
+        .vm(crate::cli::vm_from_env()?)
+        .on_stream(|event| {
+            let _ = writeln!(io::stderr().lock(), "{}", event.format(false));
+        });
     // Ctrl-C or SIGTERM stops the script: waits end, the script ends at its next operation,
     // and its pools shut down.
     let interrupt = host.interrupt();

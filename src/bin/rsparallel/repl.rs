@@ -33,7 +33,9 @@ pub fn repl() -> anyhow::Result<Outcome> {
     let mut editor: Editor<ReplHelper, FileHistory> =
         Editor::with_config(config).context("cannot start the line editor")?;
     let printer = JobPrinter::new(&mut editor);
-    let host = Host::new().on_stream(move |event| printer.print(event));
+    let host = Host::new()
+        .vm(crate::cli::vm_from_env()?)
+        .on_stream(move |event| printer.print(event));
     let at_prompt = Arc::new(AtomicBool::new(true));
     on_signal(&host, at_prompt.clone())?;
     let engine = host.engine();

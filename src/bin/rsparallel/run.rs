@@ -41,9 +41,11 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         .threads(args.threads.unwrap_or(0))
         .max_call_depth(args.max_call_depth)
         .on_stream(move |event| sink.stream(event));
-    if let Some(vm) = args.vm {
-        builder = builder.vm(vm);
-    }
+    let vm = match args.vm {
+        Some(vm) => vm,
+        None => crate::cli::vm_from_env()?,
+    };
+    builder = builder.vm(vm);
     if let Some(timeout) = args.timeout {
         builder = builder.timeout(timeout.into());
     }
