@@ -68,6 +68,13 @@ fn error(function: &str, problem: impl Display) -> Box<EvalAltResult> {
     format!("{function}: {problem}").into()
 }
 
+/// The error a battery fails its job with when what it was asked to build would not fit in the
+/// job's memory: like the cap itself, a limit the script cannot catch, and its record's kind
+/// is [`JobErrorKind::MemoryCap`](crate::JobErrorKind::MemoryCap).
+fn too_large(function: &str, problem: impl Display) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorDataTooLarge(format!("{function}: {problem}"), rhai::Position::NONE).into()
+}
+
 /// The result type of a battery that can fail.
 type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
@@ -94,6 +101,8 @@ pub(crate) mod tests {
     pub(crate) fn eval_err(engine: &Engine, script: &str) -> String {
         match *engine.eval::<Dynamic>(script).expect_err(script) {
             EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
+            // What would not fit in the job's memory (`too_large`).
+            EvalAltResult::ErrorDataTooLarge(what, _) => what,
             other => panic!("{script}: not a battery error: {other}"),
         }
     }

@@ -28,6 +28,8 @@ impl fmt::Display for CompileError {
     }
 }
 
+impl std::error::Error for CompileError {}
+
 impl CompileError {
     pub(crate) fn from_parse(source_name: &str, err: &rhai::ParseError) -> Self {
         let position = err.position();

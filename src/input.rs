@@ -7,7 +7,7 @@ use std::str::FromStr;
 
 use rhai::{Dynamic, ImmutableString};
 
-use crate::job::JobError;
+use crate::job::{JobError, JobErrorKind};
 use crate::run::UnreadableItem;
 use crate::value::json_to_dynamic;
 
@@ -78,7 +78,10 @@ fn too_long(what: &str, max_item_size: usize) -> String {
 fn unreadable(line: u64, raw: &str, why: impl std::fmt::Display) -> UnreadableItem {
     UnreadableItem {
         raw: ImmutableString::from(raw).into(),
-        error: JobError::new(format!("input line {line}: {why}")),
+        error: JobError::new(
+            JobErrorKind::UnreadableInput,
+            format!("input line {line}: {why}"),
+        ),
     }
 }
 

@@ -5,6 +5,7 @@ use std::time::{Duration, SystemTime};
 
 use rhai::Dynamic;
 
+pub use crate::job_error::{JobError, JobErrorKind};
 use crate::job_output::JobOutput;
 use crate::job_streams::JobStreams;
 
@@ -68,39 +69,6 @@ impl JobStatus {
 impl fmt::Display for JobStatus {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
         f.write_str(self.as_str())
-    }
-}
-
-/// Why a job did not complete: a message, and where in the script it happened when known.
-#[derive(Clone, Debug, PartialEq, Eq)]
-pub struct JobError {
-    /// What went wrong, in one line where possible.
-    pub message: String,
-    /// 1-based script line, when the error has a position.
-    pub line: Option<usize>,
-    /// 1-based script column, when the error has a position.
-    pub column: Option<usize>,
-}
-
-impl JobError {
-    /// An error with no script position (a bad input line, a cancellation).
-    pub fn new(message: impl Into<String>) -> Self {
-        JobError {
-            message: message.into(),
-            line: None,
-            column: None,
-        }
-    }
-}
-
-impl fmt::Display for JobError {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.message)?;
-        match (self.line, self.column) {
-            (Some(line), Some(column)) => write!(f, " (line {line}, column {column})"),
-            (Some(line), None) => write!(f, " (line {line})"),
-            _ => Ok(()),
-        }
     }
 }
 
@@ -236,7 +204,11 @@ impl JobRecord {
 
     /// A record for an item read but never started, `cancelled` or `skipped`, saying so.
     pub fn not_started(batch: BatchId, seq: u64, item: Dynamic, status: JobStatus) -> Self {
-        let error = JobError::new(format!("{status} before it started"));
+        let kind = match status {
+            JobStatus::Skipped => JobErrorKind::Skipped,
+            _ => JobErrorKind::Cancelled,
+        };
+        let error = JobError::new(kind, format!("{status} before it started"));
         JobRecord::not_run(batch, seq, item, status, error)
     }
 

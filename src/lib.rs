@@ -8,6 +8,7 @@ mod batch;
 mod clock;
 mod error;
 mod job;
+mod job_error;
 mod job_output;
 mod job_streams;
 mod job_timer;
@@ -34,7 +35,8 @@ pub mod value;
 
 pub use error::{CompileError, Error};
 pub use job::{
-    BatchId, JobError, JobRecord, JobStatus, StatusCounts, StreamEvent, StreamKind, StreamLine,
+    BatchId, JobError, JobErrorKind, JobRecord, JobStatus, StatusCounts, StreamEvent, StreamKind,
+    StreamLine,
 };
 pub use job_output::JobOutput;
 pub use job_streams::JobStreams;

@@ -7,7 +7,7 @@ use std::time::{Duration, SystemTime, UNIX_EPOCH};
 
 use rhai::{Dynamic, ImmutableString};
 
-use crate::job::{JobError, JobRecord, JobStatus};
+use crate::job::{JobError, JobErrorKind, JobRecord, JobStatus};
 use crate::job_output::JobOutput;
 use crate::value::{dynamic_to_json, write_int, write_json, write_json_str, write_text};
 
@@ -118,15 +118,27 @@ impl JobRecord {
     pub fn fail_output(&mut self, why: String) {
         self.status = JobStatus::Failed;
         self.output = JobOutput::new();
-        self.error = Some(Box::new(JobError::new(format!(
-            "output cannot be written: {why}"
-        ))));
+        self.error = Some(Box::new(JobError::new(
+            JobErrorKind::Output,
+            format!("output cannot be written: {why}"),
+        )));
     }
 }
 
 fn write_error(error: &JobError, out: &mut Vec<u8>) {
-    out.extend_from_slice(b"{\"message\":");
+    out.extend_from_slice(b"{\"kind\":\"");
+    out.extend_from_slice(error.kind.as_str().as_bytes());
+    out.extend_from_slice(b"\",\"message\":");
     write_json_str(&error.message, out);
+    if let Some(thrown) = &error.thrown {
+        out.extend_from_slice(b",\"thrown\":");
+        let at = out.len();
+        if write_json(thrown, out).is_err() {
+            // A thrown value with no JSON form (a function pointer) is named by its text.
+            out.truncate(at);
+            write_json_str(&thrown.to_string(), out);
+        }
+    }
     if let Some(line) = error.line {
         write!(out, ",\"line\":{line}").expect("writing to a Vec cannot fail");
     }

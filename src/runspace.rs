@@ -11,7 +11,7 @@ use rhai::{Dynamic, Engine, Module, Scope, Shared};
 
 use crate::batch::{BatchControl, QueuedJob};
 use crate::clock::JobClock;
-use crate::job::{JobError, JobRecord, JobStatus, StreamEvent, StreamLine};
+use crate::job::{JobError, JobErrorKind, JobRecord, JobStatus, StreamEvent, StreamLine};
 use crate::job_output::JobOutput;
 use crate::job_streams::JobStreams;
 use crate::job_timer::{JobTimer, Stamp};
@@ -287,9 +287,10 @@ impl Runspace {
                 *self = rebuilt;
                 (
                     JobStatus::Failed,
-                    Some(JobError::new(format!(
-                        "a native function panicked: {message}"
-                    ))),
+                    Some(JobError::new(
+                        JobErrorKind::NativePanic,
+                        format!("a native function panicked: {message}"),
+                    )),
                 )
             }
         };
@@ -304,11 +305,14 @@ impl Runspace {
                 } else {
                     (
                         JobStatus::Failed,
-                        Some(JobError::new(format!(
-                            "the job's output would take more than the memory cap of {} to write \
-                         (max-memory)",
-                            memory::format_size(cap)
-                        ))),
+                        Some(JobError::new(
+                            JobErrorKind::MemoryCap,
+                            format!(
+                                "the job's output would take more than the memory cap of {} to \
+                                 write (max-memory)",
+                                memory::format_size(cap)
+                            ),
+                        )),
                     )
                 }
             }

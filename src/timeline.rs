@@ -293,7 +293,7 @@ mod tests {
             seq,
             (seq as i64).into(),
             status,
-            crate::JobError::new("x"),
+            crate::JobError::new(crate::JobErrorKind::Script, "x"),
         );
         r.worker = Some(worker);
         r.start = Some(start);

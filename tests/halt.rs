@@ -8,7 +8,7 @@ use std::collections::HashMap;
 
 use common::{assert_each_seq_once, count_by_status, jsonl, pool, rsparallel};
 use rsparallel::rhai::Dynamic;
-use rsparallel::{HaltPolicy, JobError, JobStatus, RunOptions, UnreadableItem};
+use rsparallel::{HaltPolicy, JobError, JobErrorKind, JobStatus, RunOptions, UnreadableItem};
 use serde_json::Value;
 
 const EVERY_THIRD_FAILS: &str = "if item % 3 == 0 { throw \"x\" } item";
@@ -252,7 +252,7 @@ fn unreadable_items_count_towards_the_halt() {
     let bad = |i: i64| {
         Err(UnreadableItem {
             raw: Dynamic::from(format!("bad {i}")),
-            error: JobError::new("unreadable"),
+            error: JobError::new(JobErrorKind::UnreadableInput, "unreadable"),
         })
     };
     let items = (0..1003_i64).map(|i| if i < 3 { bad(i) } else { Ok(Dynamic::from(i)) });

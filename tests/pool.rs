@@ -10,7 +10,9 @@ use common::{
     count_by_status, pool, records_of_a_cancelled_run, run_range,
 };
 use rsparallel::rhai::Dynamic;
-use rsparallel::{JobError, JobStatus, RunOptions, RunspacePool, ScriptVm, UnreadableItem};
+use rsparallel::{
+    JobError, JobErrorKind, JobStatus, RunOptions, RunspacePool, ScriptVm, UnreadableItem,
+};
 
 #[test]
 fn ten_thousand_items_through_four_workers_each_once_with_the_right_output() {
@@ -273,7 +275,7 @@ fn unreadable_items_become_failed_records_in_their_place() {
         Ok(Dynamic::from(1_i64)),
         Err(UnreadableItem {
             raw: Dynamic::from("{oops"),
-            error: JobError::new("input line 2: invalid JSON"),
+            error: JobError::new(JobErrorKind::UnreadableInput, "input line 2: invalid JSON"),
         }),
         Ok(Dynamic::from(3_i64)),
     ];

@@ -6,7 +6,7 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use crate::job::{JobError, JobRecord, JobStatus};
+use crate::job::{JobError, JobErrorKind, JobRecord, JobStatus};
 use crate::run_options::{HaltPolicy, HaltThreshold};
 
 /// A batch's halt policy and its counts of final outcomes.
@@ -181,5 +181,8 @@ impl HaltWatch {
 /// every job running then, whether or not the job saw the cancel before it ended.
 pub(crate) fn cancel_late_failure(record: &mut JobRecord) {
     record.status = JobStatus::Cancelled;
-    record.error = Some(Box::new(JobError::new("cancelled")));
+    record.error = Some(Box::new(JobError::new(
+        JobErrorKind::Cancelled,
+        "cancelled",
+    )));
 }

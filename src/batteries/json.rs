@@ -5,7 +5,7 @@ use std::fmt;
 use rhai::{Array, Dynamic, Engine, Map};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{Fallible, error};
+use super::{Fallible, error, too_large};
 use crate::value::{dynamic_to_json, write_json, write_json_str};
 
 /// Parses JSON text into a Rhai value without an intermediate `serde_json::Value` tree:
@@ -25,7 +25,7 @@ pub(super) fn parse_json(text: &str) -> Fallible<Dynamic> {
 /// the text is built in one call, before the cap is next looked at.
 fn check_room(function: &str, value: &Dynamic) -> Fallible<()> {
     match crate::memory::room_left() {
-        Some(room) if crate::value::written_size_exceeds([value], room) => Err(error(
+        Some(room) if crate::value::written_size_exceeds([value], room) => Err(too_large(
             function,
             "the JSON text would take more memory than the job has left (max-memory)",
         )),

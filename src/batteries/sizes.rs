@@ -13,7 +13,7 @@
 
 use rhai::{Array, Blob, Dynamic, Engine, FuncRegistration, INT, ImmutableString, Map};
 
-use super::{Fallible, error};
+use super::Fallible;
 
 /// Items or characters filled between two looks at the job's clock.
 const FILL_PIECE: usize = 64 * 1024;
@@ -30,7 +30,7 @@ fn check(function: &str, len: INT, bytes: Option<usize>) -> Fallible<()> {
 }
 
 fn too_large(function: &str, len: INT) -> Box<rhai::EvalAltResult> {
-    error(
+    super::too_large(
         function,
         format!("a length of {len} needs more memory than the job may have"),
     )

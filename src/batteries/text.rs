@@ -65,7 +65,7 @@ fn pad(text: ImmutableString, width: INT, fill: char, left: bool) -> Fallible<Im
         .filter(|&bytes| !crate::memory::would_pass_cap(bytes));
     let mut padded = String::new();
     if bytes.is_none_or(|bytes| padded.try_reserve_exact(bytes).is_err()) {
-        return Err(error(
+        return Err(super::too_large(
             function,
             format!("a width of {width} needs more memory than the job may have"),
         ));

@@ -9,7 +9,8 @@ use crate::host::options::int;
 use crate::{BatchSummary, JobRecord, JobStatus, PoolStatus, StatusCounts};
 
 /// A record as a map with the fields of the CLI's jsonl records (`seq`, `item`, `status`,
-/// `output`, `error`, `worker`, `start`, `end`, `duration_ms`), plus `batch`.
+/// `output`, `error` with its `kind`, `worker`, `start`, `end`, `duration_ms`, `attempts`,
+/// `streams`), plus `batch`.
 pub(crate) fn record_to_map(record: JobRecord) -> Dynamic {
     let mut map = Map::new();
     map.insert("seq".into(), int(record.seq).into());
@@ -23,7 +24,11 @@ pub(crate) fn record_to_map(record: JobRecord) -> Dynamic {
         None => Dynamic::UNIT,
         Some(error) => {
             let mut e = Map::new();
+            e.insert("kind".into(), error.kind.as_str().into());
             e.insert("message".into(), error.message.into());
+            if let Some(thrown) = error.thrown {
+                e.insert("thrown".into(), thrown);
+            }
             let position = |n: Option<usize>| n.map_or(Dynamic::UNIT, |n| int(n as u64).into());
             e.insert("line".into(), position(error.line));
             e.insert("column".into(), position(error.column));
@@ -37,6 +42,18 @@ pub(crate) fn record_to_map(record: JobRecord) -> Dynamic {
     map.insert("worker".into(), worker);
     map.insert("start".into(), time(record.start));
     map.insert("end".into(), time(record.end));
+    map.insert("attempts".into(), INT::from(record.attempts).into());
+    let streams: Array = record
+        .streams
+        .iter()
+        .map(|line| {
+            let mut l = Map::new();
+            l.insert("stream".into(), line.kind.as_str().into());
+            l.insert("text".into(), line.text.clone().into());
+            Dynamic::from(l)
+        })
+        .collect();
+    map.insert("streams".into(), streams.into());
     map.into()
 }
 

@@ -7,7 +7,7 @@ use rhai::Dynamic;
 
 use super::{Run, UnreadableItem};
 use crate::batch::{Fate, is_retried};
-use crate::job::{JobError, JobRecord, JobStatus};
+use crate::job::{JobError, JobErrorKind, JobRecord, JobStatus};
 use crate::job_output::JobOutput;
 use crate::source::Read;
 
@@ -32,7 +32,11 @@ where
             let stopped_here = record.status == JobStatus::Skipped
                 || (record.status == JobStatus::Cancelled && self.batch.fate() == Fate::Skip);
             if stopped_here {
-                record.error = Some(Box::new(JobError::new(reason.clone())));
+                let kind = match record.status {
+                    JobStatus::Skipped => JobErrorKind::Skipped,
+                    _ => JobErrorKind::Cancelled,
+                };
+                record.error = Some(Box::new(JobError::new(kind, reason.clone())));
             }
         }
     }
@@ -107,7 +111,7 @@ where
         );
         record.status = JobStatus::Skipped;
         record.output = JobOutput::new();
-        record.error = Some(Box::new(JobError::new(message)));
+        record.error = Some(Box::new(JobError::new(JobErrorKind::Skipped, message)));
         self.window.accept(record);
     }
 

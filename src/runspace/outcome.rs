@@ -6,7 +6,7 @@ use rhai::{Dynamic, EvalAltResult};
 
 use super::InitialState;
 use crate::clock::Stop;
-use crate::job::{JobError, JobStatus};
+use crate::job::{JobError, JobErrorKind, JobStatus};
 use crate::memory;
 
 /// Turns an evaluation error into the job's status and error.
@@ -17,41 +17,78 @@ pub(super) fn classify(
 ) -> (JobStatus, Option<JobError>) {
     let inner = err.unwrap_inner();
     let position = inner.position();
-    let (status, message) = match inner {
+    let mut thrown = None;
+    let (status, kind, message) = match inner {
         EvalAltResult::ErrorTerminated(token, _) => match Stop::from_token(token) {
             Some(Stop::TimedOut) => (
                 JobStatus::TimedOut,
+                JobErrorKind::TimedOut,
                 match timeout {
                     Some(t) => format!("timed out after {}", humantime::format_duration(t)),
                     None => "timed out".to_string(),
                 },
             ),
-            Some(Stop::Cancelled) => (JobStatus::Cancelled, "cancelled".to_string()),
+            Some(Stop::Cancelled) => (
+                JobStatus::Cancelled,
+                JobErrorKind::Cancelled,
+                "cancelled".to_string(),
+            ),
             Some(Stop::MemoryCap) => (
                 JobStatus::Failed,
+                JobErrorKind::MemoryCap,
                 format!(
                     "exceeded the memory cap of {} (max-memory)",
                     memory::format_size(state.max_memory.unwrap_or(0))
                 ),
             ),
-            Some(Stop::OpsBudget) => (JobStatus::Failed, ops_budget_message(state)),
+            Some(Stop::OpsBudget) => (
+                JobStatus::Failed,
+                JobErrorKind::OpsBudget,
+                ops_budget_message(state),
+            ),
             Some(Stop::StackLow) => (
                 JobStatus::Failed,
+                JobErrorKind::CallDepth,
                 "nested too deep for the worker's stack (through eval, imports or calls)"
                     .to_string(),
             ),
-            None => (JobStatus::Failed, "the script was terminated".to_string()),
+            // A host function's own token: the script was stopped, not broken.
+            None => (
+                JobStatus::Failed,
+                JobErrorKind::Script,
+                "the script was terminated".to_string(),
+            ),
         },
-        EvalAltResult::ErrorTooManyOperations(_) => (JobStatus::Failed, ops_budget_message(state)),
+        EvalAltResult::ErrorTooManyOperations(_) => (
+            JobStatus::Failed,
+            JobErrorKind::OpsBudget,
+            ops_budget_message(state),
+        ),
         EvalAltResult::ErrorStackOverflow(_) => (
             JobStatus::Failed,
+            JobErrorKind::CallDepth,
             format!(
                 "exceeded the call depth limit of {} (max-call-depth)",
                 state.max_call_depth
             ),
         ),
-        EvalAltResult::ErrorRuntime(value, _) => (JobStatus::Failed, thrown_message(value)),
+        // A native refused to build what would not fit in the job's memory (`batteries`).
+        EvalAltResult::ErrorDataTooLarge(what, _) => {
+            (JobStatus::Failed, JobErrorKind::MemoryCap, what.clone())
+        }
+        EvalAltResult::ErrorRuntime(value, _) => {
+            thrown = Some(value.clone());
+            (
+                JobStatus::Failed,
+                JobErrorKind::Thrown,
+                thrown_message(value),
+            )
+        }
         other => {
+            let kind = match other {
+                EvalAltResult::ErrorParsing(..) => JobErrorKind::Compile,
+                _ => JobErrorKind::Script,
+            };
             // The display ends with the position, which the record keeps as fields instead.
             let text = other.to_string();
             let suffix = format!(" ({position})");
@@ -59,7 +96,7 @@ pub(super) fn classify(
                 Some(bare) if !position.is_none() => bare.to_string(),
                 _ => text,
             };
-            (JobStatus::Failed, text)
+            (JobStatus::Failed, kind, text)
         }
     };
     let mut message = message;
@@ -68,11 +105,8 @@ pub(super) fn classify(
     {
         message.push_str(&format!(" (in function '{name}')"));
     }
-    let error = JobError {
-        message,
-        line: position.line(),
-        column: position.position(),
-    };
+    let mut error = JobError::new(kind, message).at(position.line(), position.position());
+    error.thrown = thrown;
     (status, Some(error))
 }
 

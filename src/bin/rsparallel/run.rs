@@ -9,7 +9,9 @@ use anyhow::{Context, bail};
 use rsparallel::input::{InputFormat, ItemResult, read_items};
 use rsparallel::rhai::{Dynamic, ImmutableString};
 use rsparallel::value::json_to_dynamic;
-use rsparallel::{Error, JobError, JobStatus, RunOptions, RunspacePool, SeqFilter, UnreadableItem};
+use rsparallel::{
+    Error, JobError, JobErrorKind, JobStatus, RunOptions, RunspacePool, SeqFilter, UnreadableItem,
+};
 
 use crate::Outcome;
 use crate::cli::RunArgs;
@@ -179,7 +181,10 @@ pub(crate) fn argument_items(
         serde_json::from_str(&text)
             .map(json_to_dynamic)
             .map_err(|err| UnreadableItem {
-                error: JobError::new(format!("argument {}: invalid JSON: {err}", i + 1)),
+                error: JobError::new(
+                    JobErrorKind::UnreadableInput,
+                    format!("argument {}: invalid JSON: {err}", i + 1),
+                ),
                 raw: ImmutableString::from(text).into(),
             })
     }))

@@ -1,0 +1,191 @@
+//! Job errors a program can match: a kind for every way a job fails, the thrown value itself,
+//! and the same error fields through the library, the command line's JSON and the host API.
+
+mod common;
+
+use std::time::Duration;
+
+use common::{jsonl_records, rsparallel};
+use rsparallel::rhai::{Dynamic, Map};
+use rsparallel::{JobError, JobErrorKind, JobStatus, RunOptions, RunspacePool, UnreadableItem};
+use serde_json::json;
+
+/// Counts allocations, so that the memory cap applies in this test binary.
+#[global_allocator]
+static ALLOCATOR: rsparallel::CountingAllocator = rsparallel::CountingAllocator;
+
+#[test]
+fn every_way_a_job_fails_has_its_kind() {
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .timeout(Duration::from_millis(300))
+        .max_operations(200_000)
+        .max_call_depth(32)
+        .max_memory(16 << 20)
+        .setup(|engine| {
+            engine.register_fn("explode", || -> i64 { panic!("boom") });
+        })
+        .build()
+        .unwrap();
+    let script = pool
+        .compile(
+            r#"
+            fn deeper(n) { deeper(n + 1) }
+            switch item {
+                "throw" => throw #{ code: 7, why: "bad row" },
+                "sleep" => sleep(60_000),
+                "spin" => { let n = 0; loop { n += 1; } },
+                "script" => no_such_function(1),
+                "compile" => eval("let = ;"),
+                "depth" => deeper(0),
+                "memory" => "x".pad(64 * 1024 * 1024, "y"),
+                "panic" => explode(),
+                _ => item,
+            }
+            "#,
+        )
+        .unwrap();
+    let cases = [
+        ("throw", JobStatus::Failed, JobErrorKind::Thrown),
+        ("sleep", JobStatus::TimedOut, JobErrorKind::TimedOut),
+        ("spin", JobStatus::Failed, JobErrorKind::OpsBudget),
+        ("script", JobStatus::Failed, JobErrorKind::Script),
+        ("compile", JobStatus::Failed, JobErrorKind::Compile),
+        ("depth", JobStatus::Failed, JobErrorKind::CallDepth),
+        ("memory", JobStatus::Failed, JobErrorKind::MemoryCap),
+        ("panic", JobStatus::Failed, JobErrorKind::NativePanic),
+    ];
+    let mut items: Vec<Result<Dynamic, UnreadableItem>> = cases
+        .iter()
+        .map(|(item, ..)| Ok(Dynamic::from(*item)))
+        .collect();
+    items.push(Err(UnreadableItem {
+        raw: "{not json".into(),
+        error: JobError::new(JobErrorKind::UnreadableInput, "input line 9: invalid JSON"),
+    }));
+    let options = RunOptions {
+        keep_order: true,
+        ..RunOptions::default()
+    };
+    let records: Vec<_> = pool.run_with(&script, items, options).unwrap().collect();
+    assert_eq!(records.len(), cases.len() + 1);
+    for (record, (item, status, kind)) in records.iter().zip(cases) {
+        let error = record.error.as_deref().expect(item);
+        assert_eq!(
+            (record.status, error.kind),
+            (status, kind),
+            "{item}: {error}"
+        );
+        // Only a throw carries a thrown value.
+        assert_eq!(
+            error.thrown.is_some(),
+            kind == JobErrorKind::Thrown,
+            "{item}"
+        );
+    }
+    let unreadable = records.last().unwrap().error.as_deref().unwrap();
+    assert_eq!(unreadable.kind, JobErrorKind::UnreadableInput);
+
+    // The thrown value is the script's own, not its text.
+    let thrown = records[0].error.as_ref().unwrap().thrown.clone().unwrap();
+    let thrown = thrown.cast::<Map>();
+    assert_eq!(thrown["code"].as_int().unwrap(), 7);
+    assert_eq!(thrown["why"].clone().into_string().unwrap(), "bad row");
+
+    // Cancelled and skipped jobs say so too.
+    let records: Vec<_> = pool
+        .run_with(
+            &script,
+            ["throw", "a", "b"].map(|s| Ok(Dynamic::from(s))),
+            RunOptions {
+                halt: Some("now,fail=1".parse().unwrap()),
+                keep_order: true,
+                ..RunOptions::default()
+            },
+        )
+        .unwrap()
+        .collect();
+    assert_eq!(records.len(), 3);
+    for record in &records[1..] {
+        let kind = record.error.as_ref().map(|e| e.kind);
+        match record.status {
+            JobStatus::Skipped => assert_eq!(kind, Some(JobErrorKind::Skipped)),
+            JobStatus::Cancelled => assert_eq!(kind, Some(JobErrorKind::Cancelled)),
+            JobStatus::Completed => assert_eq!(kind, None),
+            other => panic!("{other}"),
+        }
+    }
+}
+
+#[test]
+fn job_and_compile_errors_are_std_errors() {
+    fn is_error<E: std::error::Error + Send + Sync + 'static>(_: &E) {}
+    let error = JobError::new(JobErrorKind::Cancelled, "cancelled");
+    is_error(&error);
+    let pool = RunspacePool::builder().threads(1).build().unwrap();
+    match pool.compile("let = ;") {
+        Err(rsparallel::Error::Compile(compile)) => is_error(&compile),
+        other => panic!("{:?}", other.err()),
+    }
+}
+
+#[test]
+fn the_command_lines_records_carry_the_kind_and_the_thrown_value() {
+    let records = jsonl_records(
+        rsparallel()
+            .args(["run", "--output", "jsonl", "--keep-order", "-e"])
+            .arg(r#"if item == "a" { throw #{ code: 7 } } else { no_such_function() }"#)
+            .args(["a", "b"])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(records.len(), 2);
+    assert_eq!(records[0]["error"]["kind"], "thrown");
+    assert_eq!(records[0]["error"]["thrown"], json!({ "code": 7 }));
+    assert_eq!(records[1]["error"]["kind"], "script");
+    assert!(records[1]["error"].get("thrown").is_none());
+}
+
+#[test]
+fn the_host_apis_records_have_the_fields_of_the_command_lines() {
+    let dir = tempfile::tempdir().unwrap();
+    let driver = dir.path().join("driver.rhai");
+    std::fs::write(
+        &driver,
+        r#"
+        let pool = new_runspace_pool(#{ threads: 1 });
+        new_runspace_job(pool, "print(`p${item}`); if item == 1 { throw #{ code: 7 } } item", [0, 1]);
+        for r in receive_runspace_job(pool, #{ wait: true }) {
+            print(to_json(r));
+        }
+        "#,
+    )
+    .unwrap();
+    let output = rsparallel().arg("exec").arg(&driver).output().unwrap();
+    assert!(output.status.success(), "{output:?}");
+    let from_host = common::jsonl(&output.stdout);
+    let from_cli = jsonl_records(
+        rsparallel()
+            .args(["run", "--output", "jsonl", "--keep-order", "-e"])
+            .arg("print(`p${item}`); if item == 1 { throw #{ code: 7 } } item")
+            .args(["--format", "jsonl", "0", "1"])
+            .assert()
+            .code(1),
+    );
+    assert_eq!(from_host.len(), 2);
+    assert_eq!(from_cli.len(), 2);
+    for (host, cli) in from_host.iter().zip(&from_cli) {
+        let mut host_keys: Vec<_> = host.as_object().unwrap().keys().cloned().collect();
+        let mut cli_keys: Vec<_> = cli.as_object().unwrap().keys().cloned().collect();
+        // The host API names each record's batch too: it has many.
+        host_keys.retain(|k| k != "batch");
+        host_keys.sort();
+        cli_keys.sort();
+        assert_eq!(host_keys, cli_keys);
+        for field in [
+            "seq", "item", "status", "output", "error", "attempts", "streams",
+        ] {
+            assert_eq!(host[field], cli[field], "{field}");
+        }
+    }
+}
