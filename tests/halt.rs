@@ -271,3 +271,58 @@ fn unreadable_items_count_towards_the_halt() {
         Some("the run halted after 3 failed jobs (halt soon,fail=3)")
     );
 }
+
+#[test]
+fn a_share_reached_by_failures_after_the_first_ten_jobs_halts() {
+    // Twenty jobs complete, then every one fails: the share is 20 % at the 5th failure
+    // (5 of 25), and one worker starts nothing after it.
+    let (records, counts, reason) = halted_run(
+        "if item >= 20 { throw \"x\" } item",
+        40,
+        &["-j1", "--halt", "soon,fail=20%"],
+    );
+    assert_eq!(count(&counts, "completed"), 20, "{counts:?}");
+    assert_eq!(count(&counts, "failed"), 5, "{counts:?}");
+    assert_eq!(count(&counts, "skipped"), 15, "{counts:?}");
+    assert!(reason.contains("fail=20%"), "{reason}");
+    assert_skips_say_why(&records, &reason);
+}
+
+#[test]
+fn a_failure_after_the_halting_one_under_now_is_cancelled() {
+    // Two jobs meet (each waits for the other, for at most 10 s), then both fail at once: the
+    // first failure judged halts the run; under `now`, the second, running when it halted, is
+    // cancelled like every job running then.
+    let met = std::sync::Arc::new((std::sync::Mutex::new(0_u32), std::sync::Condvar::new()));
+    let pool = rsparallel::RunspacePool::builder()
+        .threads(2)
+        .setup(move |engine| {
+            let met = met.clone();
+            engine.register_fn("meet", move || {
+                let (count, arrived) = &*met;
+                let mut count = count.lock().unwrap();
+                *count += 1;
+                arrived.notify_all();
+                let deadline = std::time::Instant::now() + std::time::Duration::from_secs(10);
+                while *count % 2 == 1 && std::time::Instant::now() < deadline {
+                    count = arrived
+                        .wait_timeout(count, std::time::Duration::from_millis(50))
+                        .unwrap()
+                        .0;
+                }
+            });
+        })
+        .build()
+        .unwrap();
+    let script = pool.compile("meet(); throw \"x\"").unwrap();
+    let options = RunOptions {
+        halt: Some("now,fail=1".parse::<HaltPolicy>().unwrap()),
+        ..RunOptions::default()
+    };
+    let items = (0..2_i64).map(|i| Ok(Dynamic::from(i)));
+    let records: Vec<_> = pool.run_with(&script, items, options).unwrap().collect();
+    assert_each_seq_once(&records, 2);
+    let counts = count_by_status(&records);
+    assert_eq!(counts.get(&JobStatus::Failed), Some(&1), "{counts:?}");
+    assert_eq!(counts.get(&JobStatus::Cancelled), Some(&1), "{counts:?}");
+}
