@@ -102,6 +102,8 @@ fn cancel_stops_running_jobs_and_stop_cancels_one_batch() {
         r#"
         let pool = new_runspace_pool(#{ threads: 1 });
         let stuck = new_runspace_job(pool, "loop {}", [1]);
+        // Stopped once running: a batch stopped before it read an item has no record of it.
+        while pool.status().running == 0 { sleep(1); }
         let stopped = pool.stop(stuck);
         let records = receive_runspace_job(pool, #{ wait: true });
         new_runspace_job(pool, "loop {}", 0..5);

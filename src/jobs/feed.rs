@@ -8,10 +8,11 @@ use rhai::Dynamic;
 
 use super::Feed;
 use crate::batch::{BatchControl, Chunk, QueuedJob};
-use crate::job::{JobRecord, JobStatus};
 
-/// A batch's feeder thread: reads the items, chunks them, queues the chunks; once the batch is
-/// cancelled, the items left are recorded as `cancelled` without queueing them.
+/// A batch's feeder thread: reads the items, chunks them, queues the chunks. Once the batch is
+/// stopped it reads no further: every item read has its record (the chunks already queued
+/// become `cancelled` records at the workers), and items never read get none, however many
+/// the input still holds (`stop` of a batch over an endless range returns at once).
 pub(super) fn feed_batch(
     items: impl Iterator<Item = Dynamic>,
     control: &Arc<BatchControl>,
@@ -21,21 +22,11 @@ pub(super) fn feed_batch(
 ) {
     let mut seq = 0_u64;
     let mut jobs = Vec::new();
-    let mut cancelled = Vec::new();
-    for item in items {
-        if shutting_down() {
-            break;
-        }
-        if control.is_stopped() {
-            cancelled.push(JobRecord::not_started(
-                control.id,
-                seq,
-                item,
-                JobStatus::Cancelled,
-            ));
-        } else {
-            jobs.push(QueuedJob::first(seq, item));
-        }
+    let mut items = items;
+    // Looked at before each item is taken, so that no item taken goes without its record.
+    while !shutting_down() && !control.is_stopped() {
+        let Some(item) = items.next() else { break };
+        jobs.push(QueuedJob::first(seq, item));
         seq += 1;
         feed.read.store(seq, Ordering::SeqCst);
         if jobs.len() >= control.chunk_size() {
@@ -47,18 +38,14 @@ pub(super) fn feed_batch(
                 break;
             }
         }
-        if cancelled.len() >= 1024 {
-            let _ = control.results.send(std::mem::take(&mut cancelled));
-        }
     }
     if !jobs.is_empty() {
+        // A stopped batch's last jobs still go to the workers, which record them as
+        // `cancelled` without running them: one way for every read item to get its record.
         let _ = sender.send(Chunk {
             batch: control.clone(),
             jobs,
         });
-    }
-    if !cancelled.is_empty() {
-        let _ = control.results.send(cancelled);
     }
     feed.done.store(true, Ordering::SeqCst);
     // Wakes a receiver waiting for this batch to finish.
