@@ -175,7 +175,7 @@ impl BatchControl {
 
     fn cancel_running(&self) {
         for clock in self.clocks.iter() {
-            clock.cancel_if_running(Some(self.id.0));
+            clock.cancel_if_running(Some(self.id.number()));
         }
     }
 

@@ -14,12 +14,41 @@ use crate::job_streams::JobStreams;
 ///
 /// [`RunspacePool::submit`]: crate::RunspacePool::submit
 /// [`RunspacePool::run`]: crate::RunspacePool::run
-#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash, PartialOrd, Ord)]
-pub struct BatchId(pub u64);
+///
+/// It names its pool as well as its number, so that a batch of one pool is never taken for a
+/// batch of another: a pool refuses ids it did not make. Only a pool makes them.
+///
+/// One word, as every record carries one: the pool's number in its top [`POOL_BITS`] bits
+/// (pools are numbered from 1 as they are built, 0 is no pool's), the batch's number in its
+/// pool below.
+#[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
+pub struct BatchId(u64);
+
+/// Bits of a [`BatchId`] that name its pool: 16 million pools a process, each with a million
+/// million batches, before a number wraps.
+const POOL_BITS: u32 = 24;
+const NUMBER_BITS: u32 = 64 - POOL_BITS;
+
+impl BatchId {
+    pub(crate) fn new(pool: u64, number: u64) -> Self {
+        let pool = pool & ((1 << POOL_BITS) - 1);
+        BatchId(pool << NUMBER_BITS | number & ((1 << NUMBER_BITS) - 1))
+    }
+
+    /// The batch's number in its pool: 0 for the pool's first batch, then 1, 2, ...
+    pub fn number(self) -> u64 {
+        self.0 & ((1 << NUMBER_BITS) - 1)
+    }
+
+    /// Whether the pool numbered `pool` made this id.
+    pub(crate) fn is_of(self, pool: u64) -> bool {
+        self.0 >> NUMBER_BITS == pool & ((1 << POOL_BITS) - 1)
+    }
+}
 
 impl fmt::Display for BatchId {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(f, "{}", self.0)
+        write!(f, "{}", self.number())
     }
 }
 

@@ -230,8 +230,11 @@ impl RunspacePool {
         })
     }
 
-    /// Takes finished records as `options` say.
+    /// Takes finished records as `options` say. A batch of another pool has none here.
     pub fn receive_with(&self, options: Receive) -> Vec<JobRecord> {
+        if options.batch.is_some_and(|b| !b.is_of(self.id)) {
+            return Vec::new();
+        }
         let deadline = match options.wait {
             // A wait past what an `Instant` can hold waits for the jobs, as `Wait::Finished`.
             Wait::For(d) => Instant::now().checked_add(d),
@@ -274,8 +277,11 @@ impl RunspacePool {
     }
 
     /// Stops a submitted batch: its unread items and queued jobs are recorded as `cancelled`,
-    /// its running jobs end at their next operation. Returns `false` for an unknown batch.
+    /// its running jobs end at their next operation. Returns `false` for an unknown batch, or one of another pool.
     pub fn stop(&self, batch: BatchId) -> bool {
+        if !batch.is_of(self.id) {
+            return false;
+        }
         match self.jobs.lock().batches.get(&batch) {
             Some(entry) => {
                 entry.control.cancel();

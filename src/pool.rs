@@ -66,6 +66,8 @@ pub struct RunspacePool {
     library: Arc<AST>,
     pub(crate) timeout: Option<Duration>,
     next_batch: AtomicU64,
+    /// This pool's number in the process, which its batch ids carry.
+    pub(crate) id: u64,
     pub(crate) jobs: JobTable,
 }
 
@@ -116,7 +118,7 @@ impl RunspacePool {
         timeout: Option<Duration>,
         results: Sender<Vec<JobRecord>>,
     ) -> Arc<BatchControl> {
-        let id = BatchId(self.next_batch.fetch_add(1, Ordering::Relaxed));
+        let id = BatchId::new(self.id, self.next_batch.fetch_add(1, Ordering::Relaxed));
         Arc::new(BatchControl::new(
             id,
             script.clone(),

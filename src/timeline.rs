@@ -289,7 +289,7 @@ mod tests {
         let base = SystemTime::UNIX_EPOCH + Duration::from_secs(1_000_000);
         let start = base + Duration::from_millis(start_ms);
         let mut r = JobRecord::not_run(
-            BatchId(0),
+            BatchId::default(),
             seq,
             (seq as i64).into(),
             status,

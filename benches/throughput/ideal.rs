@@ -99,7 +99,7 @@ pub(crate) fn split_evaluation(ast: &Arc<AST>, threads: usize, items: i64, how: 
                     let end = epoch.1 + Instant::now().saturating_duration_since(epoch.0);
                     let record = JobRecord {
                         seq: item as u64,
-                        batch: BatchId(0),
+                        batch: BatchId::default(),
                         item: Dynamic::from(item),
                         status: JobStatus::Completed,
                         output: JobOutput::from_iter([value]),

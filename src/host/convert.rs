@@ -14,7 +14,7 @@ use crate::{BatchSummary, JobRecord, JobStatus, PoolStatus, StatusCounts};
 pub(crate) fn record_to_map(record: JobRecord) -> Dynamic {
     let mut map = Map::new();
     map.insert("seq".into(), int(record.seq).into());
-    map.insert("batch".into(), int(record.batch.0).into());
+    map.insert("batch".into(), int(record.batch.number()).into());
     map.insert("status".into(), record.status.as_str().into());
     let duration_ms = record.duration().as_secs_f64() * 1000.0;
     map.insert("duration_ms".into(), duration_ms.into());
@@ -91,7 +91,7 @@ pub(crate) fn batches_to_array(batches: &[BatchSummary]) -> Dynamic {
         .iter()
         .map(|b| {
             let mut map = Map::new();
-            map.insert("batch".into(), int(b.id.0).into());
+            map.insert("batch".into(), int(b.id.number()).into());
             map.insert("script".into(), b.script.clone().into());
             map.insert("items".into(), int(b.items).into());
             insert_counts(&mut map, &b.counts);

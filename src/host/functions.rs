@@ -99,7 +99,7 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
         .register_type_with_name::<BatchHandle>("RunspaceJob")
         .register_fn("to_string", |b: &mut BatchHandle| b.to_string())
         .register_fn("to_debug", |b: &mut BatchHandle| b.to_string())
-        .register_get("id", |b: &mut BatchHandle| b.id.0 as INT)
+        .register_get("id", |b: &mut BatchHandle| b.id.number() as INT)
         .register_get("script", |b: &mut BatchHandle| b.script.clone());
 
     let h = host.clone();
@@ -147,7 +147,7 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
         "stop",
         |handle: &mut PoolHandle, batch: Dynamic| -> RhaiResult<bool> {
             let pool = handle.pool().map_err(error)?;
-            Ok(pool.stop(batch_id("stop", &batch).map_err(error)?))
+            Ok(pool.stop(batch_id("stop", &batch, &pool).map_err(error)?))
         },
     );
     engine.register_fn("close", |handle: &mut PoolHandle| handle.close());
@@ -236,7 +236,8 @@ fn new_job(
 }
 
 fn receive(handle: &mut PoolHandle, options: &Map, interrupt: &Interrupt) -> RhaiResult<Dynamic> {
-    let options = receive_options(options).map_err(error)?;
+    let pool = handle.pool().map_err(error)?;
+    let options = receive_options(options, &pool).map_err(error)?;
     let records = handle.receive(&options, interrupt).map_err(error)?;
     let array: rhai::Array = records.into_iter().map(record_to_map).collect();
     Ok(array.into())

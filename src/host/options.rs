@@ -6,7 +6,7 @@ use std::time::Duration;
 use rhai::{Dynamic, INT, Map};
 
 use crate::host::pool_handle::BatchHandle;
-use crate::{BatchId, ScriptVm};
+use crate::{BatchId, RunspacePool, ScriptVm};
 
 /// The options of `new_runspace_pool`, with the names of the CLI's flags.
 #[derive(Default)]
@@ -80,7 +80,7 @@ pub(crate) struct ReceiveOptions {
     pub(crate) keep: bool,
 }
 
-pub(crate) fn receive_options(map: &Map) -> Result<ReceiveOptions, String> {
+pub(crate) fn receive_options(map: &Map, pool: &RunspacePool) -> Result<ReceiveOptions, String> {
     let f = "receive_runspace_job";
     let mut options = ReceiveOptions {
         wait: WaitFor::No,
@@ -98,7 +98,7 @@ pub(crate) fn receive_options(map: &Map) -> Result<ReceiveOptions, String> {
                     })?),
                 };
             }
-            "batch" => options.batch = Some(batch_id(f, value)?),
+            "batch" => options.batch = Some(batch_id(f, value, pool)?),
             "keep" => options.keep = flag(f, key, value)?,
             other => return Err(unknown(f, other, "wait, batch, keep")),
         }
@@ -119,13 +119,17 @@ pub(crate) fn clear_options(map: &Map) -> Result<bool, String> {
     Ok(cancel)
 }
 
-/// A batch given as the handle `new_runspace_job` returned, or as its number.
-pub(crate) fn batch_id(f: &str, value: &Dynamic) -> Result<BatchId, String> {
+/// A batch given as the handle `new_runspace_job` returned, or as its number in `pool`. A
+/// handle from another pool is refused: its number would name one of this pool's batches.
+pub(crate) fn batch_id(f: &str, value: &Dynamic, pool: &RunspacePool) -> Result<BatchId, String> {
     if let Some(handle) = value.read_lock::<BatchHandle>() {
-        return Ok(handle.id);
+        return match handle.id.is_of(pool.id) {
+            true => Ok(handle.id),
+            false => Err(format!("{f}: {} belongs to another pool", *handle)),
+        };
     }
     match value.as_int() {
-        Ok(n) if n >= 0 => Ok(BatchId(n as u64)),
+        Ok(n) if n >= 0 => Ok(BatchId::new(pool.id, n as u64)),
         _ => Err(format!(
             "{f}: a batch is what new_runspace_job returned, or its number; not {}",
             describe(value)
@@ -279,6 +283,10 @@ mod tests {
             .collect()
     }
 
+    fn pool() -> RunspacePool {
+        RunspacePool::builder().threads(1).build().unwrap()
+    }
+
     #[test]
     fn durations_are_strings_or_milliseconds() {
         let o = pool_options(&map(&[("timeout", "2s".into())])).unwrap();
@@ -301,7 +309,7 @@ mod tests {
             .err()
             .unwrap();
         assert!(err.contains("'threads' must not be negative"), "{err}");
-        let err = receive_options(&map(&[("wait", "later".into())]))
+        let err = receive_options(&map(&[("wait", "later".into())]), &pool())
             .err()
             .unwrap();
         assert!(
@@ -312,9 +320,9 @@ mod tests {
 
     #[test]
     fn wait_takes_a_flag_or_a_duration() {
-        let o = receive_options(&map(&[("wait", true.into())])).unwrap();
+        let o = receive_options(&map(&[("wait", true.into())]), &pool()).unwrap();
         assert_eq!(o.wait, WaitFor::UntilDone);
-        let o = receive_options(&map(&[("wait", "1s".into())])).unwrap();
+        let o = receive_options(&map(&[("wait", "1s".into())]), &pool()).unwrap();
         assert_eq!(o.wait, WaitFor::AtMost(Duration::from_secs(1)));
     }
 

@@ -266,6 +266,11 @@ impl RunspacePoolBuilder {
             library: Arc::new(library),
             timeout: self.timeout,
             next_batch: AtomicU64::new(0),
+            id: {
+                /// Pools numbered in the order they are built, from 1 (0 is no pool's).
+                static BUILT: AtomicU64 = AtomicU64::new(1);
+                BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
+            },
             jobs: JobTable::new(),
         })
     }
