@@ -362,3 +362,40 @@ fn a_value_nested_a_million_levels_deep_fails_its_record_and_is_dropped_safely()
         "{error:?}"
     );
 }
+
+#[test]
+fn a_native_function_sees_its_jobs_time_left_and_whether_to_stop() {
+    let (seen_tx, seen) = crossbeam_channel::unbounded::<(bool, bool, bool)>();
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .timeout(Duration::from_millis(200))
+        .setup(move |engine| {
+            let seen_tx = seen_tx.clone();
+            // Polls, as a host function waiting on something of its own would.
+            engine.register_fn("poll", move || -> Result<(), Box<EvalAltResult>> {
+                let signal = JobSignal::current().expect("a job's signal in a worker");
+                let at_start = signal.should_stop();
+                let left = signal.remaining().expect("the job has a timeout");
+                signal.check()?;
+                while !signal.should_stop() {
+                    std::thread::sleep(Duration::from_millis(1));
+                }
+                let _ = seen_tx.send((at_start, left <= Duration::from_millis(200), true));
+                signal.check()
+            });
+        })
+        .build()
+        .unwrap();
+    assert!(
+        JobSignal::current().is_none(),
+        "no job on the test's thread"
+    );
+    let script = pool.compile("poll(); 1").unwrap();
+    let record = pool.run(&script, [0_i64]).unwrap().next().unwrap();
+    // The function returned once the deadline passed, with the error that times the job out.
+    assert_eq!(record.status, JobStatus::TimedOut, "{:?}", record.error);
+    let (at_start, left_ok, at_end) = seen.try_recv().expect("poll ran to its end");
+    assert!(!at_start, "a job must not stop as it starts");
+    assert!(left_ok);
+    assert!(at_end);
+}
