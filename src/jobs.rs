@@ -1,16 +1,13 @@
 //! Job-level use of a pool, as the REPL and long-running services use it: submit a batch and
 //! return at once, look at its status, receive finished records, stop it, clear it.
 
-use std::collections::BTreeMap;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, MutexGuard};
-use std::thread::JoinHandle;
 use std::time::{Duration, Instant, SystemTime};
 
 use crossbeam_channel::{Receiver, RecvTimeoutError, Sender};
 use rhai::Dynamic;
 
-use crate::batch::BatchControl;
 use crate::error::Error;
 use crate::job::{BatchId, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
@@ -78,35 +75,14 @@ pub struct PoolStatus {
 
 mod feed;
 
-use feed::feed_batch;
+mod table;
+
+use feed::{Feeder, Submission};
+use table::{Entry, Table};
 
 pub(crate) struct Feed {
     pub(crate) read: AtomicU64,
     pub(crate) done: AtomicBool,
-}
-
-struct Entry {
-    control: Arc<BatchControl>,
-    feed: Arc<Feed>,
-    counts: StatusCounts,
-    submitted: SystemTime,
-    /// When its last job ended, as far as the records received tell.
-    last_end: Option<SystemTime>,
-}
-
-impl Entry {
-    fn is_finished(&self) -> bool {
-        self.feed.done.load(Ordering::SeqCst)
-            && self.counts.total() == self.feed.read.load(Ordering::SeqCst)
-    }
-}
-
-#[derive(Default)]
-struct Table {
-    batches: BTreeMap<BatchId, Entry>,
-    finished: Vec<JobRecord>,
-    first_submit: Option<SystemTime>,
-    last_end: Option<SystemTime>,
 }
 
 /// The submitted batches of a pool and their finished records.
@@ -114,7 +90,7 @@ pub(crate) struct JobTable {
     results_tx: Sender<Vec<JobRecord>>,
     results_rx: Receiver<Vec<JobRecord>>,
     table: Mutex<Table>,
-    feeders: Mutex<Vec<JoinHandle<()>>>,
+    feeder: Feeder,
 }
 
 impl JobTable {
@@ -124,7 +100,7 @@ impl JobTable {
             results_tx,
             results_rx,
             table: Mutex::new(Table::default()),
-            feeders: Mutex::new(Vec::new()),
+            feeder: Feeder::default(),
         }
     }
 
@@ -135,15 +111,9 @@ impl JobTable {
     /// Moves records that arrived into the table.
     fn collect(&self, table: &mut Table, first: Option<Vec<JobRecord>>) {
         for records in first.into_iter().chain(self.results_rx.try_iter()) {
-            for record in records {
-                if let Some(entry) = table.batches.get_mut(&record.batch) {
-                    entry.counts.add(record.status);
-                    entry.last_end = entry.last_end.max(record.end);
-                }
-                table.last_end = table.last_end.max(record.end);
-                table.finished.push(record);
-            }
+            table.absorb(records);
         }
+        table.settle_busy();
     }
 
     pub(crate) fn cancel_all(&self) {
@@ -153,17 +123,15 @@ impl JobTable {
     }
 
     pub(crate) fn stop_feeders(&self) {
-        let feeders = std::mem::take(&mut *self.feeders.lock().unwrap_or_else(|p| p.into_inner()));
-        for feeder in feeders {
-            let _ = feeder.join();
-        }
+        self.feeder.stop();
     }
 }
 
 impl RunspacePool {
     /// Submits a batch: `script` over every item of `items`, with the pool's timeout. Returns
-    /// at once; items are fed to the workers from a thread of the batch's own, as they have
-    /// room.
+    /// at once; the pool's feeder thread reads the items into the queue as the workers have
+    /// room, a chunk of each submitted batch in turn. `items` must not block waiting for
+    /// items to come: give those to [`RunspacePool::run_receiver`].
     pub fn submit<I>(&self, script: &Script, items: I) -> Result<BatchId, Error>
     where
         I: IntoIterator<Item = Dynamic>,
@@ -191,32 +159,27 @@ impl RunspacePool {
         });
         {
             let mut table = self.jobs.lock();
-            table.first_submit.get_or_insert_with(SystemTime::now);
-            table.batches.insert(
-                control.id,
-                Entry {
-                    control: control.clone(),
-                    feed: feed.clone(),
-                    counts: StatusCounts::default(),
-                    submitted: SystemTime::now(),
-                    last_end: None,
-                },
-            );
+            table.insert(Entry {
+                control: control.clone(),
+                feed: feed.clone(),
+                counts: StatusCounts::default(),
+                submitted: SystemTime::now(),
+                last_end: None,
+            });
         }
         let id = control.id;
         let shared = self.shared.clone();
-        let items = items.into_iter();
-        let feeder = std::thread::Builder::new()
-            .name(format!("rsparallel-feed-{id}"))
-            .spawn(move || {
-                feed_batch(items, &control, &sender, &feed, || {
-                    shared.shutting_down.load(Ordering::SeqCst)
-                })
-            })
+        let submission = Submission {
+            control,
+            feed,
+            items: Box::new(items.into_iter()),
+            read: 0,
+        };
+        let shutting_down = Arc::new(move || shared.shutting_down.load(Ordering::SeqCst));
+        self.jobs
+            .feeder
+            .submit(submission, &sender, shutting_down)
             .map_err(Error::Spawn)?;
-        let mut feeders = self.jobs.feeders.lock().unwrap_or_else(|p| p.into_inner());
-        feeders.retain(|f| !f.is_finished());
-        feeders.push(feeder);
         Ok(id)
     }
 
@@ -250,7 +213,7 @@ impl RunspacePool {
                 .filter(|(id, _)| options.batch.is_none_or(|b| b == **id))
                 .all(|(_, e)| e.is_finished());
             if options.wait == Wait::No || all_done {
-                return take_records(&mut table, options);
+                return table.take(options);
             }
             drop(table);
             // Records, and the empty message a feeder sends when it finishes, wake this up.
@@ -262,7 +225,7 @@ impl RunspacePool {
                     if left.is_zero() {
                         let mut table = self.jobs.lock();
                         self.jobs.collect(&mut table, None);
-                        return take_records(&mut table, options);
+                        return table.take(options);
                     }
                     left.min(slice)
                 }
@@ -291,8 +254,9 @@ impl RunspacePool {
         }
     }
 
-    /// Drops finished records and forgets finished batches. With `cancel`, first stops every
-    /// batch, and drops the records of the cancelled jobs too once they are in.
+    /// Forgets the finished batches and their records, and resets the counts and rate of
+    /// [`status`](RunspacePool::status); batches still running keep their records. With
+    /// `cancel`, first stops every batch, and forgets them all once their records are in.
     pub fn clear(&self, cancel: bool) {
         if cancel {
             self.cancel_all();
@@ -300,31 +264,19 @@ impl RunspacePool {
         }
         let mut table = self.jobs.lock();
         self.jobs.collect(&mut table, None);
-        table.finished.clear();
-        table.batches.retain(|_, e| !e.is_finished());
+        table.clear();
     }
 
     /// A snapshot of the submitted work: counts per status, queued, running, throughput.
     pub fn status(&self) -> PoolStatus {
         let mut table = self.jobs.lock();
         self.jobs.collect(&mut table, None);
-        let mut counts = StatusCounts::default();
-        let mut outstanding = 0;
-        for entry in table.batches.values() {
-            counts.merge(&entry.counts);
-            outstanding += entry.feed.read.load(Ordering::SeqCst) - entry.counts.total();
-        }
+        let counts = table.counts;
+        let outstanding = table.outstanding();
         let running = self.shared.clocks.iter().filter(|c| c.is_busy()).count() as u64;
-        // Throughput over the time there was work: until now while jobs are outstanding, else
-        // until the last job ended, so that an idle pool does not seem to slow down.
-        let until = match (outstanding, table.last_end) {
-            (0, Some(end)) => end,
-            _ => SystemTime::now(),
-        };
-        let elapsed = table
-            .first_submit
-            .and_then(|t| until.duration_since(t).ok())
-            .map_or(0.0, |d| d.as_secs_f64());
+        // Throughput over the time jobs were outstanding: neither an idle gap nor the time
+        // before a clear lowers it.
+        let elapsed = table.busy().as_secs_f64();
         PoolStatus {
             threads: self.threads(),
             vm: self.vm(),
@@ -360,24 +312,4 @@ impl RunspacePool {
             })
             .collect()
     }
-}
-
-fn take_records(table: &mut Table, options: Receive) -> Vec<JobRecord> {
-    let wanted = |r: &JobRecord| options.batch.is_none_or(|b| b == r.batch);
-    let mut taken: Vec<JobRecord> = if options.keep {
-        table
-            .finished
-            .iter()
-            .filter(|r| wanted(r))
-            .cloned()
-            .collect()
-    } else {
-        let (taken, left) = std::mem::take(&mut table.finished)
-            .into_iter()
-            .partition(|r| wanted(r));
-        table.finished = left;
-        taken
-    };
-    taken.sort_by_key(|r| (r.batch, r.seq));
-    taken
 }
