@@ -60,3 +60,47 @@ fn main_stack_size() -> usize {
         .and_then(|l| l.split_whitespace().nth(3)?.parse().ok())
         .unwrap_or(DEFAULT)
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    const MIB: usize = 1024 * 1024;
+
+    #[test]
+    fn the_reserve_is_a_quarter_of_the_stack_at_least_2_mib_at_most_half() {
+        assert_eq!(reserve(64 * MIB), 16 * MIB);
+        assert_eq!(reserve(6 * MIB), 2 * MIB);
+        assert_eq!(reserve(2 * MIB), MIB);
+    }
+
+    #[test]
+    fn a_host_thread_other_than_main_gets_the_floor_of_a_2_mib_stack() {
+        let depth = std::thread::Builder::new()
+            .name("host".into())
+            .spawn(|| {
+                set_host_floor();
+                let here = position();
+                let floor = HOST_FLOOR.with(Cell::get);
+                (here - floor, host_stack_low())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        // 2 MiB less its reserve of 1 MiB, from about here.
+        let (room, low) = depth;
+        assert!((MIB - 64 * 1024..=MIB + 4096).contains(&room), "{room}");
+        assert!(!low);
+    }
+
+    #[test]
+    fn the_main_threads_stack_is_the_process_limit() {
+        let limits = std::fs::read_to_string("/proc/self/limits").unwrap_or_default();
+        let soft = limits
+            .lines()
+            .find(|l| l.starts_with("Max stack size"))
+            .and_then(|l| l.split_whitespace().nth(3)?.parse::<usize>().ok());
+        assert_eq!(main_stack_size(), soft.unwrap_or(8 * MIB));
+        assert!(main_stack_size() >= MIB);
+    }
+}
