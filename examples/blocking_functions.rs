@@ -36,10 +36,7 @@ fn main() -> Result<(), rsparallel::Error> {
         .collect();
         Ok(Dynamic::from(map))
     });
-    let options = RunOptions {
-        keep_order: true,
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().keep_order(true);
     for record in pool.run_with(&script, items, options)? {
         match record.status {
             JobStatus::Completed => println!("{}: {} cents", record.seq, record.output[0]),

@@ -6,6 +6,7 @@ use std::path::PathBuf;
 
 /// A script or function library that does not compile, with the place of the first problem.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct CompileError {
     /// The script's name: its file path, or a label such as `-e` for inline source.
     pub source_name: String,

@@ -8,10 +8,12 @@ use std::str::FromStr;
 use rhai::{Dynamic, ImmutableString};
 
 use crate::job::{JobError, JobErrorKind};
-use crate::run::UnreadableItem;
 use crate::value::json_to_dynamic;
 
 mod csv_rows;
+mod unreadable;
+
+pub use unreadable::UnreadableItem;
 
 use csv_rows::CsvItems;
 
@@ -20,6 +22,7 @@ pub type ItemResult = Result<Dynamic, UnreadableItem>;
 
 /// How an input's lines become items.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum InputFormat {
     /// Each line is a string item.
     Lines,

@@ -18,7 +18,7 @@ use crate::job_streams::JobStreams;
 /// It names its pool as well as its number, so that a batch of one pool is never taken for a
 /// batch of another: a pool refuses ids it did not make. Only a pool makes them.
 ///
-/// One word, as every record carries one: the pool's number in its top [`POOL_BITS`] bits
+/// One word, as every record carries one: the pool's number in its top 24 bits
 /// (pools are numbered from 1 as they are built, 0 is no pool's), the batch's number in its
 /// pool below.
 #[derive(Clone, Copy, Debug, Default, PartialEq, Eq, Hash, PartialOrd, Ord)]
@@ -54,6 +54,7 @@ impl fmt::Display for BatchId {
 
 /// How a job ended.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
 pub enum JobStatus {
     /// The script ran to its end; its value and emitted values are the output.
     Completed,
@@ -103,6 +104,7 @@ impl fmt::Display for JobStatus {
 
 /// Which stream a line a job wrote belongs to.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum StreamKind {
     /// `print(..)`: text for the host's user.
     Print,
@@ -131,6 +133,7 @@ impl StreamKind {
 
 /// One line a job wrote to one of its streams.
 #[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub struct StreamLine {
     /// The stream.
     pub kind: StreamKind,

@@ -16,6 +16,7 @@ use crate::script_vm::ScriptVm;
 
 /// How long [`RunspacePool::receive`] waits for records.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum Wait {
     /// Take what has finished and return at once.
     No,
@@ -27,6 +28,7 @@ pub enum Wait {
 
 /// Which records [`RunspacePool::receive_with`] takes.
 #[derive(Clone, Copy, Debug)]
+#[non_exhaustive]
 pub struct Receive {
     /// Only this batch's records; `None`: every batch's.
     pub batch: Option<BatchId>,
@@ -38,6 +40,7 @@ pub struct Receive {
 
 /// What one submitted batch has done so far.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct BatchSummary {
     /// The batch.
     pub id: BatchId,
@@ -55,6 +58,7 @@ pub struct BatchSummary {
 
 /// A snapshot of a pool's work.
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct PoolStatus {
     /// Worker threads.
     pub threads: usize,

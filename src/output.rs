@@ -32,6 +32,7 @@ pub fn tag_text(item: &Dynamic) -> String {
 
 /// How records are written.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
 pub enum OutputFormat {
     /// Each output value on its own line; failed jobs write nothing.
     Text,

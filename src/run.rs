@@ -10,7 +10,8 @@ use rhai::Dynamic;
 
 use crate::batch::{BatchControl, Chunk, HaltWatch, MAX_CHUNK, QueuedJob};
 use crate::error::Error;
-use crate::job::{BatchId, JobError, JobRecord, JobStatus, StatusCounts};
+use crate::input::UnreadableItem;
+use crate::job::{BatchId, JobRecord, JobStatus, StatusCounts};
 use crate::pool::RunspacePool;
 use crate::run_options::RunOptions;
 use crate::script::Script;
@@ -18,16 +19,6 @@ use crate::source::{Read, Source};
 use crate::window::Window;
 
 mod stopping;
-
-/// An input item that could not be read (bad JSON, a ragged CSV row, invalid UTF-8). It still
-/// gets a record, `failed`, carrying its raw text and the reason.
-#[derive(Clone, Debug)]
-pub struct UnreadableItem {
-    /// The raw input, as well as it could be decoded.
-    pub raw: Dynamic,
-    /// Why it could not be read, naming its input line.
-    pub error: JobError,
-}
 
 /// A handle that cancels a run from another thread (a signal handler, a UI).
 #[derive(Clone)]

@@ -10,6 +10,7 @@ use crate::job::JobStatus;
 
 /// Options of one [`RunspacePool::run_with`](crate::RunspacePool::run_with).
 #[derive(Clone, Debug)]
+#[non_exhaustive]
 pub struct RunOptions {
     /// Hand records back in input order. Default: `false` (as they finish).
     pub keep_order: bool,
@@ -56,6 +57,59 @@ impl Default for RunOptions {
     }
 }
 
+/// Each option set in a chain, as the fields are documented: `RunOptions::default()
+/// .keep_order(true).retries(2)`. (The fields are public to read; new ones may come, so the
+/// struct is built from its default.)
+impl RunOptions {
+    /// Sets [`keep_order`](RunOptions#structfield.keep_order).
+    pub fn keep_order(mut self, keep_order: bool) -> Self {
+        self.keep_order = keep_order;
+        self
+    }
+
+    /// Sets [`reorder_window`](RunOptions#structfield.reorder_window).
+    pub fn reorder_window(mut self, records: usize) -> Self {
+        self.reorder_window = records;
+        self
+    }
+
+    /// Sets [`timeout`](RunOptions#structfield.timeout).
+    pub fn timeout(mut self, timeout: Duration) -> Self {
+        self.timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`retries`](RunOptions#structfield.retries).
+    pub fn retries(mut self, retries: u32) -> Self {
+        self.retries = retries;
+        self
+    }
+
+    /// Sets [`retry_on`](RunOptions#structfield.retry_on).
+    pub fn retry_on(mut self, statuses: impl IntoIterator<Item = JobStatus>) -> Self {
+        self.retry_on = statuses.into_iter().collect();
+        self
+    }
+
+    /// Sets [`halt`](RunOptions#structfield.halt).
+    pub fn halt(mut self, policy: HaltPolicy) -> Self {
+        self.halt = Some(policy);
+        self
+    }
+
+    /// Sets [`total_timeout`](RunOptions#structfield.total_timeout).
+    pub fn total_timeout(mut self, timeout: Duration) -> Self {
+        self.total_timeout = Some(timeout);
+        self
+    }
+
+    /// Sets [`select`](RunOptions#structfield.select).
+    pub fn select(mut self, filter: SeqFilter) -> Self {
+        self.select = Some(filter);
+        self
+    }
+}
+
 /// A predicate over sequence numbers, for [`RunOptions::select`].
 #[derive(Clone)]
 pub struct SeqFilter(Arc<dyn Fn(u64) -> bool + Send + Sync>);
@@ -85,6 +139,7 @@ impl fmt::Debug for SeqFilter {
 /// When a run stops early because of failures, as GNU parallel's `--halt`:
 /// `now,fail=N`, `soon,fail=N`, `now,fail=P%`, `soon,fail=P%` (and `fail=N`, meaning `soon`).
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub struct HaltPolicy {
     /// `true` (`now`): running jobs are cancelled. `false` (`soon`): they finish.
     pub now: bool,
@@ -95,6 +150,7 @@ pub struct HaltPolicy {
 /// The failure count a [`HaltPolicy`] stops at. Failed and timed-out jobs count, after their
 /// retries.
 #[derive(Clone, Copy, Debug, PartialEq)]
+#[non_exhaustive]
 pub enum HaltThreshold {
     /// This many failed jobs.
     Count(u64),

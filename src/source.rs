@@ -4,7 +4,7 @@
 use crossbeam_channel::{Receiver, TryRecvError};
 use rhai::Dynamic;
 
-use crate::run::UnreadableItem;
+use crate::input::UnreadableItem;
 
 pub(crate) type ItemResult = Result<Dynamic, UnreadableItem>;
 

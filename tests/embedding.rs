@@ -159,11 +159,7 @@ fn keep_order_yields_records_in_input_order_when_jobs_finish_out_of_order() {
     // Even items sleep, so odd ones overtake them.
     let script = pool.compile("if item % 2 == 0 { sleep(5) } item").unwrap();
     let items = (0..200_i64).map(|i| Ok(Dynamic::from(i)));
-    let options = RunOptions {
-        keep_order: true,
-        reorder_window: 16,
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().keep_order(true).reorder_window(16);
     let outputs: Vec<i64> = pool
         .run_with(&script, items, options)
         .unwrap()

@@ -21,10 +21,7 @@ fn grain(threads: usize) -> RunspacePoolBuilder {
 fn in_order(pool: &RunspacePool, source: &str, n: i64) -> Vec<JobRecord> {
     let script = pool.compile(source).expect("script compiles");
     let items = (0..n).map(|i| Ok(Dynamic::from(i)));
-    let options = RunOptions {
-        keep_order: true,
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().keep_order(true);
     pool.run_with(&script, items, options).unwrap().collect()
 }
 

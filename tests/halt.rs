@@ -225,10 +225,7 @@ fn the_library_halts_a_fast_run_at_its_policy() {
     let pool = pool(2, 0);
     let script = pool.compile(EVERY_THIRD_FAILS).unwrap();
     for _ in 0..5 {
-        let options = RunOptions {
-            halt: Some("now,fail=5".parse::<HaltPolicy>().unwrap()),
-            ..RunOptions::default()
-        };
+        let options = RunOptions::default().halt("now,fail=5".parse::<HaltPolicy>().unwrap());
         let items = (0..1000_i64).map(|i| Ok(Dynamic::from(i)));
         let mut run = pool.run_with(&script, items, options).unwrap();
         let records: Vec<_> = run.by_ref().collect();
@@ -250,16 +247,13 @@ fn unreadable_items_count_towards_the_halt() {
     let pool = pool(2, 0);
     let script = pool.compile("item").unwrap();
     let bad = |i: i64| {
-        Err(UnreadableItem {
-            raw: Dynamic::from(format!("bad {i}")),
-            error: JobError::new(JobErrorKind::UnreadableInput, "unreadable"),
-        })
+        Err(UnreadableItem::new(
+            Dynamic::from(format!("bad {i}")),
+            JobError::new(JobErrorKind::UnreadableInput, "unreadable"),
+        ))
     };
     let items = (0..1003_i64).map(|i| if i < 3 { bad(i) } else { Ok(Dynamic::from(i)) });
-    let options = RunOptions {
-        halt: Some("soon,fail=3".parse::<HaltPolicy>().unwrap()),
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().halt("soon,fail=3".parse::<HaltPolicy>().unwrap());
     let mut run = pool.run_with(&script, items, options).unwrap();
     let records: Vec<_> = run.by_ref().collect();
     assert_each_seq_once(&records, 1003);
@@ -315,10 +309,7 @@ fn a_failure_after_the_halting_one_under_now_is_cancelled() {
         .build()
         .unwrap();
     let script = pool.compile("meet(); throw \"x\"").unwrap();
-    let options = RunOptions {
-        halt: Some("now,fail=1".parse::<HaltPolicy>().unwrap()),
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().halt("now,fail=1".parse::<HaltPolicy>().unwrap());
     let items = (0..2_i64).map(|i| Ok(Dynamic::from(i)));
     let records: Vec<_> = pool.run_with(&script, items, options).unwrap().collect();
     assert_each_seq_once(&records, 2);

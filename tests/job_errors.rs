@@ -59,14 +59,11 @@ fn every_way_a_job_fails_has_its_kind() {
         .iter()
         .map(|(item, ..)| Ok(Dynamic::from(*item)))
         .collect();
-    items.push(Err(UnreadableItem {
-        raw: "{not json".into(),
-        error: JobError::new(JobErrorKind::UnreadableInput, "input line 9: invalid JSON"),
-    }));
-    let options = RunOptions {
-        keep_order: true,
-        ..RunOptions::default()
-    };
+    items.push(Err(UnreadableItem::new(
+        Dynamic::from("{not json"),
+        JobError::new(JobErrorKind::UnreadableInput, "input line 9: invalid JSON"),
+    )));
+    let options = RunOptions::default().keep_order(true);
     let records: Vec<_> = pool.run_with(&script, items, options).unwrap().collect();
     assert_eq!(records.len(), cases.len() + 1);
     for (record, (item, status, kind)) in records.iter().zip(cases) {
@@ -97,11 +94,9 @@ fn every_way_a_job_fails_has_its_kind() {
         .run_with(
             &script,
             ["throw", "a", "b"].map(|s| Ok(Dynamic::from(s))),
-            RunOptions {
-                halt: Some("now,fail=1".parse().unwrap()),
-                keep_order: true,
-                ..RunOptions::default()
-            },
+            RunOptions::default()
+                .halt("now,fail=1".parse().unwrap())
+                .keep_order(true),
         )
         .unwrap()
         .collect();

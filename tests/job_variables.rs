@@ -6,10 +6,7 @@ use rsparallel::{JobStatus, RunOptions, RunspacePool, ScriptVm};
 fn outputs(source: &str, items: i64) -> Vec<(i64, String, String)> {
     let pool = RunspacePool::builder().threads(1).build().unwrap();
     let script = pool.compile(source).unwrap();
-    let options = RunOptions {
-        keep_order: true,
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().keep_order(true);
     pool.run_with(&script, (0..items).map(|i| Ok(i.into())), options)
         .unwrap()
         .map(|r| {

@@ -76,10 +76,7 @@ fn one_worker_times_out_then_completes_the_next_job() {
     // Jobs 1 and 2 take microseconds: far inside the timeout, whatever the load.
     let pool = pool(1, 500);
     let script = pool.compile("if item == 0 { loop {} } item").unwrap();
-    let options = RunOptions {
-        keep_order: true,
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().keep_order(true);
     let items = (0..3_i64).map(|i| Ok(Dynamic::from(i)));
     let records: Vec<_> = pool.run_with(&script, items, options).unwrap().collect();
     assert_eq!(records[0].status, JobStatus::TimedOut);
@@ -253,11 +250,7 @@ fn native_functions_from_the_setup_hook_and_their_panics() {
 fn keep_order_yields_records_in_input_order_with_a_small_window() {
     let pool = pool(3, 0);
     let script = pool.compile("if item % 7 == 0 { sleep(2); } item").unwrap();
-    let options = RunOptions {
-        keep_order: true,
-        reorder_window: 8,
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().keep_order(true).reorder_window(8);
     let items = (0..500_i64).map(|i| Ok(Dynamic::from(i)));
     let seqs: Vec<u64> = pool
         .run_with(&script, items, options)
@@ -273,16 +266,13 @@ fn unreadable_items_become_failed_records_in_their_place() {
     let script = pool.compile("item").unwrap();
     let items = vec![
         Ok(Dynamic::from(1_i64)),
-        Err(UnreadableItem {
-            raw: Dynamic::from("{oops"),
-            error: JobError::new(JobErrorKind::UnreadableInput, "input line 2: invalid JSON"),
-        }),
+        Err(UnreadableItem::new(
+            Dynamic::from("{oops"),
+            JobError::new(JobErrorKind::UnreadableInput, "input line 2: invalid JSON"),
+        )),
         Ok(Dynamic::from(3_i64)),
     ];
-    let options = RunOptions {
-        keep_order: true,
-        ..RunOptions::default()
-    };
+    let options = RunOptions::default().keep_order(true);
     let records: Vec<_> = pool.run_with(&script, items, options).unwrap().collect();
     let statuses: Vec<_> = records.iter().map(|r| r.status).collect();
     assert_eq!(

@@ -61,7 +61,7 @@ proptest! {
         let script = pool.compile(SCRIPT).unwrap();
         // Item i has kind kinds[i]: i * 5 + kind keeps `item % 5 == kind`.
         let items: Vec<i64> = kinds.iter().enumerate().map(|(i, k)| i as i64 * 5 + k).collect();
-        let options = RunOptions { keep_order, reorder_window: window, ..RunOptions::default() };
+        let options = RunOptions::default().keep_order(keep_order).reorder_window(window);
         let input = items.iter().map(|i| Ok(Dynamic::from(*i)));
         let records: Vec<_> = pool.run_with(&script, input, options).unwrap().collect();
 

@@ -5,8 +5,9 @@ use std::time::{Duration, Instant};
 
 use rhai::Dynamic;
 
-use super::{Run, UnreadableItem};
+use super::Run;
 use crate::batch::{Fate, is_retried};
+use crate::input::UnreadableItem;
 use crate::job::{JobError, JobErrorKind, JobRecord, JobStatus};
 use crate::job_output::JobOutput;
 use crate::source::Read;

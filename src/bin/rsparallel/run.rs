@@ -81,17 +81,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
         (Some(log), Some(select)) => check_resume(&args, input, log, select)?,
         _ => input,
     };
-    let options = RunOptions {
-        keep_order: args.keep_order,
-        retries: long.retries,
-        retry_on: long.retry_on.clone(),
-        halt: long.halt,
-        total_timeout: long.total_timeout.map(Into::into),
-        select: select
-            .clone()
-            .map(|keep| SeqFilter::new(move |seq| keep(seq))),
-        ..RunOptions::default()
-    };
+    let mut options = RunOptions::default()
+        .keep_order(args.keep_order)
+        .retries(long.retries)
+        .retry_on(long.retry_on.clone());
+    options.halt = long.halt;
+    options.total_timeout = long.total_timeout.map(Into::into);
+    options.select = select
+        .clone()
+        .map(|keep| SeqFilter::new(move |seq| keep(seq)));
     let sinks = Sinks::open(&args, reporter)?;
     match input.items {
         Items::Iter(items) => write_records(pool.run_with(&script, items, options)?, sinks),
@@ -180,12 +178,12 @@ pub(crate) fn argument_items(
         }
         serde_json::from_str(&text)
             .map(json_to_dynamic)
-            .map_err(|err| UnreadableItem {
-                error: JobError::new(
+            .map_err(|err| {
+                let error = JobError::new(
                     JobErrorKind::UnreadableInput,
                     format!("argument {}: invalid JSON: {err}", i + 1),
-                ),
-                raw: ImmutableString::from(text).into(),
+                );
+                UnreadableItem::new(ImmutableString::from(text), error)
             })
     }))
 }
