@@ -44,7 +44,7 @@ pub use job_streams::JobStreams;
 pub use jobs::{BatchSummary, PoolStatus, Receive, Wait};
 pub use memory::{CountingAllocator, format_size, is_counting, parse_size, thread_net_allocated};
 pub use pool::{DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, RunspacePool, RunspacePoolBuilder};
-pub use run::{Run, RunCanceller};
+pub use run::{Run, RunCanceller, RunEvent};
 pub use run_options::{HaltPolicy, HaltThreshold, RunOptions, SeqFilter};
 pub use runspace::{SetupHook, StreamSink};
 pub use script::Script;

@@ -20,6 +20,21 @@ use crate::window::Window;
 
 mod stopping;
 
+/// What [`Run::next_event`] hands back.
+#[derive(Debug)]
+#[non_exhaustive]
+pub enum RunEvent {
+    /// A job's record.
+    Record(JobRecord),
+    /// The run is about to wait for jobs, after handing back records since it last waited:
+    /// the moment to flush what was buffered of them.
+    Idle,
+}
+
+// An event is moved as cheaply as a record: the idle case takes a spare value of the record.
+#[cfg(target_pointer_width = "64")]
+const _: () = assert!(size_of::<Option<RunEvent>>() <= 128);
+
 /// A handle that cancels a run from another thread (a signal handler, a UI).
 #[derive(Clone)]
 pub struct RunCanceller {
@@ -57,8 +72,10 @@ pub struct Run<'pool, I> {
     /// Why the run stopped early, for the records of the jobs it did not run.
     stop_reason: Option<String>,
     counts: StatusCounts,
-    idle: Option<Box<dyn FnMut() + 'pool>>,
+    idle: Option<Box<dyn FnMut() + Send + 'pool>>,
     yielded_since_idle: bool,
+    /// Whether the caller takes [`RunEvent::Idle`] ([`Run::next_event`]).
+    report_idle: bool,
     wake: (Sender<()>, Receiver<()>),
 }
 
@@ -120,6 +137,7 @@ impl RunspacePool {
             counts: StatusCounts::default(),
             idle: None,
             yielded_since_idle: false,
+            report_idle: false,
             wake: crossbeam_channel::bounded(1),
         })
     }
@@ -172,17 +190,34 @@ where
     /// Calls `hook` whenever the run is about to wait for jobs to finish, after it has yielded
     /// records since the last call: the moment for a writer to flush what it buffered, so
     /// output never sits unseen while the pool works.
-    pub fn on_idle(&mut self, hook: impl FnMut() + 'pool) {
+    pub fn on_idle(&mut self, hook: impl FnMut() + Send + 'pool) {
         self.idle = Some(Box::new(hook));
     }
 
-    fn before_waiting(&mut self) {
-        if self.yielded_since_idle {
-            self.yielded_since_idle = false;
-            if let Some(idle) = self.idle.as_mut() {
-                idle();
-            }
+    /// The next record, or [`RunEvent::Idle`] when the run is about to wait for jobs after it
+    /// has handed back records: the same moment as [`on_idle`](Run::on_idle), for a caller
+    /// whose writer the hook could not share. `None` once every record is out.
+    pub fn next_event(&mut self) -> Option<RunEvent> {
+        if let Some(record) = self.window.pop() {
+            return Some(RunEvent::Record(self.yield_record(record)));
         }
+        self.report_idle = true;
+        let event = self.wait_for_event();
+        self.report_idle = false;
+        event
+    }
+
+    /// Calls the idle hook, if records were handed back since the last call; `true` when the
+    /// caller of [`next_event`](Run::next_event) is to hear of it now.
+    fn before_waiting(&mut self) -> bool {
+        if !self.yielded_since_idle {
+            return false;
+        }
+        self.yielded_since_idle = false;
+        if let Some(idle) = self.idle.as_mut() {
+            idle();
+        }
+        self.report_idle
     }
 
     /// Reads the next chunk: retries first, then input, sized to the batch's observed job
@@ -256,7 +291,11 @@ where
     fn next(&mut self) -> Option<JobRecord> {
         match self.window.pop() {
             Some(record) => Some(self.yield_record(record)),
-            None => self.wait_for_record(),
+            // Not asked for, an idle moment is never reported: the first event is a record.
+            None => match self.wait_for_event()? {
+                RunEvent::Record(record) => Some(record),
+                RunEvent::Idle => unreachable!("idle is reported only to next_event"),
+            },
         }
     }
 }
@@ -274,10 +313,10 @@ where
     /// Reads input, queues it and takes finished records until one can be handed back, or
     /// the run is over.
     #[inline(never)]
-    fn wait_for_record(&mut self) -> Option<JobRecord> {
+    fn wait_for_event(&mut self) -> Option<RunEvent> {
         loop {
             if let Some(record) = self.window.pop() {
-                return Some(self.yield_record(record));
+                return Some(RunEvent::Record(self.yield_record(record)));
             }
             self.check_deadline();
             self.note_halt();
@@ -310,7 +349,10 @@ where
                     Err(TrySendError::Full(chunk)) => chunk,
                     Err(TrySendError::Disconnected(_)) => return None,
                 };
-                self.before_waiting();
+                if self.before_waiting() {
+                    self.pending = Some(chunk);
+                    return Some(RunEvent::Idle);
+                }
                 // Wait for whichever comes first: room in the queue, or finished records.
                 let mut select = Select::new();
                 let send_op = select.send(sender);
@@ -329,7 +371,9 @@ where
                 }
             } else if let Some(items) = self.source.waiting_channel() {
                 let items = items.clone();
-                self.before_waiting();
+                if self.before_waiting() {
+                    return Some(RunEvent::Idle);
+                }
                 // Wait for whichever comes first: more input, a cancel, or finished records.
                 let mut select = Select::new();
                 let input_op = select.recv(&items);
@@ -354,7 +398,9 @@ where
                 let records = match self.results.try_recv() {
                     Ok(records) => records,
                     Err(_) => {
-                        self.before_waiting();
+                        if self.before_waiting() {
+                            return Some(RunEvent::Idle);
+                        }
                         let received = match self.deadline {
                             Some(deadline) => self.results.recv_deadline(deadline).ok(),
                             None => self.results.recv().ok(),

@@ -395,3 +395,29 @@ fn a_native_function_sees_its_jobs_time_left_and_whether_to_stop() {
     assert!(left_ok);
     assert!(at_end);
 }
+
+#[test]
+fn a_run_is_consumed_on_another_thread_and_reports_when_it_waits() {
+    let pool = RunspacePool::builder().threads(1).build().unwrap();
+    let script = pool.compile("sleep(20); item * 2").unwrap();
+    std::thread::scope(|scope| {
+        let mut run = pool.run(&script, 0..3_i64).unwrap();
+        run.on_idle(|| {});
+        // A run is Send: the thread that started it need not be the one that reads it.
+        let reader = scope.spawn(move || {
+            let (mut records, mut idle) = (Vec::new(), 0);
+            while let Some(event) = run.next_event() {
+                match event {
+                    rsparallel::RunEvent::Record(record) => records.push(record),
+                    rsparallel::RunEvent::Idle => idle += 1,
+                    _ => {}
+                }
+            }
+            (records, idle)
+        });
+        let (records, idle) = reader.join().unwrap();
+        assert_eq!(records.len(), 3);
+        // After each of the first two records, the run waited 20 ms for the next.
+        assert!(idle >= 2, "{idle} idle events");
+    });
+}

@@ -228,7 +228,7 @@ fn ctrl_c_clears_the_bar() {
         .args([
             "run",
             "-e",
-            "loop {}",
+            "print(`started ${item}`); loop {}",
             "--range",
             "0..10",
             "-j",
@@ -242,8 +242,8 @@ fn ctrl_c_clears_the_bar() {
     let mut stderr = child.stderr.take().unwrap();
     let mut seen = Vec::new();
     let mut buf = [0_u8; 4096];
-    // The bar's first frame: the run is under way, and its Ctrl-C handler installed.
-    while !String::from_utf8_lossy(&seen).contains("ETA") {
+    // The bar's first frame, and the first job running.
+    while !String::from_utf8_lossy(&seen).contains("started 0") {
         let n = std::io::Read::read(&mut stderr, &mut buf).unwrap();
         assert!(n > 0, "no bar drawn");
         seen.extend_from_slice(&buf[..n]);

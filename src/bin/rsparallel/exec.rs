@@ -2,7 +2,6 @@
 //! objects, as in the REPL — without a terminal.
 
 use std::io::{self, Write};
-use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use rsparallel::host::Host;
@@ -24,7 +23,8 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
     // Ctrl-C or SIGTERM stops the script: waits end, the script ends at its next operation,
     // and its pools shut down.
     let interrupt = host.interrupt();
-    let interrupted = crate::interrupt::on_interrupt(move || interrupt.interrupt());
+    let interrupts = crate::interrupt::install();
+    interrupts.on_stop(move || interrupt.interrupt());
     let engine = host.engine();
     let ast = match engine.compile(&source) {
         Ok(ast) => ast,
@@ -49,7 +49,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
                 "rsparallel: {}",
                 ScriptError::from_eval(err).located(&name)
             ));
-            Ok(if interrupted.load(Ordering::SeqCst) {
+            Ok(if interrupts.interrupted() {
                 Outcome::Interrupted
             } else {
                 // The script threw: exit status 1, as for a job that failed.

@@ -1,22 +1,20 @@
 //! Where a run's records go: stdout (text or jsonl), the job log, the timeline, the reporter;
 //! and how the run ended.
 
-use std::cell::RefCell;
 use std::fs::{File, OpenOptions};
 use std::io::{self, Write};
 use std::path::{Path, PathBuf};
-use std::rc::Rc;
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
 
 use anyhow::Context;
 use rsparallel::input::ItemResult;
 use rsparallel::output::{OutputFormat, RecordWriter};
 use rsparallel::timeline::Timeline;
-use rsparallel::{JobStatus, Run, StatusCounts};
+use rsparallel::{JobStatus, Run, RunEvent, StatusCounts};
 
 use crate::Outcome;
 use crate::cli::RunArgs;
+use crate::interrupt::Interrupts;
 use crate::joblog::JobLog;
 use crate::reporter::Reporter;
 
@@ -27,10 +25,15 @@ pub struct Sinks {
     joblog: Option<JobLog>,
     timeline: Option<(PathBuf, File, Timeline)>,
     reporter: Arc<Reporter>,
+    interrupts: Interrupts,
 }
 
 impl Sinks {
-    pub fn open(args: &RunArgs, reporter: Arc<Reporter>) -> anyhow::Result<Sinks> {
+    pub fn open(
+        args: &RunArgs,
+        reporter: Arc<Reporter>,
+        interrupts: Interrupts,
+    ) -> anyhow::Result<Sinks> {
         if stdout_is_closed() {
             anyhow::bail!(
                 "stdout is closed, so the output would be lost; nothing was run (to discard \
@@ -55,6 +58,7 @@ impl Sinks {
             joblog,
             timeline,
             reporter,
+            interrupts,
         })
     }
 }
@@ -116,45 +120,49 @@ where
     I: Iterator<Item = ItemResult>,
 {
     let stdout = io::stdout().lock();
-    let writer = RecordWriter::new(
+    let mut writer = RecordWriter::new(
         io::BufWriter::with_capacity(64 * 1024, stdout),
         sinks.format,
     )
     .tagged(sinks.tag);
-    let writer = Rc::new(RefCell::new(writer));
-    let flush_error = Rc::new(RefCell::new(None));
     let on_signal = run.canceller();
     let signal_reporter = sinks.reporter.clone();
     // Nothing on this path writes to stderr: a stderr nobody reads cannot hold up Ctrl-C.
-    let interrupted = crate::interrupt::on_interrupt(move || {
+    sinks.interrupts.on_stop(move || {
         on_signal.cancel();
         signal_reporter.interrupt();
     });
     let canceller = run.canceller();
-    // Output is buffered for speed, and flushed whenever the run waits on its jobs, so a
-    // slow stream of records still shows up as it comes.
-    let (idle_writer, idle_error) = (writer.clone(), flush_error.clone());
-    run.on_idle(move || {
-        if let Err(err) = idle_writer.borrow_mut().flush() {
-            idle_error.borrow_mut().get_or_insert(err);
-        }
-    });
     let mut counts = StatusCounts::default();
     let mut with_errors = 0_u64;
     let mut write_error = None;
-    for mut record in run.by_ref() {
+    while let Some(event) = run.next_event() {
+        let mut record = match event {
+            RunEvent::Record(record) => record,
+            // Output is buffered for speed, and flushed whenever the run waits on its jobs,
+            // so a slow stream of records still shows up as it comes.
+            RunEvent::Idle => {
+                if write_error.is_none()
+                    && let Err(err) = writer.flush()
+                {
+                    write_error = Some(err);
+                    canceller.cancel();
+                }
+                continue;
+            }
+            _ => continue,
+        };
         if write_error.is_none() {
             // Writing may turn the record into a failure (a value with no form in the format).
-            let mut written = writer.borrow_mut().write(&mut record);
+            let mut written = writer.write(&mut record);
             if let Some(log) = sinks.joblog.as_mut() {
                 // The output first, then its log line: a killed run's log never claims an
                 // item whose output was lost.
                 written = written
-                    .and_then(|()| writer.borrow_mut().flush())
+                    .and_then(|()| writer.flush())
                     .and_then(|()| log.write(&record));
             }
-            let flushed = flush_error.borrow_mut().take().map_or(Ok(()), Err);
-            if let Err(err) = written.and(flushed) {
+            if let Err(err) = written {
                 write_error = Some(err);
                 // Nobody reads what is left: stop the jobs, but still account for every record.
                 canceller.cancel();
@@ -171,9 +179,7 @@ where
     let stop_reason = run.stop_reason().map(str::to_string);
     drop(run);
     sinks.reporter.finish();
-    let write_error = write_error
-        .or_else(|| flush_error.borrow_mut().take())
-        .or_else(|| writer.borrow_mut().flush().err());
+    let write_error = write_error.or_else(|| writer.flush().err());
     if let Some(err) = write_error {
         if err.kind() == io::ErrorKind::BrokenPipe {
             return Ok(Outcome::AllCompleted);
@@ -187,7 +193,13 @@ where
     for line in summary(&counts, with_errors, stop_reason.as_deref()) {
         sinks.reporter.line(&format!("rsparallel: {line}"));
     }
-    Ok(if interrupted.load(Ordering::SeqCst) {
+    if sinks.interrupts.interrupted() && counts.total() == 0 {
+        // Stopped before it read an item: no record, but not a silent exit either.
+        sinks
+            .reporter
+            .line("rsparallel: interrupted before any item was read");
+    }
+    Ok(if sinks.interrupts.interrupted() {
         Outcome::Interrupted
     } else if counts.all_completed() {
         Outcome::AllCompleted

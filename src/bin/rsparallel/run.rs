@@ -21,6 +21,9 @@ use crate::reporter::Reporter;
 use crate::resume::{Keep, check_resume};
 
 pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
+    // Before anything is drawn or started: Ctrl-C at any moment stops the run, never the
+    // process.
+    let interrupts = crate::interrupt::install();
     let (script_source, items) = split_args(&args)?;
     let vars = crate::vars::collect(&args.vars, args.vars_file.as_deref())?;
     let long = &args.long_run;
@@ -90,7 +93,7 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
     options.select = select
         .clone()
         .map(|keep| SeqFilter::new(move |seq| keep(seq)));
-    let sinks = Sinks::open(&args, reporter)?;
+    let sinks = Sinks::open(&args, reporter, interrupts)?;
     match input.items {
         Items::Iter(items) => write_records(pool.run_with(&script, items, options)?, sinks),
         Items::Channel(items) => write_records(pool.run_receiver(&script, items, options)?, sinks),
