@@ -421,3 +421,32 @@ fn a_run_is_consumed_on_another_thread_and_reports_when_it_waits() {
         assert!(idle >= 2, "{idle} idle events");
     });
 }
+
+#[test]
+fn a_job_of_slow_native_calls_that_never_look_at_the_clock_stops_at_its_deadline() {
+    // Each call takes 2 ms and looks at nothing: only the pool's timer, raising the job's
+    // alarm at the deadline, stops the loop at its next operation. Counting operations
+    // between looks at the clock would let it run for 1,024 calls (2 s) first.
+    let calls = std::sync::Arc::new(std::sync::atomic::AtomicU64::new(0));
+    let counted = calls.clone();
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .timeout(Duration::from_millis(100))
+        .setup(move |engine| {
+            let counted = counted.clone();
+            engine.register_fn("slow", move || {
+                counted.fetch_add(1, std::sync::atomic::Ordering::SeqCst);
+                std::thread::sleep(Duration::from_millis(2));
+            });
+        })
+        .build()
+        .unwrap();
+    let script = pool.compile("loop { slow(); }").unwrap();
+    let record = pool.run(&script, [0_i64]).unwrap().next().unwrap();
+    assert_eq!(record.status, JobStatus::TimedOut);
+    let calls = calls.load(std::sync::atomic::Ordering::SeqCst);
+    assert!(
+        calls < 512,
+        "{calls} calls of 2 ms in a job with a 100 ms timeout"
+    );
+}
