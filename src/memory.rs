@@ -144,6 +144,10 @@ pub(crate) fn over_cap() -> bool {
     OVER.with(Cell::get)
 }
 
+/// The per-job memory cap of the command line's pools (`run`, `exec`, the REPL) unless they
+/// say otherwise: 1 GiB. A library pool has none unless its builder sets one.
+pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
+
 /// Parses a size such as `1GiB`, `256MiB`, `512k`, `10MB` or `4096` (bytes).
 pub fn parse_size(text: &str) -> Result<u64, String> {
     let text = text.trim();

@@ -385,5 +385,12 @@ fn push_job_variables(scope: &mut Scope<'static>, item: Dynamic, seq: u64, attem
 const ITEM: &str = "item";
 const SEQ: &str = "seq";
 const ATTEMPT: &str = "attempt";
+
+/// Whether `name` is one of the variables rsparallel sets for each job (`item`, `seq`,
+/// `attempt`): a pool, batch or command-line variable of that name would be hidden by it, and
+/// is refused.
+pub fn is_job_variable(name: &str) -> bool {
+    matches!(name, ITEM | SEQ | ATTEMPT)
+}
 /// `item`, `seq` and `attempt`.
 const JOB_VARIABLES: usize = 3;

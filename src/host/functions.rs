@@ -156,9 +156,6 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
     engine.register_fn("sleep", move |ms: INT| sleep(ms, &interrupt));
 }
 
-/// The per-job memory cap pools get unless they say otherwise.
-const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
-
 fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
     let options = pool_options(options).map_err(error)?;
     let mut builder = RunspacePool::builder()
@@ -172,7 +169,7 @@ fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
         builder = builder.max_call_depth(depth);
     }
     // As in `rsparallel run`: a 1 GiB cap per job where allocations are counted.
-    let default_cap = crate::is_counting().then_some(DEFAULT_MAX_MEMORY);
+    let default_cap = crate::is_counting().then_some(crate::DEFAULT_MAX_MEMORY);
     if let Some(cap) = options.max_memory.unwrap_or(default_cap) {
         builder = builder.max_memory(cap);
     }

@@ -6,7 +6,7 @@ use std::time::Duration;
 use rhai::{Dynamic, INT, Map};
 
 use crate::host::pool_handle::BatchHandle;
-use crate::{BatchId, RunspacePool, ScriptVm};
+use crate::{BatchId, RunspacePool, ScriptVm, Wait};
 
 /// The options of `new_runspace_pool`, with the names of the CLI's flags.
 #[derive(Default)]
@@ -65,17 +65,9 @@ pub(crate) fn job_options(map: &Map) -> Result<JobOptions, String> {
     Ok(options)
 }
 
-/// How long `receive_runspace_job` waits.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum WaitFor {
-    No,
-    UntilDone,
-    AtMost(Duration),
-}
-
 /// The options of `receive_runspace_job`.
 pub(crate) struct ReceiveOptions {
-    pub(crate) wait: WaitFor,
+    pub(crate) wait: Wait,
     pub(crate) batch: Option<BatchId>,
     pub(crate) keep: bool,
 }
@@ -83,7 +75,7 @@ pub(crate) struct ReceiveOptions {
 pub(crate) fn receive_options(map: &Map, pool: &RunspacePool) -> Result<ReceiveOptions, String> {
     let f = "receive_runspace_job";
     let mut options = ReceiveOptions {
-        wait: WaitFor::No,
+        wait: Wait::No,
         batch: None,
         keep: false,
     };
@@ -91,9 +83,9 @@ pub(crate) fn receive_options(map: &Map, pool: &RunspacePool) -> Result<ReceiveO
         match key.as_str() {
             "wait" => {
                 options.wait = match value.as_bool() {
-                    Ok(true) => WaitFor::UntilDone,
-                    Ok(false) => WaitFor::No,
-                    Err(_) => WaitFor::AtMost(duration(f, key, value).map_err(|_| {
+                    Ok(true) => Wait::Yes,
+                    Ok(false) => Wait::No,
+                    Err(_) => Wait::For(duration(f, key, value).map_err(|_| {
                         format!("{f}: option 'wait' must be true, false or a duration like \"5s\" or 500 (ms)")
                     })?),
                 };
@@ -203,7 +195,7 @@ fn variables(value: &Dynamic) -> Result<Vec<(String, Dynamic)>, String> {
     };
     map.iter()
         .map(|(name, value)| {
-            if matches!(name.as_str(), "item" | "seq") {
+            if crate::runspace::is_job_variable(name) {
                 return Err(format!(
                     "{f}: variable '{name}' is set by rsparallel for each job and cannot be injected"
                 ));
@@ -321,9 +313,9 @@ mod tests {
     #[test]
     fn wait_takes_a_flag_or_a_duration() {
         let o = receive_options(&map(&[("wait", true.into())]), &pool()).unwrap();
-        assert_eq!(o.wait, WaitFor::UntilDone);
+        assert_eq!(o.wait, Wait::Yes);
         let o = receive_options(&map(&[("wait", "1s".into())]), &pool()).unwrap();
-        assert_eq!(o.wait, WaitFor::AtMost(Duration::from_secs(1)));
+        assert_eq!(o.wait, Wait::For(Duration::from_secs(1)));
     }
 
     #[test]
@@ -341,11 +333,16 @@ mod tests {
     }
 
     #[test]
-    fn item_and_seq_cannot_be_injected() {
-        let vars: Map = map(&[("item", Dynamic::from(1_i64))]);
-        let err = pool_options(&map(&[("variables", vars.into())]))
-            .err()
-            .unwrap();
-        assert!(err.contains("'item' is set by rsparallel"), "{err}");
+    fn the_job_variables_cannot_be_injected() {
+        for name in ["item", "seq", "attempt"] {
+            let vars: Map = map(&[(name, Dynamic::from(1_i64))]);
+            let err = pool_options(&map(&[("variables", vars.into())]))
+                .err()
+                .unwrap();
+            assert!(
+                err.contains(&format!("'{name}' is set by rsparallel")),
+                "{err}"
+            );
+        }
     }
 }

@@ -6,7 +6,7 @@ use std::sync::{Arc, Mutex, MutexGuard};
 use std::time::{Duration, Instant};
 
 use crate::host::Interrupt;
-use crate::host::options::{ReceiveOptions, WaitFor};
+use crate::host::options::ReceiveOptions;
 use crate::{BatchId, JobRecord, Receive, RunspacePool, Wait};
 
 /// How often a waiting receive looks at the interrupt flag.
@@ -84,10 +84,10 @@ impl PoolHandle {
         let pool = self.pool()?;
         let deadline = match options.wait {
             // A wait past what an `Instant` can hold waits for the jobs.
-            WaitFor::AtMost(d) => Instant::now().checked_add(d),
+            Wait::For(d) => Instant::now().checked_add(d),
             _ => None,
         };
-        if options.wait != WaitFor::No {
+        if options.wait != Wait::No {
             loop {
                 if interrupt.is_set() {
                     return Err(

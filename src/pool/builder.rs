@@ -177,7 +177,7 @@ impl RunspacePoolBuilder {
         if let Some((name, _)) = self
             .variables
             .iter()
-            .find(|(name, _)| matches!(name.as_str(), "item" | "seq" | "attempt"))
+            .find(|(name, _)| crate::runspace::is_job_variable(name))
         {
             return Err(Error::InvalidOption(format!(
                 "'{name}' is set by rsparallel for each job and cannot be a pool variable"

@@ -105,7 +105,8 @@ pub struct RunArgs {
     pub max_call_depth: usize,
 
     /// The most memory one job may allocate, e.g. 256MiB, 2GiB ("none": no cap).
-    #[arg(long, value_name = "SIZE", default_value = "1GiB", value_parser = parse_cap)]
+    #[arg(long, value_name = "SIZE", value_parser = parse_cap,
+          default_value_t = MemoryCap(Some(rsparallel::DEFAULT_MAX_MEMORY)))]
     pub max_memory: MemoryCap,
 
     /// The script interpreter: tree (Rhai's syntax-tree walker, its reference), grain (its
@@ -222,6 +223,16 @@ fn parse_shard(text: &str) -> Result<(u64, u64), String> {
 /// A per-job memory cap in bytes, or none.
 #[derive(Clone, Copy, Debug)]
 pub struct MemoryCap(pub Option<u64>);
+
+/// As `--max-memory` reads it back (`1GiB`, `none`).
+impl std::fmt::Display for MemoryCap {
+    fn fmt(&self, f: &mut std::fmt::Formatter<'_>) -> std::fmt::Result {
+        match self.0 {
+            None => f.write_str("none"),
+            Some(bytes) => f.write_str(&rsparallel::format_size(bytes).replace(' ', "")),
+        }
+    }
+}
 
 fn parse_cap(text: &str) -> Result<MemoryCap, String> {
     match text {

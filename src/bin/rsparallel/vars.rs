@@ -45,7 +45,7 @@ fn check_name(name: &str) -> anyhow::Result<()> {
     if !valid {
         bail!("'{name}' is not a valid variable name");
     }
-    if matches!(name, "item" | "seq" | "attempt") {
+    if rsparallel::is_job_variable(name) {
         bail!("'{name}' is set by rsparallel for each job and cannot be injected");
     }
     Ok(())
