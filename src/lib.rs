@@ -30,7 +30,6 @@ pub mod batteries;
 pub mod host;
 pub mod input;
 pub mod output;
-pub mod timeline;
 pub mod value;
 
 pub use error::{CompileError, Error};

@@ -12,6 +12,7 @@ mod resume;
 mod run;
 mod script_error;
 mod stderr;
+mod timeline;
 mod vars;
 
 use std::process::ExitCode;

@@ -9,7 +9,6 @@ use std::sync::Arc;
 use anyhow::Context;
 use rsparallel::input::ItemResult;
 use rsparallel::output::{OutputFormat, RecordWriter};
-use rsparallel::timeline::Timeline;
 use rsparallel::{JobStatus, Run, RunEvent, StatusCounts};
 
 use crate::Outcome;
@@ -17,6 +16,7 @@ use crate::cli::RunArgs;
 use crate::interrupt::Interrupts;
 use crate::joblog::JobLog;
 use crate::reporter::Reporter;
+use crate::timeline::Timeline;
 
 /// Every destination of a run's records, opened before the run starts.
 pub struct Sinks {

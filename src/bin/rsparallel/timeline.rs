@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
-use crate::job::{JobRecord, JobStatus, StatusCounts};
-use crate::value::describe_item;
+use rsparallel::{JobRecord, JobStatus, StatusCounts};
+use rsparallel::value::describe_item;
 
 /// Segments kept before neighbouring ones are merged further.
 const MAX_SEGMENTS: usize = 20_000;
@@ -261,6 +261,8 @@ fn colour(status: JobStatus) -> &'static str {
         JobStatus::TimedOut => "#e39b2d",
         JobStatus::Cancelled => "#8a8a8a",
         JobStatus::Skipped => "#c8c8c8",
+        // A status a later version adds: grey, like the others that never finished.
+        _ => "#c8c8c8",
     }
 }
 
@@ -282,7 +284,7 @@ fn escape(text: &str) -> String {
 #[cfg(test)]
 mod tests {
     use super::*;
-    use crate::job::BatchId;
+    use rsparallel::BatchId;
     use std::time::Duration;
 
     fn record(seq: u64, worker: usize, start_ms: u64, len_us: u64, status: JobStatus) -> JobRecord {
@@ -293,7 +295,7 @@ mod tests {
             seq,
             (seq as i64).into(),
             status,
-            crate::JobError::new(crate::JobErrorKind::Script, "x"),
+            rsparallel::JobError::new(rsparallel::JobErrorKind::Script, "x"),
         );
         r.worker = Some(worker);
         r.start = Some(start);
