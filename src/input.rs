@@ -74,7 +74,7 @@ pub fn read_items<'a, R: BufRead + Send + 'a>(
 fn too_long(what: &str, max_item_size: usize) -> String {
     format!(
         "{what} longer than the limit of {} (max-item-size)",
-        crate::memory::format_size(max_item_size as u64)
+        crate::size::format_size(max_item_size as u64)
     )
 }
 

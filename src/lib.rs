@@ -22,6 +22,7 @@ mod runspace;
 mod script;
 mod script_vm;
 mod signal;
+mod size;
 mod source;
 mod stack;
 mod window;
@@ -41,10 +42,7 @@ pub use job::{
 pub use job_output::JobOutput;
 pub use job_streams::JobStreams;
 pub use jobs::{BatchSummary, PoolStatus, Receive, Wait};
-pub use memory::{
-    CountingAllocator, DEFAULT_MAX_MEMORY, format_size, is_counting, parse_size,
-    thread_net_allocated,
-};
+pub use memory::{CountingAllocator, DEFAULT_MAX_MEMORY, is_counting, thread_net_allocated};
 pub use pool::{DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, RunspacePool, RunspacePoolBuilder};
 pub use run::{Run, RunCanceller, RunEvent};
 pub use run_options::{HaltPolicy, HaltThreshold, RunOptions, SeqFilter};
@@ -52,6 +50,7 @@ pub use runspace::{SetupHook, StreamSink, is_job_variable};
 pub use script::Script;
 pub use script_vm::ScriptVm;
 pub use signal::JobSignal;
+pub use size::{format_size, parse_size};
 
 /// Rhai itself, so that hosts use the same version the pool does.
 pub use rhai;

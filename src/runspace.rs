@@ -310,7 +310,7 @@ impl Runspace {
                             format!(
                                 "the job's output would take more than the memory cap of {} to \
                                  write (max-memory)",
-                                memory::format_size(cap)
+                                crate::size::format_size(cap)
                             ),
                         )),
                     )

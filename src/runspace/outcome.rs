@@ -7,7 +7,6 @@ use rhai::{Dynamic, EvalAltResult};
 use super::InitialState;
 use crate::clock::Stop;
 use crate::job::{JobError, JobErrorKind, JobStatus};
-use crate::memory;
 
 /// Turns an evaluation error into the job's status and error.
 pub(super) fn classify(
@@ -38,7 +37,7 @@ pub(super) fn classify(
                 JobErrorKind::MemoryCap,
                 format!(
                     "exceeded the memory cap of {} (max-memory)",
-                    memory::format_size(state.max_memory.unwrap_or(0))
+                    crate::size::format_size(state.max_memory.unwrap_or(0))
                 ),
             ),
             Some(Stop::OpsBudget) => (

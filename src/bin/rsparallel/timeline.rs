@@ -7,8 +7,8 @@ use std::collections::BTreeMap;
 use std::fmt::Write as _;
 use std::time::SystemTime;
 
-use rsparallel::{JobRecord, JobStatus, StatusCounts};
 use rsparallel::value::describe_item;
+use rsparallel::{JobRecord, JobStatus, StatusCounts};
 
 /// Segments kept before neighbouring ones are merged further.
 const MAX_SEGMENTS: usize = 20_000;
