@@ -20,6 +20,7 @@
 //!
 //! Only the public pool API is used here: what the host scripts do, a Rust program can do too.
 
+mod batch_handle;
 mod convert;
 mod functions;
 mod options;
@@ -44,7 +45,7 @@ pub fn describe_handle(value: &Dynamic) -> Option<String> {
         return Some(pool.to_string());
     }
     value
-        .read_lock::<pool_handle::BatchHandle>()
+        .read_lock::<batch_handle::BatchHandle>()
         .map(|batch| batch.to_string())
 }
 

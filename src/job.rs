@@ -8,6 +8,7 @@ use rhai::Dynamic;
 pub use crate::job_error::{JobError, JobErrorKind};
 use crate::job_output::JobOutput;
 use crate::job_streams::JobStreams;
+pub use crate::job_streams::{StreamKind, StreamLine};
 
 /// Identifies the jobs submitted together by one [`RunspacePool::submit`] or one
 /// [`RunspacePool::run`].
@@ -102,45 +103,6 @@ impl fmt::Display for JobStatus {
     }
 }
 
-/// Which stream a line a job wrote belongs to.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum StreamKind {
-    /// `print(..)`: text for the host's user.
-    Print,
-    /// `debug(..)`: diagnostic text.
-    Debug,
-    /// `warn(..)`: something the user should know, that does not fail the job.
-    Warn,
-    /// `verbose(..)`: detail shown only when asked for (`--verbose`).
-    Verbose,
-    /// `error(..)`: a non-terminating error: the job goes on, and its record is marked.
-    Error,
-}
-
-impl StreamKind {
-    /// The stream's name as records and prefixes show it.
-    pub fn as_str(self) -> &'static str {
-        match self {
-            StreamKind::Print => "print",
-            StreamKind::Debug => "debug",
-            StreamKind::Warn => "warn",
-            StreamKind::Verbose => "verbose",
-            StreamKind::Error => "error",
-        }
-    }
-}
-
-/// One line a job wrote to one of its streams.
-#[derive(Clone, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub struct StreamLine {
-    /// The stream.
-    pub kind: StreamKind,
-    /// The text, without a trailing newline.
-    pub text: String,
-}
-
 /// A line of a job's stream as it is forwarded live to the host, while the job runs.
 #[derive(Debug)]
 pub struct StreamEvent<'a> {
@@ -171,7 +133,7 @@ impl StreamEvent<'_> {
 
     /// `seq<TAB>item`, the prefix of a tagged line.
     pub fn tag(&self) -> String {
-        format!("{}\t{}", self.seq, crate::output::tag_text(self.item))
+        format!("{}\t{}", self.seq, crate::tag::tag_text(self.item))
     }
 }
 

@@ -3,7 +3,44 @@
 use std::fmt;
 use std::ops::{Deref, DerefMut};
 
-use crate::job::StreamLine;
+/// Which stream a line a job wrote belongs to.
+#[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum StreamKind {
+    /// `print(..)`: text for the host's user.
+    Print,
+    /// `debug(..)`: diagnostic text.
+    Debug,
+    /// `warn(..)`: something the user should know, that does not fail the job.
+    Warn,
+    /// `verbose(..)`: detail shown only when asked for (`--verbose`).
+    Verbose,
+    /// `error(..)`: a non-terminating error: the job goes on, and its record is marked.
+    Error,
+}
+
+impl StreamKind {
+    /// The stream's name as records and prefixes show it.
+    pub fn as_str(self) -> &'static str {
+        match self {
+            StreamKind::Print => "print",
+            StreamKind::Debug => "debug",
+            StreamKind::Warn => "warn",
+            StreamKind::Verbose => "verbose",
+            StreamKind::Error => "error",
+        }
+    }
+}
+
+/// One line a job wrote to one of its streams.
+#[derive(Clone, Debug, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct StreamLine {
+    /// The stream.
+    pub kind: StreamKind,
+    /// The text, without a trailing newline.
+    pub text: String,
+}
 
 /// The lines a job wrote to its streams (`print`, `debug`, `warn`, `verbose`, `error`), in
 /// order.
@@ -96,8 +133,8 @@ impl<'a> IntoIterator for &'a JobStreams {
 
 #[cfg(test)]
 mod tests {
+    use super::StreamKind;
     use super::*;
-    use crate::job::StreamKind;
 
     #[test]
     fn no_lines_take_one_word_and_lines_read_as_a_slice() {

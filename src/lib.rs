@@ -25,6 +25,7 @@ mod signal;
 mod size;
 mod source;
 mod stack;
+mod tag;
 mod window;
 
 pub mod batteries;

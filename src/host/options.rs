@@ -5,7 +5,7 @@ use std::time::Duration;
 
 use rhai::{Dynamic, INT, Map};
 
-use crate::host::pool_handle::BatchHandle;
+use crate::host::batch_handle::BatchHandle;
 use crate::{BatchId, RunspacePool, ScriptVm, Wait};
 
 /// The options of `new_runspace_pool`, with the names of the CLI's flags.

@@ -151,20 +151,3 @@ impl fmt::Display for PoolHandle {
         f.write_str(")")
     }
 }
-
-/// A batch as a Rhai value (`RunspaceJob` in scripts): what `new_runspace_job` returns.
-#[derive(Clone, Debug)]
-pub(crate) struct BatchHandle {
-    pub(crate) id: BatchId,
-    pub(crate) script: String,
-}
-
-impl fmt::Display for BatchHandle {
-    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        write!(
-            f,
-            "RunspaceJob(batch: {}, script: {})",
-            self.id, self.script
-        )
-    }
-}
