@@ -26,6 +26,8 @@ mod size;
 mod source;
 mod stack;
 mod tag;
+#[cfg(feature = "serde")]
+mod typed_output;
 mod window;
 
 pub mod batteries;
@@ -52,6 +54,8 @@ pub use script::Script;
 pub use script_vm::ScriptVm;
 pub use signal::JobSignal;
 pub use size::{format_size, parse_size};
+#[cfg(feature = "serde")]
+pub use typed_output::TypedOutputError;
 
 /// Rhai itself, so that hosts use the same version the pool does.
 pub use rhai;
