@@ -48,7 +48,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "clear_runspace_jobs",
         params: "(pool, options?)",
-        summary: "drop finished records; options: cancel (also stop queued and running jobs)",
+        summary: "drop finished batches and their records; options: cancel (also stop queued and running jobs)",
         example: "clear_runspace_jobs(pool, #{ cancel: true });",
     },
     HostFunction {
@@ -66,7 +66,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "stop",
         params: "(pool, batch)",
-        summary: "cancel a batch: queued jobs are not run, running ones end at their next operation",
+        summary: "cancel a batch: it reads no more items; queued jobs are not run, running ones end at their next operation",
         example: "pool.stop(batch)",
     },
     HostFunction {
