@@ -18,144 +18,32 @@ use std::path::Path;
 
 use proptest::prelude::*;
 use proptest::test_runner::{TestCaseError, TestRunner};
-use rsparallel::rhai::module_resolvers::FileModuleResolver;
-use rsparallel::rhai::{
-    AST, Array, Dynamic, Engine, EvalAltResult, INT, ImmutableString, Map, ParseError, Scope,
-};
-use rsparallel::{
-    DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, Error, JobRecord, RunspacePool, ScriptVm,
-};
+use rsparallel::rhai::{Dynamic, INT, ImmutableString, Map};
+use rsparallel::{Error, JobRecord, RunspacePool, ScriptVm};
 
 #[path = "differential/corpus.rs"]
 mod corpus;
+#[path = "differential/corpus_values.rs"]
+mod corpus_values;
+#[path = "differential/known.rs"]
+mod known;
+#[path = "differential/outcome.rs"]
+mod outcome;
 #[path = "differential/programs.rs"]
 mod programs;
+#[path = "differential/reference.rs"]
+mod reference;
 
-use corpus::CORPUS;
+use corpus::STATEMENTS;
+use corpus_values::VALUES;
+
+/// Every corpus script, in the order they run: statements, then values.
+static CORPUS: std::sync::LazyLock<Vec<(&str, &str)>> =
+    std::sync::LazyLock::new(|| [STATEMENTS, VALUES].concat());
+use known::{KNOWN_AUTO_DIFFERENCES, KNOWN_GRAIN_DIFFERENCES};
+use outcome::{Difference, Outcome, canonical};
 use programs::program;
-
-/// Corpus scripts on which grain's records differ from the tree walker's, and how.
-///
-/// Positions are compared exactly, like outputs and messages: a wrong line or column sends a
-/// user to the wrong place, and nothing in the corpus depends on timing. (Where a timeout, a
-/// cancel or `max_ops` stops a loop, grain reports a position a few columns from the tree
-/// walker's; that is documented on `ScriptVm::Grain` and tested in `tests/grain.rs`, and is not
-/// part of this corpus.) A listed difference of kind `Position` therefore means: same outputs
-/// and messages, another place.
-///
-/// Grain's one fault found so far is the counter of `for (x, i) in ..`: with variables in the
-/// scope (every job has four), it writes the counter into another variable's slot and reads
-/// `()` for `i`. So the counter is lost (`for_counter*`), a variable declared before the loop
-/// reads the counter inside it (`for_counter_with_variables`: `a` is 0, then 1), and the job
-/// variable in that slot, `attempt`, takes the counter's value and stops being a constant: a
-/// later job can assign it, and, since a worker writes `attempt` only when it changes, what
-/// one job left there is what the next jobs on that worker read (`attempt_assign_fails`,
-/// `job_variables_after_*`). A counter inside a function or closure, whose scope starts empty,
-/// is right. The corpus runs in order on one worker; these last entries depend on a counter
-/// loop having run before them.
-const KNOWN_GRAIN_DIFFERENCES: &[(&str, Difference)] = &[
-    ("for_counter", Difference::Output),
-    ("for_counter_and_value", Difference::Output),
-    ("for_counter_over_range", Difference::Output),
-    ("for_counter_over_string", Difference::Output),
-    ("for_counter_break", Difference::Output),
-    ("for_counter_nested", Difference::Output),
-    ("for_counter_then_job_variables", Difference::Output),
-    ("job_variables_after_a_counter", Difference::Output),
-    ("for_counter_with_variables", Difference::Output),
-    // Grain names the `this += 1` in the method at column 18 (the `1`), the tree walker at 13.
-    ("this_on_constant_fails", Difference::Position),
-    ("attempt_assign_fails", Difference::Output),
-    ("job_variables_after_an_assignment", Difference::Output),
-];
-
-/// Corpus scripts on which `ScriptVm::Auto` differs from the tree walker: it runs scripts on
-/// grain unless they define functions (closures included), import, or declare constants their
-/// functions read, so it has grain's differences on the scripts it gives grain.
-const KNOWN_AUTO_DIFFERENCES: &[(&str, Difference)] = &[
-    ("for_counter", Difference::Output),
-    ("for_counter_and_value", Difference::Output),
-    ("for_counter_over_range", Difference::Output),
-    ("for_counter_over_string", Difference::Output),
-    ("for_counter_break", Difference::Output),
-    ("for_counter_nested", Difference::Output),
-    ("for_counter_then_job_variables", Difference::Output),
-    ("job_variables_after_a_counter", Difference::Output),
-    ("for_counter_with_variables", Difference::Output),
-    ("attempt_assign_fails", Difference::Output),
-    ("job_variables_after_an_assignment", Difference::Output),
-];
-
-/// How the records of one script on two interpreters differ, the worst first.
-#[derive(Clone, Copy, Debug, PartialEq, Eq, PartialOrd, Ord)]
-enum Difference {
-    /// Another status or another output.
-    Output,
-    /// The same status and outputs; another error message.
-    Message,
-    /// The same status, outputs and messages; another line or column.
-    Position,
-}
-
-/// What one job came to, in a form both the reference and a record give.
-#[derive(Clone, Debug, PartialEq, Eq)]
-struct Outcome {
-    status: String,
-    output: Vec<String>,
-    message: Option<String>,
-    position: (Option<usize>, Option<usize>),
-}
-
-impl Outcome {
-    fn compile_error(message: String, line: Option<usize>, column: Option<usize>) -> Self {
-        Outcome {
-            status: "compile error".into(),
-            output: Vec::new(),
-            message: Some(message),
-            position: (line, column),
-        }
-    }
-
-    fn of_record(r: &JobRecord) -> Self {
-        let error = r.error.as_deref();
-        Outcome {
-            status: r.status.as_str().to_string(),
-            output: r.output.iter().map(canonical).collect(),
-            message: error.map(|e| e.message.clone()),
-            position: error.map_or((None, None), |e| (e.line, e.column)),
-        }
-    }
-
-    fn differs_from(&self, other: &Outcome) -> Option<Difference> {
-        if self.status != other.status || self.output != other.output {
-            Some(Difference::Output)
-        } else if self.message != other.message {
-            Some(Difference::Message)
-        } else if self.position != other.position {
-            Some(Difference::Position)
-        } else {
-            None
-        }
-    }
-}
-
-/// A value as text: nested arrays and maps spelled out, shared values read through, each leaf
-/// in its debug form (which tells `1` from `1.0`, `"a"` and `'a'`).
-fn canonical(value: &Dynamic) -> String {
-    let value = value.flatten_clone();
-    if let Some(array) = value.read_lock::<Array>() {
-        let items: Vec<String> = array.iter().map(canonical).collect();
-        return format!("[{}]", items.join(", "));
-    }
-    if let Some(map) = value.read_lock::<Map>() {
-        let entries: Vec<String> = map
-            .iter()
-            .map(|(k, v)| format!("{k:?}: {}", canonical(v)))
-            .collect();
-        return format!("#{{{}}}", entries.join(", "));
-    }
-    format!("{}:{value:?}", value.type_name())
-}
+use reference::{MODULE, POOL_VARIABLE, Reference};
 
 /// The items every corpus script runs over: an integer, a string with non-ASCII characters, a
 /// map, and a negative integer.
@@ -173,120 +61,6 @@ fn items() -> Vec<Dynamic> {
         Dynamic::from_map(map),
         Dynamic::from(-3 as INT),
     ]
-}
-
-/// Far more than any corpus script or generated program takes.
-const REFERENCE_MAX_OPERATIONS: u64 = 5_000_000;
-
-/// The variable every pool (as with `--var base=10`) and the reference give every job, before
-/// the job variables.
-const POOL_VARIABLE: (&str, INT) = ("base", 10);
-
-/// The module corpus scripts import, as `m`.
-const MODULE: &str = "export const BASE = 10;\n\
-                      fn twice(x) { x * 2 }\n\
-                      let hidden = 7;\n\
-                      export hidden as shown;\n";
-
-/// Rhai's own interpreter, the reference: a plain engine with the pool's limits on call and
-/// expression depth (configuration, not semantics) and modules from `modules`.
-struct Reference {
-    engine: Engine,
-}
-
-impl Reference {
-    fn new(modules: &Path) -> Self {
-        let mut engine = Engine::new();
-        engine.set_max_call_levels(DEFAULT_MAX_CALL_DEPTH);
-        engine.set_max_expr_depths(DEFAULT_MAX_EXPR_DEPTH, DEFAULT_MAX_EXPR_DEPTH);
-        engine.set_module_resolver(FileModuleResolver::new_with_path(modules));
-        engine.on_print(|_| {});
-        engine.on_debug(|_, _, _| {});
-        // Not a limit the pool has: should a script loop for ever here, the test fails (the
-        // pool times the job out) instead of hanging.
-        engine.set_max_operations(REFERENCE_MAX_OPERATIONS);
-        Reference { engine }
-    }
-
-    fn compile(&self, source: &str) -> Result<AST, ParseError> {
-        self.engine.compile(source)
-    }
-
-    /// `source` over `items`, each with the pool variable, `attempt` 1, its `seq`, and the
-    /// item in scope, pushed as rsparallel pushes them: all constants but `item`.
-    fn outcomes(&self, source: &str, items: &[Dynamic]) -> Vec<Outcome> {
-        let ast = match self.compile(source) {
-            Ok(ast) => ast,
-            Err(e) => {
-                let p = e.position();
-                let outcome =
-                    Outcome::compile_error(e.err_type().to_string(), p.line(), p.position());
-                return vec![outcome; items.len()];
-            }
-        };
-        items
-            .iter()
-            .enumerate()
-            .map(|(seq, item)| {
-                let mut scope = Scope::new();
-                scope.push_constant(POOL_VARIABLE.0, POOL_VARIABLE.1);
-                scope.push_constant("attempt", 1 as INT);
-                scope.push_constant("seq", seq as INT);
-                scope.push_dynamic("item", item.clone());
-                match self.engine.eval_ast_with_scope::<Dynamic>(&mut scope, &ast) {
-                    Ok(value) => {
-                        let value = value.flatten();
-                        Outcome {
-                            status: "completed".into(),
-                            output: if value.is_unit() {
-                                Vec::new()
-                            } else {
-                                vec![canonical(&value)]
-                            },
-                            message: None,
-                            position: (None, None),
-                        }
-                    }
-                    Err(err) => {
-                        let (message, line, column) = reference_error(&err);
-                        Outcome {
-                            status: "failed".into(),
-                            output: Vec::new(),
-                            message: Some(message),
-                            position: (line, column),
-                        }
-                    }
-                }
-            })
-            .collect()
-    }
-}
-
-/// Rhai's error as a job's record states it: the message of the innermost error without its
-/// position, a thrown value as its text (`()` as "error thrown"), the function it happened in,
-/// and the innermost position as line and column. The call depth limit is named by its option,
-/// as the README's "What happens when things go wrong" says.
-fn reference_error(err: &EvalAltResult) -> (String, Option<usize>, Option<usize>) {
-    let inner = err.unwrap_inner();
-    let position = inner.position();
-    let mut message = match inner {
-        EvalAltResult::ErrorRuntime(value, _) if value.is_unit() => "error thrown".to_string(),
-        EvalAltResult::ErrorRuntime(value, _) => value.to_string(),
-        EvalAltResult::ErrorStackOverflow(_) => {
-            format!("exceeded the call depth limit of {DEFAULT_MAX_CALL_DEPTH} (max-call-depth)")
-        }
-        other => {
-            let text = other.to_string();
-            match text.strip_suffix(&format!(" ({position})")) {
-                Some(bare) if !position.is_none() => bare.to_string(),
-                _ => text,
-            }
-        }
-    };
-    if let EvalAltResult::ErrorInFunctionCall(name, ..) = err {
-        message.push_str(&format!(" (in function '{name}')"));
-    }
-    (message, position.line(), position.position())
 }
 
 /// A one-worker pool on `vm`, importing from `modules`: one runspace runs every script, so
@@ -369,7 +143,7 @@ fn differences_from_the_tree_walker(vm: ScriptVm) -> (BTreeMap<String, Differenc
         let mut found = BTreeMap::new();
         let mut report = String::new();
         let mut compared = 0;
-        for (name, source) in CORPUS {
+        for (name, source) in CORPUS.iter() {
             let expected = pool_outcomes(&tree, source, &items);
             let got = pool_outcomes(&other, source, &items);
             compared += expected.len();
@@ -413,7 +187,7 @@ fn the_tree_walker_gives_rhais_own_answers() {
         let items = items();
         let mut mismatches = String::new();
         let (mut completed, mut failed, mut compile_errors) = (0, 0, 0);
-        for (name, source) in CORPUS {
+        for (name, source) in CORPUS.iter() {
             let expected = reference.outcomes(source, &items);
             let got = pool_outcomes(&tree, source, &items);
             assert_eq!(expected.len(), items.len());
