@@ -3,9 +3,10 @@
 //! book.
 
 /// The first half of the corpus: job variables, literals, blocks, conditionals, loops and
-/// functions. Scripts use only Rhai's standard library: rsparallel's batteries and job functions (`emit`, `print` capture) have no reference to compare with.
-/// Scripts that fail mostly span several lines, so that lines are compared as well as columns.
-/// No timestamps, no randomness.
+/// functions. Scripts use only Rhai's standard library: rsparallel's batteries and job
+/// functions (`emit`, `print` capture) have no reference to compare with. Scripts that fail
+/// mostly span several lines, so that lines are compared as well as columns. No timestamps, no
+/// randomness.
 pub const STATEMENTS: &[(&str, &str)] = &[
     // Job variables and the values of statements.
     (
