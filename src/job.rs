@@ -235,6 +235,11 @@ impl StatusCounts {
         self.0[status.index()] += 1;
     }
 
+    /// Counts `n` more records with this status.
+    pub(crate) fn add_many(&mut self, status: JobStatus, n: u64) {
+        self.0[status.index()] += n;
+    }
+
     /// Adds another set of counts to these.
     pub fn merge(&mut self, other: &StatusCounts) {
         for (mine, theirs) in self.0.iter_mut().zip(other.0) {

@@ -67,14 +67,17 @@ pub struct PoolStatus {
     pub vm: ScriptVm,
     /// Submitted jobs waiting for a worker.
     pub queued: u64,
-    /// Jobs a worker is running now.
+    /// Jobs a worker is running now, of submitted batches and streaming runs alike.
     pub running: u64,
     /// Records per status, over every submitted batch.
     pub counts: StatusCounts,
     /// Finished records not yet received.
     pub unreceived: usize,
-    /// Completed jobs per second since the first batch was submitted.
+    /// Completed jobs per second over the time submitted jobs were outstanding.
     pub items_per_sec: f64,
+    /// Records per status of every job the workers took, of submitted batches and streaming
+    /// runs alike, since the pool started (a clear does not reset them).
+    pub all_jobs: StatusCounts,
 }
 
 mod feed;
@@ -285,9 +288,10 @@ impl RunspacePool {
             threads: self.threads(),
             vm: self.vm(),
             queued: outstanding.saturating_sub(running),
-            running: running.min(outstanding),
+            running,
             counts,
             unreceived: table.finished.len(),
+            all_jobs: self.shared.worked(),
             items_per_sec: if elapsed > 0.0 {
                 counts.get(JobStatus::Completed) as f64 / elapsed
             } else {

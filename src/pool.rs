@@ -12,7 +12,7 @@ use rhai::{AST, Engine};
 use crate::batch::{BatchControl, Chunk};
 use crate::clock::{JobClock, Ticker};
 use crate::error::{CompileError, Error};
-use crate::job::{BatchId, JobRecord};
+use crate::job::{BatchId, JobRecord, JobStatus, StatusCounts};
 use crate::jobs::JobTable;
 use crate::runspace::InitialState;
 use crate::script::{Script, library_module};
@@ -48,6 +48,34 @@ pub(crate) struct PoolShared {
     /// Raises each job's alarm at its deadline.
     pub(crate) ticker: Arc<Ticker>,
     pub(crate) shutting_down: AtomicBool,
+    /// Records per status that the workers made, for every batch, submitted or streamed:
+    /// added once per chunk, so that counting costs nothing a job would notice.
+    pub(crate) worked: [AtomicU64; 5],
+}
+
+impl PoolShared {
+    /// Counts a chunk's records into [`worked`](PoolShared::worked).
+    pub(crate) fn count_worked(&self, records: &[JobRecord]) {
+        let mut counts = StatusCounts::default();
+        for record in records {
+            counts.add(record.status);
+        }
+        for (total, status) in self.worked.iter().zip(JobStatus::ALL) {
+            let n = counts.get(status);
+            if n > 0 {
+                total.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// What [`count_worked`](PoolShared::count_worked) counted so far.
+    pub(crate) fn worked(&self) -> StatusCounts {
+        let mut counts = StatusCounts::default();
+        for (total, status) in self.worked.iter().zip(JobStatus::ALL) {
+            counts.add_many(status, total.load(Ordering::Relaxed));
+        }
+        counts
+    }
 }
 
 /// A pool of worker threads, each owning a prepared Rhai engine (its *runspace*), that runs

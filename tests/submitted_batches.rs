@@ -194,3 +194,26 @@ fn the_rate_counts_only_the_time_jobs_ran() {
         "{rate}/s, then {after}/s after an idle gap"
     );
 }
+
+#[test]
+fn the_pools_status_sees_streaming_runs_too() {
+    let pool = RunspacePool::builder().threads(2).build().unwrap();
+    let script = pool.compile("sleep(20); item").unwrap();
+    std::thread::scope(|scope| {
+        let run = scope.spawn(|| pool.run(&script, 0..40_i64).unwrap().count());
+        // While the run goes, its jobs are running jobs of the pool.
+        let started = Instant::now();
+        while pool.status().running == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no job seen running"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(run.join().unwrap(), 40);
+    });
+    let status = pool.status();
+    assert_eq!(status.all_jobs.get(JobStatus::Completed), 40);
+    // Nothing was submitted: the submitted batches' counts stay empty.
+    assert_eq!(status.counts.total(), 0);
+}

@@ -233,6 +233,7 @@ impl RunspacePoolBuilder {
             clocks,
             ticker,
             shutting_down: AtomicBool::new(false),
+            worked: Default::default(),
         });
         // Two chunks per worker: one being run, one waiting, so no worker idles between chunks
         // while input waits upstream instead of piling up in memory.

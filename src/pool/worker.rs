@@ -63,6 +63,7 @@ pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             records.push(JobRecord::not_started(batch.id, job.seq, job.item, status));
         }
         batch.note_work(between(started, now), count);
+        shared.count_worked(&records);
         clock.set_batch(u64::MAX);
         // A receiver that went away (a run dropped early) no longer wants these records.
         let _ = batch.results.send(records);
