@@ -1,11 +1,12 @@
 //! Job-level use, as a long-running service would: requests arrive, each becomes a batch
-//! submitted to one shared pool; the service polls for finished records without blocking,
-//! reports status, stops a batch that is taking too long, and clears what it has handed out.
+//! submitted to one shared pool and kept by the service as an owned handle; the service polls
+//! for finished batches without blocking, reports status, and stops a batch that is taking
+//! too long. A handle handed out (or dropped) leaves nothing behind in the pool.
 
 use std::time::Duration;
 
 use rsparallel::rhai::{Dynamic, Map};
-use rsparallel::{BatchId, JobStatus, RunspacePool, Wait};
+use rsparallel::{Batch, JobStatus, RunOptions, RunspacePool, Wait};
 
 /// How long the service lets one request's batch run.
 const REQUEST_BUDGET: Duration = Duration::from_millis(500);
@@ -46,27 +47,24 @@ fn main() -> Result<(), rsparallel::Error> {
             numbers: vec![0],
         },
     ];
-    let mut open: Vec<(BatchId, &str)> = Vec::new();
-    let mut stopped: Vec<BatchId> = Vec::new();
+    let mut open: Vec<(Batch, &str, bool)> = Vec::new();
     let mut last_status = String::new();
     for request in &requests {
         let items = request.numbers.clone().into_iter().map(Dynamic::from);
-        // Returns at once: the items are fed to the workers from the batch's own thread.
-        let batch = pool.submit(&is_prime, items)?;
-        println!("accepted {} as batch {batch}", request.name);
-        open.push((batch, request.name));
+        // Returns at once: the pool's driver feeds the items to the workers as they have room.
+        let options = RunOptions::default().keep_order(true);
+        let batch = pool.submit(&is_prime, items, options)?;
+        println!("accepted {} as batch {}", request.name, batch.id());
+        open.push((batch, request.name, false));
     }
 
     // The service's loop: hand out what is finished, and look at the rest.
     while !open.is_empty() {
-        let summaries = pool.batches();
-        open.retain(|&(batch, name)| {
-            let Some(summary) = summaries.iter().find(|s| s.id == batch) else {
-                return false;
-            };
-            // A batch whose every job is done is handed out whole, sorted by seq.
-            if summary.finished {
-                let records = pool.receive(batch, Wait::No);
+        open.retain_mut(|(batch, name, stopped)| {
+            let summary = batch.status();
+            // A batch whose every job is done is handed out whole, in input order.
+            if batch.wait(Wait::No) {
+                let records = batch.take_finished();
                 let primes = records
                     .iter()
                     .filter(|r| r.status == JobStatus::Completed)
@@ -81,18 +79,18 @@ fn main() -> Result<(), rsparallel::Error> {
             }
             // The service's own policy: a request past its time budget is stopped; its jobs
             // end as `cancelled` records, handed out like any others.
-            if summary.elapsed > REQUEST_BUDGET && !stopped.contains(&batch) {
+            if summary.elapsed > REQUEST_BUDGET && !*stopped {
                 println!("{name}: stopping after {:?}", summary.elapsed);
-                pool.stop(batch);
-                stopped.push(batch);
+                batch.cancel();
+                *stopped = true;
             }
             true
         });
         let status = pool.status();
         let line = format!(
-            "pool: {} running, {} queued, {} finished so far",
+            "pool: {} running, {} chunks queued, {} finished so far",
             status.running,
-            status.queued,
+            status.queued_chunks,
             status.counts.total()
         );
         if line != last_status {
@@ -102,7 +100,5 @@ fn main() -> Result<(), rsparallel::Error> {
         // A real service would do other work here before looking again.
         std::thread::sleep(Duration::from_millis(50));
     }
-    pool.clear(false);
-    assert!(pool.batches().is_empty());
     Ok(())
 }

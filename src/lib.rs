@@ -5,6 +5,7 @@
 #![warn(missing_docs)]
 
 mod batch;
+mod batches;
 mod clock;
 mod error;
 mod job;
@@ -12,7 +13,6 @@ mod job_error;
 mod job_output;
 mod job_streams;
 mod job_timer;
-mod jobs;
 mod memory;
 mod modules;
 mod pool;
@@ -36,6 +36,7 @@ pub mod input;
 pub mod output;
 pub mod value;
 
+pub use batches::{Batch, BatchStatus, Wait};
 pub use error::{CompileError, Error};
 pub use input::UnreadableItem;
 pub use job::{
@@ -44,8 +45,8 @@ pub use job::{
 };
 pub use job_output::JobOutput;
 pub use job_streams::JobStreams;
-pub use jobs::{BatchSummary, PoolStatus, Receive, Wait};
 pub use memory::{CountingAllocator, DEFAULT_MAX_MEMORY, is_counting, thread_net_allocated};
+pub use pool::PoolStatus;
 pub use pool::{DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, RunspacePool, RunspacePoolBuilder};
 pub use run::{Run, RunCanceller, RunEvent};
 pub use run_options::{HaltPolicy, HaltThreshold, RunOptions, SeqFilter};

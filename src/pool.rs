@@ -1,8 +1,8 @@
 //! The runspace pool: its builder, its worker threads, and shutdown on drop.
 
 use std::path::Path;
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
 
@@ -10,18 +10,20 @@ use crossbeam_channel::Sender;
 use rhai::{AST, Engine};
 
 use crate::batch::{BatchControl, Chunk};
+use crate::batches::Driver;
 use crate::clock::{JobClock, Ticker};
 use crate::error::{CompileError, Error};
 use crate::job::{BatchId, JobRecord, JobStatus, StatusCounts};
-use crate::jobs::JobTable;
 use crate::runspace::InitialState;
 use crate::script::{Script, library_module};
 use crate::script_vm::ScriptVm;
 
 mod builder;
+mod status;
 mod worker;
 
 pub use builder::RunspacePoolBuilder;
+pub use status::PoolStatus;
 
 /// Default limit on nested script function calls.
 pub const DEFAULT_MAX_CALL_DEPTH: usize = 128;
@@ -82,7 +84,7 @@ impl PoolShared {
 /// one compiled script over many items.
 ///
 /// Work is given to it either as a streaming run ([`RunspacePool::run`]) or as batches of jobs
-/// submitted now and received later ([`RunspacePool::submit`], [`RunspacePool::receive`]).
+/// submitted now, running while their owner does something else ([`RunspacePool::submit`]).
 ///
 /// Dropping the pool is its shutdown: running jobs are cancelled at their next operation,
 /// queued ones are dropped, and the worker threads are joined.
@@ -96,7 +98,10 @@ pub struct RunspacePool {
     next_batch: AtomicU64,
     /// This pool's number in the process, which its batch ids carry.
     pub(crate) id: u64,
-    pub(crate) jobs: JobTable,
+    /// Moves the submitted batches on.
+    pub(crate) driver: Driver,
+    /// Every batch started and not yet dropped (runs and submitted batches), for `cancel_all`.
+    live: Mutex<Vec<Weak<BatchControl>>>,
 }
 
 impl RunspacePool {
@@ -156,6 +161,16 @@ impl RunspacePool {
         ))
     }
 
+    /// Keeps track of a batch set up to start, so that `cancel_all` reaches it.
+    pub(crate) fn track(&self, control: &Arc<BatchControl>) {
+        let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        // Forget the batches that ended, whenever the list has doubled since it last did.
+        if live.len() >= 64 && live.len().is_power_of_two() {
+            live.retain(|batch| batch.strong_count() > 0);
+        }
+        live.push(Arc::downgrade(control));
+    }
+
     pub(crate) fn sender(&self) -> Result<&Sender<Chunk>, Error> {
         match &self.job_tx {
             Some(tx) if !self.shared.shutting_down.load(Ordering::SeqCst) => Ok(tx),
@@ -166,7 +181,11 @@ impl RunspacePool {
     /// Cancels every job: queued ones are recorded as `cancelled` without running, running
     /// ones end at their next operation.
     pub fn cancel_all(&self) {
-        self.jobs.cancel_all();
+        let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
+        for batch in live.iter().filter_map(Weak::upgrade) {
+            batch.cancel();
+        }
+        drop(live);
         for clock in self.shared.clocks.iter() {
             clock.cancel_if_running(None);
         }
@@ -177,8 +196,9 @@ impl Drop for RunspacePool {
     fn drop(&mut self) {
         self.shared.shutting_down.store(true, Ordering::SeqCst);
         self.cancel_all();
+        // The driver's runs hold the queue too: they let go of it as the driver ends.
+        self.driver.stop();
         self.job_tx = None;
-        self.jobs.stop_feeders();
         for worker in self.workers.drain(..) {
             let _ = worker.join();
         }

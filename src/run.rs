@@ -2,10 +2,11 @@
 //! finish (or in input order), with retries, halting and a global deadline.
 
 use std::collections::VecDeque;
+use std::marker::PhantomData;
 use std::sync::Arc;
 use std::time::Instant;
 
-use crossbeam_channel::{Receiver, Select, SelectedOperation, Sender, TrySendError};
+use crossbeam_channel::{Receiver, Sender};
 use rhai::Dynamic;
 
 use crate::batch::{BatchControl, Chunk, HaltWatch, MAX_CHUNK, QueuedJob};
@@ -19,6 +20,7 @@ use crate::source::{Read, Source};
 use crate::window::Window;
 
 mod stopping;
+mod waiting;
 
 /// What [`Run::next_event`] hands back.
 #[derive(Debug)]
@@ -34,6 +36,15 @@ pub enum RunEvent {
 // An event is moved as cheaply as a record: the idle case takes a spare value of the record.
 #[cfg(target_pointer_width = "64")]
 const _: () = assert!(size_of::<Option<RunEvent>>() <= 128);
+
+/// What a run did when asked for its next event.
+pub(crate) enum Step {
+    Event(RunEvent),
+    /// Every record is out.
+    End,
+    /// Nothing to hand back without waiting (only when polled).
+    Pending,
+}
 
 /// A handle that cancels a run from another thread (a signal handler, a UI).
 #[derive(Clone)]
@@ -56,7 +67,11 @@ impl RunCanceller {
 /// [`RunOptions::keep_order`]). Items are read from the input only as the pool has room for
 /// them. Dropping the run early cancels its remaining jobs.
 pub struct Run<'pool, I> {
-    pool: &'pool RunspacePool,
+    /// The pool's queue. A run started by [`RunspacePool::run`] borrows the pool (`'pool`);
+    /// one the pool's driver runs for a submitted [`Batch`](crate::Batch) lives as long as
+    /// the driver, which the pool stops before it closes the queue.
+    queue: Sender<Chunk>,
+    _pool: PhantomData<&'pool ()>,
     batch: Arc<BatchControl>,
     results: Receiver<Vec<JobRecord>>,
     source: Source<I>,
@@ -76,6 +91,9 @@ pub struct Run<'pool, I> {
     yielded_since_idle: bool,
     /// Whether the caller takes [`RunEvent::Idle`] ([`Run::next_event`]).
     report_idle: bool,
+    /// Whether the run hands back [`Step::Pending`] instead of waiting (the pool's driver,
+    /// which serves many runs from one thread).
+    nonblocking: bool,
     wake: (Sender<()>, Receiver<()>),
 }
 
@@ -110,7 +128,18 @@ impl RunspacePool {
     where
         I: IntoIterator<Item = Result<Dynamic, UnreadableItem>>,
     {
-        self.sender()?;
+        self.start_run(script, Source::Iter(items.into_iter()), options)
+    }
+
+    /// A run of `script` over `source`, for `run_with` and `run_receiver` (borrowing the pool)
+    /// and for the driver of submitted batches (`'static`).
+    pub(crate) fn start_run<'a, I>(
+        &self,
+        script: &Script,
+        source: Source<I>,
+        options: RunOptions,
+    ) -> Result<Run<'a, I>, Error> {
+        let queue = self.sender()?.clone();
         let (tx, rx) = crossbeam_channel::bounded(self.threads() * 4);
         let mut batch = self.new_batch(script, options.timeout, tx);
         if let Some(policy) = options.halt {
@@ -118,11 +147,13 @@ impl RunspacePool {
             let watch = HaltWatch::new(policy, options.retries, &options.retry_on);
             BatchControl::watch_halt(&mut batch, watch);
         }
+        self.track(&batch);
         Ok(Run {
-            pool: self,
+            queue,
+            _pool: PhantomData,
             batch,
             results: rx,
-            source: Source::Iter(items.into_iter()),
+            source,
             pending: None,
             retry: VecDeque::new(),
             next_seq: 0,
@@ -138,6 +169,7 @@ impl RunspacePool {
             idle: None,
             yielded_since_idle: false,
             report_idle: false,
+            nonblocking: false,
             wake: crossbeam_channel::bounded(1),
         })
     }
@@ -167,6 +199,11 @@ where
     /// The run's batch id, as it appears in its records.
     pub fn batch(&self) -> BatchId {
         self.batch.id
+    }
+
+    /// The batch's control block, for a submitted batch's handle to cancel it.
+    pub(crate) fn control(&self) -> Arc<BatchControl> {
+        self.batch.clone()
     }
 
     /// A handle to cancel the run from elsewhere.
@@ -202,9 +239,35 @@ where
             return Some(RunEvent::Record(self.yield_record(record)));
         }
         self.report_idle = true;
-        let event = self.wait_for_event();
+        let step = self.wait_for_event();
         self.report_idle = false;
-        event
+        match step {
+            Step::Event(event) => Some(event),
+            Step::End => None,
+            Step::Pending => unreachable!("a blocking run waits instead"),
+        }
+    }
+
+    /// The next event if there is one without waiting: for the pool's driver, which serves
+    /// every submitted batch from one thread.
+    pub(crate) fn poll_event(&mut self) -> Step {
+        if let Some(record) = self.window.pop() {
+            return Step::Event(RunEvent::Record(self.yield_record(record)));
+        }
+        self.nonblocking = true;
+        let step = self.wait_for_event();
+        self.nonblocking = false;
+        step
+    }
+
+    /// The channel the workers send this run's records on, for a driver to wait on.
+    pub(crate) fn results(&self) -> &Receiver<Vec<JobRecord>> {
+        &self.results
+    }
+
+    /// Items taken from the input so far.
+    pub(crate) fn items_read(&self) -> u64 {
+        self.next_seq
     }
 
     /// Calls the idle hook, if records were handed back since the last call; `true` when the
@@ -269,14 +332,6 @@ where
             });
         }
     }
-
-    /// Waits for one of the selected operations, or the run's deadline.
-    fn wait<'a>(&self, select: &mut Select<'a>) -> Option<SelectedOperation<'a>> {
-        match self.deadline {
-            Some(deadline) => select.select_deadline(deadline).ok(),
-            None => Some(select.select()),
-        }
-    }
 }
 
 impl<I> Iterator for Run<'_, I>
@@ -292,9 +347,12 @@ where
         match self.window.pop() {
             Some(record) => Some(self.yield_record(record)),
             // Not asked for, an idle moment is never reported: the first event is a record.
-            None => match self.wait_for_event()? {
-                RunEvent::Record(record) => Some(record),
-                RunEvent::Idle => unreachable!("idle is reported only to next_event"),
+            None => match self.wait_for_event() {
+                Step::Event(RunEvent::Record(record)) => Some(record),
+                Step::End => None,
+                Step::Event(RunEvent::Idle) | Step::Pending => {
+                    unreachable!("idle is reported only to next_event, pending only to poll_event")
+                }
             },
         }
     }
@@ -308,114 +366,6 @@ where
         self.counts.add(record.status);
         self.yielded_since_idle = true;
         record
-    }
-
-    /// Reads input, queues it and takes finished records until one can be handed back, or
-    /// the run is over.
-    #[inline(never)]
-    fn wait_for_event(&mut self) -> Option<RunEvent> {
-        loop {
-            if let Some(record) = self.window.pop() {
-                return Some(RunEvent::Record(self.yield_record(record)));
-            }
-            self.check_deadline();
-            self.note_halt();
-            let unstarted = self.pending.is_some() || !self.retry.is_empty();
-            if self.batch.is_stopped() && (!self.source.is_ended() || unstarted) {
-                self.drain_unstarted();
-                self.source.end();
-                continue;
-            }
-            if self.pending.is_none() && (!self.source.is_ended() || !self.retry.is_empty()) {
-                let before = (self.next_seq, self.retry.len());
-                self.read_chunk();
-                if self.pending.is_none() && (self.next_seq, self.retry.len()) != before {
-                    // Only unreadable or passed-over items: look again.
-                    continue;
-                }
-            }
-            let sender = self
-                .pool
-                .job_tx
-                .as_ref()
-                .expect("a pool takes work until it is dropped, and a run borrows it");
-            if let Some(chunk) = self.pending.take() {
-                let count = chunk.jobs.len() as u64;
-                let chunk = match sender.try_send(chunk) {
-                    Ok(()) => {
-                        self.outstanding += count;
-                        continue;
-                    }
-                    Err(TrySendError::Full(chunk)) => chunk,
-                    Err(TrySendError::Disconnected(_)) => return None,
-                };
-                if self.before_waiting() {
-                    self.pending = Some(chunk);
-                    return Some(RunEvent::Idle);
-                }
-                // Wait for whichever comes first: room in the queue, or finished records.
-                let mut select = Select::new();
-                let send_op = select.send(sender);
-                select.recv(&self.results);
-                let Some(op) = self.wait(&mut select) else {
-                    self.pending = Some(chunk);
-                    continue;
-                };
-                if op.index() == send_op {
-                    op.send(sender, chunk).ok()?;
-                    self.outstanding += count;
-                } else {
-                    self.pending = Some(chunk);
-                    let records = op.recv(&self.results).ok()?;
-                    self.absorb(records);
-                }
-            } else if let Some(items) = self.source.waiting_channel() {
-                let items = items.clone();
-                if self.before_waiting() {
-                    return Some(RunEvent::Idle);
-                }
-                // Wait for whichever comes first: more input, a cancel, or finished records.
-                let mut select = Select::new();
-                let input_op = select.recv(&items);
-                let wake_op = select.recv(&self.wake.1);
-                if self.outstanding > 0 {
-                    select.recv(&self.results);
-                }
-                let Some(op) = self.wait(&mut select) else {
-                    continue;
-                };
-                if op.index() == input_op {
-                    let item = op.recv(&items).ok();
-                    self.source.received(item);
-                } else if op.index() == wake_op {
-                    // Cancelled: the loop's next turn ends the input.
-                    let _ = op.recv(&self.wake.1);
-                } else {
-                    let records = op.recv(&self.results).ok()?;
-                    self.absorb(records);
-                }
-            } else if self.outstanding > 0 {
-                let records = match self.results.try_recv() {
-                    Ok(records) => records,
-                    Err(_) => {
-                        if self.before_waiting() {
-                            return Some(RunEvent::Idle);
-                        }
-                        let received = match self.deadline {
-                            Some(deadline) => self.results.recv_deadline(deadline).ok(),
-                            None => self.results.recv().ok(),
-                        };
-                        match received {
-                            Some(records) => records,
-                            None => continue,
-                        }
-                    }
-                };
-                self.absorb(records);
-            } else {
-                return None;
-            }
-        }
     }
 }
 

@@ -5,7 +5,7 @@
 use std::sync::{Arc, Mutex};
 
 use rsparallel::output::{OutputFormat, RecordWriter};
-use rsparallel::rhai::{Dynamic, Map};
+use rsparallel::rhai::Dynamic;
 use rsparallel::{JobStatus, RunOptions, RunspacePool, StreamKind, Wait};
 
 #[derive(Clone, Debug, PartialEq)]
@@ -98,82 +98,37 @@ fn keep_order_yields_records_in_input_order_when_jobs_finish_out_of_order() {
 }
 
 #[test]
-fn submit_then_receive_gives_every_record_once_sorted_and_status_counts_them() {
+fn submitted_batches_give_every_record_once_in_order_and_status_counts_them() {
     let pool = RunspacePool::builder().threads(2).build().unwrap();
     let script = pool
         .compile(r#"if item % 10 == 0 { throw "tens fail" } item + 1"#)
         .unwrap();
-    let first = pool
-        .submit(&script, (0..100_i64).map(Dynamic::from))
-        .unwrap();
-    let second = pool.submit(&script, (0..5_i64).map(Dynamic::from)).unwrap();
-    assert_ne!(first, second);
+    let in_order = RunOptions::default().keep_order(true);
+    let first = pool.submit(&script, 0..100_i64, in_order.clone()).unwrap();
+    let second = pool.submit(&script, 0..5_i64, in_order).unwrap();
+    assert_ne!(first.id(), second.id());
 
-    let records = pool.receive(first, Wait::Yes);
+    let first_id = first.id();
+    let records: Vec<_> = first.collect();
     let seqs: Vec<u64> = records.iter().map(|r| r.seq).collect();
     assert_eq!(seqs, (0..100).collect::<Vec<_>>());
-    assert!(records.iter().all(|r| r.batch == first));
+    assert!(records.iter().all(|r| r.batch == first_id));
     let failed = records
         .iter()
         .filter(|r| r.status == JobStatus::Failed)
         .count();
     assert_eq!(failed, 10);
     assert_eq!(records[0].error.as_ref().unwrap().message, "tens fail");
-    // Received records are gone; a second receive of the same batch has nothing more.
-    assert!(pool.receive(first, Wait::No).is_empty());
 
-    let rest = pool.receive(None, Wait::Yes);
-    assert_eq!(rest.len(), 5);
+    assert!(second.wait(Wait::Yes));
+    assert_eq!(second.peek_finished().len(), 5);
+    assert_eq!(second.take_finished().len(), 5);
+    // Taken records are gone from the batch.
+    assert!(second.take_finished().is_empty());
+    assert_eq!(second.status().unreceived, 0);
     let status = pool.status();
     assert_eq!(status.counts.total(), 105);
     assert_eq!(status.counts.get(JobStatus::Failed), 11);
-    assert_eq!(status.unreceived, 0);
-    pool.clear(false);
-    assert!(pool.batches().is_empty());
-}
-
-#[test]
-fn records_keep_dynamic_outputs_and_convert_to_json_in_one_call() {
-    let pool = RunspacePool::builder().threads(1).build().unwrap();
-    let script = pool
-        .compile(r#"emit([1, 2]); #{ name: item, ok: true }"#)
-        .unwrap();
-    let record = pool.run(&script, ["ann"]).unwrap().next().unwrap();
-    let array = record.output[0].clone().into_array().unwrap();
-    assert_eq!(array.len(), 2);
-    let map = record.output[1].clone().cast::<Map>();
-    assert_eq!(map["name"].clone().into_string().unwrap(), "ann");
-
-    let json = record.to_json().unwrap();
-    assert_eq!(json["seq"], 0);
-    assert_eq!(json["item"], "ann");
-    assert_eq!(json["status"], "completed");
-    assert_eq!(
-        json["output"],
-        serde_json::json!([[1, 2], { "name": "ann", "ok": true }])
-    );
-    assert!(json["error"].is_null());
-    let mut line = Vec::new();
-    record.write_json(&mut line).unwrap();
-    assert_eq!(
-        serde_json::from_slice::<serde_json::Value>(&line).unwrap(),
-        json
-    );
-}
-
-#[test]
-fn a_failed_job_is_a_record_with_its_script_position_and_a_bad_script_is_an_error() {
-    let pool = RunspacePool::builder().threads(1).build().unwrap();
-    let script = pool.compile("let a = 1;\nno_such_function(a)").unwrap();
-    let record = pool.run(&script, [0_i64]).unwrap().next().unwrap();
-    assert_eq!(record.status, JobStatus::Failed);
-    assert_eq!(record.error.unwrap().line, Some(2));
-
-    let error = pool.compile("let = 1").unwrap_err();
-    assert!(error.is_compile() && !error.is_io() && !error.is_closed());
-    assert_eq!(error.as_compile().unwrap().line, 1);
-    let missing = pool.compile_file("no/such/script.rhai").unwrap_err();
-    assert!(missing.is_io());
 }
 
 #[test]
@@ -187,13 +142,20 @@ fn dropping_the_pool_cancels_a_running_loop_and_joins_its_workers() {
         .build()
         .unwrap();
     let script = pool.compile(r#"print("looping"); loop {}"#).unwrap();
-    pool.submit(&script, [Dynamic::UNIT, Dynamic::UNIT])
+    let batch = pool
+        .submit(
+            &script,
+            [Dynamic::UNIT, Dynamic::UNIT],
+            RunOptions::default(),
+        )
         .unwrap();
     assert_eq!(lines.recv().unwrap(), "looping");
     assert_eq!(lines.recv().unwrap(), "looping");
     drop(pool);
     // The stream sink lived in the workers' engines: once they are gone, so is its sender.
     assert!(lines.recv().is_err());
+    // The batch ended with its pool.
+    assert!(batch.wait(Wait::Yes));
 }
 
 #[test]

@@ -4,7 +4,7 @@
 use std::time::Duration;
 
 use rsparallel::rhai::{Dynamic, EvalAltResult};
-use rsparallel::{JobSignal, JobStatus, RunspacePool, Wait};
+use rsparallel::{JobSignal, JobStatus, RunOptions, RunspacePool, Wait};
 
 /// A host function that blocks until its job's signal ends it, telling the test when it
 /// has started so that the test cancels a job that is really running.
@@ -44,10 +44,13 @@ fn a_blocking_native_function_ends_when_its_batch_is_stopped() {
         .build()
         .unwrap();
     let script = pool.compile("block()").unwrap();
-    let batch = pool.submit(&script, [Dynamic::UNIT]).unwrap();
+    let batch = pool
+        .submit(&script, [Dynamic::UNIT], RunOptions::default())
+        .unwrap();
     started.recv().unwrap();
-    assert!(pool.stop(batch));
-    let records = pool.receive(batch, Wait::Yes);
+    batch.cancel();
+    assert!(batch.wait(Wait::Yes));
+    let records = batch.take_finished();
     assert_eq!(records.len(), 1);
     assert_eq!(records[0].status, JobStatus::Cancelled);
     assert!(records[0].worker.is_some(), "the job had started");

@@ -324,12 +324,18 @@ fn dropping_a_pool_with_runaway_jobs_shuts_it_down() {
     let pool = pool(2, 0);
     let script = pool.compile("loop {}").unwrap();
     let batch = pool
-        .submit(&script, (0..10_i64).map(Dynamic::from))
+        .submit(
+            &script,
+            (0..10_i64).map(Dynamic::from),
+            RunOptions::default(),
+        )
         .unwrap();
-    std::thread::sleep(Duration::from_millis(50));
-    assert_eq!(pool.status().running, 2);
-    let _ = batch;
+    while pool.status().running < 2 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
     drop(pool);
+    // The batch outlived its pool: it ended with it.
+    assert!(batch.wait(rsparallel::Wait::Yes));
 }
 
 #[test]

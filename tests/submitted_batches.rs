@@ -1,5 +1,6 @@
-//! Batches submitted to a pool and received later (the REPL's and `exec`'s job objects):
-//! stopping one reads no more of its input, and every item it read has one record.
+//! Batches submitted to a pool (`RunspacePool::submit`): owned handles whose jobs run while
+//! their owner does something else; cancelling one reads no more of its input, and every item
+//! it read has one record; dropping one leaves nothing behind.
 
 mod common;
 
@@ -7,36 +8,29 @@ use std::time::{Duration, Instant};
 
 use common::assert_each_seq_once;
 use rsparallel::rhai::Dynamic;
-use rsparallel::{JobStatus, RunspacePool, Wait};
+use rsparallel::{JobStatus, RunOptions, RunspacePool, Wait};
 
 #[test]
-fn stopping_a_batch_over_a_million_million_items_returns_at_once_with_a_record_per_item_read() {
+fn cancelling_a_batch_over_a_million_million_items_returns_at_once_with_a_record_per_item_read() {
     let pool = RunspacePool::builder().threads(2).build().unwrap();
     let script = pool.compile("item * 2").unwrap();
     for endless in [false, true] {
         let batch = if endless {
-            pool.submit(&script, (0_i64..).map(Dynamic::from)).unwrap()
+            pool.submit(&script, 0_i64.., RunOptions::default())
         } else {
-            pool.submit(&script, (0..1_000_000_000_000_i64).map(Dynamic::from))
-                .unwrap()
-        };
+            pool.submit(&script, 0..1_000_000_000_000_i64, RunOptions::default())
+        }
+        .unwrap();
         std::thread::sleep(Duration::from_millis(50));
-        let stopped = Instant::now();
-        assert!(pool.stop(batch));
-        // Once the batch has its records, it has read all it will.
-        let read = loop {
-            let summary = pool.batches();
-            let this = summary.iter().find(|b| b.id == batch).unwrap();
-            if this.finished {
-                break this.items;
-            }
-            assert!(
-                stopped.elapsed() < Duration::from_secs(30),
-                "a stopped batch went on reading its input"
-            );
-            std::thread::sleep(Duration::from_millis(10));
-        };
-        let records = pool.receive(batch, Wait::No);
+        let cancelled = Instant::now();
+        batch.cancel();
+        assert!(
+            batch.wait(Wait::For(Duration::from_secs(30))),
+            "a cancelled batch went on"
+        );
+        assert!(cancelled.elapsed() < Duration::from_secs(30));
+        let read = batch.status().items;
+        let records = batch.take_finished();
         // One record for each item read, and only for those.
         assert_eq!(records.len() as u64, read, "endless: {endless}");
         assert!(read < 50_000_000, "read {read}");
@@ -50,29 +44,133 @@ fn stopping_a_batch_over_a_million_million_items_returns_at_once_with_a_record_p
 }
 
 #[test]
-fn a_batch_of_one_pool_is_refused_by_another() {
-    let a = RunspacePool::builder().threads(1).build().unwrap();
-    let b = RunspacePool::builder().threads(1).build().unwrap();
-    let on_a = a
-        .submit(&a.compile("loop {}").unwrap(), [Dynamic::from(1_i64)])
+fn a_batch_runs_while_nobody_reads_it_and_is_read_on_another_thread() {
+    let pool = RunspacePool::builder().threads(2).build().unwrap();
+    let script = pool.compile("item * item").unwrap();
+    let batch = pool
+        .submit(
+            &script,
+            1..=1000_i64,
+            RunOptions::default().keep_order(true),
+        )
         .unwrap();
-    let on_b = b
-        .submit(&b.compile("item").unwrap(), [Dynamic::from(2_i64)])
+    // Nobody reads it: it finishes all the same.
+    assert!(batch.wait(Wait::Yes));
+    assert_eq!(batch.status().counts.get(JobStatus::Completed), 1000);
+    // Owned and Send: read where it is needed.
+    let outputs = std::thread::spawn(move || {
+        batch
+            .map(|r| r.output[0].as_int().unwrap())
+            .collect::<Vec<_>>()
+    })
+    .join()
+    .unwrap();
+    assert_eq!(outputs.len(), 1000);
+    assert_eq!(outputs[999], 1_000_000);
+}
+
+#[test]
+fn a_submitted_batch_takes_the_options_of_a_run() {
+    let pool = RunspacePool::builder().threads(2).build().unwrap();
+    let script = pool
+        .compile("if item % 3 == 0 { throw \"x\" } item")
         .unwrap();
-    // Both are their pool's first batch: the same number, not the same batch.
-    assert_eq!(on_a.number(), on_b.number());
-    assert_ne!(on_a, on_b);
-    assert!(!b.stop(on_a), "b stopped a batch of a");
-    assert!(b.receive(on_a, Wait::No).is_empty());
-    let from_b = b.receive(on_b, Wait::Yes);
-    assert_eq!(from_b.len(), 1);
-    assert_eq!(from_b[0].status, JobStatus::Completed);
-    // a's batch was never touched: it still runs until a stops it.
-    assert!(a.batches().iter().any(|s| s.id == on_a && !s.finished));
-    assert!(a.stop(on_a));
-    let records = a.receive(on_a, Wait::Yes);
-    assert!(records.len() <= 1);
-    assert!(records.iter().all(|r| r.status == JobStatus::Cancelled));
+    let options = RunOptions::default()
+        .halt("now,fail=5".parse().unwrap())
+        .keep_order(true);
+    let batch = pool.submit(&script, 0..1000_i64, options).unwrap();
+    let records: Vec<_> = batch.collect();
+    assert_each_seq_once(&records, 1000);
+    let failed = records
+        .iter()
+        .filter(|r| r.status == JobStatus::Failed)
+        .count();
+    assert_eq!(failed, 5);
+    // Retries: a job that fails on its first try runs again.
+    let flaky = pool
+        .compile("if attempt == 1 { throw \"flaky\" } attempt")
+        .unwrap();
+    let batch = pool
+        .submit(&flaky, 0..10_i64, RunOptions::default().retries(1))
+        .unwrap();
+    let records: Vec<_> = batch.collect();
+    assert_eq!(records.len(), 10);
+    assert!(
+        records
+            .iter()
+            .all(|r| r.status == JobStatus::Completed && r.attempts == 2)
+    );
+}
+
+/// Threads of this process, from /proc.
+fn threads_now() -> usize {
+    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+}
+
+#[test]
+fn many_batches_share_one_driver_and_dropped_ones_stop_their_jobs() {
+    let pool = RunspacePool::builder().threads(2).build().unwrap();
+    let script = pool.compile("item + 1").unwrap();
+    let before = threads_now();
+    let batches: Vec<_> = (0..300_i64)
+        .map(|i| {
+            pool.submit(&script, i * 10..i * 10 + 10, RunOptions::default())
+                .unwrap()
+        })
+        .collect();
+    // 300 batches in flight, one driver thread (and the pool's own).
+    assert!(
+        threads_now() <= before + 1,
+        "{} threads for 300 submissions",
+        threads_now() - before
+    );
+    let records: usize = batches.into_iter().map(|b| b.count()).sum();
+    assert_eq!(records, 3000);
+
+    // 10,000 more, half read, half dropped unread.
+    for round in 0..10_000_i64 {
+        let batch = pool
+            .submit(&script, [round], RunOptions::default())
+            .unwrap();
+        if round % 2 == 0 {
+            assert_eq!(batch.count(), 1);
+        }
+    }
+    // A batch let go of stops its jobs: endless work, dropped, frees the workers.
+    let endless = pool.compile("loop {}").unwrap();
+    drop(
+        pool.submit(&endless, 0..1_000_000_i64, RunOptions::default())
+            .unwrap(),
+    );
+    let after = pool
+        .submit(&script, [1_i64], RunOptions::default())
+        .unwrap();
+    assert!(after.wait(Wait::For(Duration::from_secs(60))));
+    assert_eq!(after.take_finished()[0].status, JobStatus::Completed);
+}
+
+#[test]
+fn the_pools_status_sees_streaming_runs_and_batches_alike() {
+    let pool = RunspacePool::builder().threads(2).build().unwrap();
+    let script = pool.compile("sleep(20); item").unwrap();
+    std::thread::scope(|scope| {
+        let run = scope.spawn(|| pool.run(&script, 0..40_i64).unwrap().count());
+        // While the run goes, its jobs are running jobs of the pool.
+        let started = Instant::now();
+        while pool.status().running == 0 {
+            assert!(
+                started.elapsed() < Duration::from_secs(30),
+                "no job seen running"
+            );
+            std::thread::sleep(Duration::from_millis(1));
+        }
+        assert_eq!(run.join().unwrap(), 40);
+    });
+    let batch = pool
+        .submit(&script, 0..10_i64, RunOptions::default())
+        .unwrap();
+    assert!(batch.wait(Wait::Yes));
+    assert_eq!(pool.status().counts.get(JobStatus::Completed), 50);
 }
 
 #[test]
@@ -92,128 +190,39 @@ fn the_host_api_refuses_a_batch_of_another_pool() {
     assert!(message.contains("belongs to another pool"), "{message}");
 }
 
-/// Threads of this process, from /proc.
-fn threads_now() -> usize {
-    std::fs::read_dir("/proc/self/task").map_or(0, |d| d.count())
+#[test]
+fn the_host_api_keeps_a_running_batch_on_clear_and_forgets_received_ones() {
+    let engine = rsparallel::host::Host::new().engine();
+    let counts: rsparallel::rhai::Array = engine
+        .eval(
+            r#"
+            let pool = new_runspace_pool(#{ threads: 1 });
+            let done = new_runspace_job(pool, "item", [1, 2]);
+            let got = receive_runspace_job(pool, #{ batch: done, wait: true });
+            let after_receive = pool.jobs().len();
+            let running = new_runspace_job(pool, "if item == 1 { loop {} } item", [0, 1]);
+            while pool.status().completed < 3 { sleep(1); }
+            clear_runspace_jobs(pool);
+            let kept = pool.jobs().len();
+            pool.stop(running);
+            let records = receive_runspace_job(pool, #{ batch: running, wait: true });
+            [got.len(), after_receive, kept, records.len(), pool.jobs().len()]
+            "#,
+        )
+        .unwrap();
+    let counts: Vec<i64> = counts.iter().map(|d| d.as_int().unwrap()).collect();
+    // Received whole: forgotten; running at the clear: kept, with its finished record.
+    assert_eq!(counts, [2, 0, 1, 2, 0]);
 }
 
 #[test]
-fn many_submissions_share_one_feeder_and_received_batches_are_forgotten() {
-    let pool = RunspacePool::builder().threads(2).build().unwrap();
-    let script = pool.compile("item + 1").unwrap();
-    let before = threads_now();
-    let mut ids = Vec::new();
-    for i in 0..300_i64 {
-        ids.push(
-            pool.submit(&script, (0..10).map(move |j| Dynamic::from(i * 10 + j)))
-                .unwrap(),
-        );
-    }
-    // 300 batches in flight, one feeder thread (and the pool's own).
-    assert!(
-        threads_now() <= before + 1,
-        "{} threads for 300 submissions",
-        threads_now() - before
-    );
-    let mut records = 0;
-    for id in &ids {
-        let got = pool.receive(*id, Wait::Yes);
-        assert_eq!(got.len(), 10);
-        records += got.len();
-    }
-    assert_eq!(records, 3000);
-    // Every batch fully received: the pool holds none of them.
-    assert!(
-        pool.batches().is_empty(),
-        "{} batches left",
-        pool.batches().len()
-    );
-    // The counts go on: receiving is not clearing.
-    assert_eq!(pool.status().counts.get(JobStatus::Completed), 3000);
-
-    // 10,000 more, received or not, then cleared: nothing left.
-    for round in 0..10_000_i64 {
-        let id = pool.submit(&script, [Dynamic::from(round)]).unwrap();
-        if round % 2 == 0 {
-            assert_eq!(pool.receive(id, Wait::Yes).len(), 1);
-        }
-    }
-    let _ = pool.receive(None, Wait::Yes);
-    assert!(pool.batches().is_empty());
-    pool.clear(false);
-    assert_eq!(pool.status().counts.total(), 0);
-    assert_eq!(pool.status().unreceived, 0);
-}
-
-#[test]
-fn clear_keeps_the_records_of_a_batch_still_running() {
+fn a_value_of_dynamic_items_is_accepted_as_is() {
     let pool = RunspacePool::builder().threads(1).build().unwrap();
-    let done = pool
-        .submit(&pool.compile("item").unwrap(), [Dynamic::from(1_i64)])
+    let script = pool.compile("type_of(item)").unwrap();
+    let items = vec![Dynamic::from("a"), Dynamic::from(1_i64), Dynamic::UNIT];
+    let batch = pool
+        .submit(&script, items, RunOptions::default().keep_order(true))
         .unwrap();
-    assert_eq!(pool.receive(done, Wait::Yes).len(), 1);
-    // A batch whose first item is done and whose second runs until stopped.
-    let script = pool.compile("if item == 1 { loop {} } item").unwrap();
-    let running = pool.submit(&script, [0_i64, 1].map(Dynamic::from)).unwrap();
-    while pool.status().counts.get(JobStatus::Completed) < 2 {
-        std::thread::sleep(Duration::from_millis(5));
-    }
-    pool.clear(false);
-    assert!(pool.stop(running), "clear forgot a running batch");
-    let records = pool.receive(running, Wait::Yes);
-    // Item 0 finished before the clear; its record is still there to receive.
-    assert_eq!(records.len(), 2, "{records:?}");
-    assert_eq!(records[0].status, JobStatus::Completed);
-    assert_eq!(records[1].status, JobStatus::Cancelled);
-}
-
-#[test]
-fn the_rate_counts_only_the_time_jobs_ran() {
-    let pool = RunspacePool::builder().threads(1).build().unwrap();
-    let script = pool.compile("sleep(1); item").unwrap();
-    let first = pool
-        .submit(&script, (0..50_i64).map(Dynamic::from))
-        .unwrap();
-    let _ = pool.receive(first, Wait::Yes);
-    let rate = pool.status().items_per_sec;
-    // An idle second does not lower it.
-    std::thread::sleep(Duration::from_secs(1));
-    let idle = pool.status().items_per_sec;
-    assert!(
-        (idle - rate).abs() <= rate * 0.01,
-        "{rate}/s, then {idle}/s after idling"
-    );
-    // Nor does a second batch after the gap.
-    let second = pool
-        .submit(&script, (0..50_i64).map(Dynamic::from))
-        .unwrap();
-    let _ = pool.receive(second, Wait::Yes);
-    let after = pool.status().items_per_sec;
-    assert!(
-        after > rate * 0.5,
-        "{rate}/s, then {after}/s after an idle gap"
-    );
-}
-
-#[test]
-fn the_pools_status_sees_streaming_runs_too() {
-    let pool = RunspacePool::builder().threads(2).build().unwrap();
-    let script = pool.compile("sleep(20); item").unwrap();
-    std::thread::scope(|scope| {
-        let run = scope.spawn(|| pool.run(&script, 0..40_i64).unwrap().count());
-        // While the run goes, its jobs are running jobs of the pool.
-        let started = Instant::now();
-        while pool.status().running == 0 {
-            assert!(
-                started.elapsed() < Duration::from_secs(30),
-                "no job seen running"
-            );
-            std::thread::sleep(Duration::from_millis(1));
-        }
-        assert_eq!(run.join().unwrap(), 40);
-    });
-    let status = pool.status();
-    assert_eq!(status.all_jobs.get(JobStatus::Completed), 40);
-    // Nothing was submitted: the submitted batches' counts stay empty.
-    assert_eq!(status.counts.total(), 0);
+    let types: Vec<String> = batch.map(|r| r.output[0].to_string()).collect();
+    assert_eq!(types, ["string", "i64", "()"]);
 }

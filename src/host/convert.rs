@@ -6,7 +6,7 @@ use std::time::SystemTime;
 use rhai::{Array, Dynamic, INT, Map};
 
 use crate::host::options::int;
-use crate::{BatchSummary, JobRecord, JobStatus, PoolStatus, StatusCounts};
+use crate::{BatchStatus, JobRecord, JobStatus, PoolStatus, StatusCounts};
 
 /// A record as a map with the fields of the CLI's jsonl records (`seq`, `item`, `status`,
 /// `output`, `error` with its `kind`, `worker`, `start`, `end`, `duration_ms`, `attempts`,
@@ -70,23 +70,25 @@ fn insert_counts(map: &mut Map, counts: &StatusCounts) {
     }
 }
 
-/// `pool.status()`: counts per status, queued, running, unreceived, throughput, threads, and
-/// the pool's interpreter setting.
-pub(crate) fn status_to_map(status: &PoolStatus, held: usize) -> Dynamic {
+/// `pool.status()`: counts per status of every job the pool ran, queued and running jobs,
+/// records not yet received, throughput, threads, and the pool's interpreter setting.
+pub(crate) fn status_to_map(status: &PoolStatus, batches: &[BatchStatus], rate: f64) -> Dynamic {
     let mut map = Map::new();
     map.insert("threads".into(), int(status.threads as u64).into());
     map.insert("vm".into(), status.vm.name().into());
-    map.insert("queued".into(), int(status.queued).into());
+    let outstanding: u64 = batches.iter().map(|b| b.items - b.counts.total()).sum();
+    let queued = outstanding.saturating_sub(status.running);
+    map.insert("queued".into(), int(queued).into());
     map.insert("running".into(), int(status.running).into());
     insert_counts(&mut map, &status.counts);
-    let unreceived = status.unreceived + held;
+    let unreceived: usize = batches.iter().map(|b| b.unreceived).sum();
     map.insert("unreceived".into(), int(unreceived as u64).into());
-    map.insert("items_per_sec".into(), status.items_per_sec.into());
+    map.insert("items_per_sec".into(), rate.into());
     map.into()
 }
 
 /// `pool.jobs()`: one map per batch the pool still knows.
-pub(crate) fn batches_to_array(batches: &[BatchSummary]) -> Dynamic {
+pub(crate) fn batches_to_array(batches: &[BatchStatus]) -> Dynamic {
     let array: Array = batches
         .iter()
         .map(|b| {

@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 
 use rhai::{Dynamic, Engine, EvalAltResult, INT, Map, Position};
 
-use crate::RunspacePool;
 use crate::host::batch_handle::BatchHandle;
 use crate::host::convert::{batches_to_array, items, record_to_map, status_to_map};
 use crate::host::options::{batch_id, clear_options, job_options, pool_options, receive_options};
 use crate::host::pool_handle::PoolHandle;
 use crate::host::{Host, Interrupt};
+use crate::{RunOptions, RunspacePool};
 
 /// One function of the host API, as `help` lists it.
 #[derive(Clone, Copy, Debug)]
@@ -138,17 +138,19 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
 
     engine.register_fn("status", |handle: &mut PoolHandle| -> RhaiResult<Dynamic> {
         let pool = handle.pool().map_err(error)?;
-        Ok(status_to_map(&pool.status(), handle.pending_len()))
+        let batches = handle.statuses();
+        let rate = handle.rate(&batches);
+        Ok(status_to_map(&pool.status(), &batches, rate))
     });
     engine.register_fn("jobs", |handle: &mut PoolHandle| -> RhaiResult<Dynamic> {
-        let pool = handle.pool().map_err(error)?;
-        Ok(batches_to_array(&pool.batches()))
+        handle.pool().map_err(error)?;
+        Ok(batches_to_array(&handle.statuses()))
     });
     engine.register_fn(
         "stop",
         |handle: &mut PoolHandle, batch: Dynamic| -> RhaiResult<bool> {
             let pool = handle.pool().map_err(error)?;
-            Ok(pool.stop(batch_id("stop", &batch, &pool).map_err(error)?))
+            Ok(handle.stop(batch_id("stop", &batch, &pool).map_err(error)?))
         },
     );
     engine.register_fn("close", |handle: &mut PoolHandle| handle.close());
@@ -224,9 +226,15 @@ fn new_job(
     }
     .map_err(|e| error(format!("new_runspace_job: {e}")))?;
     let items = items(item_values).map_err(error)?;
-    let id = pool
-        .submit_with_timeout(&compiled, items, options.timeout)
+    let run_options = RunOptions {
+        timeout: options.timeout,
+        ..RunOptions::default()
+    };
+    let batch = pool
+        .submit(&compiled, items, run_options)
         .map_err(|e| error(format!("new_runspace_job: {e}")))?;
+    let id = batch.id();
+    handle.add(batch);
     Ok(BatchHandle {
         id,
         script: compiled.name().to_string(),
@@ -243,9 +251,8 @@ fn receive(handle: &mut PoolHandle, options: &Map, interrupt: &Interrupt) -> Rha
 
 fn clear(handle: &mut PoolHandle, options: &Map) -> RhaiResult<()> {
     let cancel = clear_options(options).map_err(error)?;
-    let pool = handle.pool().map_err(error)?;
-    pool.clear(cancel);
-    handle.clear_pending();
+    handle.pool().map_err(error)?;
+    handle.clear(cancel);
     Ok(())
 }
 

@@ -1,5 +1,6 @@
-//! The pool and batch values host scripts hold, and receiving records with a wait that an
-//! interrupt can end without losing any record.
+//! The pool values host scripts hold: the pool, and the batches the script submitted to it
+//! until they are received whole or cleared, with a wait that an interrupt can end without
+//! losing any record.
 
 use std::fmt;
 use std::sync::{Arc, Mutex, MutexGuard};
@@ -7,7 +8,7 @@ use std::time::{Duration, Instant};
 
 use crate::host::Interrupt;
 use crate::host::options::ReceiveOptions;
-use crate::{BatchId, JobRecord, Receive, RunspacePool, Wait};
+use crate::{Batch, BatchId, BatchStatus, JobRecord, RunspacePool, Wait};
 
 /// How often a waiting receive looks at the interrupt flag.
 const WAIT_SLICE: Duration = Duration::from_millis(100);
@@ -20,11 +21,19 @@ pub(crate) struct PoolHandle(Arc<PoolState>);
 struct PoolState {
     /// `None` once closed. The pool itself is shared so that no lock is held while it works.
     pool: Mutex<Option<Arc<RunspacePool>>>,
-    /// Records taken from the pool by a wait that was interrupted before it could hand them
-    /// over: the next receive returns them first, so an interrupt loses nothing.
-    pending: Mutex<Vec<JobRecord>>,
+    /// The batches submitted through this pool value, oldest first, until received whole or
+    /// cleared. Shared, so that a wait holds no lock.
+    batches: Mutex<Vec<Arc<Batch>>>,
+    /// Time during which some batch was unfinished, for the rate `status` gives.
+    busy: Mutex<Busy>,
     threads: usize,
     timeout: Option<Duration>,
+}
+
+#[derive(Default)]
+struct Busy {
+    before: Duration,
+    since: Option<Instant>,
 }
 
 fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
@@ -37,7 +46,8 @@ impl PoolHandle {
             threads: pool.threads(),
             timeout: pool.timeout(),
             pool: Mutex::new(Some(Arc::new(pool))),
-            pending: Mutex::new(Vec::new()),
+            batches: Mutex::new(Vec::new()),
+            busy: Mutex::new(Busy::default()),
         }))
     }
 
@@ -51,7 +61,7 @@ impl PoolHandle {
     /// Shuts the pool down: running jobs are cancelled, workers joined, records dropped.
     pub(crate) fn close(&self) {
         let pool = lock(&self.0.pool).take();
-        lock(&self.0.pending).clear();
+        lock(&self.0.batches).clear();
         drop(pool);
     }
 
@@ -63,80 +73,119 @@ impl PoolHandle {
         self.0.threads
     }
 
-    /// Records held for the next receive, not yet handed to the script.
-    pub(crate) fn pending_len(&self) -> usize {
-        lock(&self.0.pending).len()
+    /// Keeps a batch the script submitted.
+    pub(crate) fn add(&self, batch: Batch) {
+        let mut batches = lock(&self.0.batches);
+        if batches.iter().all(|b| b.wait(Wait::No)) {
+            lock(&self.0.busy).since.get_or_insert_with(Instant::now);
+        }
+        batches.push(Arc::new(batch));
     }
 
-    /// Drops the records held for the next receive.
-    pub(crate) fn clear_pending(&self) {
-        lock(&self.0.pending).clear();
+    /// The batches `batch` selects (all, for `None`).
+    fn selected(&self, batch: Option<BatchId>) -> Vec<Arc<Batch>> {
+        lock(&self.0.batches)
+            .iter()
+            .filter(|b| batch.is_none_or(|id| b.id() == id))
+            .cloned()
+            .collect()
+    }
+
+    /// Cancels one batch; `false` if the pool value holds none of that id.
+    pub(crate) fn stop(&self, batch: BatchId) -> bool {
+        let selected = self.selected(Some(batch));
+        selected.iter().for_each(|b| b.cancel());
+        !selected.is_empty()
+    }
+
+    /// What each batch has done, oldest first.
+    pub(crate) fn statuses(&self) -> Vec<BatchStatus> {
+        self.selected(None).iter().map(|b| b.status()).collect()
+    }
+
+    /// Completed jobs per second over the time some batch was unfinished.
+    pub(crate) fn rate(&self, statuses: &[BatchStatus]) -> f64 {
+        let mut busy = lock(&self.0.busy);
+        if statuses.iter().all(|s| s.finished)
+            && let Some(since) = busy.since.take()
+        {
+            busy.before += since.elapsed();
+        }
+        let busy = busy.before + busy.since.map_or(Duration::ZERO, |s| s.elapsed());
+        let completed: u64 = statuses
+            .iter()
+            .map(|s| s.counts.get(crate::JobStatus::Completed))
+            .sum();
+        if busy.is_zero() {
+            0.0
+        } else {
+            completed as f64 / busy.as_secs_f64()
+        }
+    }
+
+    /// Forgets the finished batches, and their records; with `cancel`, first cancels every
+    /// batch and waits for their records.
+    pub(crate) fn clear(&self, cancel: bool) {
+        if cancel {
+            let all = self.selected(None);
+            all.iter().for_each(|b| b.cancel());
+            all.iter().for_each(|b| {
+                b.wait(Wait::Yes);
+            });
+        }
+        lock(&self.0.batches).retain(|b| !b.wait(Wait::No));
+        *lock(&self.0.busy) = Busy::default();
     }
 
     /// Takes (or, with `keep`, copies) the finished records the options select, first waiting
-    /// as they say. An interrupt ends the wait with an error; records already taken from the
-    /// pool are held for the next receive.
+    /// as they say. An interrupt ends the wait with an error, and takes nothing: every record
+    /// stays for the next receive. A batch whose records are all taken is forgotten.
     pub(crate) fn receive(
         &self,
         options: &ReceiveOptions,
         interrupt: &Interrupt,
     ) -> Result<Vec<JobRecord>, String> {
-        let pool = self.pool()?;
+        let selected = self.selected(options.batch);
         let deadline = match options.wait {
             // A wait past what an `Instant` can hold waits for the jobs.
             Wait::For(d) => Instant::now().checked_add(d),
             _ => None,
         };
         if options.wait != Wait::No {
-            loop {
-                if interrupt.is_set() {
-                    return Err(
-                        "interrupted while waiting: the jobs go on, and receive_runspace_job \
-                         returns their records"
-                            .into(),
-                    );
+            for batch in &selected {
+                loop {
+                    if interrupt.is_set() {
+                        return Err(
+                            "interrupted while waiting: the jobs go on, and receive_runspace_job \
+                             returns their records"
+                                .into(),
+                        );
+                    }
+                    let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
+                    if left.is_some_and(|l| l.is_zero()) {
+                        break;
+                    }
+                    let slice = left.map_or(WAIT_SLICE, |l| l.min(WAIT_SLICE));
+                    if batch.wait(Wait::For(slice)) {
+                        break;
+                    }
                 }
-                let left = deadline.map(|d| d.saturating_duration_since(Instant::now()));
-                if left.is_some_and(|l| l.is_zero()) || selected_finished(&pool, options.batch) {
-                    break;
-                }
-                let slice = left.map_or(WAIT_SLICE, |l| l.min(WAIT_SLICE));
-                let arrived = pool.receive_with(Receive {
-                    batch: options.batch,
-                    wait: Wait::For(slice),
-                    keep: false,
-                });
-                lock(&self.0.pending).extend(arrived);
             }
         }
-        let arrived = pool.receive_with(Receive {
-            batch: options.batch,
-            wait: Wait::No,
-            keep: false,
-        });
-        let mut pending = lock(&self.0.pending);
-        pending.extend(arrived);
-        let wanted = |r: &JobRecord| options.batch.is_none_or(|b| b == r.batch);
-        let mut taken: Vec<JobRecord> = if options.keep {
-            pending.iter().filter(|r| wanted(r)).cloned().collect()
-        } else {
-            let (taken, left) = std::mem::take(&mut *pending)
-                .into_iter()
-                .partition(|r| wanted(r));
-            *pending = left;
-            taken
-        };
+        let mut taken: Vec<JobRecord> = Vec::new();
+        for batch in &selected {
+            if options.keep {
+                taken.extend(batch.peek_finished());
+            } else {
+                taken.extend(batch.take_finished());
+            }
+        }
+        if !options.keep {
+            lock(&self.0.batches).retain(|b| !(b.wait(Wait::No) && b.status().unreceived == 0));
+        }
         taken.sort_by_key(|r| (r.batch, r.seq));
         Ok(taken)
     }
-}
-
-/// Whether every batch the receive selects has all its records.
-fn selected_finished(pool: &RunspacePool, batch: Option<BatchId>) -> bool {
-    pool.batches()
-        .iter()
-        .filter(|b| batch.is_none_or(|id| id == b.id))
-        .all(|b| b.finished)
 }
 
 impl fmt::Display for PoolHandle {

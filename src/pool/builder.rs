@@ -14,10 +14,10 @@ use super::{
     RunspacePool, compile_with, read_source, worker_stack_size,
 };
 use crate::batch::Chunk;
+use crate::batches::Driver;
 use crate::clock::{JobClock, Ticker};
 use crate::error::Error;
 use crate::job::StreamEvent;
-use crate::jobs::JobTable;
 use crate::runspace::{InitialState, SetupHook, StreamSink};
 use crate::script::library_module;
 use crate::script_vm::ScriptVm;
@@ -272,7 +272,8 @@ impl RunspacePoolBuilder {
                 static BUILT: AtomicU64 = AtomicU64::new(1);
                 BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             },
-            jobs: JobTable::new(),
+            driver: Driver::default(),
+            live: Default::default(),
         })
     }
 }
