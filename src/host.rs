@@ -57,7 +57,7 @@ pub const STACK_LOW: &str = "nested too deep for the stack (through eval, import
 
 /// A flag that stops the host script's evaluation: waits in `receive_runspace_job` and
 /// `sleep` end with an error, and the script itself ends at its next operation. Jobs already
-/// submitted go on; their records stay in their pool.
+/// submitted go on; their records stay in their batches for the next receive.
 ///
 /// It stays set until [`Interrupt::clear`]: a REPL clears it before each line it evaluates.
 #[derive(Clone, Debug, Default)]

@@ -54,7 +54,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "status",
         params: "(pool)",
-        summary: "counts per status, queued, running, unreceived, items_per_sec, threads, vm",
+        summary: "counts per status of every job the pool ran, queued, running, unreceived, items_per_sec, threads, vm",
         example: "pool.status()",
     },
     HostFunction {
