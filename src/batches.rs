@@ -104,12 +104,25 @@ pub(crate) struct Shared {
 
 #[derive(Default)]
 struct State {
+    /// The task of an async reader waiting for the next record (`Stream`).
+    #[cfg(feature = "async")]
+    waker: Option<std::task::Waker>,
     records: VecDeque<JobRecord>,
     counts: StatusCounts,
     items: u64,
     finished: bool,
     submitted: Option<Instant>,
     ended: Option<Instant>,
+}
+
+impl State {
+    /// Wakes an async reader, if one waits.
+    fn wake(&mut self) {
+        #[cfg(feature = "async")]
+        if let Some(waker) = self.waker.take() {
+            waker.wake();
+        }
+    }
 }
 
 impl Shared {
@@ -123,6 +136,7 @@ impl Shared {
         state.counts.add(record.status);
         state.items = items;
         state.records.push_back(record);
+        state.wake();
         self.changed.notify_all();
     }
 
@@ -132,6 +146,7 @@ impl Shared {
         state.items = items;
         state.finished = true;
         state.ended = Some(Instant::now());
+        state.wake();
         self.changed.notify_all();
     }
 
@@ -293,5 +308,27 @@ impl Iterator for Batch {
 impl Drop for Batch {
     fn drop(&mut self) {
         self.cancel();
+    }
+}
+
+/// The batch's records as an async stream, each as it finishes: the pool's driver wakes the
+/// reading task when one arrives, so no thread waits per batch.
+#[cfg(feature = "async")]
+impl futures_core::Stream for Batch {
+    type Item = JobRecord;
+
+    fn poll_next(
+        self: std::pin::Pin<&mut Self>,
+        cx: &mut std::task::Context<'_>,
+    ) -> std::task::Poll<Option<JobRecord>> {
+        let mut state = self.shared.lock();
+        if let Some(record) = state.records.pop_front() {
+            return std::task::Poll::Ready(Some(record));
+        }
+        if state.finished {
+            return std::task::Poll::Ready(None);
+        }
+        state.waker = Some(cx.waker().clone());
+        std::task::Poll::Pending
     }
 }
