@@ -147,3 +147,30 @@ pub(crate) fn over_cap() -> bool {
 /// The per-job memory cap of the command line's pools (`run`, `exec`, the REPL) unless they
 /// say otherwise: 1 GiB. A library pool has none unless its builder sets one.
 pub const DEFAULT_MAX_MEMORY: u64 = 1 << 30;
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    // These tests run without the counting allocator: this thread's count stays where it is,
+    // so the cap's arithmetic is exact.
+
+    #[test]
+    fn a_cap_refuses_one_byte_more_than_the_room_left() {
+        arm(Some(1000));
+        let room = room_left().expect("armed");
+        assert_eq!(room, 1000);
+        assert!(!would_pass_cap(1000));
+        assert!(would_pass_cap(1001));
+        disarm();
+    }
+
+    #[test]
+    fn a_disarmed_thread_has_no_cap() {
+        arm(Some(10));
+        disarm();
+        assert_eq!(room_left(), None);
+        assert!(!would_pass_cap(1 << 40));
+        assert!(!over_cap());
+    }
+}

@@ -57,6 +57,22 @@ mod tests {
         assert_eq!(parse_size("10MB"), Ok(10_000_000));
         assert_eq!(parse_size("4096"), Ok(4096));
         assert_eq!(parse_size("1.5k"), Ok(1500));
+        // Every unit, each once.
+        for (text, bytes) in [
+            ("3b", 3),
+            ("3kb", 3_000),
+            ("3KiB", 3 << 10),
+            ("3m", 3_000_000),
+            ("3mib", 3 << 20),
+            ("3g", 3_000_000_000),
+            ("3gb", 3_000_000_000),
+            ("3gib", 3 << 30),
+            ("3t", 3_000_000_000_000),
+            ("3TB", 3_000_000_000_000),
+            ("3TiB", 3 << 40),
+        ] {
+            assert_eq!(parse_size(text), Ok(bytes), "{text}");
+        }
         assert!(parse_size("lots").is_err());
         assert!(parse_size("5 parsecs").is_err());
     }

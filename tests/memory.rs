@@ -114,3 +114,15 @@ fn an_absurd_size_fails_its_job_instead_of_exhausting_memory() {
         assert_eq!(last.output[0].clone().into_string().unwrap(), "00x");
     }
 }
+
+#[test]
+fn the_counting_allocator_counts_this_threads_net_allocation() {
+    assert!(rsparallel::is_counting());
+    let before = rsparallel::thread_net_allocated();
+    let block = std::hint::black_box(vec![1_u8; 1 << 20]);
+    let during = rsparallel::thread_net_allocated();
+    assert!(during - before >= 1 << 20, "{before} then {during}");
+    drop(block);
+    let after = rsparallel::thread_net_allocated();
+    assert!(after < during - (1 << 19), "{during} then {after}");
+}
