@@ -85,6 +85,16 @@ impl RunOptions {
         self
     }
 
+    /// A status that can be retried, by its name: `failed` or `timed_out` (as `--retry-on` and
+    /// the host API's `retry_on` take them).
+    pub fn retry_status(name: &str) -> Result<JobStatus, String> {
+        match name {
+            "failed" => Ok(JobStatus::Failed),
+            "timed_out" => Ok(JobStatus::TimedOut),
+            other => Err(format!("'{other}' cannot be retried (failed, timed_out)")),
+        }
+    }
+
     /// Sets [`retry_on`](RunOptions#structfield.retry_on).
     pub fn retry_on(mut self, statuses: impl IntoIterator<Item = JobStatus>) -> Self {
         self.retry_on = statuses.into_iter().collect();

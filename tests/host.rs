@@ -250,3 +250,32 @@ fn an_interrupt_ends_a_runaway_host_script() {
     let err = engine.run("loop {}").unwrap_err();
     assert!(matches!(*err, EvalAltResult::ErrorTerminated(..)), "{err}");
 }
+
+#[test]
+fn a_submitted_batch_takes_the_run_options_of_the_command_line() {
+    let engine = Host::new().engine();
+    let summary: String = eval(
+        &engine,
+        r#"
+        let pool = new_runspace_pool(#{ threads: 2 });
+        let halted = new_runspace_job(pool, "if item % 3 == 0 { throw `x` } item", 0..1000,
+            #{ halt: "now,fail=5", keep_order: true });
+        let flaky = new_runspace_job(pool, "if attempt == 1 { throw `flaky` } attempt", 0..10,
+            #{ retries: 1, retry_on: ["failed"] });
+        let a = receive_runspace_job(pool, #{ batch: halted, wait: true });
+        let b = receive_runspace_job(pool, #{ batch: flaky, wait: true });
+        let failed = a.filter(|r| r.status == "failed").len();
+        let seqs_in_order = true;
+        for i in 0..a.len() { if a[i].seq != i { seqs_in_order = false; } }
+        `${a.len()} ${failed} ${seqs_in_order} ${b.len()} ${b.all(|r| r.attempts == 2)}`
+        "#,
+    );
+    assert_eq!(summary, "1000 5 true 10 true");
+    let err = engine
+        .eval::<Dynamic>(
+            r#"new_runspace_job(new_runspace_pool(), "item", [1], #{ retry_on: ["cancelled"] })"#,
+        )
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("'cancelled' cannot be retried"), "{err}");
+}

@@ -10,7 +10,7 @@ use crate::host::convert::{batches_to_array, items, record_to_map, status_to_map
 use crate::host::options::{batch_id, clear_options, job_options, pool_options, receive_options};
 use crate::host::pool_handle::PoolHandle;
 use crate::host::{Host, Interrupt};
-use crate::{RunOptions, RunspacePool};
+use crate::RunspacePool;
 
 /// One function of the host API, as `help` lists it.
 #[derive(Clone, Copy, Debug)]
@@ -36,7 +36,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "new_runspace_job",
         params: "(pool, script, items, options?)",
-        summary: "submit a script (source text or #{ file: path }) over an array or range; returns at once; options: timeout",
+        summary: "submit a script (source text or #{ file: path }) over an array or range; returns at once; options as `run`'s flags: timeout, keep_order, retries, retry_on, halt, total_timeout",
         example: r#"let batch = new_runspace_job(pool, "item * base", 0..10000, #{ timeout: "100ms" });"#,
     },
     HostFunction {
@@ -226,12 +226,8 @@ fn new_job(
     }
     .map_err(|e| error(format!("new_runspace_job: {e}")))?;
     let items = items(item_values).map_err(error)?;
-    let run_options = RunOptions {
-        timeout: options.timeout,
-        ..RunOptions::default()
-    };
     let batch = pool
-        .submit(&compiled, items, run_options)
+        .submit(&compiled, items, options)
         .map_err(|e| error(format!("new_runspace_job: {e}")))?;
     let id = batch.id();
     handle.add(batch);

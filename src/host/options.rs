@@ -6,7 +6,7 @@ use std::time::Duration;
 use rhai::{Dynamic, INT, Map};
 
 use crate::host::batch_handle::BatchHandle;
-use crate::{BatchId, RunspacePool, ScriptVm, Wait};
+use crate::{BatchId, JobStatus, RunOptions, RunspacePool, ScriptVm, Wait};
 
 /// The options of `new_runspace_pool`, with the names of the CLI's flags.
 #[derive(Default)]
@@ -47,22 +47,56 @@ pub(crate) fn pool_options(map: &Map) -> Result<PoolOptions, String> {
     Ok(options)
 }
 
-/// The options of `new_runspace_job`.
-#[derive(Default)]
-pub(crate) struct JobOptions {
-    pub(crate) timeout: Option<Duration>,
-}
+const JOB_KEYS: &str = "timeout, keep_order, retries, retry_on, halt, total_timeout";
 
-pub(crate) fn job_options(map: &Map) -> Result<JobOptions, String> {
+/// The options of `new_runspace_job`: a run's options, as `rsparallel run` takes them.
+pub(crate) fn job_options(map: &Map) -> Result<RunOptions, String> {
     let f = "new_runspace_job";
-    let mut options = JobOptions::default();
+    let mut options = RunOptions::default();
     for (key, value) in map {
-        match key.as_str() {
-            "timeout" => options.timeout = Some(duration(f, key, value)?),
-            other => return Err(unknown(f, other, "timeout")),
-        }
+        options = match key.as_str() {
+            "timeout" => options.timeout(duration(f, key, value)?),
+            "keep_order" => options.keep_order(flag(f, key, value)?),
+            "retries" => {
+                let retries = count(f, key, value)?;
+                options.retries(u32::try_from(retries).unwrap_or(u32::MAX))
+            }
+            "retry_on" => options.retry_on(retry_on(f, key, value)?),
+            "halt" => options.halt(
+                text(f, key, value)?
+                    .parse()
+                    .map_err(|e| format!("{f}: option '{key}': {e}"))?,
+            ),
+            "total_timeout" => options.total_timeout(duration(f, key, value)?),
+            other => return Err(unknown(f, other, JOB_KEYS)),
+        };
     }
     Ok(options)
+}
+
+/// A string option.
+fn text(f: &str, key: &str, value: &Dynamic) -> Result<String, String> {
+    value.clone().into_string().map_err(|_| {
+        format!(
+            "{f}: option '{key}' must be a string, not {}",
+            describe(value)
+        )
+    })
+}
+
+/// The statuses to retry: an array of names, or one name.
+fn retry_on(f: &str, key: &str, value: &Dynamic) -> Result<Vec<JobStatus>, String> {
+    let names: Vec<Dynamic> = match value.clone().into_array() {
+        Ok(array) => array,
+        Err(_) => vec![value.clone()],
+    };
+    names
+        .iter()
+        .map(|name| {
+            RunOptions::retry_status(&text(f, key, name)?)
+                .map_err(|e| format!("{f}: option '{key}': {e}"))
+        })
+        .collect()
 }
 
 /// The options of `receive_runspace_job`.

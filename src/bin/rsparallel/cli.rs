@@ -203,11 +203,7 @@ pub struct LongRunArgs {
 }
 
 fn parse_retry_status(text: &str) -> Result<JobStatus, String> {
-    match text {
-        "failed" => Ok(JobStatus::Failed),
-        "timed_out" => Ok(JobStatus::TimedOut),
-        other => Err(format!("'{other}' cannot be retried (failed, timed_out)")),
-    }
+    rsparallel::RunOptions::retry_status(text)
 }
 
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {
