@@ -5,12 +5,12 @@ use std::time::{Duration, Instant};
 
 use rhai::{Dynamic, Engine, EvalAltResult, INT, Map, Position};
 
+use crate::RunspacePool;
 use crate::host::batch_handle::BatchHandle;
 use crate::host::convert::{batches_to_array, items, record_to_map, status_to_map};
 use crate::host::options::{batch_id, clear_options, job_options, pool_options, receive_options};
 use crate::host::pool_handle::PoolHandle;
 use crate::host::{Host, Interrupt};
-use crate::RunspacePool;
 
 /// One function of the host API, as `help` lists it.
 #[derive(Clone, Copy, Debug)]
