@@ -100,8 +100,9 @@ pub struct RunspacePool {
     pub(crate) id: u64,
     /// Moves the submitted batches on.
     pub(crate) driver: Driver,
-    /// Every batch started and not yet dropped (runs and submitted batches), for `cancel_all`.
-    live: Mutex<Vec<Weak<BatchControl>>>,
+    /// Every batch started and not yet dropped (runs and submitted batches), for `cancel_all`,
+    /// and the length at which the list is next rid of the batches that ended.
+    live: Mutex<(Vec<Weak<BatchControl>>, usize)>,
 }
 
 impl RunspacePool {
@@ -164,11 +165,14 @@ impl RunspacePool {
     /// Keeps track of a batch set up to start, so that `cancel_all` reaches it.
     pub(crate) fn track(&self, control: &Arc<BatchControl>) {
         let mut live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
-        // Forget the batches that ended, whenever the list has doubled since it last did.
-        if live.len() >= 64 && live.len().is_power_of_two() {
-            live.retain(|batch| batch.strong_count() > 0);
+        let (batches, prune_at) = &mut *live;
+        // Forget the batches that ended once the list has doubled since it last did: each
+        // batch is looked at a bounded number of times on average, however many stay alive.
+        if batches.len() >= *prune_at {
+            batches.retain(|batch| batch.strong_count() > 0);
+            *prune_at = (batches.len() * 2).max(64);
         }
-        live.push(Arc::downgrade(control));
+        batches.push(Arc::downgrade(control));
     }
 
     pub(crate) fn sender(&self) -> Result<&Sender<Chunk>, Error> {
@@ -182,7 +186,7 @@ impl RunspacePool {
     /// ones end at their next operation.
     pub fn cancel_all(&self) {
         let live = self.live.lock().unwrap_or_else(PoisonError::into_inner);
-        for batch in live.iter().filter_map(Weak::upgrade) {
+        for batch in live.0.iter().filter_map(Weak::upgrade) {
             batch.cancel();
         }
         drop(live);
