@@ -67,6 +67,11 @@ pub enum Error {
     /// The pool has been shut down and takes no more work.
     #[error("the pool is shut down")]
     Closed,
+    /// The pool has as many submitted batches in flight as it takes
+    /// ([`RunspacePoolBuilder::max_batches`](crate::RunspacePoolBuilder::max_batches)): take
+    /// one's records, or drop one, and submit again.
+    #[error("the pool already has {0} batches in flight; wait for one to finish or drop one")]
+    Busy(usize),
 }
 
 impl Error {

@@ -226,3 +226,38 @@ fn a_value_of_dynamic_items_is_accepted_as_is() {
     let types: Vec<String> = batch.map(|r| r.output[0].to_string()).collect();
     assert_eq!(types, ["string", "i64", "()"]);
 }
+
+#[test]
+fn a_pool_refuses_more_batches_in_flight_than_it_takes() {
+    let pool = RunspacePool::builder()
+        .threads(1)
+        .max_batches(2)
+        .build()
+        .unwrap();
+    let endless = pool.compile("loop {}").unwrap();
+    let first = pool
+        .submit(&endless, [1_i64], RunOptions::default())
+        .unwrap();
+    let _second = pool
+        .submit(&endless, [2_i64], RunOptions::default())
+        .unwrap();
+    match pool.submit(&endless, [3_i64], RunOptions::default()) {
+        Err(rsparallel::Error::Busy(2)) => {}
+        other => panic!("{:?}", other.err()),
+    }
+    // Once one finishes, there is room again.
+    first.cancel();
+    assert!(first.wait(Wait::For(Duration::from_secs(30))));
+    let started = Instant::now();
+    let third = loop {
+        match pool.submit(&endless, [3_i64], RunOptions::default()) {
+            Ok(batch) => break batch,
+            Err(rsparallel::Error::Busy(_)) => {
+                assert!(started.elapsed() < Duration::from_secs(30));
+                std::thread::sleep(Duration::from_millis(1));
+            }
+            Err(other) => panic!("{other}"),
+        }
+    };
+    third.cancel();
+}

@@ -6,6 +6,7 @@
 //! whichever comes first: records from any batch's jobs, a new batch, a cancel, or a few
 //! milliseconds (for room in the queue, which a wait cannot watch for every run at once).
 
+use std::sync::atomic::{AtomicUsize, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -36,18 +37,21 @@ pub(crate) struct Driven {
 pub(crate) struct Driver {
     running: Mutex<Option<(Sender<Driven>, JoinHandle<()>)>>,
     wake: (Sender<()>, Receiver<()>),
-}
-
-impl Default for Driver {
-    fn default() -> Self {
-        Driver {
-            running: Mutex::new(None),
-            wake: crossbeam_channel::bounded(1),
-        }
-    }
+    /// Batches handed to the driver and not yet finished or let go.
+    in_flight: Arc<AtomicUsize>,
+    max_in_flight: usize,
 }
 
 impl Driver {
+    pub(crate) fn new(max_in_flight: usize) -> Self {
+        Driver {
+            running: Mutex::new(None),
+            wake: crossbeam_channel::bounded(1),
+            in_flight: Arc::default(),
+            max_in_flight,
+        }
+    }
+
     /// What a batch uses to wake the driver (to see its cancel at once).
     pub(crate) fn waker(&self) -> Sender<()> {
         self.wake.0.clone()
@@ -56,16 +60,21 @@ impl Driver {
     /// Hands `driven` to the driver thread, starting it first if need be.
     pub(crate) fn drive(&self, driven: Driven, pool: &Arc<PoolShared>) -> Result<(), Error> {
         let mut running = self.running.lock().unwrap_or_else(PoisonError::into_inner);
+        if self.in_flight.load(Ordering::SeqCst) >= self.max_in_flight {
+            return Err(Error::Busy(self.max_in_flight));
+        }
         if running.is_none() {
             let (tx, rx) = crossbeam_channel::unbounded();
             let wake = self.wake.1.clone();
             let pool = pool.clone();
+            let in_flight = self.in_flight.clone();
             let thread = std::thread::Builder::new()
                 .name("rsparallel-driver".into())
-                .spawn(move || drive_all(&rx, &wake, &pool))
+                .spawn(move || drive_all(&rx, &wake, &pool, &in_flight))
                 .map_err(Error::Spawn)?;
             *running = Some((tx, thread));
         }
+        self.in_flight.fetch_add(1, Ordering::SeqCst);
         let (tx, _) = running.as_ref().expect("started above");
         // The thread ends only once `stop` drops the sender.
         let _ = tx.send(driven);
@@ -90,10 +99,15 @@ impl Driver {
 }
 
 /// The driver's loop.
-fn drive_all(new: &Receiver<Driven>, wake: &Receiver<()>, pool: &PoolShared) {
+fn drive_all(
+    new: &Receiver<Driven>,
+    wake: &Receiver<()>,
+    pool: &PoolShared,
+    in_flight: &AtomicUsize,
+) {
     let mut active: Vec<Driven> = Vec::new();
     loop {
-        if pool.shutting_down.load(std::sync::atomic::Ordering::SeqCst) {
+        if pool.shutting_down.load(Ordering::SeqCst) {
             // The pool closes its queue once this thread ends, and its workers cancel what is
             // left: the batches end as they are, and their runs let go of the queue.
             for driven in active.drain(..).chain(new.try_iter()) {
@@ -123,6 +137,7 @@ fn drive_all(new: &Receiver<Driven>, wake: &Receiver<()>, pool: &PoolShared) {
                     Step::Event(_) => {}
                     Step::End => {
                         driven.shared.finish(driven.run.items_read());
+                        in_flight.fetch_sub(1, Ordering::SeqCst);
                         return false;
                     }
                     Step::Pending => break,

@@ -22,6 +22,9 @@ use crate::runspace::{InitialState, SetupHook, StreamSink};
 use crate::script::library_module;
 use crate::script_vm::ScriptVm;
 
+/// The default of [`RunspacePoolBuilder::max_batches`].
+const DEFAULT_MAX_BATCHES: usize = 10_000;
+
 /// Builds a [`RunspacePool`]. Every setting has a default; see each method.
 #[must_use]
 pub struct RunspacePoolBuilder {
@@ -31,6 +34,7 @@ pub struct RunspacePoolBuilder {
     max_call_depth: usize,
     max_expr_depth: usize,
     max_memory: Option<u64>,
+    max_batches: usize,
     module_paths: Vec<PathBuf>,
     variables: Vec<(String, Dynamic)>,
     libraries: Vec<(String, Option<String>)>,
@@ -48,6 +52,7 @@ impl Default for RunspacePoolBuilder {
             max_call_depth: DEFAULT_MAX_CALL_DEPTH,
             max_expr_depth: DEFAULT_MAX_EXPR_DEPTH,
             max_memory: None,
+            max_batches: DEFAULT_MAX_BATCHES,
             module_paths: Vec::new(),
             variables: Vec::new(),
             libraries: Vec::new(),
@@ -102,6 +107,15 @@ impl RunspacePoolBuilder {
     /// [`CountingAllocator`]: crate::CountingAllocator
     pub fn max_memory(mut self, bytes: u64) -> Self {
         self.max_memory = Some(bytes);
+        self
+    }
+
+    /// The most submitted batches in flight at once (submitted and not yet finished; dropping
+    /// or cancelling one finishes it soon), so that a host cannot pile up work without bound:
+    /// [`submit`](crate::RunspacePool::submit) refuses one more with [`Error::Busy`] until one
+    /// finishes ([`Batch::wait`](crate::Batch::wait) waits for that). Default: 10,000.
+    pub fn max_batches(mut self, batches: usize) -> Self {
+        self.max_batches = batches.max(1);
         self
     }
 
@@ -272,7 +286,7 @@ impl RunspacePoolBuilder {
                 static BUILT: AtomicU64 = AtomicU64::new(1);
                 BUILT.fetch_add(1, std::sync::atomic::Ordering::Relaxed)
             },
-            driver: Driver::default(),
+            driver: Driver::new(self.max_batches),
             live: Default::default(),
         })
     }
