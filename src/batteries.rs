@@ -35,28 +35,36 @@ use std::fmt::Display;
 
 use rhai::{Engine, EvalAltResult};
 
+#[cfg(feature = "batteries")]
 mod encoding;
+#[cfg(feature = "batteries")]
 mod hash;
 mod help;
 mod json;
 mod pieces;
 mod printing;
+#[cfg(feature = "batteries")]
 mod regex;
 mod sizes;
 mod text;
+#[cfg(feature = "batteries")]
 mod time;
 
-pub use help::HELP;
+pub use help::{HELP, HelpEntry};
+#[cfg(feature = "batteries")]
 pub use regex::{REGEX_CACHE_CAPACITY, RegexCache};
 
 /// Registers every battery on `engine`. Each call gives the engine its own regular-expression
 /// cache, so engines built in different threads never share or lock each other's.
 pub fn register(engine: &mut Engine) {
-    regex::register(engine);
+    #[cfg(feature = "batteries")]
+    {
+        regex::register(engine);
+        hash::register(engine);
+        encoding::register(engine);
+        time::register(engine);
+    }
     json::register(engine);
-    hash::register(engine);
-    encoding::register(engine);
-    time::register(engine);
     text::register(engine);
     sizes::register(engine);
     pieces::register(engine);
@@ -110,7 +118,7 @@ pub(crate) mod tests {
     #[test]
     fn every_help_example_runs() {
         let engine = engine();
-        for (signature, _, example) in HELP {
+        for (signature, _, example) in HELP.iter() {
             if let Err(e) = engine.eval::<Dynamic>(example) {
                 panic!("{signature}: example `{example}` fails: {e}");
             }
@@ -121,7 +129,7 @@ pub(crate) mod tests {
     fn no_battery_shadows_the_standard_library_except_the_json_pair() {
         // Rhai's own engine, without batteries: each example must call a function it lacks.
         let bare = Engine::new();
-        for (signature, _, example) in HELP {
+        for (signature, _, example) in HELP.iter() {
             let name = signature.split('(').next().unwrap();
             if name == "parse_json" || name == "to_json" {
                 continue;

@@ -1,7 +1,29 @@
 //! The batteries' help table: what the REPL's `help` prints and the docs list.
 
-/// Every battery: its signature, what it does, and a Rhai example that runs as written.
-pub const HELP: &[(&str, &str, &str)] = &[
+use std::sync::LazyLock;
+
+/// One battery: its signature, what it does, and a Rhai example that runs as written.
+pub type HelpEntry = (&'static str, &'static str, &'static str);
+
+/// Every battery this build has, in the order `help` lists them. (The regular expressions,
+/// hashes, encodings and times come with the default `batteries` feature.)
+pub static HELP: LazyLock<Vec<HelpEntry>> = LazyLock::new(|| {
+    let mut entries = Vec::new();
+    #[cfg(feature = "batteries")]
+    entries.extend_from_slice(REGEX);
+    entries.extend_from_slice(JSON);
+    #[cfg(feature = "batteries")]
+    {
+        entries.extend_from_slice(HASHES);
+        entries.extend_from_slice(ENCODINGS);
+        entries.extend_from_slice(TIME);
+    }
+    entries.extend_from_slice(TEXT);
+    entries
+});
+
+#[cfg(feature = "batteries")]
+const REGEX: &[HelpEntry] = &[
     // Regular expressions (`regex` crate syntax; each pattern compiles once per worker).
     (
         "is_match(text, pattern) -> bool",
@@ -43,6 +65,9 @@ pub const HELP: &[(&str, &str, &str)] = &[
         "how many compiled patterns this worker caches (at most 64)",
         "regex_cache_len()",
     ),
+];
+
+const JSON: &[HelpEntry] = &[
     // JSON.
     (
         "parse_json(text) -> any",
@@ -59,6 +84,10 @@ pub const HELP: &[(&str, &str, &str)] = &[
         "indented JSON",
         "to_json_pretty(#{a: 1})",
     ),
+];
+
+#[cfg(feature = "batteries")]
+const HASHES: &[HelpEntry] = &[
     // Hashes (text hashes as UTF-8; blobs as bytes).
     (
         "sha256(text | blob) -> string",
@@ -75,6 +104,10 @@ pub const HELP: &[(&str, &str, &str)] = &[
         "CRC-32 (IEEE)",
         r#"crc32("abc")"#,
     ),
+];
+
+#[cfg(feature = "batteries")]
+const ENCODINGS: &[HelpEntry] = &[
     // Encodings.
     (
         "base64_encode(text | blob) -> string",
@@ -106,6 +139,10 @@ pub const HELP: &[(&str, &str, &str)] = &[
         "decodes %XX escapes (a + stays a +)",
         r#"url_decode("a%20b")"#,
     ),
+];
+
+#[cfg(feature = "batteries")]
+const TIME: &[HelpEntry] = &[
     // Time: integers, milliseconds since the Unix epoch, UTC.
     ("now_ms() -> int", "the current time", "now_ms() > 0"),
     (
@@ -143,6 +180,9 @@ pub const HELP: &[(&str, &str, &str)] = &[
         "year, month, day, hour, minute, second, millisecond, weekday (1 = Monday), day_of_year",
         "time_parts(0).year",
     ),
+];
+
+const TEXT: &[HelpEntry] = &[
     // Text.
     (
         "lines(text) -> array",

@@ -190,7 +190,7 @@ fn print_help() {
     );
     println!();
     println!("Batteries (here and in every job; none does I/O):");
-    for (signature, summary, example) in rsparallel::batteries::HELP {
+    for (signature, summary, example) in rsparallel::batteries::HELP.iter() {
         println!("  {signature}");
         println!("      {summary}");
         println!("      e.g. {example}");
