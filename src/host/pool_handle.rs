@@ -75,11 +75,9 @@ impl PoolHandle {
 
     /// Keeps a batch the script submitted.
     pub(crate) fn add(&self, batch: Batch) {
-        let mut batches = lock(&self.0.batches);
-        if batches.iter().all(|b| b.wait(Wait::No)) {
-            lock(&self.0.busy).since.get_or_insert_with(Instant::now);
-        }
-        batches.push(Arc::new(batch));
+        // A busy interval is open from the first batch after the pool was last seen idle.
+        lock(&self.0.busy).since.get_or_insert_with(Instant::now);
+        lock(&self.0.batches).push(Arc::new(batch));
     }
 
     /// The batches `batch` selects (all, for `None`).
@@ -181,7 +179,10 @@ impl PoolHandle {
             }
         }
         if !options.keep {
-            lock(&self.0.batches).retain(|b| !(b.wait(Wait::No) && b.status().unreceived == 0));
+            lock(&self.0.batches).retain(|b| {
+                let status = b.status();
+                !(status.finished && status.unreceived == 0)
+            });
         }
         taken.sort_by_key(|r| (r.batch, r.seq));
         Ok(taken)
