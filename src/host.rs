@@ -31,9 +31,9 @@ use std::sync::atomic::{AtomicBool, Ordering};
 
 use rhai::{Dynamic, Engine};
 
-use crate::job::StreamEvent;
-use crate::runspace::{SetupHook, StreamSink};
-use crate::script_vm::ScriptVm;
+use crate::record::job::StreamEvent;
+use crate::script::vm::ScriptVm;
+use crate::worker::runspace::{SetupHook, StreamSink};
 
 pub use functions::{HOST_FUNCTIONS, HostFunction};
 
@@ -131,9 +131,9 @@ impl Host {
     pub fn register(&self, engine: &mut Engine) {
         functions::register(self, engine);
         let interrupt = self.interrupt.clone();
-        crate::stack::set_host_floor();
+        crate::limits::stack::set_host_floor();
         engine.on_progress(move |_| {
-            if crate::stack::host_stack_low() {
+            if crate::limits::stack::host_stack_low() {
                 return Some(Dynamic::from(STACK_LOW));
             }
             interrupt.is_set().then(|| Dynamic::from(INTERRUPTED))

@@ -7,10 +7,11 @@ use std::str::FromStr;
 
 use rhai::{Dynamic, ImmutableString};
 
-use crate::job::{JobError, JobErrorKind};
+use crate::record::job::{JobError, JobErrorKind};
 use crate::value::json_to_dynamic;
 
 mod csv_rows;
+pub(crate) mod source;
 mod unreadable;
 
 pub use unreadable::UnreadableItem;
@@ -74,7 +75,7 @@ pub fn read_items<'a, R: BufRead + Send + 'a>(
 fn too_long(what: &str, max_item_size: usize) -> String {
     format!(
         "{what} longer than the limit of {} (max-item-size)",
-        crate::size::format_size(max_item_size as u64)
+        crate::limits::size::format_size(max_item_size as u64)
     )
 }
 

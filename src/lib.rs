@@ -4,59 +4,55 @@
 #![doc(test(attr(deny(warnings))))]
 #![warn(missing_docs)]
 
-mod batch;
-mod batches;
-mod clock;
-mod error;
-mod job;
-mod job_error;
-mod job_output;
-mod job_streams;
-mod job_timer;
-mod memory;
-mod modules;
-mod pool;
-mod run;
-mod run_options;
-mod runspace;
-mod script;
-mod script_vm;
-mod signal;
-mod size;
-mod source;
-mod stack;
-mod tag;
-#[cfg(feature = "serde")]
-mod typed_output;
-mod window;
-
-pub mod batteries;
-pub mod host;
-pub mod input;
-pub mod output;
+// The modules, from the bottom layer up; each imports only from the layers below it.
+//
+// Values and sizes: what a script's values are outside the engine.
 pub mod value;
+// The script and its limits: compiling, the interpreter, imports; the job clock, the native
+// stack guard, the memory cap and the job timer.
+mod limits;
+mod script;
+// Functions for job scripts beyond Rhai's own.
+pub mod batteries;
+// Records: what one job produced and how it ended.
+mod record;
+// Input: item readers, and where a run's items come from.
+pub mod input;
+// The queue's unit (a chunk of a batch) and the worker that runs it in its runspace.
+mod worker;
+// The pool, its runs and its submitted batches.
+mod error;
+mod pool;
+// Output: record writers.
+pub mod output;
+// The host API: pools and batches as values of a host script (the REPL, exec).
+pub mod host;
 
-pub use batches::{Batch, BatchStatus, Wait};
 pub use error::{CompileError, Error};
 pub use input::UnreadableItem;
-pub use job::{
+pub use limits::memory::{
+    CountingAllocator, DEFAULT_MAX_MEMORY, is_counting, thread_net_allocated,
+};
+pub use limits::signal::JobSignal;
+pub use limits::size::{format_size, parse_size};
+pub use pool::batches::{Batch, BatchStatus, Wait};
+pub use pool::run::{Run, RunCanceller, RunEvent};
+pub use pool::run_options::{RunOptions, SeqFilter};
+pub use pool::{
+    DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, PoolStatus, RunspacePool, RunspacePoolBuilder,
+};
+pub use record::job::{
     BatchId, JobError, JobErrorKind, JobRecord, JobStatus, StatusCounts, StreamEvent, StreamKind,
     StreamLine,
 };
-pub use job_output::JobOutput;
-pub use job_streams::JobStreams;
-pub use memory::{CountingAllocator, DEFAULT_MAX_MEMORY, is_counting, thread_net_allocated};
-pub use pool::PoolStatus;
-pub use pool::{DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, RunspacePool, RunspacePoolBuilder};
-pub use run::{Run, RunCanceller, RunEvent};
-pub use run_options::{HaltPolicy, HaltThreshold, RunOptions, SeqFilter};
-pub use runspace::{SetupHook, StreamSink, is_job_variable};
-pub use script::Script;
-pub use script_vm::ScriptVm;
-pub use signal::JobSignal;
-pub use size::{format_size, parse_size};
+pub use record::output::JobOutput;
+pub use record::streams::JobStreams;
 #[cfg(feature = "serde")]
-pub use typed_output::TypedOutputError;
+pub use record::typed_output::TypedOutputError;
+pub use script::Script;
+pub use script::vm::ScriptVm;
+pub use worker::batch::halt_policy::{HaltPolicy, HaltThreshold};
+pub use worker::runspace::{SetupHook, StreamSink, is_job_variable};
 
 /// Rhai itself, so that hosts use the same version the pool does.
 pub use rhai;

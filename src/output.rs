@@ -4,9 +4,9 @@
 use std::io::{self, Write};
 use std::str::FromStr;
 
-use crate::job::{JobError, JobErrorKind, JobRecord, JobStatus};
-use crate::job_output::JobOutput;
-pub use crate::tag::tag_text;
+use crate::record::job::{JobError, JobErrorKind, JobRecord, JobStatus};
+use crate::record::output::JobOutput;
+pub use crate::record::tag::tag_text;
 use crate::value::{write_int, write_json, write_json_str, write_text};
 
 mod times;

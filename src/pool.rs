@@ -1,7 +1,7 @@
 //! The runspace pool: its builder, its worker threads, and shutdown on drop.
 
 use std::path::Path;
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Arc, Mutex, PoisonError, Weak};
 use std::thread::JoinHandle;
 use std::time::Duration;
@@ -9,18 +9,20 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use rhai::{AST, Engine};
 
-use crate::batch::{BatchControl, Chunk};
-use crate::batches::Driver;
-use crate::clock::{JobClock, Ticker};
 use crate::error::{CompileError, Error};
-use crate::job::{BatchId, JobRecord, JobStatus, StatusCounts};
-use crate::runspace::InitialState;
+use crate::pool::batches::Driver;
+use crate::record::job::{BatchId, JobRecord};
+use crate::script::vm::ScriptVm;
 use crate::script::{Script, library_module};
-use crate::script_vm::ScriptVm;
+use crate::worker::PoolShared;
+use crate::worker::batch::{BatchControl, Chunk};
+use crate::worker::runspace::InitialState;
 
+pub(crate) mod batches;
 mod builder;
+pub(crate) mod run;
+pub(crate) mod run_options;
 mod status;
-mod worker;
 
 pub use builder::RunspacePoolBuilder;
 pub use status::PoolStatus;
@@ -34,51 +36,6 @@ pub const DEFAULT_MAX_EXPR_DEPTH: usize = 64;
 pub const MAX_THREADS: usize = 4_096;
 /// The deepest call nesting a pool accepts; each level needs its share of worker stack.
 pub const MAX_CALL_DEPTH_LIMIT: usize = 10_000;
-
-/// Worker threads get a stack sized for the call depth limit: overflowing it would abort the
-/// whole process, not just the job. A call level with nested expressions was measured at up to
-/// ~11 KiB of native stack in release builds and ~64 KiB in debug builds; 128 KiB a level
-/// leaves room. Only the pages a worker touches are ever committed.
-fn worker_stack_size(max_call_depth: usize) -> usize {
-    16 * 1024 * 1024 + max_call_depth * 128 * 1024
-}
-
-/// What the pool and its workers share.
-pub(crate) struct PoolShared {
-    pub(crate) state: Arc<InitialState>,
-    pub(crate) clocks: Arc<[Arc<JobClock>]>,
-    /// Raises each job's alarm at its deadline.
-    pub(crate) ticker: Arc<Ticker>,
-    pub(crate) shutting_down: AtomicBool,
-    /// Records per status that the workers made, for every batch, submitted or streamed:
-    /// added once per chunk, so that counting costs nothing a job would notice.
-    pub(crate) worked: [AtomicU64; 5],
-}
-
-impl PoolShared {
-    /// Counts a chunk's records into [`worked`](PoolShared::worked).
-    pub(crate) fn count_worked(&self, records: &[JobRecord]) {
-        let mut counts = StatusCounts::default();
-        for record in records {
-            counts.add(record.status);
-        }
-        for (total, status) in self.worked.iter().zip(JobStatus::ALL) {
-            let n = counts.get(status);
-            if n > 0 {
-                total.fetch_add(n, Ordering::Relaxed);
-            }
-        }
-    }
-
-    /// What [`count_worked`](PoolShared::count_worked) counted so far.
-    pub(crate) fn worked(&self) -> StatusCounts {
-        let mut counts = StatusCounts::default();
-        for (total, status) in self.worked.iter().zip(JobStatus::ALL) {
-            counts.add_many(status, total.load(Ordering::Relaxed));
-        }
-        counts
-    }
-}
 
 /// A pool of worker threads, each owning a prepared Rhai engine (its *runspace*), that runs
 /// one compiled script over many items.

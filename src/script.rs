@@ -6,6 +6,9 @@ use std::sync::Arc;
 use rhai::grain::{Caps, Program};
 use rhai::{AST, Engine, Module, Shared};
 
+pub(crate) mod modules;
+pub(crate) mod vm;
+
 /// A script compiled by [`RunspacePool::compile`](crate::RunspacePool::compile), with the
 /// pool's function libraries merged in. Cloning it is cheap: the clones share one syntax tree.
 /// Each worker that runs it compiles its own copy from the same text, once, so that workers

@@ -9,7 +9,7 @@ use rhai::{Blob, Engine, INT};
 use sha2::{Digest, Sha256};
 
 use super::Fallible;
-use crate::signal::checkpoint;
+use crate::limits::signal::checkpoint;
 
 /// Bytes hashed between two looks at the clock: well under a millisecond of work.
 const PIECE: usize = 256 * 1024;

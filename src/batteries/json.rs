@@ -24,7 +24,7 @@ pub(super) fn parse_json(text: &str) -> Fallible<Dynamic> {
 /// left. A value can share one string many times, so its text can be many times its size, and
 /// the text is built in one call, before the cap is next looked at.
 fn check_room(function: &str, value: &Dynamic) -> Fallible<()> {
-    match crate::memory::room_left() {
+    match crate::limits::memory::room_left() {
         Some(room) if crate::value::written_size_exceeds([value], room) => Err(too_large(
             function,
             "the JSON text would take more memory than the job has left (max-memory)",

@@ -11,7 +11,7 @@
 use rhai::{Array, Dynamic, Engine, INT, ImmutableString};
 
 use super::Fallible;
-use crate::signal::checkpoint;
+use crate::limits::signal::checkpoint;
 
 /// Pieces made between two looks at the clock and the memory cap: tens of microseconds of work,
 /// and tens of kilobytes.

@@ -13,14 +13,14 @@ use std::fmt::Write;
 use rhai::{Array, Dynamic, Engine, FuncRegistration, ImmutableString, Map, NativeCallContext};
 
 use super::Fallible;
-use crate::signal::checkpoint;
+use crate::limits::signal::checkpoint;
 
 /// Whether `values` written as text would not fit in the running job's memory; if so, the job
 /// is marked as past its cap.
 fn too_large<'a>(values: impl IntoIterator<Item = &'a Dynamic>) -> bool {
-    match crate::memory::room_left() {
+    match crate::limits::memory::room_left() {
         Some(room) if crate::value::written_size_exceeds(values, room) => {
-            crate::memory::mark_over_cap();
+            crate::limits::memory::mark_over_cap();
             true
         }
         _ => false,

@@ -24,7 +24,7 @@ const ELEMENT: usize = size_of::<Dynamic>();
 /// Fails with `function`'s name unless `bytes` more fit within the running job's memory cap.
 fn check(function: &str, len: INT, bytes: Option<usize>) -> Fallible<()> {
     match bytes {
-        Some(bytes) if !crate::memory::would_pass_cap(bytes) => Ok(()),
+        Some(bytes) if !crate::limits::memory::would_pass_cap(bytes) => Ok(()),
         _ => Err(too_large(function, len)),
     }
 }
@@ -76,7 +76,7 @@ fn fill_to<T: Clone>(
         let next = wanted.min(items.len().saturating_add(FILL_PIECE));
         items.resize(next, value.clone());
         if next < wanted {
-            crate::signal::checkpoint()?;
+            crate::limits::signal::checkpoint()?;
         }
     }
     Ok(())
@@ -137,7 +137,7 @@ fn pad_string(text: &mut ImmutableString, len: INT, padding: &str) -> Fallible<(
         padded.extend(copies.by_ref().take(piece));
         left -= piece;
         if left > 0 {
-            crate::signal::checkpoint()?;
+            crate::limits::signal::checkpoint()?;
         }
     }
     *text = padded.into();
@@ -207,7 +207,7 @@ mod tests {
         let message = eval_err(&engine, "blob(100000000000000)");
         assert!(message.contains("blob: a length of"), "{message}");
         // Within a job, with the default cap.
-        crate::memory::arm(Some(1 << 30));
+        crate::limits::memory::arm(Some(1 << 30));
         for (script, function) in [
             ("blob(100000000000000)", "blob"),
             ("blob(9223372036854775807, 1)", "blob"),
@@ -223,6 +223,6 @@ mod tests {
                 "{script}: {message}"
             );
         }
-        crate::memory::disarm();
+        crate::limits::memory::disarm();
     }
 }

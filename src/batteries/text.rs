@@ -62,7 +62,7 @@ fn pad(text: ImmutableString, width: INT, fill: char, left: bool) -> Fallible<Im
     let bytes = (wanted - len)
         .checked_mul(fill.len_utf8())
         .and_then(|padding| padding.checked_add(text.len()))
-        .filter(|&bytes| !crate::memory::would_pass_cap(bytes));
+        .filter(|&bytes| !crate::limits::memory::would_pass_cap(bytes));
     let mut padded = String::new();
     if bytes.is_none_or(|bytes| padded.try_reserve_exact(bytes).is_err()) {
         return Err(super::too_large(

@@ -229,7 +229,7 @@ fn variables(value: &Dynamic) -> Result<Vec<(String, Dynamic)>, String> {
     };
     map.iter()
         .map(|(name, value)| {
-            if crate::runspace::is_job_variable(name) {
+            if crate::worker::runspace::is_job_variable(name) {
                 return Err(format!(
                     "{f}: variable '{name}' is set by rsparallel for each job and cannot be injected"
                 ));

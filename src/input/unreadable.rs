@@ -2,7 +2,7 @@
 
 use rhai::Dynamic;
 
-use crate::job::JobError;
+use crate::record::job::JobError;
 
 /// An input item that could not be read (bad JSON, a ragged CSV row, invalid UTF-8). It still
 /// gets a record, `failed`, carrying its raw text and the reason.

@@ -8,19 +8,19 @@ use std::time::{Duration, Instant, SystemTime};
 
 use rhai::{AST, Dynamic, Engine};
 
-use super::worker::worker_loop;
 use super::{
-    DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, MAX_CALL_DEPTH_LIMIT, MAX_THREADS, PoolShared,
-    RunspacePool, compile_with, read_source, worker_stack_size,
+    DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, MAX_CALL_DEPTH_LIMIT, MAX_THREADS,
+    RunspacePool, compile_with, read_source,
 };
-use crate::batch::Chunk;
-use crate::batches::Driver;
-use crate::clock::{JobClock, Ticker};
 use crate::error::Error;
-use crate::job::StreamEvent;
-use crate::runspace::{InitialState, SetupHook, StreamSink};
+use crate::limits::clock::{JobClock, Ticker};
+use crate::pool::batches::Driver;
+use crate::record::job::StreamEvent;
 use crate::script::library_module;
-use crate::script_vm::ScriptVm;
+use crate::script::vm::ScriptVm;
+use crate::worker::batch::Chunk;
+use crate::worker::runspace::{InitialState, SetupHook, StreamSink};
+use crate::worker::{PoolShared, worker_loop, worker_stack_size};
 
 /// The default of [`RunspacePoolBuilder::max_batches`].
 const DEFAULT_MAX_BATCHES: usize = 10_000;
@@ -191,13 +191,13 @@ impl RunspacePoolBuilder {
         if let Some((name, _)) = self
             .variables
             .iter()
-            .find(|(name, _)| crate::runspace::is_job_variable(name))
+            .find(|(name, _)| crate::worker::runspace::is_job_variable(name))
         {
             return Err(Error::InvalidOption(format!(
                 "'{name}' is set by rsparallel for each job and cannot be a pool variable"
             )));
         }
-        if self.max_memory.is_some() && !crate::memory::is_counting() {
+        if self.max_memory.is_some() && !crate::limits::memory::is_counting() {
             return Err(Error::InvalidOption(
                 "a memory cap needs rsparallel::CountingAllocator as the global allocator".into(),
             ));

@@ -1,8 +1,8 @@
 //! A snapshot of a pool's work, for a host to show or to decide on.
 
 use super::RunspacePool;
-use crate::job::StatusCounts;
-use crate::script_vm::ScriptVm;
+use crate::record::job::StatusCounts;
+use crate::script::vm::ScriptVm;
 
 /// A snapshot of a pool's work: its workers, and every job they ran, of submitted batches and
 /// streaming runs alike. (Each [`Batch`](crate::Batch) says what it did itself.)

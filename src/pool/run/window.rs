@@ -3,7 +3,7 @@
 
 use std::collections::VecDeque;
 
-use crate::job::JobRecord;
+use crate::record::job::JobRecord;
 
 enum Slot {
     /// The job has not finished yet.

@@ -8,7 +8,7 @@ use std::time::Duration;
 
 use rhai::{EvalAltResult, Position};
 
-use crate::clock::{JobClock, Stop};
+use crate::limits::clock::{JobClock, Stop};
 
 thread_local! {
     /// The clock of the worker running on this thread; set once when the worker starts.
@@ -87,7 +87,7 @@ impl JobSignal {
 /// always `Ok`. Costs a thread-local read and a read of the time: call it every fraction of a
 /// millisecond of work, not on every byte.
 pub(crate) fn checkpoint() -> Result<(), Box<EvalAltResult>> {
-    if crate::memory::over_cap() {
+    if crate::limits::memory::over_cap() {
         return Err(terminated(Stop::MemoryCap));
     }
     // The clock itself, not only the alarm: on a loaded machine the ticker can be scheduled

@@ -6,8 +6,8 @@
 use std::sync::atomic::{AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
-use crate::job::{JobError, JobErrorKind, JobRecord, JobStatus};
-use crate::run_options::{HaltPolicy, HaltThreshold};
+use super::halt_policy::{HaltPolicy, HaltThreshold};
+use crate::record::job::{JobError, JobErrorKind, JobRecord, JobStatus};
 
 /// A batch's halt policy and its counts of final outcomes.
 pub(crate) struct HaltWatch {

@@ -2,21 +2,72 @@
 //! takes from the queue until the queue closes.
 
 use std::sync::Arc;
-use std::sync::atomic::Ordering;
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 
 use crossbeam_channel::Receiver;
 
-use super::PoolShared;
-use crate::batch::{Chunk, Fate};
-use crate::job::{JobRecord, JobStatus};
-use crate::job_timer::between;
-use crate::runspace::{Evaluator, Runspace, ScriptCopies};
+pub(crate) mod batch;
+pub(crate) mod runspace;
+
+use crate::limits::clock::{JobClock, Ticker};
+use runspace::InitialState;
+
+use crate::limits::timer::between;
+use crate::record::job::{JobRecord, JobStatus, StatusCounts};
+use crate::worker::batch::{Chunk, Fate};
+use crate::worker::runspace::{Evaluator, Runspace, ScriptCopies};
+
+/// Worker threads get a stack sized for the call depth limit: overflowing it would abort the
+/// whole process, not just the job. A call level with nested expressions was measured at up to
+/// ~11 KiB of native stack in release builds and ~64 KiB in debug builds; 128 KiB a level
+/// leaves room. Only the pages a worker touches are ever committed.
+pub(crate) fn worker_stack_size(max_call_depth: usize) -> usize {
+    16 * 1024 * 1024 + max_call_depth * 128 * 1024
+}
+
+/// What a pool's workers share with it: the runspaces' initial state, their clocks and
+/// ticker, the shutdown flag, and the count of the records they made.
+pub(crate) struct PoolShared {
+    pub(crate) state: Arc<InitialState>,
+    pub(crate) clocks: Arc<[Arc<JobClock>]>,
+    /// Raises each job's alarm at its deadline.
+    pub(crate) ticker: Arc<Ticker>,
+    pub(crate) shutting_down: AtomicBool,
+    /// Records per status that the workers made, for every batch, submitted or streamed:
+    /// added once per chunk, so that counting costs nothing a job would notice.
+    pub(crate) worked: [AtomicU64; 5],
+}
+
+impl PoolShared {
+    /// Counts a chunk's records into [`worked`](PoolShared::worked).
+    pub(crate) fn count_worked(&self, records: &[JobRecord]) {
+        let mut counts = StatusCounts::default();
+        for record in records {
+            counts.add(record.status);
+        }
+        for (total, status) in self.worked.iter().zip(JobStatus::ALL) {
+            let n = counts.get(status);
+            if n > 0 {
+                total.fetch_add(n, Ordering::Relaxed);
+            }
+        }
+    }
+
+    /// What [`count_worked`](PoolShared::count_worked) counted so far.
+    pub(crate) fn worked(&self) -> StatusCounts {
+        let mut counts = StatusCounts::default();
+        for (total, status) in self.worked.iter().zip(JobStatus::ALL) {
+            counts.add_many(status, total.load(Ordering::Relaxed));
+        }
+        counts
+    }
+}
 
 /// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
-pub(super) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
+pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
     let clock = shared.clocks[index].clone();
-    clock.set_stack(super::worker_stack_size(shared.state.max_call_depth));
-    crate::signal::install(clock.clone());
+    clock.set_stack(worker_stack_size(shared.state.max_call_depth));
+    crate::limits::signal::install(clock.clone());
     let mut runspace = Runspace::new(shared.state.clone(), index, clock.clone());
     // The evaluator (a grain `Vm`, kept for every job) borrows the runspace's engine.
     let mut engine = runspace.engine();

@@ -7,10 +7,10 @@ use std::time::Duration;
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext};
 
 use super::{Captured, InitialState};
-use crate::clock::{JobClock, Stop};
-use crate::job::{StreamEvent, StreamKind, StreamLine};
-use crate::memory;
-use crate::script_vm::ScriptVm;
+use crate::limits::clock::{JobClock, Stop};
+use crate::limits::memory;
+use crate::record::job::{StreamEvent, StreamKind, StreamLine};
+use crate::script::vm::ScriptVm;
 
 /// Connects the engine's job-facing hooks to this runspace: the clock, `emit`, `sleep`, and
 /// the `print`/`debug` streams.

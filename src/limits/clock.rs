@@ -7,7 +7,7 @@
 //! cancel raises it at once, and the pool's [`Ticker`] raises it when the deadline passes, so a
 //! job stops at the first operation after its deadline, whatever its operations cost. Natives
 //! that can run long look at the clock itself between pieces of their work
-//! ([`crate::signal::checkpoint`]).
+//! ([`crate::limits::signal::checkpoint`]).
 
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
@@ -115,9 +115,9 @@ impl JobClock {
 
     /// Called by the worker thread near the top of its stack, of `size` bytes: every operation
     /// compares the stack's depth with the floor this sets, and stops the job that reaches it
-    /// (see [`crate::stack`]).
+    /// (see [`crate::limits::stack`]).
     pub(crate) fn set_stack(&self, size: usize) {
-        let floor = crate::stack::floor_below_here(size);
+        let floor = crate::limits::stack::floor_below_here(size);
         self.stack_floor.store(floor, Ordering::Relaxed);
     }
 
@@ -207,7 +207,7 @@ impl JobClock {
     /// and on one operation in 1024.
     #[inline]
     pub(crate) fn on_progress(&self, ops: u64) -> Option<rhai::Dynamic> {
-        if crate::stack::position() < self.stack_floor.load(Ordering::Relaxed) {
+        if crate::limits::stack::position() < self.stack_floor.load(Ordering::Relaxed) {
             return Some(Stop::StackLow.token().into());
         }
         if ops & CHECK_EVERY_OPS_MASK != 0 && !self.alarm.load(Ordering::Relaxed) {

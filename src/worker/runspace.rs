@@ -9,15 +9,15 @@ use std::time::{Instant, SystemTime};
 use rhai::packages::{Package, StandardPackage};
 use rhai::{Dynamic, Engine, Module, Scope, Shared};
 
-use crate::batch::{BatchControl, QueuedJob};
-use crate::clock::JobClock;
-use crate::job::{JobError, JobErrorKind, JobRecord, JobStatus, StreamEvent, StreamLine};
-use crate::job_output::JobOutput;
-use crate::job_streams::JobStreams;
-use crate::job_timer::{JobTimer, Stamp};
-use crate::memory;
-use crate::modules::SandboxedResolver;
-use crate::script_vm::ScriptVm;
+use crate::limits::clock::JobClock;
+use crate::limits::memory;
+use crate::limits::timer::{JobTimer, Stamp};
+use crate::record::job::{JobError, JobErrorKind, JobRecord, JobStatus, StreamEvent, StreamLine};
+use crate::record::output::JobOutput;
+use crate::record::streams::JobStreams;
+use crate::script::modules::SandboxedResolver;
+use crate::script::vm::ScriptVm;
+use crate::worker::batch::{BatchControl, QueuedJob};
 
 mod cycles;
 mod evaluator;
@@ -310,7 +310,7 @@ impl Runspace {
                             format!(
                                 "the job's output would take more than the memory cap of {} to \
                                  write (max-memory)",
-                                crate::size::format_size(cap)
+                                crate::limits::size::format_size(cap)
                             ),
                         )),
                     )

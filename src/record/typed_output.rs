@@ -3,7 +3,7 @@
 
 use serde::de::DeserializeOwned;
 
-use crate::job::JobRecord;
+use crate::record::job::JobRecord;
 
 impl JobRecord {
     /// Output number `index` (0 for the first `emit`, or the script's value if it emitted

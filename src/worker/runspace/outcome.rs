@@ -5,8 +5,8 @@ use std::time::Duration;
 use rhai::{Dynamic, EvalAltResult};
 
 use super::InitialState;
-use crate::clock::Stop;
-use crate::job::{JobError, JobErrorKind, JobStatus};
+use crate::limits::clock::Stop;
+use crate::record::job::{JobError, JobErrorKind, JobStatus};
 
 /// Turns an evaluation error into the job's status and error.
 pub(super) fn classify(
@@ -37,7 +37,7 @@ pub(super) fn classify(
                 JobErrorKind::MemoryCap,
                 format!(
                     "exceeded the memory cap of {} (max-memory)",
-                    crate::size::format_size(state.max_memory.unwrap_or(0))
+                    crate::limits::size::format_size(state.max_memory.unwrap_or(0))
                 ),
             ),
             Some(Stop::OpsBudget) => (

@@ -12,7 +12,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, Module, Position, Scope, Shared};
 
 use super::{InitialState, Runspace, ScriptCopy};
 use crate::script::Script;
-use crate::script_vm::ScriptVm;
+use crate::script::vm::ScriptVm;
 
 /// Runs job scripts on one engine, keeping whatever it can from one job to the next.
 #[expect(

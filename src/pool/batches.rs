@@ -14,14 +14,14 @@ use std::time::{Duration, Instant};
 
 use rhai::Dynamic;
 
-use crate::batch::BatchControl;
 use crate::error::Error;
 use crate::input::UnreadableItem;
-use crate::job::{BatchId, JobRecord, StatusCounts};
+use crate::input::source::Source;
 use crate::pool::RunspacePool;
-use crate::run_options::RunOptions;
+use crate::pool::run_options::RunOptions;
+use crate::record::job::{BatchId, JobRecord, StatusCounts};
 use crate::script::Script;
-use crate::source::Source;
+use crate::worker::batch::BatchControl;
 
 mod driver;
 

@@ -225,5 +225,4 @@ fn ticks() -> u64 {
 }
 
 #[cfg(test)]
-#[path = "job_timer/tests.rs"]
 mod tests;

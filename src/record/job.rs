@@ -5,10 +5,10 @@ use std::time::{Duration, SystemTime};
 
 use rhai::Dynamic;
 
-pub use crate::job_error::{JobError, JobErrorKind};
-use crate::job_output::JobOutput;
-use crate::job_streams::JobStreams;
-pub use crate::job_streams::{StreamKind, StreamLine};
+pub use crate::record::error::{JobError, JobErrorKind};
+use crate::record::output::JobOutput;
+use crate::record::streams::JobStreams;
+pub use crate::record::streams::{StreamKind, StreamLine};
 
 /// Identifies the jobs submitted together by one [`RunspacePool::submit`] or one
 /// [`RunspacePool::run`].
@@ -133,7 +133,7 @@ impl StreamEvent<'_> {
 
     /// `seq<TAB>item`, the prefix of a tagged line.
     pub fn tag(&self) -> String {
-        format!("{}\t{}", self.seq, crate::tag::tag_text(self.item))
+        format!("{}\t{}", self.seq, crate::record::tag::tag_text(self.item))
     }
 }
 

@@ -8,11 +8,12 @@ use std::time::Duration;
 use crossbeam_channel::Sender;
 use rhai::Dynamic;
 
-use crate::clock::JobClock;
-use crate::job::{BatchId, JobRecord};
+use crate::limits::clock::JobClock;
+use crate::record::job::{BatchId, JobRecord};
 use crate::script::Script;
 
 mod halt;
+pub(crate) mod halt_policy;
 
 pub(crate) use halt::{HaltWatch, Reached, is_retried};
 

@@ -17,8 +17,8 @@ use rhai::Dynamic;
 use super::Shared;
 use crate::error::Error;
 use crate::input::UnreadableItem;
-use crate::pool::PoolShared;
-use crate::run::{Run, RunEvent, Step};
+use crate::pool::run::{Run, RunEvent, Step};
+use crate::worker::PoolShared;
 
 /// Records a batch hands over in one turn before the next batch's turn.
 const TURN: usize = 4096;

@@ -9,18 +9,19 @@ use std::time::Instant;
 use crossbeam_channel::{Receiver, Sender};
 use rhai::Dynamic;
 
-use crate::batch::{BatchControl, Chunk, HaltWatch, MAX_CHUNK, QueuedJob};
 use crate::error::Error;
 use crate::input::UnreadableItem;
-use crate::job::{BatchId, JobRecord, JobStatus, StatusCounts};
+use crate::input::source::{Read, Source};
 use crate::pool::RunspacePool;
-use crate::run_options::RunOptions;
+use crate::pool::run_options::RunOptions;
+use crate::record::job::{BatchId, JobRecord, JobStatus, StatusCounts};
 use crate::script::Script;
-use crate::source::{Read, Source};
-use crate::window::Window;
+use crate::worker::batch::{BatchControl, Chunk, HaltWatch, MAX_CHUNK, QueuedJob};
+use window::Window;
 
 mod stopping;
 mod waiting;
+mod window;
 
 /// What [`Run::next_event`] hands back.
 #[derive(Debug)]

@@ -6,11 +6,11 @@ use std::time::{Duration, Instant};
 use rhai::Dynamic;
 
 use super::Run;
-use crate::batch::{Fate, is_retried};
 use crate::input::UnreadableItem;
-use crate::job::{JobError, JobErrorKind, JobRecord, JobStatus};
-use crate::job_output::JobOutput;
-use crate::source::Read;
+use crate::input::source::Read;
+use crate::record::job::{JobError, JobErrorKind, JobRecord, JobStatus};
+use crate::record::output::JobOutput;
+use crate::worker::batch::{Fate, is_retried};
 
 /// How long a stopped run goes on reading its input to record the unread items as skipped.
 const SKIP_READING_LIMIT: Duration = Duration::from_secs(2);
