@@ -16,7 +16,8 @@ use crate::script::vm::ScriptVm;
 use crate::script::{Script, library_module};
 use crate::worker::PoolShared;
 use crate::worker::batch::{BatchControl, Chunk};
-use crate::worker::runspace::InitialState;
+use crate::worker::runspace::{InitialState, is_job_variable};
+use run_options::RunOptions;
 
 pub(crate) mod batches;
 mod builder;
@@ -106,17 +107,25 @@ impl RunspacePool {
     pub(crate) fn new_batch(
         &self,
         script: &Script,
-        timeout: Option<Duration>,
+        options: &RunOptions,
         results: Sender<Vec<JobRecord>>,
-    ) -> Arc<BatchControl> {
+    ) -> Result<Arc<BatchControl>, Error> {
+        // The job variables are set for each job: a batch variable of the same name would be
+        // hidden by them.
+        if let Some((name, _)) = options.variables.iter().find(|(n, _)| is_job_variable(n)) {
+            return Err(Error::InvalidOption(format!(
+                "'{name}' is set by rsparallel for each job and cannot be a batch variable"
+            )));
+        }
         let id = BatchId::new(self.id, self.next_batch.fetch_add(1, Ordering::Relaxed));
-        Arc::new(BatchControl::new(
+        Ok(Arc::new(BatchControl::new(
             id,
             script.clone(),
-            timeout.or(self.timeout),
+            options.timeout.or(self.timeout),
+            options.variables.clone(),
             results,
             self.shared.clocks.clone(),
-        ))
+        )))
     }
 
     /// Keeps track of a batch set up to start, so that `cancel_all` reaches it.

@@ -77,6 +77,7 @@ pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
         let batch = &chunk.batch;
         let script = copies.of(&batch.script, || shared.state.compile_engine());
         evaluator.prepare(&batch.script, script);
+        runspace.enter_batch(batch);
         clock.set_batch(batch.id.number());
         // The chunk's first job starts now, read from the system clock; each job after it
         // starts when the one before it ended (`JobTimer`).

@@ -38,7 +38,7 @@ pub(crate) fn pool_options(map: &Map) -> Result<PoolOptions, String> {
                 options.max_call_depth = Some(count(f, key, value)? as usize);
             }
             "max_memory" => options.max_memory = Some(size(f, key, value)?),
-            "variables" => options.variables = variables(value)?,
+            "variables" => options.variables = variables("new_runspace_pool", value)?,
             "functions" => options.functions = paths(f, key, value)?,
             "vm" => options.vm = Some(vm(f, key, value)?),
             other => return Err(unknown(f, other, POOL_KEYS)),
@@ -47,7 +47,7 @@ pub(crate) fn pool_options(map: &Map) -> Result<PoolOptions, String> {
     Ok(options)
 }
 
-const JOB_KEYS: &str = "timeout, keep_order, retries, retry_on, halt, total_timeout";
+const JOB_KEYS: &str = "timeout, keep_order, retries, retry_on, halt, total_timeout, variables";
 
 /// The options of `new_runspace_job`: a run's options, as `rsparallel run` takes them.
 pub(crate) fn job_options(map: &Map) -> Result<RunOptions, String> {
@@ -68,6 +68,11 @@ pub(crate) fn job_options(map: &Map) -> Result<RunOptions, String> {
                     .map_err(|e| format!("{f}: option '{key}': {e}"))?,
             ),
             "total_timeout" => options.total_timeout(duration(f, key, value)?),
+            "variables" => {
+                let mut options = options;
+                options.variables = variables(f, value)?;
+                options
+            }
             other => return Err(unknown(f, other, JOB_KEYS)),
         };
     }
@@ -219,8 +224,8 @@ fn flag(f: &str, key: &str, value: &Dynamic) -> Result<bool, String> {
     })
 }
 
-fn variables(value: &Dynamic) -> Result<Vec<(String, Dynamic)>, String> {
-    let f = "new_runspace_pool";
+/// A pool's or a batch's variables: a map of names to values.
+fn variables(f: &str, value: &Dynamic) -> Result<Vec<(String, Dynamic)>, String> {
     let Some(map) = value.read_lock::<Map>() else {
         return Err(format!(
             "{f}: option 'variables' must be a map like #{{ base: 10 }}, not {}",

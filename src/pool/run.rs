@@ -142,7 +142,7 @@ impl RunspacePool {
     ) -> Result<Run<'a, I>, Error> {
         let queue = self.sender()?.clone();
         let (tx, rx) = crossbeam_channel::bounded(self.threads() * 4);
-        let mut batch = self.new_batch(script, options.timeout, tx);
+        let mut batch = self.new_batch(script, &options, tx)?;
         if let Some(policy) = options.halt {
             // The workers judge the policy as each job ends (`BatchControl::judge`).
             let watch = HaltWatch::new(policy, options.retries, &options.retry_on);

@@ -5,6 +5,8 @@ use std::fmt;
 use std::sync::Arc;
 use std::time::Duration;
 
+use rhai::Dynamic;
+
 use crate::record::job::JobStatus;
 use crate::worker::batch::halt_policy::HaltPolicy;
 
@@ -40,6 +42,10 @@ pub struct RunOptions {
     /// stay those of the whole input) but yield no record: they belong to another shard, or
     /// an earlier run already did them. Default: every item.
     pub select: Option<SeqFilter>,
+    /// Variables of this run's jobs, read-only, beside the pool's (whose variable of the same
+    /// name they hide): what the run's jobs share that differs from run to run, as PowerShell's
+    /// `-ArgumentList`. `item`, `seq` and `attempt` are refused. Default: none.
+    pub variables: Vec<(String, Dynamic)>,
 }
 
 impl Default for RunOptions {
@@ -53,6 +59,7 @@ impl Default for RunOptions {
             halt: None,
             total_timeout: None,
             select: None,
+            variables: Vec::new(),
         }
     }
 }
@@ -116,6 +123,12 @@ impl RunOptions {
     /// Sets [`select`](RunOptions#structfield.select).
     pub fn select(mut self, filter: SeqFilter) -> Self {
         self.select = Some(filter);
+        self
+    }
+
+    /// Adds one of the [`variables`](RunOptions#structfield.variables).
+    pub fn variable(mut self, name: impl Into<String>, value: impl Into<Dynamic>) -> Self {
+        self.variables.push((name.into(), value.into()));
         self
     }
 }

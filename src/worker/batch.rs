@@ -56,6 +56,8 @@ pub(crate) struct BatchControl {
     pub(crate) id: BatchId,
     pub(crate) script: Script,
     pub(crate) timeout: Option<Duration>,
+    /// Variables of this batch's jobs, beside the pool's.
+    pub(crate) variables: Vec<(String, Dynamic)>,
     pub(crate) results: Sender<Vec<JobRecord>>,
     /// A `Fate`, as a number: what becomes of jobs not yet started.
     fate: AtomicU8,
@@ -78,6 +80,7 @@ impl BatchControl {
         id: BatchId,
         script: Script,
         timeout: Option<Duration>,
+        variables: Vec<(String, Dynamic)>,
         results: Sender<Vec<JobRecord>>,
         clocks: Arc<[Arc<JobClock>]>,
     ) -> Self {
@@ -85,6 +88,7 @@ impl BatchControl {
             id,
             script,
             timeout,
+            variables,
             results,
             fate: AtomicU8::new(Fate::Run as u8),
             clocks,

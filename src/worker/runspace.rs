@@ -12,7 +12,9 @@ use rhai::{Dynamic, Engine, Module, Scope, Shared};
 use crate::limits::clock::JobClock;
 use crate::limits::memory;
 use crate::limits::timer::{JobTimer, Stamp};
-use crate::record::job::{JobError, JobErrorKind, JobRecord, JobStatus, StreamEvent, StreamLine};
+use crate::record::job::{
+    BatchId, JobError, JobErrorKind, JobRecord, JobStatus, StreamEvent, StreamLine,
+};
 use crate::record::output::JobOutput;
 use crate::record::streams::JobStreams;
 use crate::script::modules::SandboxedResolver;
@@ -24,11 +26,14 @@ mod evaluator;
 mod hooks;
 mod outcome;
 mod script_copies;
+mod variables;
 
 pub(crate) use evaluator::Evaluator;
 use hooks::wire_job_hooks;
 use outcome::{classify, panic_message};
 pub(crate) use script_copies::{ScriptCopies, ScriptCopy};
+pub use variables::is_job_variable;
+use variables::{ITEM, JOB_VARIABLES, push_job_variables};
 
 /// A host hook run on every worker's engine, to register native functions and types.
 pub type SetupHook = Arc<dyn Fn(&mut Engine) + Send + Sync>;
@@ -142,6 +147,10 @@ pub(crate) struct Runspace {
     /// Shared with the worker's [`Evaluator`], which borrows it.
     engine: Arc<Engine>,
     scope: Scope<'static>,
+    /// Scope length after the pool's variables, before the batch's.
+    pool_len: usize,
+    /// The batch whose variables follow the pool's; `None` until the first chunk.
+    batch_in_scope: Option<BatchId>,
     /// Scope length before `item`, `seq` and `attempt`, which follow at fixed places; rewinding
     /// to just after them drops what the last job defined.
     base_len: usize,
@@ -180,6 +189,8 @@ impl Runspace {
             state,
             engine: Arc::new(engine),
             scope,
+            pool_len: base_len,
+            batch_in_scope: None,
             base_len,
             attempt_in_scope: 0,
             last_may_share: false,
@@ -285,6 +296,7 @@ impl Runspace {
                 // The timer goes on: it has measured the counter's rate already.
                 std::mem::swap(&mut rebuilt.timer, &mut self.timer);
                 *self = rebuilt;
+                self.enter_batch(batch);
                 (
                     JobStatus::Failed,
                     Some(JobError::new(
@@ -334,63 +346,3 @@ impl Runspace {
         end
     }
 }
-
-impl Runspace {
-    /// Gives the job's `item`, `seq` and `attempt` their values, in place.
-    fn set_job_variables(&mut self, script: &rhai::AST, item: Dynamic, seq: u64, attempt: u32) {
-        // `run` rewinds the scope after every job, so it holds only the template and the job
-        // variables here.
-        let scope = &mut self.scope;
-        // A script may have made a variable shared (captured by a closure); then, or if the
-        // entries are not what they were, push them afresh.
-        // Only a closure can make a variable shared, and closures are functions of the AST: when
-        // neither this script nor the last one has any, there is no need to look before the
-        // write. (`get_value_mut` panics on a shared value.)
-        let has_functions = script.has_functions();
-        let last_may_share = std::mem::replace(&mut self.last_may_share, has_functions);
-        let may_share = has_functions || last_may_share;
-        let in_place = scope.len() == self.base_len + JOB_VARIABLES
-            && (!may_share
-                || [SEQ, ATTEMPT]
-                    .iter()
-                    .all(|name| scope.get(name).is_some_and(|v| !v.is_shared())));
-        if in_place && let Some(slot) = scope.get_mut(ITEM) {
-            *slot = item;
-            // `get_value_mut` writes a constant in place (the script still cannot).
-            if let Some(s) = scope.get_value_mut::<rhai::INT>(SEQ) {
-                *s = seq as rhai::INT;
-            }
-            if attempt != self.attempt_in_scope
-                && let Some(a) = scope.get_value_mut::<rhai::INT>(ATTEMPT)
-            {
-                *a = attempt as rhai::INT;
-                self.attempt_in_scope = attempt;
-            }
-            return;
-        }
-        scope.rewind(self.base_len);
-        push_job_variables(scope, item, seq, attempt);
-        self.attempt_in_scope = attempt;
-    }
-}
-
-/// Pushes `attempt`, `seq` and `item`, in that order: a name is looked up from the scope's
-/// end, and `item`, read by nearly every job, is found first there.
-fn push_job_variables(scope: &mut Scope<'static>, item: Dynamic, seq: u64, attempt: u32) {
-    scope.push_constant(ATTEMPT, attempt as rhai::INT);
-    scope.push_constant(SEQ, seq as rhai::INT);
-    scope.push_dynamic(ITEM, item);
-}
-
-const ITEM: &str = "item";
-const SEQ: &str = "seq";
-const ATTEMPT: &str = "attempt";
-
-/// Whether `name` is one of the variables rsparallel sets for each job (`item`, `seq`,
-/// `attempt`): a pool, batch or command-line variable of that name would be hidden by it, and
-/// is refused.
-pub fn is_job_variable(name: &str) -> bool {
-    matches!(name, ITEM | SEQ | ATTEMPT)
-}
-/// `item`, `seq` and `attempt`.
-const JOB_VARIABLES: usize = 3;
