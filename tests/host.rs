@@ -264,13 +264,16 @@ fn a_submitted_batch_takes_the_run_options_of_the_command_line() {
             #{ retries: 1, retry_on: ["failed"] });
         let a = receive_runspace_job(pool, #{ batch: halted, wait: true });
         let b = receive_runspace_job(pool, #{ batch: flaky, wait: true });
+        let third = new_runspace_job(pool, "item", 0..10, #{ shard: "1/3" });
+        let c = receive_runspace_job(pool, #{ batch: third, wait: true }).map(|r| r.seq);
+        c.sort();
         let failed = a.filter(|r| r.status == "failed").len();
         let seqs_in_order = true;
         for i in 0..a.len() { if a[i].seq != i { seqs_in_order = false; } }
-        `${a.len()} ${failed} ${seqs_in_order} ${b.len()} ${b.all(|r| r.attempts == 2)}`
+        `${a.len()} ${failed} ${seqs_in_order} ${b.len()} ${b.all(|r| r.attempts == 2)} ${c}`
         "#,
     );
-    assert_eq!(summary, "1000 5 true 10 true");
+    assert_eq!(summary, "1000 5 true 10 true [1, 4, 7]");
     let err = engine
         .eval::<Dynamic>(
             r#"new_runspace_job(new_runspace_pool(), "item", [1], #{ retry_on: ["cancelled"] })"#,
@@ -278,4 +281,9 @@ fn a_submitted_batch_takes_the_run_options_of_the_command_line() {
         .unwrap_err()
         .to_string();
     assert!(err.contains("'cancelled' cannot be retried"), "{err}");
+    let err = engine
+        .eval::<Dynamic>(r#"new_runspace_job(new_runspace_pool(), "item", [1], #{ shard: "3/3" })"#)
+        .unwrap_err()
+        .to_string();
+    assert!(err.contains("invalid shard '3/3'"), "{err}");
 }

@@ -36,7 +36,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "new_runspace_job",
         params: "(pool, script, items, options?)",
-        summary: "submit a script (source text or #{ file: path }) over an array or range; returns at once; options as `run`'s flags: timeout, keep_order, retries, retry_on, halt, total_timeout; variables: #{ name: value } for this batch's jobs",
+        summary: "submit a script (source text or #{ file: path }) over an array or range; returns at once; options as `run`'s flags: timeout, keep_order, retries, retry_on, halt, total_timeout, shard (\"K/N\"); variables: #{ name: value } for this batch's jobs",
         example: r#"let batch = new_runspace_job(pool, "item * base", 0..10000, #{ timeout: "100ms" });"#,
     },
     HostFunction {

@@ -6,7 +6,7 @@ use std::time::Duration;
 use rhai::{Dynamic, INT, Map};
 
 use crate::host::batch_handle::BatchHandle;
-use crate::{BatchId, JobStatus, RunOptions, RunspacePool, ScriptVm, Wait};
+use crate::{BatchId, JobStatus, RunOptions, RunspacePool, ScriptVm, SeqFilter, Wait};
 
 /// The options of `new_runspace_pool`, with the names of the CLI's flags.
 #[derive(Default)]
@@ -47,7 +47,8 @@ pub(crate) fn pool_options(map: &Map) -> Result<PoolOptions, String> {
     Ok(options)
 }
 
-const JOB_KEYS: &str = "timeout, keep_order, retries, retry_on, halt, total_timeout, variables";
+const JOB_KEYS: &str =
+    "timeout, keep_order, retries, retry_on, halt, total_timeout, shard, variables";
 
 /// The options of `new_runspace_job`: a run's options, as `rsparallel run` takes them.
 pub(crate) fn job_options(map: &Map) -> Result<RunOptions, String> {
@@ -68,6 +69,11 @@ pub(crate) fn job_options(map: &Map) -> Result<RunOptions, String> {
                     .map_err(|e| format!("{f}: option '{key}': {e}"))?,
             ),
             "total_timeout" => options.total_timeout(duration(f, key, value)?),
+            "shard" => {
+                let shard = text(f, key, value)?;
+                let (k, n) = SeqFilter::parse_shard(&shard).map_err(|e| format!("{f}: {e}"))?;
+                options.select(SeqFilter::shard(k, n))
+            }
             "variables" => {
                 let mut options = options;
                 options.variables = variables(f, value)?;

@@ -148,6 +148,18 @@ impl SeqFilter {
         SeqFilter::new(move |seq| seq % count == index)
     }
 
+    /// A shard as `--shard` and the host API's `shard` write it, `K/N` with `0 <= K < N`: its
+    /// index and count.
+    pub fn parse_shard(text: &str) -> Result<(u64, u64), String> {
+        let bad = || format!("invalid shard '{text}': expected K/N with 0 <= K < N");
+        let (k, n) = text.split_once('/').ok_or_else(bad)?;
+        let (k, n): (u64, u64) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
+        if n == 0 || k >= n {
+            return Err(bad());
+        }
+        Ok((k, n))
+    }
+
     pub(crate) fn keeps(&self, seq: u64) -> bool {
         (self.0)(seq)
     }

@@ -207,13 +207,7 @@ fn parse_retry_status(text: &str) -> Result<JobStatus, String> {
 }
 
 fn parse_shard(text: &str) -> Result<(u64, u64), String> {
-    let bad = || format!("invalid shard '{text}': expected K/N with 0 <= K < N");
-    let (k, n) = text.split_once('/').ok_or_else(bad)?;
-    let (k, n): (u64, u64) = (k.parse().map_err(|_| bad())?, n.parse().map_err(|_| bad())?);
-    if n == 0 || k >= n {
-        return Err(bad());
-    }
-    Ok((k, n))
+    rsparallel::SeqFilter::parse_shard(text)
 }
 
 /// A per-job memory cap in bytes, or none.
