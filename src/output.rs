@@ -2,39 +2,17 @@
 //! record per line).
 
 use std::io::{self, Write};
-use std::str::FromStr;
 
 use crate::record::job::{JobError, JobErrorKind, JobRecord, JobStatus};
 use crate::record::output::JobOutput;
 pub use crate::record::tag::tag_text;
 use crate::value::{write_int, write_json, write_json_str, write_text};
 
+mod format;
 mod times;
 
+pub use format::OutputFormat;
 use times::{write_millis, write_time};
-
-/// How records are written.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-#[non_exhaustive]
-pub enum OutputFormat {
-    /// Each output value on its own line; failed jobs write nothing.
-    Text,
-    /// One JSON object per job with `seq`, `item`, `status`, `output`, `error`, `worker`,
-    /// `start`, `end`, `duration_ms`, `attempts`, `streams`.
-    Jsonl,
-}
-
-impl FromStr for OutputFormat {
-    type Err = String;
-
-    fn from_str(s: &str) -> Result<Self, String> {
-        match s {
-            "text" => Ok(OutputFormat::Text),
-            "jsonl" | "json" => Ok(OutputFormat::Jsonl),
-            other => Err(format!("unknown output format '{other}' (text, jsonl)")),
-        }
-    }
-}
 
 impl JobRecord {
     /// Appends the record as one compact JSON object (no newline). Fails, naming the type,

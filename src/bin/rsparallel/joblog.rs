@@ -19,6 +19,8 @@ use rsparallel::rhai::Dynamic;
 use rsparallel::value::write_json;
 use rsparallel::{JobRecord, JobStatus};
 
+use crate::sinks::Sink;
+
 const HEADER: &str = "seq\tworker\tstart\truntime\tstatus\tattempts\titem";
 
 /// The longest the first six fields of a line can be; a longer line is not one of ours.
@@ -60,9 +62,11 @@ impl JobLog {
             line: Vec::with_capacity(128),
         })
     }
+}
 
+impl Sink for JobLog {
     /// Writes one record's line with a single write.
-    pub fn write(&mut self, record: &JobRecord) -> std::io::Result<()> {
+    fn record(&mut self, record: &mut JobRecord) -> std::io::Result<()> {
         let line = &mut self.line;
         line.clear();
         write!(line, "{}\t", record.seq)?;
@@ -84,6 +88,10 @@ impl JobLog {
         item_json(&record.item, line);
         line.push(b'\n');
         self.file.write_all(line)
+    }
+
+    fn is_output(&self) -> bool {
+        true
     }
 }
 

@@ -1,7 +1,7 @@
 //! Everything `run` says on stderr: the progress bar, the lines jobs write, one line per job
 //! that did not complete, and the summary. Lines go above the bar, never through it.
 
-use std::io::IsTerminal;
+use std::io::{self, IsTerminal};
 use std::sync::{Arc, Mutex};
 use std::time::Duration;
 
@@ -9,6 +9,7 @@ use indicatif::{ProgressBar, ProgressDrawTarget, ProgressState, ProgressStyle};
 use rsparallel::value::describe_item;
 use rsparallel::{JobRecord, JobStatus, StatusCounts, StreamEvent, StreamKind};
 
+use crate::sinks::Sink;
 use crate::stderr::{QueuedTerm, StderrQueue};
 
 pub struct Reporter {
@@ -130,6 +131,39 @@ impl Reporter {
     /// most).
     pub fn close(&self) {
         self.stderr.close();
+    }
+}
+
+/// The records as stderr reports them: the bar advances, and a job that did not complete is
+/// named (with `--output text` only: jsonl records say it themselves).
+pub struct Progress {
+    reporter: Arc<Reporter>,
+    /// The bar's failed and timed-out counts.
+    counts: StatusCounts,
+    name_failures: bool,
+}
+
+impl Progress {
+    pub fn new(reporter: Arc<Reporter>, name_failures: bool) -> Self {
+        Progress {
+            reporter,
+            counts: StatusCounts::default(),
+            name_failures,
+        }
+    }
+}
+
+impl Sink for Progress {
+    fn record(&mut self, record: &mut JobRecord) -> io::Result<()> {
+        self.counts.add(record.status);
+        self.reporter
+            .record(record, &self.counts, self.name_failures);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.reporter.finish();
+        Ok(())
     }
 }
 

@@ -12,8 +12,9 @@ use rsparallel::input::{ItemResult, read_items};
 use rsparallel::rhai::Dynamic;
 
 use crate::cli::RunArgs;
+use crate::items::{Input, Items, argument_items};
 use crate::joblog::LogIndex;
-use crate::run::{Input, Items, argument_items, split_args};
+use crate::run::split_args;
 
 /// Whether the run takes the item at a seq.
 pub(crate) type Keep = Arc<dyn Fn(u64) -> bool + Send + Sync>;

@@ -5,10 +5,16 @@
 
 use std::collections::BTreeMap;
 use std::fmt::Write as _;
+use std::fs::{File, OpenOptions};
+use std::io::{self, Write as _};
+use std::path::{Path, PathBuf};
 use std::time::SystemTime;
 
+use anyhow::Context;
 use rsparallel::value::describe_item;
 use rsparallel::{JobRecord, JobStatus, StatusCounts};
+
+use crate::sinks::Sink;
 
 /// Segments kept before neighbouring ones are merged further.
 const MAX_SEGMENTS: usize = 20_000;
@@ -17,6 +23,55 @@ const LANE_HEIGHT: f64 = 22.0;
 const MARGIN_LEFT: f64 = 90.0;
 const MARGIN_TOP: f64 = 30.0;
 const AXIS_HEIGHT: f64 = 40.0;
+
+/// `--timeline FILE`: the records drawn into a picture, written to the file when the run ends.
+pub struct TimelineFile {
+    path: PathBuf,
+    file: File,
+    timeline: Timeline,
+}
+
+impl TimelineFile {
+    /// Opens (creating it) the file, so that a path that cannot be written fails before
+    /// anything runs. An old picture stays until the run ends: it is cut when the new one is
+    /// written.
+    pub fn open(path: &Path) -> anyhow::Result<TimelineFile> {
+        let file = OpenOptions::new()
+            .write(true)
+            .create(true)
+            .truncate(false)
+            .open(path)
+            .with_context(|| format!("cannot write --timeline {}", path.display()))?;
+        if file.metadata().is_ok_and(|m| m.is_dir()) {
+            anyhow::bail!("cannot write --timeline {}: it is a folder", path.display());
+        }
+        Ok(TimelineFile {
+            path: path.to_path_buf(),
+            file,
+            timeline: Timeline::new(),
+        })
+    }
+
+    fn write(&mut self) -> io::Result<()> {
+        if self.file.metadata()?.is_file() {
+            self.file.set_len(0)?;
+        }
+        self.file.write_all(self.timeline.to_svg().as_bytes())?;
+        self.file.flush()
+    }
+}
+
+impl Sink for TimelineFile {
+    fn record(&mut self, record: &mut JobRecord) -> io::Result<()> {
+        self.timeline.add(record);
+        Ok(())
+    }
+
+    fn finish(&mut self) -> anyhow::Result<()> {
+        self.write()
+            .with_context(|| format!("cannot write --timeline {}", self.path.display()))
+    }
+}
 
 /// One bar of a lane: a job, or a run of adjacent jobs merged together.
 #[derive(Clone, Debug)]
