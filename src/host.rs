@@ -26,10 +26,10 @@ mod functions;
 mod options;
 mod pool_handle;
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
+use std::sync::{Arc, Mutex, PoisonError};
 
-use rhai::{Dynamic, Engine};
+use rhai::{Dynamic, Engine, EvalAltResult, Position};
 
 use crate::record::job::StreamEvent;
 use crate::script::vm::ScriptVm;
@@ -88,6 +88,40 @@ pub struct Host {
     setup: Option<SetupHook>,
     interrupt: Interrupt,
     vm: ScriptVm,
+    /// The status a host script's `exit` asked for, until taken.
+    exit: Arc<Mutex<Option<ExitRequest>>>,
+}
+
+/// What a host script's `exit()` or `exit(value)` asked its host to exit with.
+#[derive(Clone, Debug, PartialEq)]
+#[non_exhaustive]
+pub struct ExitRequest {
+    /// The process's exit status: `exit()` is 0, `exit(n)` is `n` for 0 to 255, anything else
+    /// is 1.
+    pub status: u8,
+    /// What `exit(value)` gave that is not a status, as text, for the host to show.
+    pub message: Option<String>,
+}
+
+impl ExitRequest {
+    fn of(value: &Dynamic) -> Self {
+        if value.is_unit() {
+            return ExitRequest {
+                status: 0,
+                message: None,
+            };
+        }
+        match value.as_int().ok().and_then(|n| u8::try_from(n).ok()) {
+            Some(status) => ExitRequest {
+                status,
+                message: None,
+            },
+            None => ExitRequest {
+                status: 1,
+                message: Some(value.to_string()),
+            },
+        }
+    }
 }
 
 impl Host {
@@ -122,6 +156,16 @@ impl Host {
         self.interrupt.clone()
     }
 
+    /// What a host script's `exit` asked for, if it called it since the last take. `exit` ends
+    /// the script at once (a `catch` does not stop it); Rhai then hands back the value given to
+    /// `exit` as the script's result, so this is how a host tells an exit from a result.
+    pub fn take_exit(&self) -> Option<ExitRequest> {
+        self.exit
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .take()
+    }
+
     /// Registers the host API on `engine`, and an `on_progress` callback that ends the script
     /// once the interrupt flag is set (replacing any callback the engine had).
     ///
@@ -130,6 +174,19 @@ impl Host {
     /// runs the scripts.
     pub fn register(&self, engine: &mut Engine) {
         functions::register(self, engine);
+        for with_value in [false, true] {
+            let exit = self.exit.clone();
+            let request = move |value: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {
+                *exit.lock().unwrap_or_else(PoisonError::into_inner) =
+                    Some(ExitRequest::of(&value));
+                Err(EvalAltResult::Exit(value, Position::NONE).into())
+            };
+            if with_value {
+                engine.register_fn("exit", request);
+            } else {
+                engine.register_fn("exit", move || request(Dynamic::UNIT));
+            }
+        }
         let interrupt = self.interrupt.clone();
         crate::limits::stack::set_host_floor();
         engine.on_progress(move |_| {

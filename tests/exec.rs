@@ -188,3 +188,66 @@ fn a_wait_too_long_for_the_clock_waits_for_the_jobs() {
         .success()
         .stdout("[2, 4]\n");
 }
+
+#[test]
+fn a_driver_sets_its_exit_status_with_exit() {
+    let (_dir, path) = script(
+        r#"
+        let pool = new_runspace_pool(#{ threads: 1 });
+        let records = receive_runspace_job(pool, #{ batch: new_runspace_job(pool, "item", [1]), wait: true });
+        try { exit(records.len() + 6); } catch { print("caught"); }
+        print("not reached");
+        "#,
+    );
+    rsparallel()
+        .args(["exec", &path])
+        .assert()
+        .code(7)
+        .stdout(predicate::str::contains("reached").not());
+    let (_dir, path) = script(r#"exit("no input files")"#);
+    rsparallel()
+        .args(["exec", &path])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("no input files"));
+    let (_dir, path) = script("exit()");
+    rsparallel().args(["exec", &path]).assert().success();
+}
+
+#[test]
+fn an_interrupted_driver_says_its_jobs_were_cancelled_and_exits_130() {
+    let (_dir, path) = script(
+        r#"
+        let pool = new_runspace_pool(#{ threads: 1 });
+        let batch = new_runspace_job(pool, "loop {}", [1]);
+        print("started");
+        receive_runspace_job(pool, #{ wait: true });
+        "#,
+    );
+    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
+    let mut child = std::process::Command::new(bin)
+        .args(["exec", &path])
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "started");
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert_eq!(output.status.code(), Some(130));
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains("interrupted; its pools have shut down"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("go on"), "{stderr}");
+}

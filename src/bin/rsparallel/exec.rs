@@ -42,6 +42,15 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
     let result = engine.run_ast_with_scope(&mut scope, &ast);
     // Pools the script left open shut down here, before the exit status is reported.
     drop(scope);
+    if let Some(exit) = host.take_exit() {
+        crate::repl::leave(exit);
+    }
+    if interrupts.interrupted() {
+        crate::stderr::say(format!(
+            "rsparallel: {name}: interrupted; its pools have shut down, their jobs cancelled"
+        ));
+        return Ok(Outcome::Interrupted);
+    }
     match result {
         Ok(()) => Ok(Outcome::AllCompleted),
         Err(err) => {

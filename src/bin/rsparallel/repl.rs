@@ -12,7 +12,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use rsparallel::host::{HOST_FUNCTIONS, Host};
+use rsparallel::host::{ExitRequest, HOST_FUNCTIONS, Host};
 use rsparallel::rhai::{AST, Dynamic, Engine, Scope};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
@@ -28,6 +28,8 @@ const PROMPT: &str = "rsparallel> ";
 pub fn repl() -> anyhow::Result<Outcome> {
     let config = Config::builder()
         .auto_add_history(false)
+        .max_history_size(10_000)
+        .context("cannot start the line editor")?
         .completion_type(CompletionType::List)
         .build();
     let mut editor: Editor<ReplHelper, FileHistory> =
@@ -42,12 +44,14 @@ pub fn repl() -> anyhow::Result<Outcome> {
 
     let variables = Arc::new(Mutex::new(Vec::new()));
     editor.set_helper(Some(ReplHelper::new(Engine::new(), variables.clone())));
-    let history = history_path();
+    // Lines piped in are a script, not history.
+    let interactive = io::stdin().is_terminal();
+    let history = history_path().filter(|_| interactive);
     if let Some(path) = &history {
         // A first session has no history yet.
         let _ = editor.load_history(path);
     }
-    if io::stdin().is_terminal() {
+    if interactive {
         println!(
             "rsparallel {} — type help for the host API, exit or Ctrl-D to leave",
             env!("CARGO_PKG_VERSION")
@@ -75,6 +79,15 @@ pub fn repl() -> anyhow::Result<Outcome> {
             continue;
         }
         let _ = editor.add_history_entry(input.as_str());
+        if let Some(path) = &history {
+            // Line by line, so that a session that ends any way keeps what was typed.
+            if let Err(err) = editor.append_history(path) {
+                crate::stderr::say(format!(
+                    "rsparallel: cannot save history to {}: {err}",
+                    path.display()
+                ));
+            }
+        }
         match line.trim_end_matches(';') {
             "exit" | "quit" => break,
             "help" => {
@@ -83,20 +96,25 @@ pub fn repl() -> anyhow::Result<Outcome> {
             }
             _ => {}
         }
-        session.eval(&input);
+        if let Some(exit) = session.eval(&input) {
+            drop(session);
+            leave(exit);
+        }
         *variables.lock().unwrap_or_else(|p| p.into_inner()) = session.variable_names();
-    }
-    if let Some(path) = &history
-        && let Err(err) = editor.save_history(path)
-    {
-        crate::stderr::say(format!(
-            "rsparallel: cannot save history to {}: {err}",
-            path.display()
-        ));
     }
     // Dropping the scope closes the pools still open: their jobs are cancelled.
     drop(session);
     Ok(Outcome::AllCompleted)
+}
+
+/// Ends the process as a host script's `exit` asked: its value, when not a status, on stderr.
+/// The caller has dropped the script's scope already, so its pools have shut down.
+pub fn leave(exit: ExitRequest) -> ! {
+    if let Some(message) = &exit.message {
+        crate::stderr::say(message.clone());
+    }
+    let _ = io::stdout().flush();
+    std::process::exit(i32::from(exit.status))
 }
 
 /// The evaluation state that lives across inputs.
@@ -109,19 +127,29 @@ struct Session {
 }
 
 impl Session {
-    fn eval(&mut self, input: &str) {
+    /// Evaluates one input and shows its value or error; what its `exit` asked for, if it
+    /// called it.
+    fn eval(&mut self, input: &str) -> Option<ExitRequest> {
         // A Ctrl-C pressed while nothing ran must not stop this input.
         self.host.interrupt().clear();
         let ast = match self.engine.compile_with_scope(&self.scope, input) {
             Ok(ast) => ast,
-            Err(err) => return report(input, ScriptError::from_parse(&err)),
+            Err(err) => {
+                report(input, ScriptError::from_parse(&err));
+                return None;
+            }
         };
         let combined = self.functions.merge(&ast);
         let result = self
             .engine
             .eval_ast_with_scope::<Dynamic>(&mut self.scope, &combined);
         self.functions = self.functions.merge(&ast.clone_functions_only());
+        drop_shadowed(&mut self.scope);
         let interrupted = self.host.interrupt().clear();
+        if let Some(exit) = self.host.take_exit() {
+            // Rhai hands back the value given to `exit` as the result: not one to show.
+            return Some(exit);
+        }
         match result {
             Ok(value) if value.is_unit() => {}
             Ok(value) => println!("{}", show::show(&value)),
@@ -129,6 +157,7 @@ impl Session {
             Err(err) if interrupted => println!("{}", ScriptError::from_eval(err).message),
             Err(err) => report(input, ScriptError::from_eval(err)),
         }
+        None
     }
 
     fn variable_names(&self) -> Vec<String> {
@@ -139,18 +168,58 @@ impl Session {
     }
 }
 
-/// On the prompt, Ctrl-C is a key the line editor reads (it clears the line), so a signal
-/// there is SIGTERM or SIGHUP, and ends the REPL. While an input is evaluated, Ctrl-C is a
-/// signal that stops that evaluation only; a second one before it has stopped ends the REPL.
-fn on_signal(host: &Host, at_prompt: Arc<AtomicBool>) -> anyhow::Result<()> {
-    let interrupt = host.interrupt();
-    ctrlc::set_handler(move || {
-        if at_prompt.load(Ordering::SeqCst) || interrupt.is_set() {
-            std::process::exit(Outcome::Interrupted as i32);
+/// A variable a later `let` of the same name hides can no longer be reached, but Rhai keeps
+/// it in the scope: a pool rebound with `let pool = ...` would run on, its jobs out of reach,
+/// until the session ends. Only the last of each name is kept, so what is dropped is dropped
+/// at once (a pool nothing else holds shuts down, its jobs cancelled).
+fn drop_shadowed(scope: &mut Scope<'static>) {
+    let mut seen = std::collections::HashSet::new();
+    if scope
+        .iter_raw()
+        .all(|(name, ..)| seen.insert(name.to_string()))
+    {
+        return;
+    }
+    let mut kept: Vec<(String, Dynamic)> = Vec::with_capacity(seen.len());
+    let mut names = std::collections::HashSet::new();
+    let entries: Vec<_> = std::mem::take(scope).into_iter().collect();
+    for (name, value, _) in entries.into_iter().rev() {
+        if names.insert(name.to_string()) {
+            kept.push((name.to_string(), value));
         }
-        interrupt.interrupt();
-    })
-    .context("cannot handle Ctrl-C")
+    }
+    for (name, value) in kept.into_iter().rev() {
+        if value.is_read_only() {
+            scope.push_constant_dynamic(name, value);
+        } else {
+            scope.push_dynamic(name, value);
+        }
+    }
+}
+
+/// Ctrl-C stops the input being evaluated, and never ends the REPL: on the prompt it is a key
+/// the line editor reads (it clears the line), and a signal that comes between two inputs is
+/// forgotten before the next one runs. SIGTERM and SIGHUP end the REPL (its history is saved
+/// line by line already).
+fn on_signal(host: &Host, at_prompt: Arc<AtomicBool>) -> anyhow::Result<()> {
+    use signal_hook::consts::{SIGHUP, SIGINT, SIGTERM};
+    let interrupt = host.interrupt();
+    let mut signals = signal_hook::iterator::Signals::new([SIGINT, SIGTERM, SIGHUP])
+        .context("cannot handle Ctrl-C")?;
+    std::thread::Builder::new()
+        .name("rsparallel-signals".into())
+        .spawn(move || {
+            for signal in signals.forever() {
+                if signal != SIGINT {
+                    std::process::exit(Outcome::Interrupted as i32);
+                }
+                if !at_prompt.load(Ordering::SeqCst) {
+                    interrupt.interrupt();
+                }
+            }
+        })
+        .context("cannot handle Ctrl-C")?;
+    Ok(())
 }
 
 /// Prints an error under the line it points at, with a caret under its column.
@@ -186,7 +255,8 @@ fn print_help() {
     println!("Pools have pool.threads and pool.is_closed; batches have batch.id and batch.script.");
     println!("Jobs see `item` and `seq`; print/debug from jobs shows here as they run.");
     println!(
-        "Ctrl-C clears the line, or stops a running input (jobs go on); exit or Ctrl-D leaves."
+        "Ctrl-C clears the line, or stops a running input (jobs go on); exit, exit(status) or \
+         Ctrl-D leaves."
     );
     println!();
     println!("Batteries (here and in every job; none does I/O):");

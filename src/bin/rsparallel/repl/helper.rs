@@ -4,7 +4,7 @@
 use std::sync::{Arc, Mutex};
 
 use rsparallel::host::HOST_FUNCTIONS;
-use rsparallel::rhai::{Engine, ParseErrorType};
+use rsparallel::rhai::{Engine, LexError, ParseErrorType};
 use rustyline::completion::{Completer, Pair};
 use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
@@ -43,6 +43,10 @@ impl ReplHelper {
             | ParseErrorType::ExprExpected(..)
             | ParseErrorType::VariableExpected
             | ParseErrorType::PropertyExpected => at_end(input, err.position()),
+            // A back-tick string may span lines; a quoted one may not.
+            ParseErrorType::BadInput(LexError::UnterminatedString) => {
+                input.matches('`').count() % 2 == 1
+            }
             _ => false,
         }
     }
@@ -142,6 +146,8 @@ mod tests {
             "new_runspace_pool(#{ threads: 2,",
             "let y = 1 +",
             "for i in 0..3 {\n  print(i);",
+            "let s = `first line",
+            "let s = `first\nsecond",
         ] {
             assert!(helper.is_incomplete(input), "{input:?} should continue");
         }
@@ -150,7 +156,16 @@ mod tests {
     #[test]
     fn finished_or_wrong_input_is_evaluated() {
         let helper = helper();
-        for input in ["1 + 2", "let x = [1, 2];", "let = 3;", "1 +* 2", "x)", ""] {
+        for input in [
+            "1 + 2",
+            "let x = [1, 2];",
+            "let = 3;",
+            "1 +* 2",
+            "x)",
+            "",
+            "let s = \"open",
+            "let s = `one\ntwo`;",
+        ] {
             assert!(
                 !helper.is_incomplete(input),
                 "{input:?} should not continue"

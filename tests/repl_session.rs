@@ -1,0 +1,142 @@
+//! The REPL as a session that keeps the user's work, driven in a pseudo-terminal: lines typed
+//! ahead all run, a rebound pool shuts down, Ctrl-C never ends the session, `exit(status)`
+//! leaves with that status, and a back-tick string may span lines.
+
+use std::process::Command;
+use std::time::{Duration, Instant};
+
+use rexpect::session::PtySession;
+
+const PROMPT: &str = "rsparallel> ";
+
+fn start(home: &tempfile::TempDir) -> PtySession {
+    let mut command = Command::new(env!("CARGO_BIN_EXE_rsparallel"));
+    command
+        .arg("repl")
+        .env("TERM", "xterm")
+        .env("RSPARALLEL_HISTORY", home.path().join("history"));
+    let mut session = rexpect::session::spawn_command(command, Some(60_000)).unwrap();
+    session.exp_string(PROMPT).unwrap();
+    session
+}
+
+/// The threads of the REPL process started with `home`, found in /proc by its environment.
+fn threads(home: &tempfile::TempDir) -> usize {
+    let mark = format!(
+        "RSPARALLEL_HISTORY={}",
+        home.path().join("history").display()
+    );
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ.split(|b| *b == 0).any(|var| var == mark.as_bytes()) {
+            return std::fs::read_dir(entry.path().join("task"))
+                .unwrap()
+                .count();
+        }
+    }
+    panic!("no process with {mark}")
+}
+
+#[test]
+fn lines_typed_during_a_blocking_call_all_run_in_order() {
+    let home = tempfile::tempdir().unwrap();
+    let mut repl = start(&home);
+    // Three lines typed while the first one sleeps, each before the prompt is back.
+    repl.send_line("sleep(1500); `slept`.to_upper()").unwrap();
+    repl.exp_string("\"SLEPT\"").ok();
+    for n in 1..=3 {
+        repl.send_line(&format!("print(`typed ahead ` + {n} * 111)"))
+            .unwrap();
+    }
+    for n in 1..=3 {
+        repl.exp_string(&format!("typed ahead {}", n * 111))
+            .unwrap();
+    }
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line("exit").unwrap();
+    repl.exp_eof().unwrap();
+    let history = std::fs::read_to_string(home.path().join("history")).unwrap();
+    assert!(
+        history.contains("print(`typed ahead ` + 3 * 111)"),
+        "{history}"
+    );
+}
+
+#[test]
+fn a_pool_rebound_with_let_shuts_down_and_its_threads_end() {
+    let home = tempfile::tempdir().unwrap();
+    let mut repl = start(&home);
+    repl.send_line("let pool = new_runspace_pool(#{ threads: 8 });")
+        .unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line(r#"new_runspace_job(pool, "loop {}", 0..8);"#)
+        .unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    let with_two = threads(&home);
+    repl.send_line("let pool = new_runspace_pool(#{ threads: 1 });")
+        .unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    // The first pool's eight workers (each in a runaway job) end; nothing else refers to it.
+    let deadline = Instant::now() + Duration::from_secs(30);
+    while threads(&home) + 8 > with_two + 1 && Instant::now() < deadline {
+        std::thread::sleep(Duration::from_millis(50));
+    }
+    assert!(
+        threads(&home) + 8 <= with_two + 1,
+        "{} threads with two pools, {} after rebinding",
+        with_two,
+        threads(&home)
+    );
+    repl.send_line("exit").unwrap();
+    repl.exp_eof().unwrap();
+}
+
+#[test]
+fn ctrl_c_twice_during_a_receive_keeps_the_session() {
+    let home = tempfile::tempdir().unwrap();
+    let mut repl = start(&home);
+    repl.send_line("let p = new_runspace_pool(#{threads: 2});")
+        .unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line(r#"let job = "print(`job ` + `started`); sleep(60000)";"#)
+        .unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line("let b = new_runspace_job(p, job, [1]); receive_runspace_job(p, #{wait: true})")
+        .unwrap();
+    repl.exp_string("job started").unwrap();
+    for _ in 0..3 {
+        repl.send_control('c').unwrap();
+        std::thread::sleep(Duration::from_millis(30));
+    }
+    repl.exp_string("interrupted while waiting").unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line("p.stop(b); receive_runspace_job(p, #{wait: true})[0].status")
+        .unwrap();
+    repl.exp_string("\"cancelled\"").unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line("exit(7)").unwrap();
+    repl.exp_eof().unwrap();
+    let status = repl.process().wait().unwrap();
+    assert!(
+        matches!(status, rexpect::process::WaitStatus::Exited(_, 7)),
+        "{status:?}"
+    );
+}
+
+#[test]
+fn a_back_tick_string_continues_on_the_next_line() {
+    let home = tempfile::tempdir().unwrap();
+    let mut repl = start(&home);
+    repl.send_line("let s = `first").unwrap();
+    repl.send_line("second`; s.len()").unwrap();
+    repl.exp_string("12").unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line(r#"exit("bye")"#).unwrap();
+    repl.exp_string("bye").unwrap();
+    repl.exp_eof().unwrap();
+    let status = repl.process().wait().unwrap();
+    assert!(
+        matches!(status, rexpect::process::WaitStatus::Exited(_, 1)),
+        "{status:?}"
+    );
+}
