@@ -8,7 +8,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, INT, Map, Position};
 use crate::RunspacePool;
 use crate::host::batch_handle::BatchHandle;
 use crate::host::convert::{batches_to_array, items, record_to_map, status_to_map};
-use crate::host::options::{batch_id, clear_options, job_options, pool_options, receive_options};
+use crate::host::options::{batch_id, clear_options, job_options, pool_builder, receive_options};
 use crate::host::pool_handle::PoolHandle;
 use crate::host::{Host, Interrupt};
 
@@ -160,28 +160,12 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
 }
 
 fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
-    let options = pool_options(options).map_err(error)?;
-    let mut builder = RunspacePool::builder()
-        .threads(options.threads)
-        .max_operations(options.max_ops);
-    builder = builder.vm(options.vm.unwrap_or(host.vm));
-    if let Some(timeout) = options.timeout {
-        builder = builder.timeout(timeout);
-    }
-    if let Some(depth) = options.max_call_depth {
-        builder = builder.max_call_depth(depth);
-    }
+    let mut builder = RunspacePool::builder().vm(host.vm);
     // As in `rsparallel run`: a 1 GiB cap per job where allocations are counted.
-    let default_cap = crate::is_counting().then_some(crate::DEFAULT_MAX_MEMORY);
-    if let Some(cap) = options.max_memory.unwrap_or(default_cap) {
-        builder = builder.max_memory(cap);
+    if crate::is_counting() && !options.contains_key("max_memory") {
+        builder = builder.max_memory(crate::DEFAULT_MAX_MEMORY);
     }
-    for (name, value) in options.variables {
-        builder = builder.variable(name, value);
-    }
-    for path in &options.functions {
-        builder = builder.functions_file(path);
-    }
+    let mut builder = pool_builder(options, builder).map_err(error)?;
     if let Some(sink) = host.stream_sink.clone() {
         builder = builder.on_stream(move |event| sink(event));
     }

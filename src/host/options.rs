@@ -6,45 +6,43 @@ use std::time::Duration;
 use rhai::{Dynamic, INT, Map};
 
 use crate::host::batch_handle::BatchHandle;
-use crate::{BatchId, JobStatus, RunOptions, RunspacePool, ScriptVm, SeqFilter, Wait};
-
-/// The options of `new_runspace_pool`, with the names of the CLI's flags.
-#[derive(Default)]
-pub(crate) struct PoolOptions {
-    pub(crate) threads: usize,
-    pub(crate) timeout: Option<Duration>,
-    pub(crate) max_ops: u64,
-    pub(crate) max_call_depth: Option<usize>,
-    /// `None`: the default; `Some(None)`: no cap.
-    pub(crate) max_memory: Option<Option<u64>>,
-    pub(crate) variables: Vec<(String, Dynamic)>,
-    pub(crate) functions: Vec<String>,
-    /// `None`: the host's default ([`Host::vm`](crate::host::Host::vm)).
-    pub(crate) vm: Option<ScriptVm>,
-}
+use crate::{
+    BatchId, JobStatus, RunOptions, RunspacePool, RunspacePoolBuilder, ScriptVm, SeqFilter, Wait,
+};
 
 const POOL_KEYS: &str =
     "threads, timeout, max_ops, max_call_depth, max_memory, variables, functions, vm";
 
-pub(crate) fn pool_options(map: &Map) -> Result<PoolOptions, String> {
+/// The options of `new_runspace_pool`, with the names of the CLI's flags, set on `builder`
+/// (which holds the host's defaults): the pool's one options type, as for `rsparallel run`.
+pub(crate) fn pool_builder(
+    map: &Map,
+    mut builder: RunspacePoolBuilder,
+) -> Result<RunspacePoolBuilder, String> {
     let f = "new_runspace_pool";
-    let mut options = PoolOptions::default();
     for (key, value) in map {
-        match key.as_str() {
-            "threads" => options.threads = count(f, key, value)? as usize,
-            "timeout" => options.timeout = Some(duration(f, key, value)?),
-            "max_ops" => options.max_ops = count(f, key, value)?,
-            "max_call_depth" => {
-                options.max_call_depth = Some(count(f, key, value)? as usize);
-            }
-            "max_memory" => options.max_memory = Some(size(f, key, value)?),
-            "variables" => options.variables = variables("new_runspace_pool", value)?,
-            "functions" => options.functions = paths(f, key, value)?,
-            "vm" => options.vm = Some(vm(f, key, value)?),
+        builder = match key.as_str() {
+            "threads" => builder.threads(count(f, key, value)? as usize),
+            "timeout" => builder.timeout(duration(f, key, value)?),
+            "max_ops" => builder.max_operations(count(f, key, value)?),
+            "max_call_depth" => builder.max_call_depth(count(f, key, value)? as usize),
+            // `none` (or 0) leaves the pool without a cap: the caller sets its default only
+            // when the map has no `max_memory`.
+            "max_memory" => match size(f, key, value)? {
+                Some(bytes) => builder.max_memory(bytes),
+                None => builder,
+            },
+            "variables" => variables(f, value)?
+                .into_iter()
+                .fold(builder, |b, (name, value)| b.variable(name, value)),
+            "functions" => paths(f, key, value)?
+                .iter()
+                .fold(builder, |b, path| b.functions_file(path)),
+            "vm" => builder.vm(vm(f, key, value)?),
             other => return Err(unknown(f, other, POOL_KEYS)),
-        }
+        };
     }
-    Ok(options)
+    Ok(builder)
 }
 
 const JOB_KEYS: &str =
@@ -310,84 +308,4 @@ pub(crate) fn int(n: u64) -> INT {
 }
 
 #[cfg(test)]
-mod tests {
-    use super::*;
-
-    fn map(pairs: &[(&str, Dynamic)]) -> Map {
-        pairs
-            .iter()
-            .map(|(k, v)| ((*k).into(), v.clone()))
-            .collect()
-    }
-
-    fn pool() -> RunspacePool {
-        RunspacePool::builder().threads(1).build().unwrap()
-    }
-
-    #[test]
-    fn durations_are_strings_or_milliseconds() {
-        let o = pool_options(&map(&[("timeout", "2s".into())])).unwrap();
-        assert_eq!(o.timeout, Some(Duration::from_secs(2)));
-        let o = pool_options(&map(&[("timeout", Dynamic::from(250_i64))])).unwrap();
-        assert_eq!(o.timeout, Some(Duration::from_millis(250)));
-        let err = pool_options(&map(&[("timeout", "soon".into())]))
-            .err()
-            .unwrap();
-        assert!(err.contains("\"soon\" is not a duration"), "{err}");
-    }
-
-    #[test]
-    fn unknown_keys_and_bad_values_are_named() {
-        let err = pool_options(&map(&[("thread", Dynamic::from(2_i64))]))
-            .err()
-            .unwrap();
-        assert!(err.contains("unknown option 'thread'"), "{err}");
-        let err = pool_options(&map(&[("threads", Dynamic::from(-1_i64))]))
-            .err()
-            .unwrap();
-        assert!(err.contains("'threads' must not be negative"), "{err}");
-        let err = receive_options(&map(&[("wait", "later".into())]), &pool())
-            .err()
-            .unwrap();
-        assert!(
-            err.contains("'wait' must be true, false or a duration"),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn wait_takes_a_flag_or_a_duration() {
-        let o = receive_options(&map(&[("wait", true.into())]), &pool()).unwrap();
-        assert_eq!(o.wait, Wait::Yes);
-        let o = receive_options(&map(&[("wait", "1s".into())]), &pool()).unwrap();
-        assert_eq!(o.wait, Wait::For(Duration::from_secs(1)));
-    }
-
-    #[test]
-    fn vm_is_tree_or_grain() {
-        assert_eq!(pool_options(&Map::new()).unwrap().vm, None);
-        let o = pool_options(&map(&[("vm", "grain".into())])).unwrap();
-        assert_eq!(o.vm, Some(ScriptVm::Grain));
-        let err = pool_options(&map(&[("vm", "fast".into())])).err().unwrap();
-        assert!(err.contains("option 'vm': unknown vm 'fast'"), "{err}");
-        let err = pool_options(&map(&[("vm", true.into())])).err().unwrap();
-        assert!(
-            err.contains("'vm' must be \"auto\", \"tree\" or \"grain\""),
-            "{err}"
-        );
-    }
-
-    #[test]
-    fn the_job_variables_cannot_be_injected() {
-        for name in ["item", "seq", "attempt"] {
-            let vars: Map = map(&[(name, Dynamic::from(1_i64))]);
-            let err = pool_options(&map(&[("variables", vars.into())]))
-                .err()
-                .unwrap();
-            assert!(
-                err.contains(&format!("'{name}' is set by rsparallel")),
-                "{err}"
-            );
-        }
-    }
-}
+mod tests;
