@@ -261,3 +261,40 @@ fn a_pool_refuses_more_batches_in_flight_than_it_takes() {
     };
     third.cancel();
 }
+
+#[test]
+fn a_batch_over_a_channel_runs_items_as_they_come_and_ends_when_the_senders_go() {
+    let pool = RunspacePool::builder().threads(2).build().unwrap();
+    let script = pool.compile("item * 2").unwrap();
+    let (tx, rx) = rsparallel::crossbeam_channel::unbounded();
+    let mut batch = pool
+        .submit_receiver(&script, rx, RunOptions::default().keep_order(true))
+        .unwrap();
+    let sender = std::thread::spawn(move || {
+        for i in 0..500_i64 {
+            tx.send(Ok(Dynamic::from(i))).unwrap();
+            if i % 100 == 0 {
+                std::thread::sleep(Duration::from_millis(20));
+            }
+        }
+    });
+    // Records come while the channel is still open.
+    let first = batch.next().unwrap();
+    assert_eq!(first.output[0].as_int().unwrap(), 0);
+    sender.join().unwrap();
+    let rest: Vec<i64> = batch.map(|r| r.output[0].as_int().unwrap()).collect();
+    assert_eq!(rest, (1..500).map(|i| i * 2).collect::<Vec<_>>());
+
+    // Cancelled while its senders are still there: it ends all the same.
+    let (tx, rx) = rsparallel::crossbeam_channel::unbounded();
+    tx.send(Ok(Dynamic::from(1_i64))).unwrap();
+    let batch = pool
+        .submit_receiver(&script, rx, RunOptions::default())
+        .unwrap();
+    while batch.status().counts.total() == 0 {
+        std::thread::sleep(Duration::from_millis(1));
+    }
+    batch.cancel();
+    assert!(batch.wait(Wait::For(Duration::from_secs(60))));
+    drop(tx);
+}

@@ -25,6 +25,9 @@ use crate::worker::batch::BatchControl;
 
 mod driver;
 
+/// The items of a submitted batch, whatever iterator they came from.
+pub(crate) type BoxedItems = Box<dyn Iterator<Item = Result<Dynamic, UnreadableItem>> + Send>;
+
 pub(crate) use driver::{Driven, Driver};
 
 /// How long [`Batch::wait`] waits.
@@ -183,9 +186,34 @@ impl RunspacePool {
         I: IntoIterator<Item = Result<Dynamic, UnreadableItem>>,
         I::IntoIter: Send + 'static,
     {
-        let items: Box<dyn Iterator<Item = Result<Dynamic, UnreadableItem>> + Send> =
-            Box::new(items.into_iter());
-        let run = self.start_run(script, Source::Iter(items), options)?;
+        let items: BoxedItems = Box::new(items.into_iter());
+        self.submit_source(script, Source::Iter(items), options)
+    }
+
+    /// Like [`submit`](RunspacePool::submit), over items sent on a channel as they come, as
+    /// [`run_receiver`](RunspacePool::run_receiver) takes them: the batch's jobs go on while
+    /// the channel is silent, and it ends once every sender is dropped and every job is done
+    /// (or it is cancelled). The pool's driver looks at the channel at least every 2 ms.
+    pub fn submit_receiver(
+        &self,
+        script: &Script,
+        items: crossbeam_channel::Receiver<Result<Dynamic, UnreadableItem>>,
+        options: RunOptions,
+    ) -> Result<Batch, Error> {
+        let source = Source::Channel {
+            items,
+            lookahead: None,
+        };
+        self.submit_source(script, source, options)
+    }
+
+    fn submit_source(
+        &self,
+        script: &Script,
+        source: Source<BoxedItems>,
+        options: RunOptions,
+    ) -> Result<Batch, Error> {
+        let run = self.start_run(script, source, options)?;
         let shared = Arc::new(Shared {
             id: run.batch(),
             script: script.name().to_string(),

@@ -12,11 +12,9 @@ use std::thread::JoinHandle;
 use std::time::Duration;
 
 use crossbeam_channel::{Receiver, Select, Sender};
-use rhai::Dynamic;
 
-use super::Shared;
+use super::{BoxedItems, Shared};
 use crate::error::Error;
-use crate::input::UnreadableItem;
 use crate::pool::run::{Run, RunEvent, Step};
 use crate::worker::PoolShared;
 
@@ -29,7 +27,7 @@ const QUEUE_NAP: Duration = Duration::from_millis(2);
 
 /// A submitted batch's run, as the driver holds it.
 pub(crate) struct Driven {
-    pub(crate) run: Run<'static, Box<dyn Iterator<Item = Result<Dynamic, UnreadableItem>> + Send>>,
+    pub(crate) run: Run<'static, BoxedItems>,
     pub(crate) shared: Arc<Shared>,
 }
 
