@@ -25,6 +25,7 @@ mod convert;
 mod functions;
 mod options;
 mod pool_handle;
+mod session;
 
 use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex, PoisonError};
@@ -36,6 +37,7 @@ use crate::script::vm::ScriptVm;
 use crate::worker::runspace::{SetupHook, StreamSink};
 
 pub use functions::{HOST_FUNCTIONS, HostFunction};
+pub use session::WaitProgress;
 
 /// The text form of the host API's own values — a pool, a batch — as scripts' `to_string`
 /// gives it; `None` for any other value. (`Dynamic`'s own `Display` knows only Rust's name for
@@ -90,7 +92,13 @@ pub struct Host {
     vm: ScriptVm,
     /// The status a host script's `exit` asked for, until taken.
     exit: Arc<Mutex<Option<ExitRequest>>>,
+    /// Every pool the host's scripts made, while something refers to it.
+    session: session::Session,
+    on_wait: Option<WaitHook>,
 }
+
+/// What [`Host::on_wait`] is given.
+type WaitHook = Arc<dyn Fn(&WaitProgress) + Send + Sync>;
 
 /// What a host script's `exit()` or `exit(value)` asked its host to exit with.
 #[derive(Clone, Debug, PartialEq)]
@@ -144,6 +152,13 @@ impl Host {
         self
     }
 
+    /// Called while a host script waits in `wait_runspace_job`, every tenth of a second and
+    /// once when the wait is over: a REPL shows how far the batches are.
+    pub fn on_wait(mut self, hook: impl Fn(&WaitProgress) + Send + Sync + 'static) -> Self {
+        self.on_wait = Some(Arc::new(hook));
+        self
+    }
+
     /// The interpreter of pools whose options do not name one (`vm`); the tree walker unless
     /// set.
     pub fn vm(mut self, vm: ScriptVm) -> Self {
@@ -174,6 +189,7 @@ impl Host {
     /// runs the scripts.
     pub fn register(&self, engine: &mut Engine) {
         functions::register(self, engine);
+        session::register(self, engine);
         for with_value in [false, true] {
             let exit = self.exit.clone();
             let request = move |value: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {

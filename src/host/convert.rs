@@ -6,6 +6,7 @@ use std::time::SystemTime;
 use rhai::{Array, Dynamic, INT, Map};
 
 use crate::host::options::int;
+use crate::host::pool_handle::Submitted;
 use crate::{BatchStatus, JobRecord, JobStatus, PoolStatus, StatusCounts};
 
 /// A record as a map with the fields of the CLI's jsonl records (`seq`, `item`, `status`,
@@ -87,23 +88,43 @@ pub(crate) fn status_to_map(status: &PoolStatus, batches: &[BatchStatus], rate: 
     map.into()
 }
 
-/// `pool.jobs()`: one map per batch the pool still knows.
-pub(crate) fn batches_to_array(batches: &[BatchStatus]) -> Dynamic {
-    let array: Array = batches
-        .iter()
-        .map(|b| {
-            let mut map = Map::new();
-            map.insert("batch".into(), int(b.id.number()).into());
-            map.insert("script".into(), b.script.clone().into());
-            map.insert("items".into(), int(b.items).into());
-            insert_counts(&mut map, &b.counts);
-            map.insert("finished".into(), b.finished.into());
-            let elapsed_ms = b.elapsed.as_secs_f64() * 1000.0;
-            map.insert("elapsed_ms".into(), elapsed_ms.into());
-            Dynamic::from(map)
-        })
-        .collect();
-    array.into()
+/// One batch of a pool as `pool.jobs()` and `get_runspace_jobs()` list it: its name, pool and
+/// number; its state (`running`, `completed`, `failed` when some job failed or timed out,
+/// `stopped` when cancelled); how far it is (`done` of `total`, as `percent`, when its input's
+/// size was known); its failures, and its records not yet received.
+pub(crate) fn job_to_map(pool: u64, job: &Submitted, status: &BatchStatus) -> Dynamic {
+    let counts = &status.counts;
+    let failures = counts.get(JobStatus::Failed) + counts.get(JobStatus::TimedOut);
+    let stopped = counts.get(JobStatus::Cancelled) + counts.get(JobStatus::Skipped);
+    let state = match (status.finished, stopped > 0, failures > 0) {
+        (false, ..) => "running",
+        (true, true, _) => "stopped",
+        (true, false, true) => "failed",
+        (true, false, false) => "completed",
+    };
+    let done = counts.total();
+    let mut map = Map::new();
+    map.insert("name".into(), job.name.clone().into());
+    map.insert("pool".into(), int(pool).into());
+    map.insert("batch".into(), int(status.id.number()).into());
+    map.insert("state".into(), state.into());
+    map.insert("done".into(), int(done).into());
+    let total = job.total.map_or(Dynamic::UNIT, |t| int(t).into());
+    map.insert("total".into(), total);
+    let percent = job
+        .total
+        .filter(|t| *t > 0)
+        .map_or(Dynamic::UNIT, |t| (done as f64 * 100.0 / t as f64).into());
+    map.insert("percent".into(), percent);
+    map.insert("failures".into(), int(failures).into());
+    map.insert("unreceived".into(), int(status.unreceived as u64).into());
+    map.insert("script".into(), status.script.clone().into());
+    map.insert("items".into(), int(status.items).into());
+    insert_counts(&mut map, counts);
+    map.insert("finished".into(), status.finished.into());
+    let elapsed_ms = status.elapsed.as_secs_f64() * 1000.0;
+    map.insert("elapsed_ms".into(), elapsed_ms.into());
+    map.into()
 }
 
 /// A batch's items: an array, or an integer range (`0..10`, `0..=9`, `range(0, 10)`), read

@@ -7,9 +7,9 @@ use rhai::{Dynamic, Engine, EvalAltResult, INT, Map, Position};
 
 use crate::RunspacePool;
 use crate::host::batch_handle::BatchHandle;
-use crate::host::convert::{batches_to_array, items, record_to_map, status_to_map};
+use crate::host::convert::{items, job_to_map, record_to_map, status_to_map};
 use crate::host::options::{batch_id, clear_options, job_options, pool_builder, receive_options};
-use crate::host::pool_handle::PoolHandle;
+use crate::host::pool_handle::{PoolHandle, Submitted};
 use crate::host::{Host, Interrupt};
 
 /// One function of the host API, as `help` lists it.
@@ -36,14 +36,38 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "new_runspace_job",
         params: "(pool, script, items, options?)",
-        summary: "submit a script (source text or #{ file: path }) over an array or range; returns at once; options as `run`'s flags: timeout, keep_order, retries, retry_on, halt, total_timeout, shard (\"K/N\"); variables: #{ name: value } for this batch's jobs",
+        summary: "submit a script (source text or #{ file: path }) over an array or range; returns at once; options as `run`'s flags: timeout, keep_order, retries, retry_on, halt, total_timeout, shard (\"K/N\"); variables: #{ name: value } for this batch's jobs; name (for get_runspace_jobs)",
         example: r#"let batch = new_runspace_job(pool, "item * base", 0..10000, #{ timeout: "100ms" });"#,
     },
     HostFunction {
         name: "receive_runspace_job",
-        params: "(pool, options?)",
-        summary: "take finished records; options: wait (true or a duration), batch, keep",
+        params: "(pool or batch, options?)",
+        summary: "take finished records, of the pool's batches or of one; options: wait (true or a duration), batch, keep (leave them for a later receive), outputs (the outputs alone, not records)",
         example: "let records = receive_runspace_job(pool, #{ wait: true });",
+    },
+    HostFunction {
+        name: "get_runspace_jobs",
+        params: "()",
+        summary: "every batch of every pool alive: name, pool, batch, state (running, completed, failed, stopped), done, total, percent, failures, unreceived",
+        example: "get_runspace_jobs()",
+    },
+    HostFunction {
+        name: "wait_runspace_job",
+        params: "(batch or [batches], options?)",
+        summary: "wait, taking no record, for the batches to finish; options: any (one is enough), timeout; returns the batches finished",
+        example: r#"wait_runspace_job([a, b], #{ any: true, timeout: "10s" })"#,
+    },
+    HostFunction {
+        name: "stop_runspace_job",
+        params: "(batch)",
+        summary: "cancel a batch of any pool, as pool.stop(batch)",
+        example: "stop_runspace_job(batch)",
+    },
+    HostFunction {
+        name: "remove_runspace_job",
+        params: "(batch)",
+        summary: "cancel a batch and forget it with its records (also pool.remove(batch))",
+        example: "remove_runspace_job(batch)",
     },
     HostFunction {
         name: "clear_runspace_jobs",
@@ -60,7 +84,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "jobs",
         params: "(pool)",
-        summary: "one summary per batch: script, items, counts per status, finished, elapsed_ms",
+        summary: "the pool's batches, as get_runspace_jobs() lists them",
         example: "pool.jobs()",
     },
     HostFunction {
@@ -83,9 +107,9 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     },
 ];
 
-type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
+pub(crate) type RhaiResult<T> = Result<T, Box<EvalAltResult>>;
 
-fn error(message: impl Into<String>) -> Box<EvalAltResult> {
+pub(crate) fn error(message: impl Into<String>) -> Box<EvalAltResult> {
     // The engine fills in the position of the call that failed.
     EvalAltResult::ErrorRuntime(message.into().into(), Position::NONE).into()
 }
@@ -144,7 +168,12 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
     });
     engine.register_fn("jobs", |handle: &mut PoolHandle| -> RhaiResult<Dynamic> {
         handle.pool().map_err(error)?;
-        Ok(batches_to_array(&handle.statuses()))
+        let jobs: rhai::Array = handle
+            .submitted()
+            .iter()
+            .map(|(job, status)| job_to_map(handle.number(), job, status))
+            .collect();
+        Ok(Dynamic::from(jobs))
     });
     engine.register_fn(
         "stop",
@@ -175,7 +204,9 @@ fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
     let pool = builder
         .build()
         .map_err(|e| error(format!("new_runspace_pool: {e}")))?;
-    Ok(PoolHandle::new(pool))
+    let handle = PoolHandle::new(pool);
+    host.session.add(&handle);
+    Ok(handle)
 }
 
 fn new_job_with_options(
@@ -193,9 +224,11 @@ fn new_job(
     item_values: Dynamic,
     options: &Map,
 ) -> RhaiResult<BatchHandle> {
-    let options = job_options(options).map_err(error)?;
+    let (name, options) = job_options(options).map_err(error)?;
     let pool = handle.pool().map_err(error)?;
+    let mut derived_name = None;
     let compiled = if let Some(source) = script.read_lock::<rhai::ImmutableString>() {
+        derived_name = Some(name_from_source(&source));
         pool.compile_named("script", &source)
     } else if let Some(file) = script
         .read_lock::<Map>()
@@ -210,22 +243,50 @@ fn new_job(
     }
     .map_err(|e| error(format!("new_runspace_job: {e}")))?;
     let items = items(item_values).map_err(error)?;
+    // A shard runs only some of the items: its total is not known up front.
+    let total = match items.size_hint() {
+        (low, Some(high)) if low == high && options.select.is_none() => Some(low as u64),
+        _ => None,
+    };
     let batch = pool
         .submit(&compiled, items, options)
         .map_err(|e| error(format!("new_runspace_job: {e}")))?;
     let id = batch.id();
-    handle.add(batch);
+    let name = name
+        .or(derived_name)
+        .unwrap_or_else(|| compiled.name().to_string());
+    handle.add(Submitted { batch, name, total });
     Ok(BatchHandle {
         id,
         script: compiled.name().to_string(),
     })
 }
 
-fn receive(handle: &mut PoolHandle, options: &Map, interrupt: &Interrupt) -> RhaiResult<Dynamic> {
+/// A job's name from its script text: its first line, cut short.
+fn name_from_source(source: &str) -> String {
+    let line = source.trim().lines().next().unwrap_or("").trim();
+    match line.char_indices().nth(32) {
+        Some((cut, _)) => format!("{}…", &line[..cut]),
+        None => line.to_string(),
+    }
+}
+
+pub(crate) fn receive(
+    handle: &mut PoolHandle,
+    options: &Map,
+    interrupt: &Interrupt,
+) -> RhaiResult<Dynamic> {
     let pool = handle.pool().map_err(error)?;
     let options = receive_options(options, &pool).map_err(error)?;
     let records = handle.receive(&options, interrupt).map_err(error)?;
-    let array: rhai::Array = records.into_iter().map(record_to_map).collect();
+    let array: rhai::Array = if options.outputs {
+        records
+            .into_iter()
+            .flat_map(|record| Vec::from(record.output))
+            .collect()
+    } else {
+        records.into_iter().map(record_to_map).collect()
+    };
     Ok(array.into())
 }
 

@@ -46,14 +46,20 @@ pub(crate) fn pool_builder(
 }
 
 const JOB_KEYS: &str =
-    "timeout, keep_order, retries, retry_on, halt, total_timeout, shard, variables";
+    "name, timeout, keep_order, retries, retry_on, halt, total_timeout, shard, variables";
 
-/// The options of `new_runspace_job`: a run's options, as `rsparallel run` takes them.
-pub(crate) fn job_options(map: &Map) -> Result<RunOptions, String> {
+/// The options of `new_runspace_job`: a name for the session's job list, and a run's options,
+/// as `rsparallel run` takes them.
+pub(crate) fn job_options(map: &Map) -> Result<(Option<String>, RunOptions), String> {
     let f = "new_runspace_job";
     let mut options = RunOptions::default();
+    let mut name = None;
     for (key, value) in map {
         options = match key.as_str() {
+            "name" => {
+                name = Some(text(f, key, value)?);
+                options
+            }
             "timeout" => options.timeout(duration(f, key, value)?),
             "keep_order" => options.keep_order(flag(f, key, value)?),
             "retries" => {
@@ -80,7 +86,7 @@ pub(crate) fn job_options(map: &Map) -> Result<RunOptions, String> {
             other => return Err(unknown(f, other, JOB_KEYS)),
         };
     }
-    Ok(options)
+    Ok((name, options))
 }
 
 /// A string option.
@@ -113,6 +119,8 @@ pub(crate) struct ReceiveOptions {
     pub(crate) wait: Wait,
     pub(crate) batch: Option<BatchId>,
     pub(crate) keep: bool,
+    /// The outputs alone, in record order, instead of the records.
+    pub(crate) outputs: bool,
 }
 
 pub(crate) fn receive_options(map: &Map, pool: &RunspacePool) -> Result<ReceiveOptions, String> {
@@ -121,6 +129,7 @@ pub(crate) fn receive_options(map: &Map, pool: &RunspacePool) -> Result<ReceiveO
         wait: Wait::No,
         batch: None,
         keep: false,
+        outputs: false,
     };
     for (key, value) in map {
         match key.as_str() {
@@ -135,7 +144,8 @@ pub(crate) fn receive_options(map: &Map, pool: &RunspacePool) -> Result<ReceiveO
             }
             "batch" => options.batch = Some(batch_id(f, value, pool)?),
             "keep" => options.keep = flag(f, key, value)?,
-            other => return Err(unknown(f, other, "wait, batch, keep")),
+            "outputs" => options.outputs = flag(f, key, value)?,
+            other => return Err(unknown(f, other, "wait, batch, keep, outputs")),
         }
     }
     Ok(options)
@@ -173,7 +183,7 @@ pub(crate) fn batch_id(f: &str, value: &Dynamic, pool: &RunspacePool) -> Result<
 }
 
 /// A duration: a string humantime reads ("250ms", "2s", "1m") or an integer of milliseconds.
-fn duration(f: &str, key: &str, value: &Dynamic) -> Result<Duration, String> {
+pub(crate) fn duration(f: &str, key: &str, value: &Dynamic) -> Result<Duration, String> {
     if let Ok(ms) = value.as_int() {
         return u64::try_from(ms)
             .map(Duration::from_millis)

@@ -3,7 +3,8 @@
 //! losing any record.
 
 use std::fmt;
-use std::sync::{Arc, Mutex, MutexGuard};
+use std::ops::Deref;
+use std::sync::{Arc, Mutex, MutexGuard, Weak};
 use std::time::{Duration, Instant};
 
 use crate::host::Interrupt;
@@ -18,12 +19,42 @@ const WAIT_SLICE: Duration = Duration::from_millis(100);
 #[derive(Clone)]
 pub(crate) struct PoolHandle(Arc<PoolState>);
 
+/// A pool value that does not keep its pool alive: the session's list of pools holds these,
+/// so that a pool nothing else refers to shuts down.
+#[derive(Clone)]
+pub(crate) struct WeakPool(Weak<PoolState>);
+
+impl WeakPool {
+    pub(crate) fn upgrade(&self) -> Option<PoolHandle> {
+        self.0.upgrade().map(PoolHandle)
+    }
+}
+
+/// A batch a host script submitted, with what the session's job list shows of it.
+pub(crate) struct Submitted {
+    pub(crate) batch: Batch,
+    /// As given (`#{ name: ... }`), or from the script.
+    pub(crate) name: String,
+    /// How many items the batch has, when its input said so up front (an array, a range).
+    pub(crate) total: Option<u64>,
+}
+
+impl Deref for Submitted {
+    type Target = Batch;
+
+    fn deref(&self) -> &Batch {
+        &self.batch
+    }
+}
+
 struct PoolState {
+    /// The pool's number in the process, as its batch ids carry it.
+    number: u64,
     /// `None` once closed. The pool itself is shared so that no lock is held while it works.
     pool: Mutex<Option<Arc<RunspacePool>>>,
     /// The batches submitted through this pool value, oldest first, until received whole or
     /// cleared. Shared, so that a wait holds no lock.
-    batches: Mutex<Vec<Arc<Batch>>>,
+    batches: Mutex<Vec<Arc<Submitted>>>,
     /// Time during which some batch was unfinished, for the rate `status` gives.
     busy: Mutex<Busy>,
     threads: usize,
@@ -43,6 +74,7 @@ fn lock<T>(mutex: &Mutex<T>) -> MutexGuard<'_, T> {
 impl PoolHandle {
     pub(crate) fn new(pool: RunspacePool) -> Self {
         PoolHandle(Arc::new(PoolState {
+            number: pool.id,
             threads: pool.threads(),
             timeout: pool.timeout(),
             pool: Mutex::new(Some(Arc::new(pool))),
@@ -73,15 +105,56 @@ impl PoolHandle {
         self.0.threads
     }
 
+    /// The pool's number in the process (1 for the first pool built).
+    pub(crate) fn number(&self) -> u64 {
+        self.0.number
+    }
+
+    pub(crate) fn downgrade(&self) -> WeakPool {
+        WeakPool(Arc::downgrade(&self.0))
+    }
+
     /// Keeps a batch the script submitted.
-    pub(crate) fn add(&self, batch: Batch) {
+    pub(crate) fn add(&self, submitted: Submitted) {
         // A busy interval is open from the first batch after the pool was last seen idle.
         lock(&self.0.busy).since.get_or_insert_with(Instant::now);
-        lock(&self.0.batches).push(Arc::new(batch));
+        lock(&self.0.batches).push(Arc::new(submitted));
+    }
+
+    /// The batch of this id the pool value still holds.
+    pub(crate) fn find(&self, batch: BatchId) -> Option<Arc<Submitted>> {
+        self.selected(Some(batch)).pop()
+    }
+
+    /// Cancels one batch and forgets it, with its records; `false` if the pool value holds
+    /// none of that id.
+    pub(crate) fn remove(&self, batch: BatchId) -> bool {
+        let removed: Vec<Arc<Submitted>> = {
+            let mut batches = lock(&self.0.batches);
+            let (gone, kept) = std::mem::take(&mut *batches)
+                .into_iter()
+                .partition(|b| b.id() == batch);
+            *batches = kept;
+            gone
+        };
+        // Cancelled, not only dropped: a wait elsewhere may still hold the batch.
+        removed.iter().for_each(|b| b.cancel());
+        !removed.is_empty()
+    }
+
+    /// Every batch the pool value holds, oldest first, with its status.
+    pub(crate) fn submitted(&self) -> Vec<(Arc<Submitted>, BatchStatus)> {
+        self.selected(None)
+            .into_iter()
+            .map(|b| {
+                let status = b.status();
+                (b, status)
+            })
+            .collect()
     }
 
     /// The batches `batch` selects (all, for `None`).
-    fn selected(&self, batch: Option<BatchId>) -> Vec<Arc<Batch>> {
+    fn selected(&self, batch: Option<BatchId>) -> Vec<Arc<Submitted>> {
         lock(&self.0.batches)
             .iter()
             .filter(|b| batch.is_none_or(|id| b.id() == id))
