@@ -39,6 +39,8 @@ use crate::worker::runspace::{SetupHook, StreamSink};
 pub use functions::{HOST_FUNCTIONS, HostFunction};
 pub use session::WaitProgress;
 
+use pool_handle::Receipts;
+
 /// The text form of the host API's own values — a pool, a batch — as scripts' `to_string`
 /// gives it; `None` for any other value. (`Dynamic`'s own `Display` knows only Rust's name for
 /// a custom type.)
@@ -94,6 +96,8 @@ pub struct Host {
     exit: Arc<Mutex<Option<ExitRequest>>>,
     /// Every pool the host's scripts made, while something refers to it.
     session: session::Session,
+    /// What the current input's receives took, while a REPL keeps it.
+    receipts: Receipts,
     on_wait: Option<WaitHook>,
 }
 
@@ -169,6 +173,20 @@ impl Host {
     /// The flag that stops a running host script; clones share it.
     pub fn interrupt(&self) -> Interrupt {
         self.interrupt.clone()
+    }
+
+    /// Starts an input of a REPL: until [`end_input`](Host::end_input), what receives take is
+    /// copied, so that an input that does not complete can give it back.
+    pub fn begin_input(&self) {
+        self.receipts.start();
+    }
+
+    /// Ends an input begun with [`begin_input`](Host::begin_input). When it did not complete
+    /// (an error, Ctrl-C), the records its receives took go back to their batches, for the next
+    /// receive: a receive hands its records over whole, or not at all. Returns how many went
+    /// back.
+    pub fn end_input(&self, completed: bool) -> usize {
+        self.receipts.end(completed)
     }
 
     /// What a host script's `exit` asked for, if it called it since the last take. `exit` ends

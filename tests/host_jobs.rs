@@ -128,3 +128,39 @@ fn a_batch_of_another_pool_cannot_be_removed_through_this_one() {
         .to_string();
     assert!(err.contains("belongs to another pool"), "{err}");
 }
+
+#[test]
+fn an_input_that_does_not_complete_gives_back_the_records_it_received() {
+    let host = Host::new();
+    let engine = host.engine();
+    let mut scope = rsparallel::rhai::Scope::new();
+    engine
+        .run_with_scope(
+            &mut scope,
+            r#"
+            let pool = new_runspace_pool(#{ threads: 2 });
+            let batch = new_runspace_job(pool, "item", 0..1000);
+            wait_runspace_job(batch);
+            "#,
+        )
+        .unwrap();
+    // An input that receives every record, then fails before anything holds them.
+    host.begin_input();
+    let failed = engine.run_with_scope(
+        &mut scope,
+        "receive_runspace_job(pool).filter(|r| r.output[0] > 500).len(); throw `lost`",
+    );
+    assert!(failed.is_err());
+    assert_eq!(host.end_input(false), 1000);
+    // A completed input keeps what it took.
+    host.begin_input();
+    let count: i64 = engine
+        .eval_with_scope(&mut scope, "receive_runspace_job(pool).len()")
+        .unwrap();
+    assert_eq!(host.end_input(true), 0);
+    assert_eq!(count, 1000);
+    let left: i64 = engine
+        .eval_with_scope(&mut scope, "receive_runspace_job(pool).len()")
+        .unwrap();
+    assert_eq!(left, 0);
+}

@@ -142,14 +142,14 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
     );
     engine.register_fn("new_runspace_job", new_job_with_options);
 
-    let interrupt = host.interrupt();
+    let h = host.clone();
     engine.register_fn("receive_runspace_job", move |pool: &mut PoolHandle| {
-        receive(pool, &Map::new(), &interrupt)
+        receive(pool, &Map::new(), &h)
     });
-    let interrupt = host.interrupt();
+    let h = host.clone();
     engine.register_fn(
         "receive_runspace_job",
-        move |pool: &mut PoolHandle, options: Map| receive(pool, &options, &interrupt),
+        move |pool: &mut PoolHandle, options: Map| receive(pool, &options, &h),
     );
 
     engine.register_fn("clear_runspace_jobs", |pool: &mut PoolHandle| {
@@ -271,14 +271,12 @@ fn name_from_source(source: &str) -> String {
     }
 }
 
-pub(crate) fn receive(
-    handle: &mut PoolHandle,
-    options: &Map,
-    interrupt: &Interrupt,
-) -> RhaiResult<Dynamic> {
+pub(crate) fn receive(handle: &mut PoolHandle, options: &Map, host: &Host) -> RhaiResult<Dynamic> {
     let pool = handle.pool().map_err(error)?;
     let options = receive_options(options, &pool).map_err(error)?;
-    let records = handle.receive(&options, interrupt).map_err(error)?;
+    let records = handle
+        .receive(&options, &host.interrupt, &host.receipts)
+        .map_err(error)?;
     let array: rhai::Array = if options.outputs {
         records
             .into_iter()

@@ -142,6 +142,14 @@ impl PoolHandle {
         !removed.is_empty()
     }
 
+    /// Holds a batch again that a receive let go of, to give it back records.
+    fn hold(&self, batch: &Arc<Submitted>) {
+        let mut batches = lock(&self.0.batches);
+        if !batches.iter().any(|b| Arc::ptr_eq(b, batch)) {
+            batches.push(batch.clone());
+        }
+    }
+
     /// Every batch the pool value holds, oldest first, with its status.
     pub(crate) fn submitted(&self) -> Vec<(Arc<Submitted>, BatchStatus)> {
         self.selected(None)
@@ -211,10 +219,13 @@ impl PoolHandle {
     /// Takes (or, with `keep`, copies) the finished records the options select, first waiting
     /// as they say. An interrupt ends the wait with an error, and takes nothing: every record
     /// stays for the next receive. A batch whose records are all taken is forgotten.
+    ///
+    /// With `receipts`, a copy of what was taken is kept there, so that it can be given back.
     pub(crate) fn receive(
         &self,
         options: &ReceiveOptions,
         interrupt: &Interrupt,
+        receipts: &Receipts,
     ) -> Result<Vec<JobRecord>, String> {
         let selected = self.selected(options.batch);
         let deadline = match options.wait {
@@ -248,7 +259,9 @@ impl PoolHandle {
             if options.keep {
                 taken.extend(batch.peek_finished());
             } else {
-                taken.extend(batch.take_finished());
+                let records = batch.take_finished();
+                receipts.note(self, batch, &records);
+                taken.extend(records);
             }
         }
         if !options.keep {
@@ -272,5 +285,59 @@ impl fmt::Display for PoolHandle {
             write!(f, ", timeout: {}", humantime::format_duration(timeout))?;
         }
         f.write_str(")")
+    }
+}
+
+/// Copies of the records the receives of one host input took, while a host keeps them
+/// ([`Host::begin_input`](crate::host::Host::begin_input)): an input that does not complete
+/// gives them back, so that a receive hands its records over whole, or not at all.
+#[derive(Clone, Default)]
+pub(crate) struct Receipts(Arc<Mutex<Option<Vec<Receipt>>>>);
+
+struct Receipt {
+    pool: PoolHandle,
+    batch: Arc<Submitted>,
+    records: Vec<JobRecord>,
+}
+
+impl Receipts {
+    /// Starts keeping copies (dropping any kept before).
+    pub(crate) fn start(&self) {
+        *lock(&self.0) = Some(Vec::new());
+    }
+
+    fn note(&self, pool: &PoolHandle, batch: &Arc<Submitted>, records: &[JobRecord]) {
+        if records.is_empty() {
+            return;
+        }
+        if let Some(receipts) = lock(&self.0).as_mut() {
+            receipts.push(Receipt {
+                pool: pool.clone(),
+                batch: batch.clone(),
+                records: records.to_vec(),
+            });
+        }
+    }
+
+    /// Stops keeping copies; gives back what was taken unless `keep_taken`. Returns how many
+    /// records were given back.
+    pub(crate) fn end(&self, keep_taken: bool) -> usize {
+        let Some(receipts) = lock(&self.0).take() else {
+            return 0;
+        };
+        if keep_taken {
+            return 0;
+        }
+        let mut given_back = 0;
+        // The latest first, so that each batch's records end up in the order they were taken.
+        for receipt in receipts.into_iter().rev() {
+            if receipt.pool.is_closed() {
+                continue;
+            }
+            given_back += receipt.records.len();
+            receipt.batch.put_back(receipt.records);
+            receipt.pool.hold(&receipt.batch);
+        }
+        given_back
     }
 }

@@ -8,12 +8,12 @@ use std::time::{Duration, Instant};
 
 use rhai::{Array, Dynamic, Engine, Map};
 
+use crate::host::Host;
 use crate::host::batch_handle::BatchHandle;
 use crate::host::convert::job_to_map;
 use crate::host::functions::{RhaiResult, error, receive};
 use crate::host::options::duration;
 use crate::host::pool_handle::{PoolHandle, WeakPool};
-use crate::host::{Host, Interrupt};
 use crate::{BatchId, Wait};
 
 /// How often a wait looks at the interrupt flag and reports its progress.
@@ -102,16 +102,14 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
         },
     );
 
-    let (session, interrupt) = (host.session.clone(), host.interrupt());
+    let h = host.clone();
     engine.register_fn("receive_runspace_job", move |batch: BatchHandle| {
-        receive_batch(&session, &batch, Map::new(), &interrupt)
+        receive_batch(&h, &batch, Map::new())
     });
-    let (session, interrupt) = (host.session.clone(), host.interrupt());
+    let h = host.clone();
     engine.register_fn(
         "receive_runspace_job",
-        move |batch: BatchHandle, options: Map| {
-            receive_batch(&session, &batch, options, &interrupt)
-        },
+        move |batch: BatchHandle, options: Map| receive_batch(&h, &batch, options),
     );
 }
 
@@ -128,13 +126,8 @@ fn jobs(session: &Session) -> Array {
 
 /// `receive_runspace_job(batch, options?)`: the records of one batch, from whichever pool it
 /// belongs to. A batch received whole and forgotten has none left.
-fn receive_batch(
-    session: &Session,
-    batch: &BatchHandle,
-    mut options: Map,
-    interrupt: &Interrupt,
-) -> RhaiResult<Dynamic> {
-    let Some(mut pool) = session.pool_of(batch.id) else {
+fn receive_batch(host: &Host, batch: &BatchHandle, mut options: Map) -> RhaiResult<Dynamic> {
+    let Some(mut pool) = host.session.pool_of(batch.id) else {
         return Ok(Array::new().into());
     };
     if options.contains_key("batch") {
@@ -143,7 +136,7 @@ fn receive_batch(
         ));
     }
     options.insert("batch".into(), Dynamic::from(batch.clone()));
-    receive(&mut pool, &options, interrupt)
+    receive(&mut pool, &options, host)
 }
 
 /// `wait_runspace_job(batch or [batches], #{ any, timeout })`: waits, without taking any

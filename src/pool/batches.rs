@@ -256,6 +256,17 @@ impl Batch {
         self.shared.lock().records.drain(..).collect()
     }
 
+    /// Puts records taken from this batch back before those not taken yet, in their order:
+    /// for a host whose reader could not take them after all (an interrupted REPL input).
+    pub(crate) fn put_back(&self, records: Vec<JobRecord>) {
+        let mut state = self.shared.lock();
+        for record in records.into_iter().rev() {
+            state.records.push_front(record);
+        }
+        state.wake();
+        self.shared.changed.notify_all();
+    }
+
     /// Copies of the records finished so far, left in the batch for a later take.
     pub fn peek_finished(&self) -> Vec<JobRecord> {
         self.shared.lock().records.iter().cloned().collect()
