@@ -98,6 +98,8 @@ pub struct Host {
     session: session::Session,
     /// What the current input's receives took, while a REPL keeps it.
     receipts: Receipts,
+    /// Function definitions of the session, for job scripts submitted after them.
+    functions: Arc<Mutex<Vec<String>>>,
     on_wait: Option<WaitHook>,
 }
 
@@ -173,6 +175,24 @@ impl Host {
     /// The flag that stops a running host script; clones share it.
     pub fn interrupt(&self) -> Interrupt {
         self.interrupt.clone()
+    }
+
+    /// Adds function definitions (`fn name(..) { .. }`, as source text) that every job script
+    /// submitted afterwards can call, beside its pool's libraries: a REPL passes the functions
+    /// each input defines. A later definition replaces an earlier one of the same name and
+    /// number of parameters.
+    pub fn define_functions(&self, definitions: impl Into<String>) {
+        self.functions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .push(definitions.into());
+    }
+
+    pub(crate) fn functions(&self) -> Vec<String> {
+        self.functions
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     /// Starts an input of a REPL: until [`end_input`](Host::end_input), what receives take is

@@ -97,6 +97,27 @@ impl RunspacePool {
         Ok(Script::new(&self.library, &ast, name, source, library))
     }
 
+    /// Compiles `source`, naming it `name`, with `functions` beside the pool's libraries:
+    /// function definitions from elsewhere (a REPL's session), each compiled on its own, a later
+    /// one replacing an earlier one of the same name and number of parameters.
+    pub fn compile_with_functions(
+        &self,
+        name: &str,
+        source: &str,
+        functions: &[impl AsRef<str>],
+    ) -> Result<Script, Error> {
+        let state = &self.shared.state;
+        let mut library = (*self.library).clone();
+        for definitions in functions {
+            let defined = compile_with(state, &self.compiler, "functions", definitions.as_ref())?;
+            library = library.merge(&defined.clone_functions_only());
+        }
+        let library = Arc::new(library);
+        let ast = compile_with(state, &self.compiler, name, source)?;
+        let module = library_module(&library);
+        Ok(Script::new(&library, &ast, name, source, module))
+    }
+
     /// Reads and compiles a script file; errors name the file.
     pub fn compile_file(&self, path: impl AsRef<Path>) -> Result<Script, Error> {
         let path = path.as_ref();

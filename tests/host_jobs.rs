@@ -164,3 +164,23 @@ fn an_input_that_does_not_complete_gives_back_the_records_it_received() {
         .unwrap();
     assert_eq!(left, 0);
 }
+
+#[test]
+fn functions_the_session_defines_serve_job_scripts_submitted_after_them() {
+    let host = Host::new();
+    let engine = host.engine();
+    host.define_functions("fn triple(x) { x * 3 }");
+    host.define_functions("fn label(x) { `n` + x }");
+    // A later definition of the same name and arity replaces the earlier one.
+    host.define_functions("fn triple(x) { x * 30 }");
+    let outputs: Array = eval(
+        &engine,
+        r#"
+        let pool = new_runspace_pool(#{ threads: 2 });
+        let batch = new_runspace_job(pool, "label(triple(item))", [1, 2], #{ keep_order: true });
+        receive_runspace_job(batch, #{ wait: true, outputs: true })
+        "#,
+    );
+    let outputs: Vec<String> = outputs.iter().map(|d| d.to_string()).collect();
+    assert_eq!(outputs, ["n30", "n60"]);
+}

@@ -134,13 +134,20 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
         new_pool(&h, &options)
     });
 
+    let h = host.clone();
     engine.register_fn(
         "new_runspace_job",
-        |pool: &mut PoolHandle, script: Dynamic, items: Dynamic| {
-            new_job(pool, script, items, &Map::new())
+        move |pool: &mut PoolHandle, script: Dynamic, items: Dynamic| {
+            new_job(&h, pool, script, items, &Map::new())
         },
     );
-    engine.register_fn("new_runspace_job", new_job_with_options);
+    let h = host.clone();
+    engine.register_fn(
+        "new_runspace_job",
+        move |pool: &mut PoolHandle, script: Dynamic, items: Dynamic, options: Map| {
+            new_job(&h, pool, script, items, &options)
+        },
+    );
 
     let h = host.clone();
     engine.register_fn("receive_runspace_job", move |pool: &mut PoolHandle| {
@@ -209,16 +216,8 @@ fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
     Ok(handle)
 }
 
-fn new_job_with_options(
-    handle: &mut PoolHandle,
-    script: Dynamic,
-    items: Dynamic,
-    options: Map,
-) -> RhaiResult<BatchHandle> {
-    new_job(handle, script, items, &options)
-}
-
 fn new_job(
+    host: &Host,
     handle: &mut PoolHandle,
     script: Dynamic,
     item_values: Dynamic,
@@ -227,14 +226,19 @@ fn new_job(
     let (name, options) = job_options(options).map_err(error)?;
     let pool = handle.pool().map_err(error)?;
     let mut derived_name = None;
+    // The functions the session defined, for every job script submitted after them.
+    let functions = host.functions();
     let compiled = if let Some(source) = script.read_lock::<rhai::ImmutableString>() {
         derived_name = Some(name_from_source(&source));
-        pool.compile_named("script", &source)
+        pool.compile_with_functions("script", &source, &functions)
     } else if let Some(file) = script
         .read_lock::<Map>()
         .and_then(|m| m.get("file").and_then(|f| f.clone().into_string().ok()))
     {
-        pool.compile_file(file)
+        match std::fs::read_to_string(&file) {
+            Ok(source) => pool.compile_with_functions(&file, &source, &functions),
+            Err(err) => return Err(error(format!("new_runspace_job: cannot read {file}: {err}"))),
+        }
     } else {
         return Err(error(format!(
             "new_runspace_job: the script must be source text or #{{ file: \"path.rhai\" }}, not {}",
