@@ -5,7 +5,7 @@
 //! same work as one native call runs at Rust speed. [`register`] adds every battery to an
 //! engine; the pool calls it for the engine scripts are compiled with and for each worker's
 //! runspace, so scripts can use them everywhere. [`HELP`] lists them, one line each, with an
-//! example.
+//! example; [`FAMILIES`] lists the same by family (regex, json, hash, encoding, time, text).
 //!
 //! None of them does I/O: no files, no environment, no network, no processes. The only thing
 //! read from outside the engine is the system clock (`now_ms`).
@@ -50,7 +50,7 @@ mod text;
 #[cfg(feature = "batteries")]
 mod time;
 
-pub use help::{HELP, HelpEntry};
+pub use help::{FAMILIES, Family, HELP, HelpEntry};
 #[cfg(feature = "batteries")]
 pub use regex::{REGEX_CACHE_CAPACITY, RegexCache};
 

@@ -148,15 +148,15 @@ fn errors_point_at_their_column_and_the_session_goes_on() {
 fn help_lists_the_host_api_and_ctrl_d_leaves() {
     let mut repl = Repl::start();
     repl.session.send_line("help").unwrap();
-    for name in [
-        "new_runspace_pool(options?)",
-        "new_runspace_job(pool, script, items, options?)",
-        "receive_runspace_job(pool, options?)",
-        "clear_runspace_jobs(pool, options?)",
-    ] {
-        repl.session.exp_string(name).unwrap();
+    for f in rsparallel::host::HOST_FUNCTIONS {
+        repl.session
+            .exp_string(&format!("{}{}", f.name, f.params))
+            .unwrap();
     }
+    repl.session.exp_string("help NAME").unwrap();
     repl.session.exp_string(PROMPT).unwrap();
+    // One function in full, with its example.
+    repl.expect("help sha256", r#"e.g. sha256("abc")"#);
     repl.session.send_control('d').unwrap();
     repl.session.exp_eof().unwrap();
 }

@@ -1,30 +1,74 @@
-//! The batteries' help table: what the REPL's `help` prints and the docs list.
+//! The batteries' help table, by family: what the REPL's `help` and `rsparallel functions`
+//! print, and what the docs list.
 
 use std::sync::LazyLock;
 
 /// One battery: its signature, what it does, and a Rhai example that runs as written.
 pub type HelpEntry = (&'static str, &'static str, &'static str);
 
-/// Every battery this build has, in the order `help` lists them. (The regular expressions,
-/// hashes, encodings and times come with the default `batteries` feature.)
+/// Batteries that belong together, as `help` groups them: `help regex` lists one family.
+#[derive(Clone, Copy, Debug)]
+pub struct Family {
+    /// One lowercase word, as `help NAME` and `rsparallel functions --family NAME` take it.
+    pub name: &'static str,
+    /// What the family is for, in a few words.
+    pub about: &'static str,
+    /// Its functions, an entry per signature: a function that takes an optional argument has
+    /// one entry per form.
+    pub entries: &'static [HelpEntry],
+}
+
+/// Every family of batteries this build has, in the order `help` lists them. (The regular
+/// expressions, hashes, encodings and times come with the default `batteries` feature.)
+pub static FAMILIES: LazyLock<Vec<Family>> = LazyLock::new(|| {
+    let mut families = Vec::new();
+    #[cfg(feature = "batteries")]
+    families.push(Family {
+        name: "regex",
+        about: "regular expressions (`regex` crate syntax), cached per worker",
+        entries: REGEX,
+    });
+    families.push(Family {
+        name: "json",
+        about: "JSON text to values and back",
+        entries: JSON,
+    });
+    #[cfg(feature = "batteries")]
+    families.extend([
+        Family {
+            name: "hash",
+            about: "hashes of text (as UTF-8) or of blobs (as bytes)",
+            entries: HASHES,
+        },
+        Family {
+            name: "encoding",
+            about: "base64, hex and URL encodings",
+            entries: ENCODINGS,
+        },
+        Family {
+            name: "time",
+            about: "times as integers: milliseconds since the Unix epoch, UTC",
+            entries: TIME,
+        },
+    ]);
+    families.push(Family {
+        name: "text",
+        about: "lines, words, CSV fields, padding, slugs",
+        entries: TEXT,
+    });
+    families
+});
+
+/// Every battery this build has, family by family, in the order `help` lists them.
 pub static HELP: LazyLock<Vec<HelpEntry>> = LazyLock::new(|| {
-    let mut entries = Vec::new();
-    #[cfg(feature = "batteries")]
-    entries.extend_from_slice(REGEX);
-    entries.extend_from_slice(JSON);
-    #[cfg(feature = "batteries")]
-    {
-        entries.extend_from_slice(HASHES);
-        entries.extend_from_slice(ENCODINGS);
-        entries.extend_from_slice(TIME);
-    }
-    entries.extend_from_slice(TEXT);
-    entries
+    FAMILIES
+        .iter()
+        .flat_map(|family| family.entries.iter().copied())
+        .collect()
 });
 
 #[cfg(feature = "batteries")]
 const REGEX: &[HelpEntry] = &[
-    // Regular expressions (`regex` crate syntax; each pattern compiles once per worker).
     (
         "is_match(text, pattern) -> bool",
         "whether the pattern matches anywhere in text",
@@ -68,7 +112,6 @@ const REGEX: &[HelpEntry] = &[
 ];
 
 const JSON: &[HelpEntry] = &[
-    // JSON.
     (
         "parse_json(text) -> any",
         "any JSON value: objects become maps, null ()",
@@ -88,7 +131,6 @@ const JSON: &[HelpEntry] = &[
 
 #[cfg(feature = "batteries")]
 const HASHES: &[HelpEntry] = &[
-    // Hashes (text hashes as UTF-8; blobs as bytes).
     (
         "sha256(text | blob) -> string",
         "SHA-256 as lowercase hex",
@@ -108,7 +150,6 @@ const HASHES: &[HelpEntry] = &[
 
 #[cfg(feature = "batteries")]
 const ENCODINGS: &[HelpEntry] = &[
-    // Encodings.
     (
         "base64_encode(text | blob) -> string",
         "standard base64, padded",
@@ -143,7 +184,6 @@ const ENCODINGS: &[HelpEntry] = &[
 
 #[cfg(feature = "batteries")]
 const TIME: &[HelpEntry] = &[
-    // Time: integers, milliseconds since the Unix epoch, UTC.
     ("now_ms() -> int", "the current time", "now_ms() > 0"),
     (
         "parse_time(text) -> int",
@@ -183,7 +223,6 @@ const TIME: &[HelpEntry] = &[
 ];
 
 const TEXT: &[HelpEntry] = &[
-    // Text.
     (
         "lines(text) -> array",
         "the lines, without \\n or \\r\\n",
@@ -215,3 +254,24 @@ const TEXT: &[HelpEntry] = &[
         r#"slugify("Hello, World!")"#,
     ),
 ];
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn families_have_one_word_names_of_their_own_and_make_up_help() {
+        let mut names: Vec<&str> = FAMILIES.iter().map(|f| f.name).collect();
+        assert!(
+            names
+                .iter()
+                .all(|n| n.chars().all(|c| c.is_ascii_lowercase()))
+        );
+        names.sort_unstable();
+        names.dedup();
+        assert_eq!(names.len(), FAMILIES.len());
+        assert!(FAMILIES.iter().all(|f| !f.entries.is_empty()));
+        let count: usize = FAMILIES.iter().map(|f| f.entries.len()).sum();
+        assert_eq!(HELP.len(), count);
+    }
+}

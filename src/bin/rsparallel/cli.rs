@@ -25,6 +25,19 @@ pub enum Command {
     Repl,
     /// Run a host script (a driver) with the pool API of the REPL.
     Exec(ExecArgs),
+    /// List the functions a job script can call besides Rhai's own, by family.
+    Functions(FunctionsArgs),
+}
+
+#[derive(Debug, Args)]
+#[command(after_help = "\
+Examples:
+  rsparallel functions
+  rsparallel functions --family regex")]
+pub struct FunctionsArgs {
+    /// Only this family, e.g. job, regex, json or text (the full list names them all).
+    #[arg(long, value_name = "NAME")]
+    pub family: Option<String>,
 }
 
 #[derive(Debug, Args)]

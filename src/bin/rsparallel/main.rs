@@ -3,6 +3,7 @@
 mod background;
 mod cli;
 mod exec;
+mod functions;
 mod interrupt;
 mod items;
 mod joblog;
@@ -48,6 +49,7 @@ fn main() -> ExitCode {
     let result = match cli.command {
         Some(Command::Run(args)) => run::run(*args),
         Some(Command::Exec(args)) => exec::exec(args),
+        Some(Command::Functions(args)) => functions::functions(args),
         Some(Command::Repl) => repl::repl(),
         None if std::io::stdin().is_terminal() => repl::repl(),
         None => {

@@ -2,6 +2,7 @@
 //! (or one multi-line input) is evaluated at a time in a scope that persists, so variables,
 //! pools and functions live from one input to the next.
 
+mod help;
 mod helper;
 mod job_printer;
 mod show;
@@ -12,7 +13,7 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use rsparallel::host::{ExitRequest, HOST_FUNCTIONS, Host};
+use rsparallel::host::{ExitRequest, Host};
 use rsparallel::rhai::{AST, Dynamic, Engine, Scope};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
@@ -88,13 +89,12 @@ pub fn repl() -> anyhow::Result<Outcome> {
                 ));
             }
         }
-        match line.trim_end_matches(';') {
-            "exit" | "quit" => break,
-            "help" => {
-                print_help();
-                continue;
-            }
-            _ => {}
+        if let "exit" | "quit" = line.trim_end_matches(';') {
+            break;
+        }
+        if let Some(query) = help::help_query(line) {
+            print!("{}", help::help_text(query));
+            continue;
         }
         if let Some(exit) = session.eval(&input) {
             drop(session);
@@ -238,32 +238,6 @@ fn report(input: &str, err: ScriptError) {
             .map(|c| if c == '\t' { '\t' } else { ' ' })
             .collect();
         let _ = writeln!(out, "  {pad}^");
-    }
-}
-
-fn print_help() {
-    println!("Host API (method syntax works too: pool.status(), pool.receive_runspace_job()):");
-    for f in HOST_FUNCTIONS {
-        println!("  {}{}", f.name, f.params);
-        println!("      {}", f.summary);
-        println!("      e.g. {}", f.example);
-    }
-    println!(
-        "Records have: seq, batch, item, status, output, error, worker, start, end, duration_ms"
-    );
-    println!("(start and end show when you look at one record: records[7]).");
-    println!("Pools have pool.threads and pool.is_closed; batches have batch.id and batch.script.");
-    println!("Jobs see `item` and `seq`; print/debug from jobs shows here as they run.");
-    println!(
-        "Ctrl-C clears the line, or stops a running input (jobs go on); exit, exit(status) or \
-         Ctrl-D leaves."
-    );
-    println!();
-    println!("Batteries (here and in every job; none does I/O):");
-    for (signature, summary, example) in rsparallel::batteries::HELP.iter() {
-        println!("  {signature}");
-        println!("      {summary}");
-        println!("      e.g. {example}");
     }
 }
 
