@@ -1,5 +1,6 @@
-//! The REPL's line-editor helper: completion of host functions and variables in scope, and
-//! multi-line input for expressions that are not finished yet.
+//! The REPL's line-editor helper: completion of host functions and variables in scope (after a
+//! `.`, of what pools and batches have), and multi-line input for expressions that are not
+//! finished yet.
 
 use std::sync::{Arc, Mutex};
 
@@ -10,6 +11,8 @@ use rustyline::highlight::Highlighter;
 use rustyline::hint::Hinter;
 use rustyline::validate::{ValidationContext, ValidationResult, Validator};
 use rustyline::{Context, Helper};
+
+use crate::repl::help::PROPERTIES;
 
 /// Words completed besides host functions and variables: the REPL's commands and the Rhai
 /// keywords a host script starts lines with.
@@ -81,6 +84,9 @@ impl Completer for ReplHelper {
             .last()
             .map_or(pos, |(i, _)| i);
         let word = &line[start..pos];
+        if line[..start].ends_with('.') {
+            return Ok((start, members(word)));
+        }
         if word.is_empty() {
             return Ok((pos, Vec::new()));
         }
@@ -89,7 +95,7 @@ impl Completer for ReplHelper {
             .lock()
             .unwrap_or_else(|p| p.into_inner())
             .clone();
-        let mut candidates: Vec<Pair> = HOST_FUNCTIONS
+        let candidates = HOST_FUNCTIONS
             .iter()
             .map(|f| (f.name.to_string(), format!("{}{}", f.name, f.params)))
             .chain(rsparallel::batteries::HELP.iter().map(|(signature, _, _)| {
@@ -97,17 +103,44 @@ impl Completer for ReplHelper {
                 (name.to_string(), signature.to_string())
             }))
             .chain(variables.into_iter().map(|v| (v.clone(), v)))
-            .chain(OTHER_WORDS.iter().map(|w| (w.to_string(), w.to_string())))
-            .filter(|(name, _)| name.starts_with(word))
-            .map(|(replacement, display)| Pair {
-                display,
-                replacement,
-            })
-            .collect();
-        candidates.sort_by(|a, b| a.replacement.cmp(&b.replacement));
-        candidates.dedup_by(|a, b| a.replacement == b.replacement);
-        Ok((start, candidates))
+            .chain(OTHER_WORDS.iter().map(|w| (w.to_string(), w.to_string())));
+        Ok((start, starting_with(word, candidates)))
     }
+}
+
+/// What follows `pool.` or `batch.`: the host functions a pool or a batch can be the first
+/// argument of, shown with the parameters that are left, and the properties. The value before
+/// the dot is not evaluated to find out which it is, so both are offered.
+fn members(word: &str) -> Vec<Pair> {
+    let methods = HOST_FUNCTIONS.iter().filter_map(|f| {
+        let params = f.params.trim_start_matches('(');
+        let (first, rest) = params.split_once([',', ')'])?;
+        let takes_handle = first
+            .split(" or ")
+            .any(|p| matches!(p.trim(), "pool" | "batch"));
+        let rest = rest.trim_start_matches(' ');
+        let rest = if rest.is_empty() { ")" } else { rest };
+        takes_handle.then(|| (f.name.to_string(), format!("{}({rest}", f.name)))
+    });
+    let properties = PROPERTIES
+        .iter()
+        .map(|(name, _)| (name.to_string(), name.to_string()));
+    starting_with(word, methods.chain(properties))
+}
+
+/// The candidates whose name starts with `word`, sorted, once each; each pair is the name to
+/// insert and the text to show in the list.
+fn starting_with(word: &str, candidates: impl Iterator<Item = (String, String)>) -> Vec<Pair> {
+    let mut pairs: Vec<Pair> = candidates
+        .filter(|(name, _)| name.starts_with(word))
+        .map(|(replacement, display)| Pair {
+            display,
+            replacement,
+        })
+        .collect();
+    pairs.sort_by(|a, b| a.replacement.cmp(&b.replacement));
+    pairs.dedup_by(|a, b| a.replacement == b.replacement);
+    pairs
 }
 
 impl Validator for ReplHelper {
@@ -171,5 +204,49 @@ mod tests {
                 "{input:?} should not continue"
             );
         }
+    }
+
+    fn completions(line: &str) -> Vec<String> {
+        let helper = helper();
+        let history = rustyline::history::DefaultHistory::new();
+        let ctx = Context::new(&history);
+        let (start, pairs) = helper.complete(line, line.len(), &ctx).unwrap();
+        assert!(start <= line.len());
+        pairs.into_iter().map(|p| p.replacement).collect()
+    }
+
+    #[test]
+    fn after_a_dot_only_what_pools_and_batches_have_is_completed() {
+        let members = completions("pool.");
+        for name in [
+            "status",
+            "jobs",
+            "stop",
+            "close",
+            "receive_runspace_job",
+            "threads",
+            "id",
+        ] {
+            assert!(members.iter().any(|m| m == name), "{name}: {members:?}");
+        }
+        for other in ["new_runspace_pool", "sleep", "sha256", "let"] {
+            assert!(!members.iter().any(|m| m == other), "{other}: {members:?}");
+        }
+        assert_eq!(completions("batch.sc"), ["script"]);
+        assert_eq!(completions("let n = pool.thr"), ["threads"]);
+        // Without a dot, everything that starts so.
+        assert!(completions("sle").contains(&"sleep".to_string()));
+    }
+
+    #[test]
+    fn a_method_shows_the_parameters_after_its_receiver() {
+        let helper = helper();
+        let history = rustyline::history::DefaultHistory::new();
+        let ctx = Context::new(&history);
+        let (_, pairs) = helper.complete("pool.sto", 8, &ctx).unwrap();
+        let stop = pairs.iter().find(|p| p.replacement == "stop").unwrap();
+        assert_eq!(stop.display, "stop(batch)");
+        let (_, pairs) = helper.complete("pool.clo", 8, &ctx).unwrap();
+        assert_eq!(pairs[0].display, "close()");
     }
 }
