@@ -140,3 +140,39 @@ fn a_back_tick_string_continues_on_the_next_line() {
         "{status:?}"
     );
 }
+
+#[test]
+fn ctrl_c_while_received_records_are_used_gives_them_back_and_prompt_functions_serve_jobs() {
+    let home = tempfile::tempdir().unwrap();
+    let mut repl = start(&home);
+    // A function defined at the prompt, called by a job script submitted afterwards.
+    repl.send_line("fn triple(x) { x * 3 }").unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line("let p = new_runspace_pool(#{threads: 2});")
+        .unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line(r#"let b = new_runspace_job(p, "triple(item)", 0..50);"#)
+        .unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line("wait_runspace_job(b).len()").unwrap();
+    repl.exp_string("1\r\n").unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    // Every record taken, then Ctrl-C while a slow filter goes over them.
+    let text = "`filter` + `ing`";
+    repl.send_line(&format!(
+        "receive_runspace_job(b).filter(|r| {{ print({text}); sleep(50); true }}).len()"
+    ))
+    .unwrap();
+    repl.exp_string("filtering").unwrap();
+    repl.send_control('c').unwrap();
+    repl.exp_string("50 records this input received are back in their batches")
+        .unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line("receive_runspace_job(b, #{outputs: true}).reduce(|s, x| s + x, 0)")
+        .unwrap();
+    // 3 * (0 + 1 + ... + 49)
+    repl.exp_string("3675").unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    repl.send_line("exit").unwrap();
+    repl.exp_eof().unwrap();
+}

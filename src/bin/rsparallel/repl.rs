@@ -2,6 +2,7 @@
 //! (or one multi-line input) is evaluated at a time in a scope that persists, so variables,
 //! pools and functions live from one input to the next.
 
+mod definitions;
 mod help;
 mod helper;
 mod job_printer;
@@ -13,8 +14,8 @@ use std::sync::atomic::{AtomicBool, Ordering};
 use std::sync::{Arc, Mutex};
 
 use anyhow::Context;
-use rsparallel::host::{ExitRequest, Host};
-use rsparallel::rhai::{AST, Dynamic, Engine, Scope};
+use rsparallel::host::{ExitRequest, Host, WaitProgress};
+use rsparallel::rhai::{AST, Dynamic, Engine, EvalAltResult, Scope};
 use rustyline::error::ReadlineError;
 use rustyline::history::FileHistory;
 use rustyline::{CompletionType, Config, Editor};
@@ -38,7 +39,8 @@ pub fn repl() -> anyhow::Result<Outcome> {
     let printer = JobPrinter::new(&mut editor);
     let host = Host::new()
         .vm(crate::cli::vm_from_env()?)
-        .on_stream(move |event| printer.print(event));
+        .on_stream(move |event| printer.print(event))
+        .on_wait(show_wait);
     let at_prompt = Arc::new(AtomicBool::new(true));
     on_signal(&host, at_prompt.clone())?;
     let engine = host.engine();
@@ -140,12 +142,19 @@ impl Session {
             }
         };
         let combined = self.functions.merge(&ast);
+        self.host.begin_input();
         let result = self
             .engine
             .eval_ast_with_scope::<Dynamic>(&mut self.scope, &combined);
         self.functions = self.functions.merge(&ast.clone_functions_only());
+        // Job scripts submitted from now on can call them too.
+        for definition in definitions::function_definitions(input) {
+            self.host.define_functions(definition);
+        }
         drop_shadowed(&mut self.scope);
         let interrupted = self.host.interrupt().clear();
+        // What the input's receives took is its own only if it completed.
+        let given_back = self.host.end_input(result.is_ok() && !interrupted);
         if let Some(exit) = self.host.take_exit() {
             // Rhai hands back the value given to `exit` as the result: not one to show.
             return Some(exit);
@@ -154,8 +163,19 @@ impl Session {
             Ok(value) if value.is_unit() => {}
             Ok(value) => println!("{}", show::show(&value)),
             // Says "interrupted", and what happened to the jobs when a wait was stopped.
-            Err(err) if interrupted => println!("{}", ScriptError::from_eval(err).message),
+            Err(err) if interrupted => match err.unwrap_inner() {
+                // Stopped in a host function (a wait, `sleep`), however deep in calls: its
+                // own words, without the calls that led there.
+                EvalAltResult::ErrorRuntime(message, _) => println!("{message}"),
+                _ => println!("{}", ScriptError::from_eval(err).message),
+            },
             Err(err) => report(input, ScriptError::from_eval(err)),
+        }
+        if given_back > 0 {
+            println!(
+                "{given_back} records this input received are back in their batches: \
+                 receive_runspace_job returns them again"
+            );
         }
         None
     }
@@ -247,4 +267,34 @@ fn history_path() -> Option<PathBuf> {
         return Some(PathBuf::from(path));
     }
     std::env::var_os("HOME").map(|home| PathBuf::from(home).join(".rsparallel_history"))
+}
+
+/// While a host script waits for batches, one line on a terminal's stderr says how far they
+/// are, redrawn in place and cleared when the wait is over.
+fn show_wait(progress: &WaitProgress) {
+    if !io::stderr().is_terminal() {
+        return;
+    }
+    let mut err = io::stderr().lock();
+    if progress.over {
+        let _ = write!(err, "\r\x1b[2K");
+    } else {
+        let of = match progress.total {
+            Some(total) if total > 0 => format!(
+                " of {total} ({:.0}%)",
+                progress.done as f64 * 100.0 / total as f64
+            ),
+            _ => String::new(),
+        };
+        let batches = match progress.unfinished {
+            1 => "1 batch".to_string(),
+            n => format!("{n} batches"),
+        };
+        let _ = write!(
+            err,
+            "\r\x1b[2Kwaiting: {}{of} jobs done, {batches} running (Ctrl-C stops waiting)",
+            progress.done
+        );
+    }
+    let _ = err.flush();
 }
