@@ -2,6 +2,7 @@
 //! (or one multi-line input) is evaluated at a time in a scope that persists, so variables,
 //! pools and functions live from one input to the next.
 
+mod commands;
 mod definitions;
 mod help;
 mod helper;
@@ -66,7 +67,10 @@ pub fn repl() -> anyhow::Result<Outcome> {
         host,
         scope: Scope::new(),
         functions: AST::empty(),
+        builtins: Vec::new(),
     };
+    session.builtins = builtin_names(&session.engine);
+    *variables.lock().unwrap_or_else(|p| p.into_inner()) = session.completions();
     loop {
         at_prompt.store(true, Ordering::SeqCst);
         let read = editor.readline(PROMPT);
@@ -98,11 +102,17 @@ pub fn repl() -> anyhow::Result<Outcome> {
             print!("{}", help::help_text(query));
             continue;
         }
+        if let Some(text) =
+            commands::run(line, &session.scope, &session.functions, editor.history())
+        {
+            print!("{text}");
+            continue;
+        }
         if let Some(exit) = session.eval(&input) {
             drop(session);
             leave(exit);
         }
-        *variables.lock().unwrap_or_else(|p| p.into_inner()) = session.variable_names();
+        *variables.lock().unwrap_or_else(|p| p.into_inner()) = session.completions();
     }
     // Dropping the scope closes the pools still open: their jobs are cancelled.
     drop(session);
@@ -126,6 +136,8 @@ struct Session {
     scope: Scope<'static>,
     /// Functions defined in earlier inputs, merged into each new one.
     functions: AST,
+    /// The names of Rhai's own functions and the batteries, for completion.
+    builtins: Vec<String>,
 }
 
 impl Session {
@@ -180,10 +192,14 @@ impl Session {
         None
     }
 
-    fn variable_names(&self) -> Vec<String> {
-        self.scope
-            .iter_raw()
-            .map(|(name, ..)| name.to_string())
+    /// What Tab completes besides the host API: the variables in scope, the functions defined
+    /// at the prompt, and Rhai's own functions.
+    fn completions(&self) -> Vec<String> {
+        let variables = self.scope.iter_raw().map(|(name, ..)| name.to_string());
+        let defined = self.functions.iter_functions().map(|f| f.name.to_string());
+        variables
+            .chain(defined)
+            .chain(self.builtins.iter().cloned())
             .collect()
     }
 }
@@ -297,4 +313,24 @@ fn show_wait(progress: &WaitProgress) {
         );
     }
     let _ = err.flush();
+}
+
+/// The names of every function `engine` has (Rhai's standard library, the batteries, the host
+/// API), without operators, property accessors and indexers.
+fn builtin_names(engine: &Engine) -> Vec<String> {
+    let mut names: Vec<String> = engine
+        .gen_fn_signatures(true)
+        .iter()
+        .filter_map(|signature| signature.split('(').next())
+        .filter(|name| {
+            name.chars()
+                .next()
+                .is_some_and(|c| c.is_alphabetic() || c == '_')
+                && name.chars().all(|c| c.is_alphanumeric() || c == '_')
+        })
+        .map(str::to_string)
+        .collect();
+    names.sort();
+    names.dedup();
+    names
 }

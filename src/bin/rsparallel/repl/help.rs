@@ -53,6 +53,10 @@ Keys:
   Ctrl-C        clears the line; while an input runs, stops it (a wait, a loop) and the jobs
                 it submitted go on. It never leaves the REPL
   exit, Ctrl-D  leave; exit(status) leaves with that status
+Commands, alone on a line:
+  scope         the session's variables, with their types and values
+  functions     the functions defined at the prompt (job scripts can call them too)
+  history       the last 20 lines entered
 ";
 
 /// The text after `help` when `line` is the REPL's help command (`help`, `help NAME`), ""
