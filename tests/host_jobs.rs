@@ -184,3 +184,23 @@ fn functions_the_session_defines_serve_job_scripts_submitted_after_them() {
     let outputs: Vec<String> = outputs.iter().map(|d| d.to_string()).collect();
     assert_eq!(outputs, ["n30", "n60"]);
 }
+
+#[test]
+fn records_are_handed_to_a_function_as_they_finish() {
+    let engine = Host::new().engine();
+    let summary: String = eval(
+        &engine,
+        r#"
+        let pool = new_runspace_pool(#{ threads: 2 });
+        let batch = new_runspace_job(pool, "sleep(item); item", [1, 5, 10, 20, 40]);
+        let seen = [];
+        let handed = receive_runspace_job(batch, #{ each: |r| seen.push(r.output[0]) });
+        let outputs = [];
+        let other = new_runspace_job(pool, "[item, -item]", [3]);
+        receive_runspace_job(pool, #{ batch: other, outputs: true, each: |o| outputs.push(o) });
+        seen.sort();
+        `${handed} ${seen} ${outputs} ${get_runspace_jobs().len()}`
+        "#,
+    );
+    assert_eq!(summary, "5 [1, 5, 10, 20, 40] [[3, -3]] 0");
+}

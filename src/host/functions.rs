@@ -3,12 +3,14 @@
 
 use std::time::{Duration, Instant};
 
-use rhai::{Dynamic, Engine, EvalAltResult, INT, Map, Position};
+use rhai::{Dynamic, Engine, EvalAltResult, INT, Map, NativeCallContext, Position};
 
 use crate::RunspacePool;
 use crate::host::batch_handle::BatchHandle;
 use crate::host::convert::{items, job_to_map, record_to_map, status_to_map};
-use crate::host::options::{batch_id, clear_options, job_options, pool_builder, receive_options};
+use crate::host::options::{
+    ReceiveOptions, batch_id, clear_options, job_options, pool_builder, receive_options,
+};
 use crate::host::pool_handle::{PoolHandle, Submitted};
 use crate::host::{Host, Interrupt};
 
@@ -42,7 +44,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "receive_runspace_job",
         params: "(pool or batch, options?)",
-        summary: "take finished records, of the pool's batches or of one; options: wait (true or a duration), batch, keep (leave them for a later receive), outputs (the outputs alone, not records)",
+        summary: "take finished records, of the pool's batches or of one; options: wait (true or a duration), batch, keep (leave them for a later receive), outputs (the outputs alone, not records), each (a function given each record as it finishes, until the batches are done)",
         example: "let records = receive_runspace_job(pool, #{ wait: true });",
     },
     HostFunction {
@@ -150,13 +152,16 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
     );
 
     let h = host.clone();
-    engine.register_fn("receive_runspace_job", move |pool: &mut PoolHandle| {
-        receive(pool, &Map::new(), &h)
-    });
+    engine.register_fn(
+        "receive_runspace_job",
+        move |ctx: NativeCallContext, pool: &mut PoolHandle| receive(&ctx, pool, &Map::new(), &h),
+    );
     let h = host.clone();
     engine.register_fn(
         "receive_runspace_job",
-        move |pool: &mut PoolHandle, options: Map| receive(pool, &options, &h),
+        move |ctx: NativeCallContext, pool: &mut PoolHandle, options: Map| {
+            receive(&ctx, pool, &options, &h)
+        },
     );
 
     engine.register_fn("clear_runspace_jobs", |pool: &mut PoolHandle| {
@@ -275,9 +280,17 @@ fn name_from_source(source: &str) -> String {
     }
 }
 
-pub(crate) fn receive(handle: &mut PoolHandle, options: &Map, host: &Host) -> RhaiResult<Dynamic> {
+pub(crate) fn receive(
+    ctx: &NativeCallContext,
+    handle: &mut PoolHandle,
+    options: &Map,
+    host: &Host,
+) -> RhaiResult<Dynamic> {
     let pool = handle.pool().map_err(error)?;
-    let options = receive_options(options, &pool).map_err(error)?;
+    let mut options = receive_options(options, &pool).map_err(error)?;
+    if let Some(each) = options.each.take() {
+        return receive_each(ctx, handle, options, &each, host).map(Dynamic::from);
+    }
     let records = handle
         .receive(&options, &host.interrupt, &host.receipts)
         .map_err(error)?;
@@ -290,6 +303,46 @@ pub(crate) fn receive(handle: &mut PoolHandle, options: &Map, host: &Host) -> Rh
         records.into_iter().map(record_to_map).collect()
     };
     Ok(array.into())
+}
+
+/// `receive_runspace_job(.., #{ each: |r| .. })`: hands each record (or, with `outputs`, each
+/// output) to `each` as it finishes, until the batches have no more; how many were handed.
+/// Ctrl-C ends it; the jobs go on. Should `each` fail, the script fails with it; in a REPL, the
+/// records its input took go back to their batches (`Host::end_input`).
+fn receive_each(
+    ctx: &NativeCallContext,
+    handle: &PoolHandle,
+    mut options: ReceiveOptions,
+    each: &rhai::FnPtr,
+    host: &Host,
+) -> RhaiResult<INT> {
+    options.wait = crate::Wait::No;
+    options.keep = false;
+    let mut handed: INT = 0;
+    loop {
+        let records = handle
+            .receive(&options, &host.interrupt, &host.receipts)
+            .map_err(error)?;
+        for record in records {
+            if options.outputs {
+                for output in Vec::from(record.output) {
+                    let _: Dynamic = each.call_within_context(ctx, (output,))?;
+                    handed += 1;
+                }
+            } else {
+                let _: Dynamic = each.call_within_context(ctx, (record_to_map(record),))?;
+                handed += 1;
+            }
+        }
+        if handle.all_received(options.batch) {
+            return Ok(handed);
+        }
+        if host.interrupt.is_set() {
+            return Err(error("interrupted: the jobs go on"));
+        }
+        // New records are looked for every 20 ms: a stream, not a poll a job would notice.
+        std::thread::sleep(Duration::from_millis(20));
+    }
 }
 
 fn clear(handle: &mut PoolHandle, options: &Map) -> RhaiResult<()> {

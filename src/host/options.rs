@@ -121,6 +121,9 @@ pub(crate) struct ReceiveOptions {
     pub(crate) keep: bool,
     /// The outputs alone, in record order, instead of the records.
     pub(crate) outputs: bool,
+    /// A function to hand each record to as it finishes, until the batches are done, instead
+    /// of returning the records.
+    pub(crate) each: Option<rhai::FnPtr>,
 }
 
 pub(crate) fn receive_options(map: &Map, pool: &RunspacePool) -> Result<ReceiveOptions, String> {
@@ -130,6 +133,7 @@ pub(crate) fn receive_options(map: &Map, pool: &RunspacePool) -> Result<ReceiveO
         batch: None,
         keep: false,
         outputs: false,
+        each: None,
     };
     for (key, value) in map {
         match key.as_str() {
@@ -145,7 +149,13 @@ pub(crate) fn receive_options(map: &Map, pool: &RunspacePool) -> Result<ReceiveO
             "batch" => options.batch = Some(batch_id(f, value, pool)?),
             "keep" => options.keep = flag(f, key, value)?,
             "outputs" => options.outputs = flag(f, key, value)?,
-            other => return Err(unknown(f, other, "wait, batch, keep, outputs")),
+            "each" => {
+                let function = value.read_lock::<rhai::FnPtr>().map(|f| f.clone());
+                options.each = Some(function.ok_or_else(|| {
+                    format!("{f}: option 'each' must be a function, like |r| print(r.output)")
+                })?);
+            }
+            other => return Err(unknown(f, other, "wait, batch, keep, outputs, each")),
         }
     }
     Ok(options)

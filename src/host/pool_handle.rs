@@ -142,6 +142,15 @@ impl PoolHandle {
         !removed.is_empty()
     }
 
+    /// Whether the batches `batch` selects (all, for `None`) have finished and every record
+    /// of theirs was taken (a batch received whole is no longer held).
+    pub(crate) fn all_received(&self, batch: Option<BatchId>) -> bool {
+        self.selected(batch).iter().all(|b| {
+            let status = b.status();
+            status.finished && status.unreceived == 0
+        })
+    }
+
     /// Holds a batch again that a receive let go of, to give it back records.
     fn hold(&self, batch: &Arc<Submitted>) {
         let mut batches = lock(&self.0.batches);

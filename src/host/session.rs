@@ -6,7 +6,7 @@
 use std::sync::{Arc, Mutex, MutexGuard, PoisonError};
 use std::time::{Duration, Instant};
 
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Array, Dynamic, Engine, Map, NativeCallContext};
 
 use crate::host::Host;
 use crate::host::batch_handle::BatchHandle;
@@ -103,13 +103,18 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
     );
 
     let h = host.clone();
-    engine.register_fn("receive_runspace_job", move |batch: BatchHandle| {
-        receive_batch(&h, &batch, Map::new())
-    });
+    engine.register_fn(
+        "receive_runspace_job",
+        move |ctx: NativeCallContext, batch: BatchHandle| {
+            receive_batch(&ctx, &h, &batch, Map::new())
+        },
+    );
     let h = host.clone();
     engine.register_fn(
         "receive_runspace_job",
-        move |batch: BatchHandle, options: Map| receive_batch(&h, &batch, options),
+        move |ctx: NativeCallContext, batch: BatchHandle, options: Map| {
+            receive_batch(&ctx, &h, &batch, options)
+        },
     );
 }
 
@@ -126,7 +131,12 @@ fn jobs(session: &Session) -> Array {
 
 /// `receive_runspace_job(batch, options?)`: the records of one batch, from whichever pool it
 /// belongs to. A batch received whole and forgotten has none left.
-fn receive_batch(host: &Host, batch: &BatchHandle, mut options: Map) -> RhaiResult<Dynamic> {
+fn receive_batch(
+    ctx: &NativeCallContext,
+    host: &Host,
+    batch: &BatchHandle,
+    mut options: Map,
+) -> RhaiResult<Dynamic> {
     let Some(mut pool) = host.session.pool_of(batch.id) else {
         return Ok(Array::new().into());
     };
@@ -136,7 +146,7 @@ fn receive_batch(host: &Host, batch: &BatchHandle, mut options: Map) -> RhaiResu
         ));
     }
     options.insert("batch".into(), Dynamic::from(batch.clone()));
-    receive(&mut pool, &options, host)
+    receive(ctx, &mut pool, &options, host)
 }
 
 /// `wait_runspace_job(batch or [batches], #{ any, timeout })`: waits, without taking any
