@@ -176,3 +176,125 @@ fn ctrl_c_while_received_records_are_used_gives_them_back_and_prompt_functions_s
     repl.send_line("exit").unwrap();
     repl.exp_eof().unwrap();
 }
+
+/// The resident memory of the REPL process started with `home`, in KiB.
+fn rss_kib(home: &tempfile::TempDir) -> u64 {
+    let mark = format!(
+        "RSPARALLEL_HISTORY={}",
+        home.path().join("history").display()
+    );
+    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
+        let environ = std::fs::read(entry.path().join("environ")).unwrap_or_default();
+        if environ.split(|b| *b == 0).any(|var| var == mark.as_bytes()) {
+            let status = std::fs::read_to_string(entry.path().join("status")).unwrap();
+            let line = status.lines().find(|l| l.starts_with("VmRSS:")).unwrap();
+            return line.split_whitespace().nth(1).unwrap().parse().unwrap();
+        }
+    }
+    panic!("no process with {mark}")
+}
+
+#[test]
+fn a_whole_job_session_at_the_prompt() {
+    let home = tempfile::tempdir().unwrap();
+    let mut repl = start(&home);
+    let mut enter = |repl: &mut PtySession, line: &str, expect: &str| {
+        repl.send_line(line).unwrap();
+        if let Err(err) = repl.exp_string(expect) {
+            panic!("after {line:?}, expected {expect:?}: {err}");
+        }
+        repl.exp_string(PROMPT).unwrap();
+    };
+    enter(
+        &mut repl,
+        "let pool = new_runspace_pool(#{threads: 2});",
+        "",
+    );
+    enter(
+        &mut repl,
+        r#"let strict = new_runspace_pool(#{threads: 1, timeout: "100ms"});"#,
+        "",
+    );
+    enter(&mut repl, "let n = 1_000_000_000_000;", "");
+    enter(
+        &mut repl,
+        r#"let big = new_runspace_job(pool, "item", range(0, n), #{name: "big"});"#,
+        "",
+    );
+    enter(
+        &mut repl,
+        r#"let stuck = new_runspace_job(strict, "loop {}", [1, 2]);"#,
+        "",
+    );
+    enter(
+        &mut repl,
+        r#"let small = new_runspace_job(pool, "item * 2", 0..10);"#,
+        "",
+    );
+    enter(
+        &mut repl,
+        "get_runspace_jobs().map(|j| j.name)",
+        r#"["big", "item * 2", "loop {}"]"#,
+    );
+    enter(
+        &mut repl,
+        "wait_runspace_job([stuck, small], #{any: true}).len() > 0",
+        "true",
+    );
+    enter(&mut repl, "stop_runspace_job(big)", "true");
+    enter(&mut repl, "wait_runspace_job(big).len()", "1");
+    enter(&mut repl, "remove_runspace_job(big)", "true");
+    let rss = rss_kib(&home);
+    assert!(
+        rss < 50 * 1024,
+        "{rss} KiB after stopping a batch over 10^12 items"
+    );
+    // The records have the fields of `rsparallel run --output jsonl`.
+    enter(
+        &mut repl,
+        "let r = receive_runspace_job(small, #{wait: true});",
+        "",
+    );
+    enter(
+        &mut repl,
+        "r.map(|r| r.output[0]).reduce(|s, x| s + x, 0)",
+        "90",
+    );
+    enter(
+        &mut repl,
+        r#"let k = ["seq", "item", "status", "output", "error", "worker"];"#,
+        "",
+    );
+    enter(
+        &mut repl,
+        r#"k += ["start", "end", "duration_ms", "attempts", "streams"];"#,
+        "",
+    );
+    enter(&mut repl, "k.all(|key| r[0].contains(key))", "true");
+    enter(
+        &mut repl,
+        "receive_runspace_job(stuck, #{wait: true}).map(|r| r.status)",
+        r#"["timed_out", "timed_out"]"#,
+    );
+    // Rebinding a pool shuts the old one down, and its batch leaves the list.
+    enter(
+        &mut repl,
+        r#"new_runspace_job(strict, "loop {}", [3], #{name: "left", timeout: "1h"});"#,
+        "",
+    );
+    enter(
+        &mut repl,
+        "let strict = new_runspace_pool(#{threads: 1});",
+        "",
+    );
+    enter(&mut repl, "get_runspace_jobs().len()", "0");
+    // A multi-line function.
+    repl.send_line("fn add(a, b) {").unwrap();
+    repl.send_line("  a + b").unwrap();
+    repl.send_line("}").unwrap();
+    repl.exp_string(PROMPT).unwrap();
+    enter(&mut repl, "add(40, 2)", "42");
+    enter(&mut repl, "help get_runspace_jobs", "Get-Job");
+    repl.send_line("exit").unwrap();
+    repl.exp_eof().unwrap();
+}

@@ -50,7 +50,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "get_runspace_jobs",
         params: "()",
-        summary: "every batch of every pool alive: name, pool, batch, state (running, completed, failed, stopped), done, total, percent, failures, unreceived",
+        summary: "the session's job list, like Get-Job: every batch of every pool alive: name, pool, batch, state (running, completed, failed, stopped), done, total, percent, failures, unreceived",
         example: "get_runspace_jobs()",
     },
     HostFunction {
