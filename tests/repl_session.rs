@@ -198,7 +198,7 @@ fn rss_kib(home: &tempfile::TempDir) -> u64 {
 fn a_whole_job_session_at_the_prompt() {
     let home = tempfile::tempdir().unwrap();
     let mut repl = start(&home);
-    let mut enter = |repl: &mut PtySession, line: &str, expect: &str| {
+    let enter = |repl: &mut PtySession, line: &str, expect: &str| {
         repl.send_line(line).unwrap();
         if let Err(err) = repl.exp_string(expect) {
             panic!("after {line:?}, expected {expect:?}: {err}");
