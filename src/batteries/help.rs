@@ -20,6 +20,8 @@ pub struct Family {
 
 /// Every family of batteries this build has, in the order `help` lists them. (The regular
 /// expressions, hashes, encodings and times come with the default `batteries` feature.)
+// Pushed one by one: which families there are depends on the build's features.
+#[allow(clippy::vec_init_then_push)]
 pub static FAMILIES: LazyLock<Vec<Family>> = LazyLock::new(|| {
     let mut families = Vec::new();
     #[cfg(feature = "batteries")]
