@@ -101,6 +101,8 @@ pub struct Host {
     /// Function definitions of the session, for job scripts submitted after them.
     functions: Arc<Mutex<Vec<String>>>,
     on_wait: Option<WaitHook>,
+    /// What the host script itself may reach, and the most its pools may be granted.
+    permissions: Arc<crate::capabilities::Permissions>,
 }
 
 /// What [`Host::on_wait`] is given.
@@ -155,6 +157,14 @@ impl Host {
     /// native functions their jobs may call.
     pub fn setup(mut self, hook: impl Fn(&mut Engine) + Send + Sync + 'static) -> Self {
         self.setup = Some(Arc::new(hook));
+        self
+    }
+
+    /// What the host's scripts may reach themselves (files, network, programs, environment:
+    /// `rsparallel exec`'s `--allow-*` flags), and the most a pool they make may grant its
+    /// jobs (the pool option `allow`). Default: nothing.
+    pub fn permissions(mut self, permissions: crate::capabilities::Permissions) -> Self {
+        self.permissions = Arc::new(permissions);
         self
     }
 
@@ -228,6 +238,7 @@ impl Host {
     pub fn register(&self, engine: &mut Engine) {
         functions::register(self, engine);
         session::register(self, engine);
+        crate::capabilities::register(engine, &self.permissions);
         for with_value in [false, true] {
             let exit = self.exit.clone();
             let request = move |value: Dynamic| -> Result<Dynamic, Box<EvalAltResult>> {

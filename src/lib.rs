@@ -12,8 +12,10 @@ pub mod value;
 // stack guard, the memory cap and the job timer.
 mod limits;
 mod script;
-// Functions for job scripts beyond Rhai's own.
+// Functions for job scripts beyond Rhai's own: the batteries, and files, network, processes
+// and environment as granted.
 pub mod batteries;
+pub mod capabilities;
 // Records: what one job produced and how it ended.
 mod record;
 // Input: item readers, and where a run's items come from.

@@ -206,7 +206,7 @@ fn new_pool(host: &Host, options: &Map) -> RhaiResult<PoolHandle> {
     if crate::is_counting() && !options.contains_key("max_memory") {
         builder = builder.max_memory(crate::DEFAULT_MAX_MEMORY);
     }
-    let mut builder = pool_builder(options, builder).map_err(error)?;
+    let mut builder = pool_builder(options, builder, &host.permissions).map_err(error)?;
     if let Some(sink) = host.stream_sink.clone() {
         builder = builder.on_stream(move |event| sink(event));
     }

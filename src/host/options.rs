@@ -5,19 +5,21 @@ use std::time::Duration;
 
 use rhai::{Dynamic, INT, Map};
 
+use crate::capabilities::{Capability, Permissions};
 use crate::host::batch_handle::BatchHandle;
 use crate::{
     BatchId, JobStatus, RunOptions, RunspacePool, RunspacePoolBuilder, ScriptVm, SeqFilter, Wait,
 };
 
 const POOL_KEYS: &str =
-    "threads, timeout, max_ops, max_call_depth, max_memory, variables, functions, vm";
+    "threads, timeout, max_ops, max_call_depth, max_memory, variables, functions, vm, allow";
 
 /// The options of `new_runspace_pool`, with the names of the CLI's flags, set on `builder`
 /// (which holds the host's defaults): the pool's one options type, as for `rsparallel run`.
 pub(crate) fn pool_builder(
     map: &Map,
     mut builder: RunspacePoolBuilder,
+    host_permissions: &Permissions,
 ) -> Result<RunspacePoolBuilder, String> {
     let f = "new_runspace_pool";
     for (key, value) in map {
@@ -39,6 +41,7 @@ pub(crate) fn pool_builder(
                 .iter()
                 .fold(builder, |b, path| b.functions_file(path)),
             "vm" => builder.vm(vm(f, key, value)?),
+            "allow" => builder.permissions(allow(f, value, host_permissions)?),
             other => return Err(unknown(f, other, POOL_KEYS)),
         };
     }
@@ -246,6 +249,53 @@ fn flag(f: &str, key: &str, value: &Dynamic) -> Result<bool, String> {
             describe(value)
         )
     })
+}
+
+/// The pool option `allow`: `#{ read: true, net: "example.com", run: ["git"] }`, or
+/// `#{ all: true }`; a capability's value is `true` (all of it), a comma-separated list or an
+/// array. Only what the host script was granted itself can be granted.
+fn allow(f: &str, value: &Dynamic, host: &Permissions) -> Result<Permissions, String> {
+    let shape =
+        || format!("{f}: option 'allow' must be a map like #{{ read: \"/data\", net: true }}");
+    let map = value.read_lock::<Map>().ok_or_else(shape)?;
+    let mut permissions = Permissions::none();
+    for (name, grant) in map.iter() {
+        if name.as_str() == "all" && grant.as_bool() == Ok(true) {
+            permissions = Permissions::all();
+            continue;
+        }
+        let capability = Capability::from_name(name).ok_or_else(|| {
+            format!(
+                "{f}: option 'allow': unknown capability '{name}' (read, write, net, run, env, all)"
+            )
+        })?;
+        let lists: Vec<Option<String>> = if let Ok(all) = grant.as_bool() {
+            if !all {
+                continue;
+            }
+            vec![None]
+        } else if let Some(array) = grant.read_lock::<rhai::Array>() {
+            array.iter().map(|item| Some(item.to_string())).collect()
+        } else {
+            vec![Some(grant.to_string())]
+        };
+        for list in lists {
+            permissions = permissions.allow(capability, list.as_deref());
+        }
+    }
+    if let Some((capability, item)) = permissions.beyond(host) {
+        let what = if item.is_empty() {
+            String::from("all")
+        } else {
+            format!("{item:?}")
+        };
+        return Err(format!(
+            "{f}: option 'allow': {capability} access to {what} is not granted to this script \
+             (rsparallel exec or repl {})",
+            capability.flag()
+        ));
+    }
+    Ok(permissions)
 }
 
 /// A pool's or a batch's variables: a map of names to values.

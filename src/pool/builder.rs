@@ -12,6 +12,7 @@ use super::{
     DEFAULT_MAX_CALL_DEPTH, DEFAULT_MAX_EXPR_DEPTH, MAX_CALL_DEPTH_LIMIT, MAX_THREADS,
     RunspacePool, compile_with, read_source,
 };
+use crate::capabilities::Permissions;
 use crate::error::Error;
 use crate::limits::clock::{JobClock, Ticker};
 use crate::pool::batches::Driver;
@@ -41,6 +42,7 @@ pub struct RunspacePoolBuilder {
     setup: Option<SetupHook>,
     stream_sink: Option<StreamSink>,
     vm: ScriptVm,
+    permissions: Permissions,
 }
 
 impl Default for RunspacePoolBuilder {
@@ -59,6 +61,7 @@ impl Default for RunspacePoolBuilder {
             setup: None,
             stream_sink: None,
             vm: ScriptVm::default(),
+            permissions: Permissions::none(),
         }
     }
 }
@@ -123,6 +126,13 @@ impl RunspacePoolBuilder {
     /// cannot import modules. Names with `..` or absolute paths are refused.
     pub fn module_path(mut self, dir: impl Into<PathBuf>) -> Self {
         self.module_paths.push(dir.into());
+        self
+    }
+
+    /// What jobs may reach beyond the engine: files, the network, programs, environment
+    /// variables ([`crate::capabilities`]). Default: nothing.
+    pub fn permissions(mut self, permissions: Permissions) -> Self {
+        self.permissions = permissions;
         self
     }
 
@@ -216,6 +226,7 @@ impl RunspacePoolBuilder {
             module_cache: Default::default(),
             stream_sink: self.stream_sink,
             vm,
+            permissions: Arc::new(self.permissions),
             library: None,
             std_lib,
             epoch: (Instant::now(), SystemTime::now()),

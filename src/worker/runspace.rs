@@ -59,6 +59,8 @@ pub(crate) struct InitialState {
     pub(crate) module_cache: ModuleCache,
     pub(crate) stream_sink: Option<StreamSink>,
     pub(crate) vm: ScriptVm,
+    /// What the jobs may reach: files, network, programs, environment.
+    pub(crate) permissions: Arc<crate::capabilities::Permissions>,
     /// The pool's function libraries, registered on the engine of a runspace that may run
     /// grain (`Grain`, `Auto`): see [`crate::script::library_module`].
     pub(crate) library: Option<Shared<Module>>,
@@ -171,6 +173,9 @@ impl Runspace {
         let capture = Arc::new(Captured::default());
         let mut engine = state.base_engine(StandardPackage::new().as_shared_module());
         wire_job_hooks(&mut engine, &state, worker, &clock, &capture);
+        // Not on the engine scripts are compiled with: an optimizer that folds calls on
+        // constant arguments must never do I/O at compile time.
+        crate::capabilities::register(&mut engine, &state.permissions);
         if let Some(setup) = &state.setup {
             // Run the host's hook last, so that it may replace a built-in on purpose.
             setup(&mut engine);

@@ -2,6 +2,7 @@
 
 use std::path::PathBuf;
 
+use crate::allow::AllowArgs;
 use clap::{Args, Parser, Subcommand};
 use rsparallel::input::{InputFormat, ItemRange};
 use rsparallel::output::OutputFormat;
@@ -22,11 +23,18 @@ pub enum Command {
     Run(Box<RunArgs>),
     /// Interactive host: create pools, submit jobs, watch and receive them (the default on a
     /// terminal).
-    Repl,
+    Repl(ReplArgs),
     /// Run a host script (a driver) with the pool API of the REPL.
     Exec(ExecArgs),
     /// List the functions a job script can call besides Rhai's own, by family.
     Functions(FunctionsArgs),
+}
+
+/// `rsparallel repl`: what the session's own script may reach.
+#[derive(Debug, Default, Args)]
+pub struct ReplArgs {
+    #[command(flatten)]
+    pub allow: AllowArgs,
 }
 
 #[derive(Debug, Args)]
@@ -48,6 +56,9 @@ Exit status: 0 the script finished; 1 it threw (reported as FILE:LINE:COLUMN: me
 Example:
   rsparallel exec scripts/lifecycle.rhai")]
 pub struct ExecArgs {
+    #[command(flatten)]
+    pub allow: AllowArgs,
+
     /// The host script.
     #[arg(value_name = "DRIVER.rhai")]
     pub script: PathBuf,
@@ -101,8 +112,8 @@ pub struct RunArgs {
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     pub output: OutputFormat,
 
-    /// Worker threads (default: one per CPU).
-    #[arg(short = 'j', long, value_name = "N")]
+    /// Worker threads: a number, or a multiple of the CPUs (8x). Default: one per CPU.
+    #[arg(short = 'j', long, value_name = "N|Mx", value_parser = parse_threads)]
     pub threads: Option<usize>,
 
     /// Per-job timeout, counted from the job's start (e.g. 250ms, 2s, 1m).
@@ -155,6 +166,24 @@ pub struct RunArgs {
 
     #[command(flatten)]
     pub long_run: LongRunArgs,
+
+    #[command(flatten)]
+    pub allow: AllowArgs,
+}
+
+/// `-j`: a number of threads, or a multiple of the CPUs (`8x`, `0.5x`), at least one.
+fn parse_threads(text: &str) -> Result<usize, String> {
+    let bad =
+        || format!("invalid thread count '{text}': expected N or a multiple of the CPUs like 8x");
+    if let Some(multiple) = text.strip_suffix(['x', 'X']) {
+        let multiple: f64 = multiple.parse().map_err(|_| bad())?;
+        if !(multiple > 0.0 && multiple.is_finite()) {
+            return Err(bad());
+        }
+        let threads = (multiple * num_cpus::get() as f64).round() as usize;
+        return Ok(threads.max(1));
+    }
+    text.parse().map_err(|_| bad())
 }
 
 /// Flags for long runs: watching, logging, resuming, retrying, stopping early, sharding.

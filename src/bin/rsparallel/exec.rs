@@ -17,6 +17,7 @@ pub fn exec(args: ExecArgs) -> anyhow::Result<Outcome> {
         std::fs::read_to_string(&args.script).with_context(|| format!("cannot read {name}"))?;
     let host = Host::new()
         .vm(crate::cli::vm_from_env()?)
+        .permissions(args.allow.permissions())
         .on_stream(|event| {
             let _ = writeln!(io::stderr().lock(), "{}", event.format(false));
         });

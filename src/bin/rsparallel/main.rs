@@ -1,5 +1,6 @@
 //! The `rsparallel` command: runs a Rhai script over many items in parallel.
 
+mod allow;
 mod background;
 mod cli;
 mod exec;
@@ -50,8 +51,8 @@ fn main() -> ExitCode {
         Some(Command::Run(args)) => run::run(*args),
         Some(Command::Exec(args)) => exec::exec(args),
         Some(Command::Functions(args)) => functions::functions(args),
-        Some(Command::Repl) => repl::repl(),
-        None if std::io::stdin().is_terminal() => repl::repl(),
+        Some(Command::Repl(args)) => repl::repl(args),
+        None if std::io::stdin().is_terminal() => repl::repl(cli::ReplArgs::default()),
         None => {
             // No command and nobody to talk to: say what the commands are.
             let _ = Cli::command().print_help();

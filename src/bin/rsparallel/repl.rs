@@ -28,7 +28,7 @@ use crate::script_error::ScriptError;
 
 const PROMPT: &str = "rsparallel> ";
 
-pub fn repl() -> anyhow::Result<Outcome> {
+pub fn repl(args: crate::cli::ReplArgs) -> anyhow::Result<Outcome> {
     let config = Config::builder()
         .auto_add_history(false)
         .max_history_size(10_000)
@@ -40,6 +40,7 @@ pub fn repl() -> anyhow::Result<Outcome> {
     let printer = JobPrinter::new(&mut editor);
     let host = Host::new()
         .vm(crate::cli::vm_from_env()?)
+        .permissions(args.allow.permissions())
         .on_stream(move |event| printer.print(event))
         .on_wait(show_wait);
     let at_prompt = Arc::new(AtomicBool::new(true));

@@ -73,6 +73,7 @@ fn build_pool(
     let mut builder = RunspacePool::builder()
         .threads(args.threads.unwrap_or(0))
         .max_call_depth(args.max_call_depth)
+        .permissions(args.allow.permissions())
         .on_stream(move |event| streams.stream(event));
     let vm = match args.vm {
         Some(vm) => vm,

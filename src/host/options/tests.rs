@@ -18,7 +18,7 @@ fn durations_are_strings_or_milliseconds() {
     let timeout = |value: Dynamic| {
         let builder = RunspacePool::builder().threads(1);
         let options = map(&[("timeout", value)]);
-        pool_builder(&options, builder)
+        pool_builder(&options, builder, &Permissions::none())
             .unwrap()
             .build()
             .unwrap()
@@ -26,9 +26,13 @@ fn durations_are_strings_or_milliseconds() {
     };
     assert_eq!(timeout("2s".into()), Some(Duration::from_secs(2)));
     assert_eq!(timeout(250_i64.into()), Some(Duration::from_millis(250)));
-    let err = pool_builder(&map(&[("timeout", "soon".into())]), RunspacePool::builder())
-        .err()
-        .unwrap();
+    let err = pool_builder(
+        &map(&[("timeout", "soon".into())]),
+        RunspacePool::builder(),
+        &Permissions::none(),
+    )
+    .err()
+    .unwrap();
     assert!(err.contains("\"soon\" is not a duration"), "{err}");
 }
 
@@ -37,6 +41,7 @@ fn unknown_keys_and_bad_values_are_named() {
     let err = pool_builder(
         &map(&[("thread", Dynamic::from(2_i64))]),
         RunspacePool::builder(),
+        &Permissions::none(),
     )
     .err()
     .unwrap();
@@ -44,6 +49,7 @@ fn unknown_keys_and_bad_values_are_named() {
     let err = pool_builder(
         &map(&[("threads", Dynamic::from(-1_i64))]),
         RunspacePool::builder(),
+        &Permissions::none(),
     )
     .err()
     .unwrap();
@@ -69,7 +75,7 @@ fn wait_takes_a_flag_or_a_duration() {
 fn vm_is_tree_or_grain() {
     let built = |options: &Map| {
         let builder = RunspacePool::builder().threads(1).vm(ScriptVm::TreeWalker);
-        pool_builder(options, builder)
+        pool_builder(options, builder, &Permissions::none())
             .unwrap()
             .build()
             .unwrap()
@@ -77,13 +83,21 @@ fn vm_is_tree_or_grain() {
     };
     assert_eq!(built(&Map::new()), ScriptVm::TreeWalker);
     assert_eq!(built(&map(&[("vm", "grain".into())])), ScriptVm::Grain);
-    let err = pool_builder(&map(&[("vm", "fast".into())]), RunspacePool::builder())
-        .err()
-        .unwrap();
+    let err = pool_builder(
+        &map(&[("vm", "fast".into())]),
+        RunspacePool::builder(),
+        &Permissions::none(),
+    )
+    .err()
+    .unwrap();
     assert!(err.contains("option 'vm': unknown vm 'fast'"), "{err}");
-    let err = pool_builder(&map(&[("vm", true.into())]), RunspacePool::builder())
-        .err()
-        .unwrap();
+    let err = pool_builder(
+        &map(&[("vm", true.into())]),
+        RunspacePool::builder(),
+        &Permissions::none(),
+    )
+    .err()
+    .unwrap();
     assert!(
         err.contains("'vm' must be \"auto\", \"tree\" or \"grain\""),
         "{err}"
@@ -94,12 +108,40 @@ fn vm_is_tree_or_grain() {
 fn the_job_variables_cannot_be_injected() {
     for name in ["item", "seq", "attempt"] {
         let vars: Map = map(&[(name, Dynamic::from(1_i64))]);
-        let err = pool_builder(&map(&[("variables", vars.into())]), RunspacePool::builder())
-            .err()
-            .unwrap();
+        let err = pool_builder(
+            &map(&[("variables", vars.into())]),
+            RunspacePool::builder(),
+            &Permissions::none(),
+        )
+        .err()
+        .unwrap();
         assert!(
             err.contains(&format!("'{name}' is set by rsparallel")),
             "{err}"
         );
     }
+}
+
+#[test]
+fn a_pool_is_granted_only_what_its_host_has() {
+    let host = Permissions::none().allow(Capability::Read, Some("/data"));
+    let allow = |value: Dynamic| {
+        pool_builder(&map(&[("allow", value)]), RunspacePool::builder(), &host).err()
+    };
+    let inside: Map = map(&[("read", "/data/logs".into())]);
+    assert_eq!(allow(inside.into()), None);
+    let net: Map = map(&[("net", true.into())]);
+    let err = allow(net.into()).unwrap();
+    assert!(
+        err.contains(
+            "net access to all is not granted to this script (rsparallel exec or repl --allow-net)"
+        ),
+        "{err}"
+    );
+    let odd: Map = map(&[("disk", true.into())]);
+    assert!(
+        allow(odd.into())
+            .unwrap()
+            .contains("unknown capability 'disk'")
+    );
 }

@@ -1,0 +1,36 @@
+//! Capabilities: files, the network, processes and the environment for job scripts, each
+//! granted by permission, in the manner of Deno's `--allow-*` flags. Nothing is granted unless
+//! a [`Permissions`] value says so: the sandbox stays the default.
+//!
+//! Every function is registered in every runspace whatever is granted, so that a refused call
+//! fails its job with a message naming the flag that would allow it:
+//! `read access to "/etc/passwd" is not granted (--allow-read=/etc/passwd)`.
+//!
+//! Every call is bounded by its job: it waits no longer than the job's deadline
+//! ([`JobSignal`](crate::JobSignal)), ends soon after the job is cancelled, and reads no more
+//! than the job's memory cap allows.
+
+use std::sync::Arc;
+
+use rhai::{Engine, EvalAltResult, Position};
+
+mod environment;
+mod grant;
+
+pub use grant::{Capability, Grant, Permissions};
+
+/// Registers every capability function on `engine`, checked against `permissions`.
+pub(crate) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
+    environment::register(engine, permissions);
+}
+
+/// The error of a call `permissions` does not allow: `what` (a path, a host, a program, a
+/// variable) named, and the flag that would allow it.
+pub(crate) fn refused(capability: Capability, what: &str) -> Box<EvalAltResult> {
+    let message = format!(
+        "{} access to {what:?} is not granted ({}={what})",
+        capability.noun(),
+        capability.flag()
+    );
+    EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into()
+}

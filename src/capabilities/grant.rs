@@ -1,0 +1,284 @@
+//! What a pool's jobs are allowed to reach: [`Permissions`], one [`Grant`] per [`Capability`].
+
+use std::fmt;
+use std::path::{Path, PathBuf};
+
+/// One kind of access a job script can be granted.
+#[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
+#[non_exhaustive]
+pub enum Capability {
+    /// Reading files and listing folders.
+    Read,
+    /// Creating, writing and removing files.
+    Write,
+    /// HTTP(S) requests, TCP connections and name resolution.
+    Net,
+    /// Running programs.
+    Run,
+    /// Reading environment variables.
+    Env,
+}
+
+impl Capability {
+    /// Every capability, in the order flags list them.
+    pub const ALL: [Capability; 5] = [
+        Capability::Read,
+        Capability::Write,
+        Capability::Net,
+        Capability::Run,
+        Capability::Env,
+    ];
+
+    /// Its name, as flags and option maps write it: `read`, `write`, `net`, `run`, `env`.
+    pub fn name(self) -> &'static str {
+        match self {
+            Capability::Read => "read",
+            Capability::Write => "write",
+            Capability::Net => "net",
+            Capability::Run => "run",
+            Capability::Env => "env",
+        }
+    }
+
+    /// The command-line flag that grants it: `--allow-read`.
+    pub fn flag(self) -> String {
+        format!("--allow-{}", self.name())
+    }
+
+    /// The capability of this name.
+    pub fn from_name(name: &str) -> Option<Capability> {
+        Capability::ALL.into_iter().find(|c| c.name() == name)
+    }
+
+    /// What a refusal calls the access: `read access`, `network access`.
+    pub(crate) fn noun(self) -> &'static str {
+        match self {
+            Capability::Read => "read",
+            Capability::Write => "write",
+            Capability::Net => "network",
+            Capability::Run => "run",
+            Capability::Env => "environment",
+        }
+    }
+}
+
+impl fmt::Display for Capability {
+    fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
+        f.write_str(self.name())
+    }
+}
+
+/// How much of one capability is granted.
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub enum Grant {
+    /// None of it: the default.
+    #[default]
+    Nothing,
+    /// All of it (a flag without a value: `--allow-net`).
+    Everything,
+    /// Only these: paths (read, write), `host` or `host:port` (net), program names or paths
+    /// (run), variable names (env).
+    Only(Vec<String>),
+}
+
+impl Grant {
+    /// Adds what `value` names (a comma-separated list; `None` for everything).
+    fn widen(&mut self, value: Option<&str>) {
+        let Some(value) = value else {
+            *self = Grant::Everything;
+            return;
+        };
+        let items = value.split(',').map(str::trim).filter(|s| !s.is_empty());
+        match self {
+            Grant::Everything => {}
+            Grant::Only(list) => list.extend(items.map(str::to_string)),
+            Grant::Nothing => *self = Grant::Only(items.map(str::to_string).collect()),
+        }
+    }
+
+    /// Whether anything at all is granted.
+    pub fn is_nothing(&self) -> bool {
+        match self {
+            Grant::Nothing => true,
+            Grant::Everything => false,
+            Grant::Only(list) => list.is_empty(),
+        }
+    }
+
+    /// Whether `item` is granted, compared as text (net, run, env).
+    pub fn allows(&self, item: &str) -> bool {
+        match self {
+            Grant::Nothing => false,
+            Grant::Everything => true,
+            Grant::Only(list) => list.iter().any(|granted| granted == item),
+        }
+    }
+
+    /// The folders and files granted, as absolute paths (`Everything`: the root). Relative
+    /// paths are taken from the current directory when the grant is read.
+    pub fn paths(&self) -> Vec<PathBuf> {
+        match self {
+            Grant::Nothing => Vec::new(),
+            Grant::Everything => vec![PathBuf::from("/")],
+            Grant::Only(list) => list.iter().map(|p| absolute(Path::new(p))).collect(),
+        }
+    }
+}
+
+/// `path` made absolute from the current directory, without touching the file system (a
+/// grant may name a path that does not exist yet, to write it).
+fn absolute(path: &Path) -> PathBuf {
+    std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
+}
+
+/// What a pool's jobs may reach beyond the engine: one [`Grant`] per [`Capability`], nothing by
+/// default.
+///
+/// ```
+/// use rsparallel::capabilities::{Capability, Permissions};
+///
+/// let permissions = Permissions::none()
+///     .allow(Capability::Read, Some("/data,/etc/hosts"))
+///     .allow(Capability::Net, None);
+/// assert!(permissions.grant(Capability::Net).allows("example.com:443"));
+/// assert!(permissions.grant(Capability::Run).is_nothing());
+/// ```
+#[derive(Clone, Debug, Default, PartialEq, Eq)]
+#[non_exhaustive]
+pub struct Permissions {
+    read: Grant,
+    write: Grant,
+    net: Grant,
+    run: Grant,
+    env: Grant,
+}
+
+impl Permissions {
+    /// Nothing granted: the sandbox.
+    pub fn none() -> Self {
+        Permissions::default()
+    }
+
+    /// Everything granted (`--allow-all`).
+    pub fn all() -> Self {
+        Capability::ALL
+            .into_iter()
+            .fold(Permissions::none(), |p, c| p.allow(c, None))
+    }
+
+    /// Grants `capability`: everything for `None`, else the comma-separated list in `value`
+    /// (added to what was granted before), as `--allow-read=/data,/tmp` writes it.
+    pub fn allow(mut self, capability: Capability, value: Option<&str>) -> Self {
+        self.grant_mut(capability).widen(value);
+        self
+    }
+
+    /// What is granted of `capability`.
+    pub fn grant(&self, capability: Capability) -> &Grant {
+        match capability {
+            Capability::Read => &self.read,
+            Capability::Write => &self.write,
+            Capability::Net => &self.net,
+            Capability::Run => &self.run,
+            Capability::Env => &self.env,
+        }
+    }
+
+    fn grant_mut(&mut self, capability: Capability) -> &mut Grant {
+        match capability {
+            Capability::Read => &mut self.read,
+            Capability::Write => &mut self.write,
+            Capability::Net => &mut self.net,
+            Capability::Run => &mut self.run,
+            Capability::Env => &mut self.env,
+        }
+    }
+
+    /// The first capability `self` grants beyond `limit`, and what of it: a host script's
+    /// pool may grant its jobs only what the host script was granted itself. A path is within
+    /// a granted path when it is that path or under it.
+    pub fn beyond(&self, limit: &Permissions) -> Option<(Capability, String)> {
+        for capability in Capability::ALL {
+            let (wanted, allowed) = (self.grant(capability), limit.grant(capability));
+            let items = match (wanted, allowed) {
+                (Grant::Nothing, _) | (_, Grant::Everything) => continue,
+                (Grant::Everything, _) => return Some((capability, String::new())),
+                (Grant::Only(items), _) => items,
+            };
+            let paths = matches!(capability, Capability::Read | Capability::Write);
+            let within = |item: &String| {
+                if paths {
+                    let item = absolute(Path::new(item));
+                    allowed
+                        .paths()
+                        .iter()
+                        .any(|granted| item.starts_with(granted))
+                } else {
+                    allowed.allows(item)
+                }
+            };
+            if let Some(item) = items.iter().find(|item| !within(item)) {
+                return Some((capability, item.clone()));
+            }
+        }
+        None
+    }
+
+    /// Whether nothing at all is granted.
+    pub fn is_none(&self) -> bool {
+        Capability::ALL
+            .into_iter()
+            .all(|c| self.grant(c).is_nothing())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn flags_widen_grants_and_nothing_is_the_default() {
+        let p = Permissions::none();
+        assert!(p.is_none());
+        let p = p
+            .allow(Capability::Env, Some("HOME, PATH"))
+            .allow(Capability::Env, Some("USER"));
+        assert_eq!(
+            p.grant(Capability::Env),
+            &Grant::Only(vec!["HOME".into(), "PATH".into(), "USER".into()])
+        );
+        assert!(p.grant(Capability::Env).allows("USER"));
+        assert!(!p.grant(Capability::Env).allows("SECRET"));
+        let p = p
+            .allow(Capability::Env, None)
+            .allow(Capability::Env, Some("X"));
+        assert_eq!(p.grant(Capability::Env), &Grant::Everything);
+        assert!(!p.is_none());
+        assert!(Permissions::all().grant(Capability::Run).allows("anything"));
+        assert_eq!(Capability::from_name("net"), Some(Capability::Net));
+        assert_eq!(Capability::Read.flag(), "--allow-read");
+    }
+
+    #[test]
+    fn a_pool_may_grant_only_what_its_host_has() {
+        let host = Permissions::none()
+            .allow(Capability::Read, Some("/data"))
+            .allow(Capability::Net, Some("example.com"));
+        let inside = Permissions::none().allow(Capability::Read, Some("/data/logs"));
+        assert_eq!(inside.beyond(&host), None);
+        let outside = Permissions::none().allow(Capability::Read, Some("/data2"));
+        assert_eq!(
+            outside.beyond(&host),
+            Some((Capability::Read, "/data2".into()))
+        );
+        let all_net = Permissions::none().allow(Capability::Net, None);
+        assert_eq!(
+            all_net.beyond(&host),
+            Some((Capability::Net, String::new()))
+        );
+        let run = Permissions::none().allow(Capability::Run, Some("ls"));
+        assert_eq!(run.beyond(&host), Some((Capability::Run, "ls".into())));
+        assert_eq!(Permissions::all().beyond(&Permissions::all()), None);
+    }
+}
