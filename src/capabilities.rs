@@ -34,3 +34,9 @@ pub(crate) fn refused(capability: Capability, what: &str) -> Box<EvalAltResult> 
     );
     EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into()
 }
+
+/// A capability function's failure (not found, refused by the peer, a non-zero exit made an
+/// error): its message starts with the function's name.
+pub(crate) fn failed(function: &str, why: impl std::fmt::Display) -> Box<EvalAltResult> {
+    EvalAltResult::ErrorRuntime(format!("{function}: {why}").into(), Position::NONE).into()
+}

@@ -1,10 +1,10 @@
-//! `env(name)`: an environment variable, when `--allow-env` grants it.
+//! `env(name)`: an environment variable, when `--allow-env` grants it; `()` when it is not set.
 
 use std::sync::Arc;
 
 use rhai::{Dynamic, Engine};
 
-use super::{Capability, Permissions, refused};
+use super::{Capability, Permissions, failed, refused};
 
 pub(super) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
     let permissions = permissions.clone();
@@ -12,7 +12,12 @@ pub(super) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
         if !permissions.grant(Capability::Env).allows(name) {
             return Err(refused(Capability::Env, name));
         }
-        // A variable that is not set, or not text, is `()`.
-        Ok(std::env::var(name).map_or(Dynamic::UNIT, Dynamic::from))
+        match std::env::var(name) {
+            Ok(value) => Ok(Dynamic::from(value)),
+            Err(std::env::VarError::NotPresent) => Ok(Dynamic::UNIT),
+            Err(std::env::VarError::NotUnicode(_)) => {
+                Err(failed("env", format!("{name} is not UTF-8 text")))
+            }
+        }
     });
 }
