@@ -363,3 +363,17 @@ fn a_pool_runs_on_the_interpreter_its_builder_chose_whatever_the_environment_say
         .unwrap();
     assert_eq!(grain.vm(), ScriptVm::Grain);
 }
+
+#[test]
+fn a_pool_of_a_thousand_workers_starts_and_runs_every_item() {
+    // Far more workers than cores, as I/O-bound work wants: they share one standard library.
+    let pool = RunspacePool::builder().threads(1000).build().unwrap();
+    let script = pool.compile("sleep(10); item + 1").unwrap();
+    let mut outputs: Vec<i64> = pool
+        .run(&script, 0..3000_i64)
+        .unwrap()
+        .map(|r| r.output[0].as_int().unwrap())
+        .collect();
+    outputs.sort();
+    assert_eq!(outputs, (1..=3000).collect::<Vec<_>>());
+}

@@ -45,6 +45,9 @@ pub struct RunspacePoolBuilder {
     permissions: Permissions,
 }
 
+/// How many workers a CPU a pool may have before they share one standard library.
+const OWN_STD_LIB_WORKERS_PER_CPU: usize = 4;
+
 impl Default for RunspacePoolBuilder {
     fn default() -> Self {
         RunspacePoolBuilder {
@@ -180,6 +183,9 @@ impl RunspacePoolBuilder {
     }
 
     /// Compiles the function libraries and starts the workers.
+    ///
+    /// Up to four workers a CPU, each builds its own standard
+    /// library; past that the pool is waiting on I/O, and its workers share one.
     pub fn build(self) -> Result<RunspacePool, Error> {
         let threads = if self.threads == 0 {
             num_cpus::get()
@@ -229,6 +235,7 @@ impl RunspacePoolBuilder {
             permissions: Arc::new(self.permissions),
             library: None,
             std_lib,
+            own_std_lib: threads <= OWN_STD_LIB_WORKERS_PER_CPU * num_cpus::get(),
             epoch: (Instant::now(), SystemTime::now()),
         };
         let compiler = state.compile_engine();

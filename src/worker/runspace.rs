@@ -69,6 +69,11 @@ pub(crate) struct InitialState {
     /// a job calls, and with one library shared by all workers, those counts would pass between
     /// their cores at every job (see `runspace::script_copies`).
     pub(crate) std_lib: Shared<Module>,
+    /// Whether each runspace builds its own standard library (see `std_lib`). A pool with far
+    /// more workers than cores is waiting on I/O, where shared counts cost nothing a job would
+    /// notice, and a library each would cost ~220 KiB and ~180 µs a worker: its workers share
+    /// `std_lib`.
+    pub(crate) own_std_lib: bool,
     /// Pairs an `Instant` with wall-clock time: jobs are timed in nanoseconds after it
     /// (`job_timer`), and their records in wall-clock time.
     pub(crate) epoch: (Instant, SystemTime),
@@ -171,7 +176,12 @@ pub(crate) struct Runspace {
 impl Runspace {
     pub(crate) fn new(state: Arc<InitialState>, worker: usize, clock: Arc<JobClock>) -> Self {
         let capture = Arc::new(Captured::default());
-        let mut engine = state.base_engine(StandardPackage::new().as_shared_module());
+        let std_lib = if state.own_std_lib {
+            StandardPackage::new().as_shared_module()
+        } else {
+            state.std_lib.clone()
+        };
+        let mut engine = state.base_engine(std_lib);
         wire_job_hooks(&mut engine, &state, worker, &clock, &capture);
         // Not on the engine scripts are compiled with: an optimizer that folds calls on
         // constant arguments must never do I/O at compile time.
