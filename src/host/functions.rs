@@ -32,7 +32,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "new_runspace_pool",
         params: "(options?)",
-        summary: "a pool of workers; options: threads, timeout, max_ops, max_call_depth, max_memory, variables, functions, vm (\"tree\", the default, or the experimental \"grain\" or \"auto\")",
+        summary: "a pool of workers; options: threads, timeout, max_ops, max_call_depth, max_memory, variables, functions, vm (\"tree\", the default, or the experimental \"grain\" or \"auto\"), allow (what its jobs may reach: #{ read, write, net, run, env: true or a list }, no more than this script was granted)",
         example: r#"let pool = new_runspace_pool(#{ threads: 4, timeout: "2s", variables: #{ base: 10 } });"#,
     },
     HostFunction {
