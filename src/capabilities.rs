@@ -16,12 +16,16 @@ use rhai::{Engine, EvalAltResult, Position};
 
 mod environment;
 mod grant;
+#[cfg(feature = "capabilities")]
+mod process;
 
 pub use grant::{Capability, Grant, Permissions};
 
 /// Registers every capability function on `engine`, checked against `permissions`.
 pub(crate) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
     environment::register(engine, permissions);
+    #[cfg(feature = "capabilities")]
+    process::register(engine, permissions);
 }
 
 /// The error of a call `permissions` does not allow: `what` (a path, a host, a program, a
