@@ -15,6 +15,8 @@ use std::sync::Arc;
 use rhai::{Engine, EvalAltResult, Position};
 
 mod environment;
+#[cfg(feature = "capabilities")]
+mod files;
 mod grant;
 #[cfg(feature = "capabilities")]
 mod process;
@@ -26,6 +28,8 @@ pub(crate) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
     environment::register(engine, permissions);
     #[cfg(feature = "capabilities")]
     process::register(engine, permissions);
+    #[cfg(feature = "capabilities")]
+    files::register(engine, permissions);
 }
 
 /// The error of a call `permissions` does not allow: `what` (a path, a host, a program, a

@@ -1,0 +1,245 @@
+//! Where a file function's path leads, once a grant allowed it: beneath a granted folder,
+//! through a cap-std handle on it, so that nothing in the rest of the path (`..`, a symlink, a
+//! swap made after the check) can lead out.
+
+use std::ffi::OsString;
+use std::fs::File;
+use std::io;
+use std::path::{Component, Path, PathBuf};
+use std::sync::Arc;
+use std::time::SystemTime;
+
+use cap_std::ambient_authority;
+use cap_std::fs::Dir;
+use rhai::{Dynamic, EvalAltResult, INT, Map};
+
+use super::Fallible;
+use crate::capabilities::{Capability, Permissions, failed, refused};
+
+/// How a call opens its file.
+#[derive(Clone, Copy)]
+pub(super) enum Mode {
+    Read,
+    /// Created if missing, emptied if not.
+    Create,
+    /// Created if missing, written at its end.
+    Append,
+}
+
+/// Where a call's path leads, once its grant allowed it.
+pub(super) enum Place {
+    /// Beneath a granted folder: `rest` is resolved through a handle on `root`.
+    Beneath { root: PathBuf, rest: PathBuf },
+    /// Anywhere, when the whole file system is granted: there is nothing to escape, and
+    /// cap-std would refuse the absolute symlinks a system is full of (`/etc/localtime`).
+    Anywhere(PathBuf),
+}
+
+impl Place {
+    fn root(root: &Path) -> io::Result<Dir> {
+        Dir::open_ambient_dir(root, ambient_authority())
+    }
+
+    pub(super) fn open(&self, mode: Mode) -> io::Result<File> {
+        match self {
+            Place::Beneath { root, rest } => {
+                let mut options = cap_std::fs::OpenOptions::new();
+                match mode {
+                    Mode::Read => options.read(true),
+                    Mode::Create => options.write(true).create(true).truncate(true),
+                    Mode::Append => options.append(true).create(true),
+                };
+                Ok(Place::root(root)?.open_with(rest, &options)?.into_std())
+            }
+            Place::Anywhere(path) => {
+                let mut options = std::fs::OpenOptions::new();
+                match mode {
+                    Mode::Read => options.read(true),
+                    Mode::Create => options.write(true).create(true).truncate(true),
+                    Mode::Append => options.append(true).create(true),
+                };
+                options.open(path)
+            }
+        }
+    }
+
+    /// Size, time of change and kind; of a symlink itself unless `follow`.
+    pub(super) fn info(&self, follow: bool) -> io::Result<Map> {
+        let (size, modified, kind) = match self {
+            Place::Beneath { root, rest } => {
+                let root = Place::root(root)?;
+                let meta = if follow {
+                    root.metadata(rest)?
+                } else {
+                    root.symlink_metadata(rest)?
+                };
+                let kind = meta.file_type();
+                let kind = kind_name(kind.is_file(), kind.is_dir(), kind.is_symlink());
+                (meta.len(), meta.modified().ok().map(|t| t.into_std()), kind)
+            }
+            Place::Anywhere(path) => {
+                let meta = if follow {
+                    std::fs::metadata(path)?
+                } else {
+                    std::fs::symlink_metadata(path)?
+                };
+                let kind = meta.file_type();
+                let kind = kind_name(kind.is_file(), kind.is_dir(), kind.is_symlink());
+                (meta.len(), meta.modified().ok(), kind)
+            }
+        };
+        let mut info = Map::new();
+        info.insert(
+            "size".into(),
+            Dynamic::from(INT::try_from(size).unwrap_or(INT::MAX)),
+        );
+        info.insert("modified".into(), modified.map_or(Dynamic::UNIT, epoch_ms));
+        info.insert("kind".into(), kind.into());
+        Ok(info)
+    }
+
+    /// The names in the folder `sub` (relative to this place), each with whether it is a
+    /// folder itself (a symlink to one is not: a listing never follows links into loops).
+    pub(super) fn entries(&self, sub: &Path) -> io::Result<Vec<(OsString, bool)>> {
+        let mut names = Vec::new();
+        match self {
+            Place::Beneath { root, rest } => {
+                for entry in Place::root(root)?.read_dir(rest.join(sub))? {
+                    let entry = entry?;
+                    names.push((entry.file_name(), entry.file_type()?.is_dir()));
+                }
+            }
+            Place::Anywhere(path) => {
+                for entry in std::fs::read_dir(path.join(sub))? {
+                    let entry = entry?;
+                    names.push((entry.file_name(), entry.file_type()?.is_dir()));
+                }
+            }
+        }
+        names.sort();
+        Ok(names)
+    }
+
+    pub(super) fn remove_file(&self) -> io::Result<()> {
+        match self {
+            Place::Beneath { root, rest } => Place::root(root)?.remove_file(rest),
+            Place::Anywhere(path) => std::fs::remove_file(path),
+        }
+    }
+}
+
+fn kind_name(file: bool, dir: bool, symlink: bool) -> &'static str {
+    match (file, dir, symlink) {
+        (true, _, _) => "file",
+        (_, true, _) => "dir",
+        (_, _, true) => "symlink",
+        _ => "other",
+    }
+}
+
+/// A time as the batteries write one: milliseconds since the Unix epoch.
+fn epoch_ms(time: SystemTime) -> Dynamic {
+    let ms = match time.duration_since(SystemTime::UNIX_EPOCH) {
+        Ok(after) => i128::try_from(after.as_millis()).unwrap_or(i128::MAX),
+        Err(before) => -i128::try_from(before.duration().as_millis()).unwrap_or(i128::MAX),
+    };
+    Dynamic::from(INT::try_from(ms).unwrap_or(INT::MAX))
+}
+
+/// The grants a pool's functions check their paths against.
+#[derive(Clone)]
+pub(super) struct Grants(pub(super) Arc<Permissions>);
+
+impl Grants {
+    /// Where `given` leads, if `capability` is granted for it. Refused: a path under no
+    /// granted path, or one whose `..` climbs out of the grant it names.
+    pub(super) fn place(
+        &self,
+        capability: Capability,
+        function: &str,
+        given: &str,
+    ) -> Fallible<Place> {
+        let path = std::path::absolute(given).map_err(|e| failed(function, e))?;
+        let roots = self.0.grant(capability).paths();
+        // The outermost grant holding the path, so that a symlink from one granted folder
+        // into another granted inside it is followed.
+        let root = roots
+            .iter()
+            .filter(|root| path.starts_with(root))
+            .min_by_key(|root| root.components().count())
+            .ok_or_else(|| refused(capability, given))?;
+        let rest = path.strip_prefix(root).unwrap_or(&path);
+        if climbs_out(rest) {
+            return Err(refused(capability, given));
+        }
+        if root.parent().is_none() {
+            return Ok(Place::Anywhere(path));
+        }
+        if !rest.as_os_str().is_empty() || root.is_dir() {
+            let rest = if rest.as_os_str().is_empty() {
+                PathBuf::from(".")
+            } else {
+                rest.to_path_buf()
+            };
+            return Ok(Place::Beneath {
+                root: root.clone(),
+                rest,
+            });
+        }
+        // A granted file (or one to be written): its folder is opened, and only its name is
+        // reachable through it.
+        match (root.parent(), root.file_name()) {
+            (Some(folder), Some(name)) => Ok(Place::Beneath {
+                root: folder.to_path_buf(),
+                rest: PathBuf::from(name),
+            }),
+            _ => Err(refused(capability, given)),
+        }
+    }
+}
+
+/// Whether `path`'s `..` parts, read as written, lead above where it starts.
+fn climbs_out(path: &Path) -> bool {
+    let mut depth = 0_usize;
+    for part in path.components() {
+        match part {
+            Component::Normal(_) => depth += 1,
+            Component::ParentDir if depth == 0 => return true,
+            Component::ParentDir => depth -= 1,
+            _ => {}
+        }
+    }
+    false
+}
+
+/// The job failure of an OS error, naming the function and the path. cap-std's refusal of a
+/// path that leads outside its folder (through a symlink) carries no OS error number.
+pub(super) fn io_failed(
+    function: &str,
+    capability: Capability,
+    given: &str,
+    e: io::Error,
+) -> Box<EvalAltResult> {
+    if e.kind() == io::ErrorKind::PermissionDenied && e.raw_os_error().is_none() {
+        let message = format!(
+            "{} access to {given:?} is not granted: it leads outside what {} grants",
+            capability.noun(),
+            capability.flag()
+        );
+        return EvalAltResult::ErrorRuntime(message.into(), rhai::Position::NONE).into();
+    }
+    failed(function, format!("{given:?}: {e}"))
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+
+    #[test]
+    fn dot_dots_that_climb_above_their_start_are_caught_as_written() {
+        assert!(climbs_out(Path::new("..")));
+        assert!(climbs_out(Path::new("a/../../b")));
+        assert!(!climbs_out(Path::new("a/../b")));
+        assert!(!climbs_out(Path::new("")));
+    }
+}
