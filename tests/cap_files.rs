@@ -3,7 +3,10 @@
 //! refusal that fails only its job, naming its flag; clear failures; memory caps and deadlines
 //! that hold on files of any size.
 
+use std::os::unix::fs::{OpenOptionsExt, PermissionsExt, symlink};
 use std::path::{Path, PathBuf};
+use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering::Relaxed};
 use std::time::{Duration, Instant};
 
 use assert_cmd::Command;
@@ -51,10 +54,12 @@ fn error(record: &JobRecord) -> String {
 }
 
 fn sha256_hex(bytes: &[u8]) -> String {
-    Sha256::digest(bytes)
-        .iter()
-        .map(|b| format!("{b:02x}"))
-        .collect()
+    hex::encode(Sha256::digest(bytes))
+}
+
+/// A file of `len` zeros that takes no room on disk.
+fn sparse(path: &Path, len: u64) {
+    std::fs::File::create(path).unwrap().set_len(len).unwrap();
 }
 
 /// A folder `granted` holding `a.txt` and `sub/b.log`, beside `secret.txt` outside it.
@@ -144,10 +149,10 @@ fn writes_need_the_write_grant_which_does_not_grant_read() {
 fn paths_cannot_escape_a_grant_and_a_refusal_fails_only_its_job() {
     let (dir, g) = tree();
     let secret = dir.path().join("secret.txt");
-    std::os::unix::fs::symlink("../secret.txt", g.join("relative_link")).unwrap();
-    std::os::unix::fs::symlink(&secret, g.join("absolute_link")).unwrap();
-    std::os::unix::fs::symlink("..", g.join("sub/up")).unwrap();
-    std::os::unix::fs::symlink("../a.txt", g.join("sub/inside_link")).unwrap();
+    symlink("../secret.txt", g.join("relative_link")).unwrap();
+    symlink(&secret, g.join("absolute_link")).unwrap();
+    symlink("..", g.join("sub/up")).unwrap();
+    symlink("../a.txt", g.join("sub/inside_link")).unwrap();
     let items = [
         g.join("../secret.txt"),
         secret.clone(),
@@ -172,23 +177,17 @@ fn paths_cannot_escape_a_grant_and_a_refusal_fails_only_its_job() {
         assert!(records[5].is_completed(), "{:?}", records[5].error);
         assert!(records[6].is_completed(), "{:?}", records[6].error);
     }
-    let records = run(&pool, r#"write_file(item, "overwritten")"#, &items[..5]);
-    assert!(
-        records
-            .iter()
-            .all(|r| error(r).starts_with("write access to"))
-    );
+    for record in run(&pool, r#"write_file(item, "overwritten")"#, &items[..5]) {
+        assert!(error(&record).starts_with("write access to"));
+    }
     assert_eq!(std::fs::read_to_string(&secret).unwrap(), "SECRET");
-    let records = run(
+    for record in run(
         &pool,
         "list_dir(item)",
         &[g.join("sub/up/.."), g.join("..")],
-    );
-    assert!(
-        records
-            .iter()
-            .all(|r| error(r).starts_with("read access to"))
-    );
+    ) {
+        assert!(error(&record).starts_with("read access to"));
+    }
     // The link itself lives inside: its facts are not its target's.
     let records = run(&pool, "file_info(item).kind", &items[2..3]);
     assert_eq!(output(&records[0]), "symlink");
@@ -199,14 +198,13 @@ fn a_path_swapped_for_a_symlink_after_the_check_still_cannot_leave() {
     let (_dir, g) = tree();
     let target = g.join("swapped");
     std::fs::write(&target, "inside").unwrap();
-    let stop = std::sync::Arc::new(std::sync::atomic::AtomicBool::new(false));
+    let stop = Arc::new(AtomicBool::new(false));
     // Replaces `swapped`, atomically, by a symlink to the secret and back, as fast as it can.
     let swapper = {
         let (g, stop) = (g.clone(), stop.clone());
         std::thread::spawn(move || {
-            use std::sync::atomic::Ordering::Relaxed;
             while !stop.load(Relaxed) {
-                let _ = std::os::unix::fs::symlink("../secret.txt", g.join(".link"));
+                let _ = symlink("../secret.txt", g.join(".link"));
                 std::fs::rename(g.join(".link"), g.join("swapped")).unwrap();
                 std::fs::write(g.join(".file"), "inside").unwrap();
                 std::fs::rename(g.join(".file"), g.join("swapped")).unwrap();
@@ -224,11 +222,7 @@ fn a_path_swapped_for_a_symlink_after_the_check_still_cannot_leave() {
                     read += 1;
                 }
                 _ => {
-                    assert!(
-                        error(&record).contains("--allow-read"),
-                        "{:?}",
-                        record.error
-                    );
+                    assert!(error(&record).contains("--allow-read"));
                     refused += 1;
                 }
             }
@@ -237,7 +231,7 @@ fn a_path_swapped_for_a_symlink_after_the_check_still_cannot_leave() {
             break;
         }
     }
-    stop.store(true, std::sync::atomic::Ordering::Relaxed);
+    stop.store(true, Relaxed);
     swapper.join().unwrap();
     assert!(read > 0 && refused > 0, "{read} read, {refused} refused");
 }
@@ -248,11 +242,8 @@ fn a_granted_file_grants_that_file_only() {
     let a = g.join("a.txt");
     let fresh = dir.path().join("fresh.txt");
     let pool = pool(Some(&a), Some(&fresh));
-    let records = run(
-        &pool,
-        "read_file(item).len()",
-        &[a.clone(), g.join("sub/b.log")],
-    );
+    let items = [a.clone(), g.join("sub/b.log")];
+    let records = run(&pool, "read_file(item).len()", &items);
     assert_eq!(output(&records[0]), "17");
     assert!(error(&records[1]).contains("--allow-read="));
     let records = run(&pool, r#"write_file(item, "new")"#, &[fresh.clone(), a]);
@@ -264,7 +255,7 @@ fn a_granted_file_grants_that_file_only() {
 #[test]
 fn everything_granted_follows_absolute_symlinks() {
     let (dir, g) = tree();
-    std::os::unix::fs::symlink(dir.path().join("secret.txt"), g.join("absolute_link")).unwrap();
+    symlink(dir.path().join("secret.txt"), g.join("absolute_link")).unwrap();
     let permissions = Permissions::none().allow(Capability::Read, None);
     let pool = RunspacePool::builder()
         .permissions(permissions)
@@ -280,39 +271,28 @@ fn failures_name_the_function_and_the_path() {
     std::fs::write(g.join("latin1.txt"), b"caf\xe9").unwrap();
     let pool = pool(Some(&g), Some(&g));
     let cases = [
-        (
-            "read_file(item)",
-            "missing.txt",
-            "No such file or directory",
-        ),
-        ("read_lines(item)", "sub", "is a folder"),
-        (
-            "read_file(item)",
-            "latin1.txt",
-            "is not UTF-8 text (at byte 3)",
-        ),
-        ("md5_file(item)", "a.txt/x", "Not a directory"),
-        ("list_dir(item)", "a.txt", "Not a directory"),
-        (
-            "remove_file(item)",
-            "missing.txt",
-            "No such file or directory",
-        ),
-        ("remove_file(item)", "sub", "directory"),
+        ("read_file", "missing.txt", "No such file"),
+        ("read_lines", "sub", "is a folder"),
+        ("read_file", "latin1.txt", "is not UTF-8 text (at byte 3)"),
+        ("md5_file", "a.txt/x", "Not a directory"),
+        ("list_dir", "a.txt", "Not a directory"),
+        ("remove_file", "missing.txt", "No such file"),
+        ("remove_file", "sub", "directory"),
     ];
-    for (source, name, why) in cases {
+    for (function, name, why) in cases {
         let path = g.join(name);
-        let message = error(&run(&pool, source, std::slice::from_ref(&path))[0]);
-        let function = source.split('(').next().unwrap();
+        let source = format!("{function}(item)");
+        let message = error(&run(&pool, &source, std::slice::from_ref(&path))[0]);
+        let named = message.starts_with(&format!("{function}: {path:?}"));
         assert!(
-            message.starts_with(&format!("{function}: {path:?}")) && message.contains(why),
-            "{source} {name}: {message}"
+            named && message.contains(why),
+            "{function} {name}: {message}"
         );
     }
     // Refused by the OS (unless these tests run as root, whom it lets read anything).
     let locked = g.join("locked.txt");
     std::fs::write(&locked, "x").unwrap();
-    std::fs::set_permissions(&locked, std::os::unix::fs::PermissionsExt::from_mode(0o000)).unwrap();
+    std::fs::set_permissions(&locked, std::fs::Permissions::from_mode(0o000)).unwrap();
     if std::fs::read(&locked).is_err() {
         let message = error(&run(&pool, "read_file(item)", &[locked])[0]);
         assert!(message.contains("Permission denied"), "{message}");
@@ -323,10 +303,7 @@ fn failures_name_the_function_and_the_path() {
 fn hashes_stream_and_stop_at_the_job_deadline() {
     let (_dir, g) = tree();
     let huge = g.join("huge.bin");
-    std::fs::File::create(&huge)
-        .unwrap()
-        .set_len(64 << 30)
-        .unwrap();
+    sparse(&huge, 64 << 30);
     let pool = RunspacePool::builder()
         .threads(1)
         .timeout(Duration::from_millis(100))
@@ -339,26 +316,15 @@ fn hashes_stream_and_stop_at_the_job_deadline() {
     let expected = format!(
         r#"[{:?}, {:?}, "{:08x}"]"#,
         sha256_hex(&std::fs::read(&a).unwrap()),
-        md5::Md5::digest(std::fs::read(&a).unwrap())
-            .iter()
-            .map(|b| format!("{b:02x}"))
-            .collect::<String>(),
+        hex::encode(md5::Md5::digest(std::fs::read(&a).unwrap())),
         crc32fast::hash(&std::fs::read(&a).unwrap())
     );
     assert_eq!(output(&records[0]), expected);
     let started = Instant::now();
     let records = run(&pool, "sha256_file(item)", &[huge]);
-    assert_eq!(
-        records[0].status,
-        JobStatus::TimedOut,
-        "{:?}",
-        records[0].error
-    );
-    assert!(
-        started.elapsed() < Duration::from_secs(2),
-        "{:?}",
-        started.elapsed()
-    );
+    let (status, took) = (records[0].status, started.elapsed());
+    assert_eq!(status, JobStatus::TimedOut, "{:?}", records[0].error);
+    assert!(took < Duration::from_secs(2), "{took:?}");
 }
 
 #[test]
@@ -403,10 +369,7 @@ fn jsonl_record(args: &[&str], allow: &Path, item: &Path) -> serde_json::Value {
 fn memory_caps_hold_for_files_bigger_than_the_cap() {
     let dir = tempfile::tempdir().unwrap();
     let big = dir.path().join("big.bin");
-    std::fs::File::create(&big)
-        .unwrap()
-        .set_len(50 << 20)
-        .unwrap();
+    sparse(&big, 50 << 20);
     let hashed = jsonl_record(&["-e", "sha256_file(item)"], dir.path(), &big);
     assert_eq!(hashed["status"], "completed", "{hashed}");
     assert_eq!(hashed["output"][0], sha256_hex(&vec![0; 50 << 20]));
@@ -443,11 +406,10 @@ fn memory_caps_hold_for_files_bigger_than_the_cap() {
     let record = jsonl_record(&["-e", "read_blob(item).len()"], dir.path(), &pipe);
     // Had the job never opened the pipe, the writer would wait for a reader forever: one that
     // never waits itself lets it through to a closed pipe.
-    let unblock = std::os::unix::fs::OpenOptionsExt::custom_flags(
-        std::fs::OpenOptions::new().read(true),
-        libc::O_NONBLOCK,
-    )
-    .open(&pipe);
+    let unblock = std::fs::OpenOptions::new()
+        .read(true)
+        .custom_flags(libc::O_NONBLOCK)
+        .open(&pipe);
     drop(unblock);
     writer.join().unwrap();
     assert_eq!(record["error"]["kind"], "memory_cap", "{record}");
@@ -464,8 +426,6 @@ fn a_refusal_is_an_error_the_script_can_catch() {
     );
     assert!(output(&records[0]).starts_with("caught: read access to"));
     let records = run(&pool, "read_file(item)", &[g.join("a.txt")]);
-    assert_eq!(
-        records[0].error.as_ref().unwrap().kind,
-        JobErrorKind::Thrown
-    );
+    let kind = records[0].error.as_ref().unwrap().kind;
+    assert_eq!(kind, JobErrorKind::Thrown);
 }
