@@ -10,23 +10,31 @@ use common::{jsonl, rsparallel};
 use predicates::prelude::*;
 
 #[test]
-fn scripts_cannot_reach_files_processes_or_the_environment() {
+fn scripts_cannot_reach_files_processes_or_the_environment_without_a_grant() {
     // Each attempt fails its one job, and for the reason given: a refused import, not some
     // other failure that would hide a sandbox letting it through.
     let plain = "must be a plain relative name (no '..', no absolute path)";
     let attempts = [
         (r#"import "/etc/passwd" as p;"#, plain),
         (r#"import "../../etc/passwd" as p;"#, plain),
+        // Capabilities exist, and are refused without their flag.
         (
             r#"read_file("/etc/passwd")"#,
-            "Function not found: read_file",
+            r#"read access to "/etc/passwd" is not granted (--allow-read=/etc/passwd)"#,
+        ),
+        (
+            r#"run_process("cat", ["/etc/passwd"])"#,
+            r#"run access to "cat" is not granted (--allow-run=cat)"#,
         ),
         (r#"open("/etc/passwd")"#, "Function not found: open"),
         (r#"File::open("/etc/passwd")"#, "Module not found: File"),
         (r#"fs::read("/etc/passwd")"#, "Module not found: fs"),
         (r#"system("cat /etc/passwd")"#, "Function not found: system"),
         (r#"exec("cat /etc/passwd")"#, "Function not found: exec"),
-        (r#"env("HOME")"#, "Function not found: env"),
+        (
+            r#"env("HOME")"#,
+            r#"environment access to "HOME" is not granted (--allow-env=HOME)"#,
+        ),
         (r#"getenv("HOME")"#, "Function not found: getenv"),
         (r#"eval("import \"/etc/passwd\" as p;")"#, plain),
     ];
