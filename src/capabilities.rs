@@ -18,10 +18,12 @@ mod environment;
 #[cfg(feature = "capabilities")]
 mod files;
 mod grant;
+mod help;
 #[cfg(feature = "capabilities")]
 mod process;
 
 pub use grant::{Capability, Grant, Permissions};
+pub use help::FAMILIES;
 
 /// Registers every capability function on `engine`, checked against `permissions`.
 pub(crate) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {

@@ -1,5 +1,6 @@
 //! `rsparallel functions`: every function a job script can call besides Rhai's own, by family —
-//! the job's own (`emit`, the streams, `sleep`), then the batteries.
+//! the job's own (`emit`, the streams, `sleep`), then the batteries, then the capabilities
+//! (files, network, processes, environment), which need their `--allow-*` flags.
 
 use std::io::{self, Write};
 
@@ -56,6 +57,7 @@ pub const JOB_VARIABLES: &str =
 pub fn families() -> Vec<Family> {
     std::iter::once(JOB_FAMILY)
         .chain(FAMILIES.iter().copied())
+        .chain(rsparallel::capabilities::FAMILIES)
         .collect()
 }
 
