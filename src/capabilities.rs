@@ -20,6 +20,8 @@ mod files;
 mod grant;
 mod help;
 #[cfg(feature = "capabilities")]
+mod net;
+#[cfg(feature = "capabilities")]
 mod process;
 
 pub use grant::{Capability, Grant, Permissions};
@@ -28,6 +30,8 @@ pub use help::FAMILIES;
 /// Registers every capability function on `engine`, checked against `permissions`.
 pub(crate) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
     environment::register(engine, permissions);
+    #[cfg(feature = "capabilities")]
+    net::register(engine, permissions);
     #[cfg(feature = "capabilities")]
     process::register(engine, permissions);
     #[cfg(feature = "capabilities")]
