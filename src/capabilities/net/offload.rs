@@ -74,7 +74,12 @@ pub(super) fn start(task: impl FnOnce() + Send + 'static) -> std::io::Result<Bus
 /// is. Outside a pool's worker there is no clock, and it waits for the answer.
 pub(super) fn next<T>(answers: &Receiver<T>) -> Result<Option<T>, Box<EvalAltResult>> {
     loop {
-        match answers.recv_timeout(SLICE) {
+        // Never past the job's deadline: a job whose request hangs ends at its timeout, not at
+        // the end of the slice it falls in.
+        let slice = crate::JobSignal::current()
+            .and_then(|signal| signal.remaining())
+            .map_or(SLICE, |left| left.min(SLICE) + Duration::from_micros(100));
+        match answers.recv_timeout(slice) {
             Ok(answer) => return Ok(Some(answer)),
             Err(RecvTimeoutError::Disconnected) => return Ok(None),
             Err(RecvTimeoutError::Timeout) => checkpoint()?,
