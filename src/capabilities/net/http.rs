@@ -43,6 +43,13 @@ thread_local! {
             // Followed in `fetch` instead, where each new host is checked against the grant.
             .max_redirects(0)
             .user_agent(concat!("rsparallel/", env!("CARGO_PKG_VERSION")))
+            // The system's trusted certificates, as curl uses them: a site signed by a CA the
+            // machine trusts (a company's, a proxy's) is trusted here too. Still rustls.
+            .tls_config(
+                ureq::tls::TlsConfig::builder()
+                    .root_certs(ureq::tls::RootCerts::PlatformVerifier)
+                    .build(),
+            )
             .build(),
     );
 }
