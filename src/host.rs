@@ -54,7 +54,7 @@ pub fn describe_handle(value: &Dynamic) -> Option<String> {
 }
 
 /// What the token of a script stopped by [`Interrupt`] says.
-pub const INTERRUPTED: &str = "interrupted";
+pub const INTERRUPTED: &str = crate::limits::signal::INTERRUPTED;
 
 /// The token of a host script stopped because it nested too deep for its thread's stack.
 pub const STACK_LOW: &str = "nested too deep for the stack (through eval, imports or calls)";
@@ -254,6 +254,8 @@ impl Host {
         }
         let interrupt = self.interrupt.clone();
         crate::limits::stack::set_host_floor();
+        // Long native calls on this thread (a request, a program) end at Ctrl-C too.
+        crate::limits::signal::install_host_interrupt(self.interrupt.0.clone());
         engine.on_progress(move |_| {
             if crate::limits::stack::host_stack_low() {
                 return Some(Dynamic::from(STACK_LOW));

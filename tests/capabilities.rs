@@ -149,3 +149,43 @@ fn threads_can_be_a_multiple_of_the_cpus() {
         .code(2)
         .stderr(predicate::str::contains("a multiple of the CPUs like 8x"));
 }
+
+#[test]
+fn ctrl_c_ends_a_drivers_own_long_call() {
+    // A host script has no job clock; its interrupt ends a program it waits for all the same.
+    let dir = tempfile::tempdir().unwrap();
+    let driver = dir.path().join("driver.rhai");
+    std::fs::write(
+        &driver,
+        r#"print("started"); run_process("sleep", ["30"]);"#,
+    )
+    .unwrap();
+    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
+    let mut child = std::process::Command::new(bin)
+        .args(["exec", "--allow-run=sleep"])
+        .arg(&driver)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "started");
+    std::thread::sleep(std::time::Duration::from_millis(200));
+    let sent = std::time::Instant::now();
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    assert!(
+        sent.elapsed() < std::time::Duration::from_secs(10),
+        "{:?}",
+        sent.elapsed()
+    );
+    assert_eq!(output.status.code(), Some(130));
+}

@@ -282,7 +282,11 @@ fn wait(
                 return Err(too_large(program, room.unwrap_or(0)));
             }
         }
-        if let Some(stop) = signal.as_ref().and_then(|signal| signal.check().err()) {
+        let stop = match &signal {
+            Some(signal) => signal.check().err(),
+            None => crate::limits::signal::host_interrupted(),
+        };
+        if let Some(stop) = stop {
             let _ = group.finish();
             return Err(stop);
         }

@@ -4,6 +4,7 @@
 
 use std::cell::RefCell;
 use std::sync::Arc;
+use std::sync::atomic::{AtomicBool, Ordering};
 use std::time::Duration;
 
 use rhai::{EvalAltResult, Position};
@@ -13,6 +14,29 @@ use crate::limits::clock::{JobClock, Stop};
 thread_local! {
     /// The clock of the worker running on this thread; set once when the worker starts.
     static WORKER_CLOCK: RefCell<Option<Arc<JobClock>>> = const { RefCell::new(None) };
+    /// On a thread that runs host scripts (the REPL, `exec`), their interrupt flag: it has no
+    /// job clock, but Ctrl-C must end its long calls all the same.
+    static HOST_INTERRUPT: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+}
+
+/// The token of a host script stopped by its interrupt.
+pub(crate) const INTERRUPTED: &str = "interrupted";
+
+/// Makes `flag` the interrupt that [`checkpoint`] and [`host_interrupted`] read on this thread
+/// (one that runs host scripts).
+pub(crate) fn install_host_interrupt(flag: Arc<AtomicBool>) {
+    HOST_INTERRUPT.with(|h| *h.borrow_mut() = Some(flag));
+}
+
+/// On a thread running host scripts, the error that ends a long call once the script is
+/// interrupted (Ctrl-C); `None` elsewhere, or while it is not.
+pub(crate) fn host_interrupted() -> Option<Box<EvalAltResult>> {
+    let set = HOST_INTERRUPT.with(|h| {
+        h.borrow()
+            .as_ref()
+            .is_some_and(|flag| flag.load(Ordering::SeqCst))
+    });
+    set.then(|| EvalAltResult::ErrorTerminated(INTERRUPTED.into(), Position::NONE).into())
 }
 
 pub(crate) fn install(clock: Arc<JobClock>) {
@@ -99,7 +123,7 @@ pub(crate) fn checkpoint() -> Result<(), Box<EvalAltResult>> {
             .and_then(|clock| clock.check_and_settle())
     });
     match stop {
-        None => Ok(()),
+        None => host_interrupted().map_or(Ok(()), Err),
         Some(stop) => Err(terminated(stop)),
     }
 }
