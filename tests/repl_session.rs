@@ -205,6 +205,12 @@ fn a_whole_job_session_at_the_prompt() {
         }
         repl.exp_string(PROMPT).unwrap();
     };
+    // A pool far beyond the machine is a clear error, and the session goes on.
+    enter(
+        &mut repl,
+        "new_runspace_pool(#{threads: 100000})",
+        "more than a pool may have (4096)",
+    );
     enter(
         &mut repl,
         "let pool = new_runspace_pool(#{threads: 2});",
