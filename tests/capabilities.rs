@@ -3,6 +3,8 @@
 //! host API's pool option (never beyond what the host script has). The files, network and
 //! process functions have tests of their own.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 use rsparallel::RunspacePool;
@@ -160,32 +162,12 @@ fn ctrl_c_ends_a_drivers_own_long_call() {
         r#"print("started"); run_process("sleep", ["30"]);"#,
     )
     .unwrap();
-    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
-    let mut child = std::process::Command::new(bin)
-        .args(["exec", "--allow-run=sleep"])
-        .arg(&driver)
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert_eq!(line.trim(), "started");
-    std::thread::sleep(std::time::Duration::from_millis(200));
-    let sent = std::time::Instant::now();
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
-    assert!(
-        sent.elapsed() < std::time::Duration::from_secs(10),
-        "{:?}",
-        sent.elapsed()
-    );
+    let args = [
+        "exec".as_ref(),
+        "--allow-run=sleep".as_ref(),
+        driver.as_os_str(),
+    ];
+    let (output, took) = common::interrupt_once_started(&args);
+    assert!(took < std::time::Duration::from_secs(10), "{took:?}");
     assert_eq!(output.status.code(), Some(130));
 }

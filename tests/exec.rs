@@ -1,5 +1,7 @@
 //! `rsparallel exec`: driver scripts run with the host API, and their exit statuses.
 
+mod common;
+
 use assert_cmd::Command;
 use predicates::prelude::*;
 
@@ -224,25 +226,7 @@ fn an_interrupted_driver_says_its_jobs_were_cancelled_and_exits_130() {
         receive_runspace_job(pool, #{ wait: true });
         "#,
     );
-    let bin = assert_cmd::cargo::cargo_bin("rsparallel");
-    let mut child = std::process::Command::new(bin)
-        .args(["exec", &path])
-        .stdout(std::process::Stdio::piped())
-        .stderr(std::process::Stdio::piped())
-        .spawn()
-        .unwrap();
-    let mut line = String::new();
-    std::io::BufRead::read_line(
-        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
-        &mut line,
-    )
-    .unwrap();
-    assert_eq!(line.trim(), "started");
-    std::process::Command::new("kill")
-        .args(["-INT", &child.id().to_string()])
-        .status()
-        .unwrap();
-    let output = child.wait_with_output().unwrap();
+    let (output, _) = common::interrupt_once_started(&["exec".as_ref(), path.as_ref()]);
     assert_eq!(output.status.code(), Some(130));
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(

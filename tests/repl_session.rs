@@ -20,6 +20,15 @@ fn start(home: &tempfile::TempDir) -> PtySession {
     session
 }
 
+/// Waits for the REPL to end and checks its exit status.
+fn assert_exited(repl: &PtySession, code: i32) {
+    let status = repl.process().wait().unwrap();
+    assert!(
+        matches!(status, rexpect::process::WaitStatus::Exited(_, c) if c == code),
+        "{status:?}"
+    );
+}
+
 /// The threads of the REPL process started with `home`, found in /proc by its environment.
 fn threads(home: &tempfile::TempDir) -> usize {
     let mark = format!(
@@ -116,11 +125,7 @@ fn ctrl_c_twice_during_a_receive_keeps_the_session() {
     repl.exp_string(PROMPT).unwrap();
     repl.send_line("exit(7)").unwrap();
     repl.exp_eof().unwrap();
-    let status = repl.process().wait().unwrap();
-    assert!(
-        matches!(status, rexpect::process::WaitStatus::Exited(_, 7)),
-        "{status:?}"
-    );
+    assert_exited(&repl, 7);
 }
 
 #[test]
@@ -134,11 +139,7 @@ fn a_back_tick_string_continues_on_the_next_line() {
     repl.send_line(r#"exit("bye")"#).unwrap();
     repl.exp_string("bye").unwrap();
     repl.exp_eof().unwrap();
-    let status = repl.process().wait().unwrap();
-    assert!(
-        matches!(status, rexpect::process::WaitStatus::Exited(_, 1)),
-        "{status:?}"
-    );
+    assert_exited(&repl, 1);
 }
 
 #[test]

@@ -200,3 +200,28 @@ pub fn assert_all_failed(records: &[Value], count: usize, cause: &str) {
         assert!(message.contains(cause), "{message} lacks {cause}");
     }
 }
+
+/// Runs `rsparallel ARGS` until its first stdout line is `started`, sends it SIGINT, and gives
+/// back its output and how long it took to end after the signal.
+pub fn interrupt_once_started(args: &[&std::ffi::OsStr]) -> (std::process::Output, Duration) {
+    let mut child = std::process::Command::new(bin())
+        .args(args)
+        .stdout(std::process::Stdio::piped())
+        .stderr(std::process::Stdio::piped())
+        .spawn()
+        .unwrap();
+    let mut line = String::new();
+    std::io::BufRead::read_line(
+        &mut std::io::BufReader::new(child.stdout.as_mut().unwrap()),
+        &mut line,
+    )
+    .unwrap();
+    assert_eq!(line.trim(), "started");
+    let sent = Instant::now();
+    std::process::Command::new("kill")
+        .args(["-INT", &child.id().to_string()])
+        .status()
+        .unwrap();
+    let output = child.wait_with_output().unwrap();
+    (output, sent.elapsed())
+}
