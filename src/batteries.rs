@@ -35,6 +35,8 @@ use std::fmt::Display;
 
 use rhai::{Engine, EvalAltResult};
 
+use registrar::Registrar;
+
 #[cfg(feature = "batteries")]
 mod encoding;
 #[cfg(feature = "batteries")]
@@ -45,6 +47,7 @@ mod pieces;
 mod printing;
 #[cfg(feature = "batteries")]
 mod regex;
+pub(crate) mod registrar;
 mod sizes;
 mod text;
 #[cfg(feature = "batteries")]
@@ -57,6 +60,11 @@ pub use regex::{REGEX_CACHE_CAPACITY, RegexCache};
 /// Registers every battery on `engine`. Each call gives the engine its own regular-expression
 /// cache, so engines built in different threads never share or lock each other's.
 pub fn register(engine: &mut Engine) {
+    register_into(engine);
+}
+
+/// Registers every battery on an engine, or in a module engines share.
+pub(crate) fn register_into(engine: &mut impl Registrar) {
     #[cfg(feature = "batteries")]
     {
         regex::register(engine);

@@ -12,7 +12,9 @@
 
 use std::sync::Arc;
 
-use rhai::{Engine, EvalAltResult, Position};
+use rhai::{EvalAltResult, Position};
+
+use crate::batteries::registrar::Registrar;
 
 mod environment;
 #[cfg(feature = "capabilities")]
@@ -28,7 +30,7 @@ pub use grant::{Capability, Grant, Permissions};
 pub use help::FAMILIES;
 
 /// Registers every capability function on `engine`, checked against `permissions`.
-pub(crate) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
+pub(crate) fn register(engine: &mut impl Registrar, permissions: &Arc<Permissions>) {
     environment::register(engine, permissions);
     #[cfg(feature = "capabilities")]
     net::register(engine, permissions);

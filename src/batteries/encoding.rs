@@ -1,10 +1,11 @@
 //! Encodings: base64 (standard alphabet, padded), hex and URL percent-encoding. Encoders take
 //! text (its UTF-8 bytes) or a blob; decoders return text and fail on bytes that are not UTF-8.
 
+use super::registrar::Registrar;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
-use rhai::{Blob, Engine};
+use rhai::Blob;
 
 use super::{Fallible, error};
 
@@ -43,7 +44,7 @@ fn url_decode(text: &str) -> Fallible<String> {
     utf8("url_decode", percent_decode_str(text).collect())
 }
 
-pub(super) fn register(engine: &mut Engine) {
+pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("base64_encode", |text: &str| STANDARD.encode(text));
     engine.register_fn("base64_encode", |blob: &mut Blob| STANDARD.encode(blob));
     engine.register_fn("base64_decode", base64_decode);

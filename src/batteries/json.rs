@@ -1,8 +1,9 @@
 //! JSON: `parse_json` (text straight into Rhai values) and `to_json` / `to_json_pretty`.
 
+use super::registrar::Registrar;
 use std::fmt;
 
-use rhai::{Array, Dynamic, Engine, Map};
+use rhai::{Array, Dynamic, Map};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
 use super::{Fallible, error, too_large};
@@ -64,7 +65,7 @@ pub(super) fn to_json_pretty(value: &Dynamic) -> Fallible<String> {
     Ok(serde_json::to_string_pretty(&json).expect("a JSON value always serializes"))
 }
 
-pub(super) fn register(engine: &mut Engine) {
+pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("parse_json", parse_json);
     engine.register_fn("to_json", |value: Dynamic| to_json(&value));
     // Rhai's own `to_json` takes a map; registering that exact signature too makes maps use

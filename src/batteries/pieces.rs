@@ -8,7 +8,8 @@
 //! Registered on the engine itself, they are found before the standard library's; they take
 //! the string by value (a counted reference), so, like Rhai's, they may be called on constants.
 
-use rhai::{Array, Dynamic, Engine, INT, ImmutableString};
+use super::registrar::Registrar;
+use rhai::{Array, Dynamic, INT, ImmutableString};
 
 use super::Fallible;
 use crate::limits::signal::checkpoint;
@@ -104,7 +105,7 @@ fn to_chars(text: ImmutableString) -> Fallible<Array> {
     collect(text.chars())
 }
 
-pub(super) fn register(engine: &mut Engine) {
+pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("split", split);
     engine.register_fn("split", splitn);
     engine.register_fn("split", split_char);

@@ -8,9 +8,10 @@
 //!
 //! Registered on the engine itself, they are found before the standard library's.
 
+use super::registrar::Registrar;
 use std::fmt::Write;
 
-use rhai::{Array, Dynamic, Engine, FuncRegistration, ImmutableString, Map, NativeCallContext};
+use rhai::{Array, Dynamic, FuncRegistration, ImmutableString, Map, NativeCallContext};
 
 use super::Fallible;
 use crate::limits::signal::checkpoint;
@@ -72,14 +73,10 @@ fn format_map(ctx: NativeCallContext, map: &mut Map) -> Fallible<ImmutableString
     Ok(text.into())
 }
 
-pub(super) fn register(engine: &mut Engine) {
+pub(super) fn register(engine: &mut impl Registrar) {
     for name in ["print", "to_string", "debug", "to_debug"] {
-        FuncRegistration::new(name)
-            .with_purity(true)
-            .register_into_engine(engine, format_array);
-        FuncRegistration::new(name)
-            .with_purity(true)
-            .register_into_engine(engine, format_map);
+        engine.register_as(FuncRegistration::new(name).with_purity(true), format_array);
+        engine.register_as(FuncRegistration::new(name).with_purity(true), format_map);
     }
 }
 

@@ -1,10 +1,11 @@
 //! Regular expressions (the `regex` crate), compiled once per worker and kept in a bounded cache.
 
+use super::registrar::Registrar;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
 use regex::{Regex, RegexBuilder};
-use rhai::{Array, Dynamic, Engine, ImmutableString, Map};
+use rhai::{Array, Dynamic, ImmutableString, Map};
 
 use super::{Fallible, error};
 
@@ -110,7 +111,7 @@ fn text_or_unit(s: Option<&str>) -> Dynamic {
 }
 
 /// Registers the regular-expression functions with one fresh cache for this engine.
-pub(super) fn register(engine: &mut Engine) {
+pub(super) fn register(engine: &mut impl Registrar) {
     let cache: Shared = Arc::new(Mutex::new(RegexCache::new(REGEX_CACHE_CAPACITY)));
 
     let c = cache.clone();

@@ -11,7 +11,8 @@
 //! its receiver, and is registered as not pure, as Rhai's is, so that it refuses a constant:
 //! an injected variable changed in place would stay changed for the worker's later jobs.
 
-use rhai::{Array, Blob, Dynamic, Engine, FuncRegistration, INT, ImmutableString, Map};
+use super::registrar::Registrar;
+use rhai::{Array, Blob, Dynamic, FuncRegistration, INT, ImmutableString, Map};
 
 use super::Fallible;
 
@@ -144,16 +145,16 @@ fn pad_string(text: &mut ImmutableString, len: INT, padding: &str) -> Fallible<(
     Ok(())
 }
 
-pub(super) fn register(engine: &mut Engine) {
+pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("blob", |len: INT| blob(len, 0));
     engine.register_fn("blob", blob);
     let pad = || FuncRegistration::new("pad").with_purity(false);
-    pad().register_into_engine(engine, pad_blob);
-    pad().register_into_engine(engine, pad_array);
-    pad().register_into_engine(engine, |text: &mut ImmutableString, len: INT, c: char| {
+    engine.register_as(pad(), pad_blob);
+    engine.register_as(pad(), pad_array);
+    engine.register_as(pad(), |text: &mut ImmutableString, len: INT, c: char| {
         pad_string(text, len, c.encode_utf8(&mut [0; 4]))
     });
-    pad().register_into_engine(engine, pad_string);
+    engine.register_as(pad(), pad_string);
 }
 
 #[cfg(test)]

@@ -1,7 +1,8 @@
 //! Text helpers Rhai lacks: `lines`, `words`, `csv_split`, `pad_left` / `pad_right`, `slugify`.
 //! Widths count characters, not bytes, so accented text lines up.
 
-use rhai::{Array, Engine, INT, ImmutableString};
+use super::registrar::Registrar;
+use rhai::{Array, INT, ImmutableString};
 
 use super::{Fallible, error};
 
@@ -100,7 +101,7 @@ fn slugify(text: &str) -> String {
     slug
 }
 
-pub(super) fn register(engine: &mut Engine) {
+pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("lines", lines);
     engine.register_fn("words", words);
     engine.register_fn("csv_split", |line: &str| csv_split(line, ','));

@@ -3,10 +3,11 @@
 //! arithmetic (`jiff`) work in UTC or in the fixed offset a text carries, never in a named
 //! time zone, because finding one means reading the system's time zone files.
 
+use super::registrar::Registrar;
 use jiff::fmt::strtime;
 use jiff::tz::TimeZone;
 use jiff::{SignedDuration, Span, Timestamp, ZonedDateTime};
-use rhai::{Engine, INT, Map};
+use rhai::{INT, Map};
 
 use super::{Fallible, error};
 
@@ -105,7 +106,7 @@ fn time_parts(ms: INT) -> Fallible<Map> {
         .collect())
 }
 
-pub(super) fn register(engine: &mut Engine) {
+pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("now_ms", || Timestamp::now().as_millisecond());
     engine.register_fn("parse_time", parse_time);
     engine.register_fn("parse_time", parse_time_with);

@@ -1,12 +1,13 @@
 //! `env(name)`: an environment variable, when `--allow-env` grants it; `()` when it is not set.
 
+use crate::batteries::registrar::Registrar;
 use std::sync::Arc;
 
-use rhai::{Dynamic, Engine};
+use rhai::Dynamic;
 
 use super::{Capability, Permissions, failed, refused};
 
-pub(super) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
+pub(super) fn register(engine: &mut impl Registrar, permissions: &Arc<Permissions>) {
     let permissions = permissions.clone();
     engine.register_fn("env", move |name: &str| {
         if !permissions.grant(Capability::Env).allows(name) {

@@ -7,12 +7,13 @@
 //! leading outside, or a path swapped for such a symlink after the check are refused by the
 //! kernel, not by a comparison of strings that a race could beat.
 
+use crate::batteries::registrar::Registrar;
 use std::fs::File;
 use std::io::{self, Read, Write};
 use std::path::{Path, PathBuf};
 use std::sync::Arc;
 
-use rhai::{Array, Blob, Engine, EvalAltResult, Map};
+use rhai::{Array, Blob, EvalAltResult, Map};
 
 use super::{Capability, Permissions, failed};
 use crate::limits::memory::would_pass_cap;
@@ -262,7 +263,7 @@ fn hash_file(
 }
 
 #[cfg(feature = "batteries")]
-fn register_hashes(engine: &mut Engine, grants: &Grants) {
+fn register_hashes(engine: &mut impl Registrar, grants: &Grants) {
     use sha2::Digest;
 
     let g = grants.clone();
@@ -285,7 +286,7 @@ fn register_hashes(engine: &mut Engine, grants: &Grants) {
     });
 }
 
-pub(super) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
+pub(super) fn register(engine: &mut impl Registrar, permissions: &Arc<Permissions>) {
     let grants = Grants(Arc::clone(permissions));
     let g = grants.clone();
     engine.register_fn("read_file", move |path: &str| {

@@ -12,16 +12,17 @@ mod offload;
 mod redirect;
 mod socket;
 
+use crate::batteries::registrar::Registrar;
 use std::sync::Arc;
 
-use rhai::{Array, Dynamic, Engine, EvalAltResult, INT, Map, NativeCallContext};
+use rhai::{Array, Dynamic, EvalAltResult, INT, Map, NativeCallContext};
 
 pub(crate) use hosts::net_allows;
 use http::Request;
 
 use super::{Capability, Permissions, failed, refused};
 
-pub(super) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
+pub(super) fn register(engine: &mut impl Registrar, permissions: &Arc<Permissions>) {
     let p = permissions.clone();
     engine.register_fn("http_get", move |context: NativeCallContext, url: &str| {
         let request = request_of("http_get", "GET", url, &Map::new())?;

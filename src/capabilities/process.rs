@@ -16,6 +16,7 @@
 //! script's own values. Reader threads would allocate them where the cap does not look, and a
 //! script could hold many outputs, each within the room left, and pass its cap many times.
 
+use crate::batteries::registrar::Registrar;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
@@ -27,7 +28,7 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rhai::{Array, Blob, Dynamic, Engine, EvalAltResult, ImmutableString, Map, Position};
+use rhai::{Array, Blob, Dynamic, EvalAltResult, ImmutableString, Map, Position};
 
 use super::{Capability, Grant, Permissions, failed, refused};
 use crate::JobSignal;
@@ -44,7 +45,7 @@ const PIECE: usize = 64 * 1024;
 /// process that left the group (`setsid`) can hold them, and it is not waited for.
 const EXIT_GRACE: Duration = Duration::from_millis(500);
 
-pub(super) fn register(engine: &mut Engine, permissions: &Arc<Permissions>) {
+pub(super) fn register(engine: &mut impl Registrar, permissions: &Arc<Permissions>) {
     let granted = permissions.clone();
     engine.register_fn("run_process", move |program: &str, args: Array| {
         run_process(&granted, program, args, Map::new())

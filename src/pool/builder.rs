@@ -45,8 +45,18 @@ pub struct RunspacePoolBuilder {
     permissions: Permissions,
 }
 
-/// How many workers a CPU a pool may have before they share one standard library.
+/// How many workers a CPU a pool may have before they share one standard library, and one
+/// module of the batteries and capabilities.
 const OWN_STD_LIB_WORKERS_PER_CPU: usize = 4;
+
+/// The batteries and the capabilities `permissions` grant, registered once for every worker.
+fn shared_functions(permissions: &Arc<Permissions>) -> rhai::Shared<rhai::Module> {
+    let mut module = rhai::Module::new();
+    crate::batteries::register_into(&mut module);
+    crate::capabilities::register(&mut module, permissions);
+    module.build_index();
+    module.into()
+}
 
 impl Default for RunspacePoolBuilder {
     fn default() -> Self {
@@ -185,7 +195,8 @@ impl RunspacePoolBuilder {
     /// Compiles the function libraries and starts the workers.
     ///
     /// Up to four workers a CPU, each builds its own standard
-    /// library; past that the pool is waiting on I/O, and its workers share one.
+    /// library and registers its own functions; past that the pool is waiting on I/O, and its
+    /// workers share one library and one module of functions.
     pub fn build(self) -> Result<RunspacePool, Error> {
         let threads = if self.threads == 0 {
             num_cpus::get()
@@ -219,6 +230,7 @@ impl RunspacePoolBuilder {
             ));
         }
         let vm = self.vm;
+        let permissions = Arc::new(self.permissions);
         let std_lib =
             rhai::packages::Package::as_shared_module(&rhai::packages::StandardPackage::new());
         let mut state = InitialState {
@@ -232,10 +244,11 @@ impl RunspacePoolBuilder {
             module_cache: Default::default(),
             stream_sink: self.stream_sink,
             vm,
-            permissions: Arc::new(self.permissions),
+            permissions: permissions.clone(),
             library: None,
             std_lib,
-            own_std_lib: threads <= OWN_STD_LIB_WORKERS_PER_CPU * num_cpus::get(),
+            shared_functions: (threads > OWN_STD_LIB_WORKERS_PER_CPU * num_cpus::get())
+                .then(|| shared_functions(&permissions)),
             epoch: (Instant::now(), SystemTime::now()),
         };
         let compiler = state.compile_engine();

@@ -69,20 +69,22 @@ pub(crate) struct InitialState {
     /// a job calls, and with one library shared by all workers, those counts would pass between
     /// their cores at every job (see `runspace::script_copies`).
     pub(crate) std_lib: Shared<Module>,
-    /// Whether each runspace builds its own standard library (see `std_lib`). A pool with far
-    /// more workers than cores is waiting on I/O, where shared counts cost nothing a job would
-    /// notice, and a library each would cost ~220 KiB and ~180 µs a worker: its workers share
-    /// `std_lib`.
-    pub(crate) own_std_lib: bool,
+    /// For a pool with far more workers than cores, the batteries and capabilities registered
+    /// once, in a module its workers share, with `std_lib` too; `None`: each runspace builds
+    /// its own standard library and registers its own functions (see `std_lib`). Such a pool is
+    /// waiting on I/O, where shared counts cost nothing a job would notice, and its own would
+    /// cost each worker ~220 KiB and ~180 µs, and ~50 KB of functions.
+    pub(crate) shared_functions: Option<Shared<Module>>,
     /// Pairs an `Instant` with wall-clock time: jobs are timed in nanoseconds after it
     /// (`job_timer`), and their records in wall-clock time.
     pub(crate) epoch: (Instant, SystemTime),
 }
 
 impl InitialState {
-    /// An engine with the standard library `std_lib`, the batteries and limits, before the
-    /// job hooks and the host's functions are added.
-    fn base_engine(&self, std_lib: Shared<Module>) -> Engine {
+    /// An engine with the standard library `std_lib`, the batteries (`shared`, a module of
+    /// them, or else its own) and limits, before the job hooks and the host's functions are
+    /// added.
+    fn base_engine(&self, std_lib: Shared<Module>, shared: Option<&Shared<Module>>) -> Engine {
         let mut engine = Engine::new_raw();
         engine.register_global_module(std_lib);
         if let Some(library) = &self.library {
@@ -98,7 +100,15 @@ impl InitialState {
             &self.module_paths,
             self.module_cache.clone(),
         ));
-        crate::batteries::register(&mut engine);
+        match shared {
+            // Registered after the standard library, so it comes first, as an engine's own
+            // functions do: the batteries that replace Rhai's (`to_json`, `print` of arrays)
+            // still do.
+            Some(functions) => {
+                engine.register_global_module(functions.clone());
+            }
+            None => crate::batteries::register(&mut engine),
+        }
         engine
     }
 
@@ -108,7 +118,7 @@ impl InitialState {
     /// must not run then (nor, as stubs, fold a job's `emit(7)` away), so the compiler does not
     /// know them, and leaves each call for the job.
     pub(crate) fn compile_engine(&self) -> Engine {
-        let mut engine = self.base_engine(self.std_lib.clone());
+        let mut engine = self.base_engine(self.std_lib.clone(), None);
         if let Some(setup) = &self.setup {
             setup(&mut engine);
         }
@@ -176,16 +186,18 @@ pub(crate) struct Runspace {
 impl Runspace {
     pub(crate) fn new(state: Arc<InitialState>, worker: usize, clock: Arc<JobClock>) -> Self {
         let capture = Arc::new(Captured::default());
-        let std_lib = if state.own_std_lib {
-            StandardPackage::new().as_shared_module()
-        } else {
-            state.std_lib.clone()
+        let shared = state.shared_functions.as_ref();
+        let std_lib = match shared {
+            None => StandardPackage::new().as_shared_module(),
+            Some(_) => state.std_lib.clone(),
         };
-        let mut engine = state.base_engine(std_lib);
+        let mut engine = state.base_engine(std_lib, shared);
         wire_job_hooks(&mut engine, &state, worker, &clock, &capture);
         // Not on the engine scripts are compiled with: an optimizer that folds calls on
-        // constant arguments must never do I/O at compile time.
-        crate::capabilities::register(&mut engine, &state.permissions);
+        // constant arguments must never do I/O at compile time. (A shared module has them.)
+        if shared.is_none() {
+            crate::capabilities::register(&mut engine, &state.permissions);
+        }
         if let Some(setup) = &state.setup {
             // Run the host's hook last, so that it may replace a built-in on purpose.
             setup(&mut engine);
