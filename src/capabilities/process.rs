@@ -23,7 +23,7 @@ use std::os::fd::{AsRawFd, OwnedFd};
 use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
-use std::process::{Child, ExitStatus, Stdio};
+use std::process::{ExitStatus, Stdio};
 use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
@@ -32,10 +32,13 @@ use rhai::{Array, Blob, Dynamic, EvalAltResult, ImmutableString, Map, Position};
 
 use super::{Capability, Grant, Permissions, failed, refused};
 use crate::JobSignal;
+use group::Group;
 
 type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
 /// The longest the worker waits on the pipes before it looks at the job's clock again.
+mod group;
+
 const SLICE: Duration = Duration::from_millis(5);
 
 /// The most read from a pipe at a time (a Linux pipe's whole buffer).
@@ -359,69 +362,6 @@ impl Capture {
             *left = left.checked_sub(got).ok_or(())?;
         }
         Ok(())
-    }
-}
-
-/// The program and its process group. Dropped without [`Group::finish`] (a panic, an early
-/// return), it kills the group all the same.
-struct Group {
-    child: Child,
-    reaped: bool,
-}
-
-impl Group {
-    fn new(child: Child) -> Group {
-        Group {
-            child,
-            reaped: false,
-        }
-    }
-
-    fn pid(&self) -> libc::pid_t {
-        libc::pid_t::try_from(self.child.id()).expect("a process id is a pid_t")
-    }
-
-    /// Whether the program has exited, without reaping it: until it is reaped its id stays its
-    /// group's, so that killing the group cannot hit a process that took the id since.
-    #[allow(unsafe_code)]
-    fn has_exited(&self) -> bool {
-        // SAFETY: a zeroed `siginfo_t` is a valid value of it, and `waitid` writes only there.
-        let mut info: libc::siginfo_t = unsafe { std::mem::zeroed() };
-        let flags = libc::WEXITED | libc::WNOHANG | libc::WNOWAIT;
-        // SAFETY: `info` is a live, writable `siginfo_t` for the whole call.
-        if unsafe { libc::waitid(libc::P_PID, self.child.id(), &mut info, flags) } != 0 {
-            // Only a signal can get in the way of a call that does not wait; anything else
-            // (the program is gone) must end the loop.
-            return std::io::Error::last_os_error().kind() != ErrorKind::Interrupted;
-        }
-        // SAFETY: `si_pid` reads the field `waitid` fills for WEXITED (0 when none exited).
-        unsafe { info.si_pid() != 0 }
-    }
-
-    /// Sends SIGKILL to every process in the group.
-    #[allow(unsafe_code)]
-    fn kill(&self) {
-        if !self.reaped {
-            // SAFETY: `killpg` only sends a signal. The group is the unreaped program's own
-            // (`process_group(0)`), so its id cannot have been reused.
-            unsafe { libc::killpg(self.pid(), libc::SIGKILL) };
-        }
-    }
-
-    /// Kills what is left of the group and reaps the program.
-    fn finish(&mut self) -> std::io::Result<ExitStatus> {
-        self.kill();
-        let status = self.child.wait();
-        self.reaped = true;
-        status
-    }
-}
-
-impl Drop for Group {
-    fn drop(&mut self) {
-        if !self.reaped {
-            let _ = self.finish();
-        }
     }
 }
 

@@ -1,6 +1,9 @@
 //! Helpers shared by the integration tests.
 #![allow(dead_code)]
 
+pub mod files;
+pub mod http;
+
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
 
