@@ -192,3 +192,44 @@ fn a_job_building_100_000_patterns_keeps_the_cache_bounded() {
         assert!(grown < 64 << 20, "RSS grew by {} MiB", grown >> 20);
     }
 }
+
+#[test]
+fn delimiters_and_fills_may_be_one_character_strings_and_times_without_an_offset_are_utc() {
+    let pool = pool(1, 0);
+    let cases = [
+        (r#"csv_split("a;\"b;c\";d", ";")"#, r#"["a", "b;c", "d"]"#),
+        (
+            r#"pad_left("7", 3, "0") + pad_right("x", 3, "-")"#,
+            "007x--",
+        ),
+        (
+            r#"parse_time("2024-03-01 12:00:00") == parse_time("2024-03-01T12:00:00Z")"#,
+            "true",
+        ),
+        (r#"parse_time("2024-03-01T12:00:00.5")"#, "1709294400500"),
+    ];
+    for (source, expected) in cases {
+        let record = run_items(&pool, source, vec![Dynamic::UNIT]).remove(0);
+        assert!(record.is_completed(), "{source}: {:?}", record.error);
+        assert_eq!(record.output[0].to_string(), expected, "{source}");
+    }
+    for (source, message) in [
+        (
+            r#"csv_split("a", ";;")"#,
+            r#"csv_split: the delimiter must be one character, not ";;""#,
+        ),
+        (
+            r#"pad_left("a", 3, "")"#,
+            r#"pad_left: the fill must be one character, not """#,
+        ),
+        (r#"parse_time("junk")"#, "nor a date and time in UTC"),
+    ] {
+        let record = run_items(&pool, source, vec![Dynamic::UNIT]).remove(0);
+        let error = record.error.expect(source);
+        assert!(
+            error.message.contains(message),
+            "{source}: {}",
+            error.message
+        );
+    }
+}

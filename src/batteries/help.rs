@@ -189,8 +189,8 @@ const TIME: &[HelpEntry] = &[
     ("now_ms() -> int", "the current time", "now_ms() > 0"),
     (
         "parse_time(text) -> int",
-        "an RFC 3339 time with its offset",
-        r#"parse_time("2024-03-01T12:00:00Z")"#,
+        "an RFC 3339 time; a date and time without an offset is UTC",
+        r#"parse_time("2024-03-01 12:00:00")"#,
     ),
     (
         "parse_time(text, format) -> int",
@@ -237,13 +237,13 @@ const TEXT: &[HelpEntry] = &[
     ),
     (
         "csv_split(line [, delimiter]) -> array",
-        "one CSV record's fields, quotes handled",
-        r#"csv_split(`a,"b, c"`)"#,
+        "one CSV record's fields, quotes handled; delimiter ';' or \";\"",
+        r#"csv_split(`a;"b; c"`, ";")"#,
     ),
     (
         "pad_left(text, width [, char]) -> string",
-        "pads before text to width characters",
-        r#"pad_left("7", 3, '0')"#,
+        "pads before text to width characters; the fill '0' or \"0\"",
+        r#"pad_left("7", 3, "0")"#,
     ),
     (
         "pad_right(text, width [, char]) -> string",

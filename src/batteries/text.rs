@@ -49,6 +49,19 @@ fn csv_split(line: &str, delimiter: char) -> Fallible<Array> {
     Ok(record.iter().map(Into::into).collect())
 }
 
+/// A delimiter or fill given as a string, as scripts write it more often than a character
+/// literal (`";"` beside `';'`): it must be exactly one character.
+fn one_char(function: &str, what: &str, text: &str) -> Fallible<char> {
+    let mut chars = text.chars();
+    match (chars.next(), chars.next()) {
+        (Some(c), None) => Ok(c),
+        _ => Err(error(
+            function,
+            format!("the {what} must be one character, not {text:?}"),
+        )),
+    }
+}
+
 /// Pads `text` to `width` characters with `fill`, before it or after it. Longer text is
 /// returned as it is, never cut.
 fn pad(text: ImmutableString, width: INT, fill: char, left: bool) -> Fallible<ImmutableString> {
@@ -106,17 +119,26 @@ pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("words", words);
     engine.register_fn("csv_split", |line: &str| csv_split(line, ','));
     engine.register_fn("csv_split", csv_split);
+    engine.register_fn("csv_split", |line: &str, delimiter: &str| {
+        csv_split(line, one_char("csv_split", "delimiter", delimiter)?)
+    });
     engine.register_fn("pad_left", |t: ImmutableString, w: INT| {
         pad(t, w, ' ', true)
     });
     engine.register_fn("pad_left", |t: ImmutableString, w: INT, c: char| {
         pad(t, w, c, true)
     });
+    engine.register_fn("pad_left", |t: ImmutableString, w: INT, c: &str| {
+        pad(t, w, one_char("pad_left", "fill", c)?, true)
+    });
     engine.register_fn("pad_right", |t: ImmutableString, w: INT| {
         pad(t, w, ' ', false)
     });
     engine.register_fn("pad_right", |t: ImmutableString, w: INT, c: char| {
         pad(t, w, c, false)
+    });
+    engine.register_fn("pad_right", |t: ImmutableString, w: INT, c: &str| {
+        pad(t, w, one_char("pad_right", "fill", c)?, false)
     });
     engine.register_fn("slugify", slugify);
 }

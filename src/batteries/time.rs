@@ -22,15 +22,21 @@ fn utc(function: &str, ms: INT) -> Fallible<ZonedDateTime> {
 
 /// RFC 3339 text with an offset (`2024-03-01T12:00:00Z`, `...+02:00`) to milliseconds.
 fn parse_time(text: &str) -> Fallible<INT> {
-    text.trim()
-        .parse::<Timestamp>()
-        .map(|ts| ts.as_millisecond())
-        .map_err(|e| {
-            error(
-                "parse_time",
-                format!("{text:?} is not an RFC 3339 time: {e}"),
-            )
-        })
+    let trimmed = text.trim();
+    match trimmed.parse::<Timestamp>() {
+        Ok(ts) => Ok(ts.as_millisecond()),
+        // Most logs write a date and time without an offset (`2024-03-01 12:00:00`): UTC.
+        Err(e) => trimmed
+            .parse::<jiff::civil::DateTime>()
+            .and_then(|dt| dt.to_zoned_datetime(TimeZone::UTC))
+            .map(|zoned| zoned.timestamp().as_millisecond())
+            .map_err(|_| {
+                error(
+                    "parse_time",
+                    format!("{text:?} is not an RFC 3339 time, nor a date and time in UTC: {e}"),
+                )
+            }),
+    }
 }
 
 /// Text in a strftime-style `format` to milliseconds; without an offset in the text, UTC.
@@ -139,8 +145,15 @@ mod tests {
             message.starts_with(r#"parse_time: "2024-13-01T00:00:00Z" is not an RFC 3339 time"#),
             "{message}"
         );
-        // Without an offset the instant is ambiguous: refused rather than guessed.
-        assert!(eval_err(&e, r#"parse_time("2024-03-01T12:00:00")"#).starts_with("parse_time: "));
+        // Without an offset, as most logs write it: UTC, documented.
+        assert_eq!(
+            eval::<i64>(&e, r#"parse_time("2024-03-01T12:00:00")"#),
+            MARCH_1_NOON
+        );
+        assert_eq!(
+            eval::<i64>(&e, r#"parse_time("2024-03-01 12:00:00")"#),
+            MARCH_1_NOON
+        );
     }
 
     #[test]
