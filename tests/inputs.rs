@@ -300,3 +300,47 @@ fn the_default_item_size_limit_is_64_mib() {
             "input line 2: item longer than the limit of 64 MiB",
         ));
 }
+
+#[test]
+fn head_reads_only_the_first_items_of_any_input() {
+    // A range of 10^12: only three items are ever read.
+    let records = jsonl_records(
+        rsparallel()
+            .args([
+                "run",
+                "-e",
+                "item",
+                "--range",
+                "0..1000000000000",
+                "--head",
+                "3",
+            ])
+            .args(["--output", "jsonl"])
+            .assert()
+            .success(),
+    );
+    let mut seqs: Vec<u64> = records.iter().map(|r| r["seq"].as_u64().unwrap()).collect();
+    seqs.sort();
+    assert_eq!(seqs, [0, 1, 2]);
+    // Stdin, arguments and a file alike.
+    rsparallel()
+        .args(["run", "-k", "-e", "item", "--head", "2"])
+        .write_stdin("a\nb\nc\n")
+        .assert()
+        .success()
+        .stdout("a\nb\n");
+    rsparallel()
+        .args(["run", "-k", "-e", "item", "--head", "1", "x", "y"])
+        .assert()
+        .success()
+        .stdout("x\n");
+    let dir = tempfile::tempdir().unwrap();
+    let file = dir.path().join("items.txt");
+    std::fs::write(&file, "1\n2\n3\n").unwrap();
+    rsparallel()
+        .args(["run", "-k", "-e", "item", "--head", "2", "--input"])
+        .arg(&file)
+        .assert()
+        .success()
+        .stdout("1\n2\n");
+}

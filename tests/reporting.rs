@@ -179,3 +179,30 @@ fn the_timeline_counts_one_job_on_one_worker_in_the_singular() {
         "{picture}"
     );
 }
+
+#[test]
+fn quiet_silences_stderr_but_not_the_exit_status() {
+    rsparallel()
+        .args([
+            "run",
+            "-q",
+            "-e",
+            r#"print("chatter"); if item == "2" { throw "bad" } item"#,
+        ])
+        .args(["1", "2"])
+        .assert()
+        .code(1)
+        .stdout(predicate::str::contains("1"))
+        .stderr("");
+    // Without it, the same run says all of that.
+    rsparallel()
+        .args([
+            "run",
+            "-e",
+            r#"print("chatter"); if item == "2" { throw "bad" } item"#,
+        ])
+        .args(["1", "2"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains("chatter").and(predicate::str::contains("bad")));
+}

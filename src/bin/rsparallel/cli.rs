@@ -98,6 +98,11 @@ pub struct RunArgs {
     #[arg(long, value_name = "A..B", allow_hyphen_values = true)]
     pub range: Option<ItemRange>,
 
+    /// Read only the first N items (a quick look before a long run; with --output jsonl, at
+    /// the records it will make).
+    #[arg(long, value_name = "N")]
+    pub head: Option<u64>,
+
     /// How input lines and ITEM arguments become items: lines (strings), jsonl (JSON values),
     /// csv (maps by header; not for ITEM arguments).
     #[arg(
@@ -201,6 +206,11 @@ pub struct LongRunArgs {
     /// Show what jobs write with verbose(..).
     #[arg(short = 'v', long)]
     pub verbose: bool,
+
+    /// Nothing on stderr but errors of the run itself: no summary, no lines jobs write, no
+    /// line per failed job, no progress bar unless --progress (the exit status still tells).
+    #[arg(short = 'q', long, conflicts_with = "verbose")]
+    pub quiet: bool,
 
     /// Prefix each line jobs write (and each text output line) with the job's seq and item.
     #[arg(long)]

@@ -70,19 +70,24 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
     if let [first, second, ..] = named[..] {
         bail!("{first} and {second} cannot be used together: give items one way");
     }
+    // `--head N`: the first N items of whatever the input is, and no more read.
+    let head = args
+        .head
+        .map_or(usize::MAX, |n| usize::try_from(n).unwrap_or(usize::MAX));
+    let total = |n: u64| Some(args.head.map_or(n, |head| head.min(n)));
     if !items.is_empty() {
-        let total = Some(items.len() as u64);
-        let items = argument_items(items, args.format)?;
+        let count = items.len() as u64;
+        let items = argument_items(items, args.format)?.take(head);
         return Ok(Input {
             items: Items::Iter(Box::new(items)),
-            total,
+            total: total(count),
             count_lines_of: None,
         });
     }
     if let Some(range) = args.range {
         return Ok(Input {
-            items: Items::Iter(Box::new(range.items())),
-            total: Some(range.len()),
+            items: Items::Iter(Box::new(range.items().take(head))),
+            total: total(range.len()),
             count_lines_of: None,
         });
     }
@@ -103,14 +108,15 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
                 );
             }
             let reader = BufReader::with_capacity(64 * 1024, file);
-            let items = read_items(reader, args.format, max_item_size);
+            let items = Box::new(read_items(reader, args.format, max_item_size).take(head));
             if kind.is_file() {
                 // A regular file never blocks for long: read it on this thread, with no
                 // hand-off cost.
                 return Ok(Input {
                     items: Items::Iter(items),
-                    total: None,
-                    count_lines_of: Some(path.clone()),
+                    total: args.head,
+                    // With --head, the bar's total is known already.
+                    count_lines_of: args.head.is_none().then(|| path.clone()),
                 });
             }
             // A FIFO, `/dev/stdin`, a process substitution: it may go silent like stdin, and
@@ -123,7 +129,7 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
         }
         _ if stdin_named || !io::stdin().is_terminal() => {
             let reader = BufReader::with_capacity(64 * 1024, io::stdin());
-            let items = read_items(reader, args.format, max_item_size);
+            let items = Box::new(read_items(reader, args.format, max_item_size).take(head));
             // Stdin may go silent: read it on a thread, so the run never blocks on it.
             Ok(Input {
                 items: Items::Channel(crate::background::read_in_background(items)),

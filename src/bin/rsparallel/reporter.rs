@@ -21,6 +21,8 @@ pub struct Reporter {
     tag: bool,
     /// Failed and timed-out counts shown on the bar, updated when they change.
     shown: Mutex<(u64, u64)>,
+    /// `--quiet`: no line at all.
+    quiet: std::sync::atomic::AtomicBool,
 }
 
 impl Reporter {
@@ -43,7 +45,13 @@ impl Reporter {
             verbose,
             tag,
             shown: Mutex::new((0, 0)),
+            quiet: std::sync::atomic::AtomicBool::new(false),
         }
+    }
+
+    /// From now on no line is written (`--quiet`); the bar, if asked for, still is.
+    pub fn quiet(&self) {
+        self.quiet.store(true, std::sync::atomic::Ordering::Relaxed);
     }
 
     /// Whether a progress bar is shown.
@@ -61,6 +69,9 @@ impl Reporter {
 
     /// Prints a line on stderr, above the bar.
     pub fn line(&self, text: &str) {
+        if self.quiet.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
         let text = format!("{text}\n");
         match &self.bar {
             Some(bar) => bar.suspend(|| self.stderr.write(text)),

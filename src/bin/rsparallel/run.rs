@@ -47,12 +47,15 @@ pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
 /// Stderr, with a progress bar when asked for or when stderr is a terminal.
 fn open_reporter(args: &RunArgs, input: &Input) -> Arc<Reporter> {
     let long = &args.long_run;
-    let progress = match (long.progress, long.no_progress) {
+    let progress = match (long.progress, long.no_progress || long.quiet) {
         (true, _) => Some(true),
         (_, true) => Some(false),
         _ => None,
     };
     let reporter = Arc::new(Reporter::new(progress, input.total, long.verbose, long.tag));
+    if long.quiet {
+        reporter.quiet();
+    }
     // Counting reads the whole file once more: worth it only for a bar that shows the total.
     if let Some(path) = input.count_lines_of.clone()
         && reporter.has_bar()
