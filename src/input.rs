@@ -31,6 +31,9 @@ pub enum InputFormat {
     Jsonl,
     /// Each row after the header row is a map from column name to string.
     Csv,
+    /// Each string ended by a NUL byte is an item (`find -print0`): the safe way to pass file
+    /// names, which may hold spaces and newlines.
+    Nul,
 }
 
 impl FromStr for InputFormat {
@@ -41,8 +44,9 @@ impl FromStr for InputFormat {
             "lines" => Ok(InputFormat::Lines),
             "jsonl" | "json" => Ok(InputFormat::Jsonl),
             "csv" => Ok(InputFormat::Csv),
+            "nul" | "null" => Ok(InputFormat::Nul),
             other => Err(format!(
-                "unknown input format '{other}' (lines, jsonl, csv)"
+                "unknown input format '{other}' (lines, jsonl, csv, nul)"
             )),
         }
     }
@@ -59,7 +63,7 @@ pub fn read_items<'a, R: BufRead + Send + 'a>(
     max_item_size: usize,
 ) -> Box<dyn Iterator<Item = ItemResult> + Send + 'a> {
     match format {
-        InputFormat::Lines | InputFormat::Jsonl => Box::new(LineItems {
+        InputFormat::Lines | InputFormat::Jsonl | InputFormat::Nul => Box::new(LineItems {
             reader,
             format,
             max_item_size,
@@ -110,7 +114,8 @@ impl<R: BufRead> Iterator for LineItems<R> {
             self.buf.clear();
             self.line += 1;
             let limit = self.max_item_size as u64 + 2; // room for the line end
-            match std::io::Read::take(&mut self.reader, limit).read_until(b'\n', &mut self.buf) {
+            let end = self.end();
+            match std::io::Read::take(&mut self.reader, limit).read_until(end, &mut self.buf) {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(err) => {
@@ -118,13 +123,17 @@ impl<R: BufRead> Iterator for LineItems<R> {
                     return Some(Err(unreadable(self.line, "", format!("read error: {err}"))));
                 }
             }
-            if self.buf.len() as u64 == limit && self.buf.last() != Some(&b'\n') {
+            if self.buf.len() as u64 == limit && self.buf.last() != Some(&end) {
                 self.skip_rest_of_line();
                 return Some(Err(self.too_long()));
             }
             let mut bytes = self.buf.as_slice();
-            if let Some(rest) = bytes.strip_suffix(b"\n") {
-                bytes = rest.strip_suffix(b"\r").unwrap_or(rest);
+            if let Some(rest) = bytes.strip_suffix(&[end]) {
+                // A NUL-ended item is taken as it is: a file name may end in `\r`.
+                bytes = match self.format {
+                    InputFormat::Nul => rest,
+                    _ => rest.strip_suffix(b"\r").unwrap_or(rest),
+                };
             }
             // A byte order mark opening the input (as some editors and Windows tools write
             // UTF-8) is not part of the first item.
@@ -159,12 +168,21 @@ impl<R: BufRead> Iterator for LineItems<R> {
 }
 
 impl<R: BufRead> LineItems<R> {
+    /// The byte that ends an item: a newline, or NUL.
+    fn end(&self) -> u8 {
+        match self.format {
+            InputFormat::Nul => 0,
+            _ => b'\n',
+        }
+    }
+
     /// Reads past the rest of a line that is over the size limit, holding none of it.
     fn skip_rest_of_line(&mut self) {
+        let end = self.end();
         loop {
             let (done, used) = match self.reader.fill_buf() {
                 Ok([]) => (true, 0),
-                Ok(bytes) => match bytes.iter().position(|b| *b == b'\n') {
+                Ok(bytes) => match bytes.iter().position(|b| *b == end) {
                     Some(end) => (true, end + 1),
                     None => (false, bytes.len()),
                 },

@@ -344,3 +344,33 @@ fn head_reads_only_the_first_items_of_any_input() {
         .success()
         .stdout("1\n2\n");
 }
+
+#[test]
+fn nul_ended_items_keep_spaces_newlines_and_carriage_returns() {
+    let input = b"with space.txt\0new\nline.txt\0ends in cr\r\0last";
+    for flag in [&["-0"][..], &["--format", "nul"][..]] {
+        let records = jsonl_records(
+            rsparallel()
+                .args(["run", "-k", "-e", "item", "--output", "jsonl"])
+                .args(flag)
+                .write_stdin(&input[..])
+                .assert()
+                .success(),
+        );
+        let items: Vec<&str> = records
+            .iter()
+            .map(|r| r["item"].as_str().unwrap())
+            .collect();
+        assert_eq!(
+            items,
+            ["with space.txt", "new\nline.txt", "ends in cr\r", "last"],
+            "{flag:?}"
+        );
+    }
+    rsparallel()
+        .args(["run", "-0", "--format", "jsonl", "-e", "item"])
+        .write_stdin("x")
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("cannot be used with"));
+}

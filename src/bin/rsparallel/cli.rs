@@ -104,7 +104,7 @@ pub struct RunArgs {
     pub head: Option<u64>,
 
     /// How input lines and ITEM arguments become items: lines (strings), jsonl (JSON values),
-    /// csv (maps by header; not for ITEM arguments).
+    /// csv (maps by header; not for ITEM arguments), nul (strings each ended by a NUL byte).
     #[arg(
         long,
         default_value = "lines",
@@ -112,6 +112,10 @@ pub struct RunArgs {
         conflicts_with = "range"
     )]
     pub format: InputFormat,
+
+    /// Items are ended by NUL bytes, as `find -print0` writes them (the same as --format nul).
+    #[arg(short = '0', long, conflicts_with_all = ["format", "range"])]
+    pub null: bool,
 
     /// text: each output value on its own line; jsonl: one JSON record per job.
     #[arg(long, default_value = "text", value_name = "FORMAT")]

@@ -27,7 +27,7 @@ pub(crate) fn argument_items(
         );
     }
     Ok(items.into_iter().enumerate().map(move |(i, text)| {
-        if format == InputFormat::Lines {
+        if matches!(format, InputFormat::Lines | InputFormat::Nul) {
             return Ok(Dynamic::from(ImmutableString::from(text)));
         }
         serde_json::from_str(&text)
@@ -151,19 +151,20 @@ pub(crate) fn count_lines_later(path: PathBuf, format: InputFormat, reporter: Ar
                 return;
             };
             let mut buffer = vec![0_u8; 256 * 1024];
-            let (mut lines, mut last) = (0_u64, b'\n');
+            let end = if format == InputFormat::Nul { 0 } else { b'\n' };
+            let (mut lines, mut last) = (0_u64, end);
             loop {
                 match std::io::Read::read(&mut file, &mut buffer) {
                     Ok(0) => break,
                     Ok(n) => {
-                        lines += buffer[..n].iter().filter(|b| **b == b'\n').count() as u64;
+                        lines += buffer[..n].iter().filter(|b| **b == end).count() as u64;
                         last = buffer[n - 1];
                     }
                     Err(e) if e.kind() == io::ErrorKind::Interrupted => {}
                     Err(_) => return,
                 }
             }
-            if last != b'\n' {
+            if last != end {
                 lines += 1;
             }
             if format == InputFormat::Csv {

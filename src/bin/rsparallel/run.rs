@@ -16,7 +16,10 @@ use crate::records::write_records;
 use crate::reporter::Reporter;
 use crate::resume::{Keep, check_resume};
 
-pub fn run(args: RunArgs) -> anyhow::Result<Outcome> {
+pub fn run(mut args: RunArgs) -> anyhow::Result<Outcome> {
+    if args.null {
+        args.format = rsparallel::input::InputFormat::Nul;
+    }
     // Before anything is drawn or started: Ctrl-C at any moment stops the run, never the
     // process.
     let interrupts = crate::interrupt::install();
