@@ -1,5 +1,5 @@
-//! Record writers: the text form (each output value on its own line) and JSON Lines (one
-//! record per line).
+//! Record writers: the text form (each output value on its own line), JSON Lines (one record
+//! per line), and CSV or TSV (each output value a row).
 
 use std::io::{self, Write};
 
@@ -8,8 +8,11 @@ use crate::record::output::JobOutput;
 pub use crate::record::tag::tag_text;
 use crate::value::{write_int, write_json, write_json_str, write_text};
 
+mod csv_rows;
 mod format;
 mod times;
+
+use csv_rows::CsvRows;
 
 pub use format::OutputFormat;
 use times::{write_millis, write_time};
@@ -116,6 +119,8 @@ pub struct RecordWriter<W: Write> {
     format: OutputFormat,
     tagged: bool,
     buf: Vec<u8>,
+    /// The columns of CSV and TSV output.
+    rows: Option<CsvRows>,
 }
 
 impl<W: Write> RecordWriter<W> {
@@ -126,7 +131,25 @@ impl<W: Write> RecordWriter<W> {
             format,
             tagged: false,
             buf: Vec::with_capacity(256),
+            rows: match format {
+                OutputFormat::Csv => Some(CsvRows::new(b',', None)),
+                OutputFormat::Tsv => Some(CsvRows::new(b'\t', None)),
+                _ => None,
+            },
         }
+    }
+
+    /// In CSV and TSV form, the columns and their order (else the first map's keys).
+    pub fn columns(mut self, columns: Vec<String>) -> Self {
+        let delimiter = if self.format == OutputFormat::Tsv {
+            b'\t'
+        } else {
+            b','
+        };
+        if self.rows.is_some() {
+            self.rows = Some(CsvRows::new(delimiter, Some(columns)));
+        }
+        self
     }
 
     /// In text form, starts each output line with the job's seq and item, tab-separated, as
@@ -170,6 +193,13 @@ impl<W: Write> RecordWriter<W> {
             OutputFormat::Jsonl => {
                 record.write_json(&mut self.buf)?;
                 self.buf.push(b'\n');
+            }
+            _ => {
+                if let Some(rows) = &mut self.rows
+                    && record.status == JobStatus::Completed
+                {
+                    rows.write_record(record.output.iter(), &mut self.buf)?;
+                }
             }
         }
         Ok(())

@@ -5,6 +5,10 @@ use std::io::Write as _;
 use rhai::{Array, Dynamic, Map};
 use serde_json::Value;
 
+mod csv_line;
+
+pub(crate) use csv_line::write_row;
+
 /// Converts a JSON value into a Rhai value: objects become maps, arrays arrays, integers that
 /// fit `i64` integers, other numbers floats.
 pub fn json_to_dynamic(value: Value) -> Dynamic {

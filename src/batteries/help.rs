@@ -251,6 +251,11 @@ const TEXT: &[HelpEntry] = &[
         r#"pad_right("ab", 4, '.')"#,
     ),
     (
+        "to_csv(array_or_map) -> string",
+        "one CSV row (a map's values in key order), quoted where needed",
+        r#"to_csv(["a, b", 1])"#,
+    ),
+    (
         "slugify(text) -> string",
         "lowercase letters and digits joined by -",
         r#"slugify("Hello, World!")"#,

@@ -2,7 +2,7 @@
 //! Widths count characters, not bytes, so accented text lines up.
 
 use super::registrar::Registrar;
-use rhai::{Array, INT, ImmutableString};
+use rhai::{Array, Dynamic, INT, ImmutableString};
 
 use super::{Fallible, error};
 
@@ -47,6 +47,15 @@ fn csv_split(line: &str, delimiter: char) -> Fallible<Array> {
         ));
     }
     Ok(record.iter().map(Into::into).collect())
+}
+
+/// One CSV row of `fields` (an array's elements, or a map's values in key order), quoted
+/// where it must be, without a line end: for scripts that build their own rows.
+fn to_csv(fields: &[Dynamic]) -> Fallible<String> {
+    let mut row = Vec::new();
+    crate::value::write_row(fields, b',', &mut row).map_err(|e| error("to_csv", e))?;
+    row.pop();
+    String::from_utf8(row).map_err(|e| error("to_csv", e))
 }
 
 /// A delimiter or fill given as a string, as scripts write it more often than a character
@@ -141,6 +150,10 @@ pub(super) fn register(engine: &mut impl Registrar) {
         pad(t, w, one_char("pad_right", "fill", c)?, false)
     });
     engine.register_fn("slugify", slugify);
+    engine.register_fn("to_csv", |fields: Array| to_csv(&fields));
+    engine.register_fn("to_csv", |fields: rhai::Map| {
+        to_csv(&fields.into_values().collect::<Vec<_>>())
+    });
 }
 
 #[cfg(test)]

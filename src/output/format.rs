@@ -11,6 +11,11 @@ pub enum OutputFormat {
     /// One JSON object per job with `seq`, `item`, `status`, `output`, `error`, `worker`,
     /// `start`, `end`, `duration_ms`, `attempts`, `streams`.
     Jsonl,
+    /// Each output value a CSV row (a map under its keys, an array its fields), after a header
+    /// row of the columns.
+    Csv,
+    /// As `Csv`, with tabs between fields.
+    Tsv,
 }
 
 impl FromStr for OutputFormat {
@@ -20,7 +25,11 @@ impl FromStr for OutputFormat {
         match s {
             "text" => Ok(OutputFormat::Text),
             "jsonl" | "json" => Ok(OutputFormat::Jsonl),
-            other => Err(format!("unknown output format '{other}' (text, jsonl)")),
+            "csv" => Ok(OutputFormat::Csv),
+            "tsv" => Ok(OutputFormat::Tsv),
+            other => Err(format!(
+                "unknown output format '{other}' (text, jsonl, csv, tsv)"
+            )),
         }
     }
 }

@@ -117,9 +117,15 @@ pub struct RunArgs {
     #[arg(short = '0', long, conflicts_with_all = ["format", "range"])]
     pub null: bool,
 
-    /// text: each output value on its own line; jsonl: one JSON record per job.
+    /// text: each output value on its own line; jsonl: one JSON record per job; csv or tsv:
+    /// each output value a row (a map under its keys, an array its fields).
     #[arg(long, default_value = "text", value_name = "FORMAT")]
     pub output: OutputFormat,
+
+    /// With --output csv or tsv: the columns, in order (else the first map's keys). A map
+    /// with a key missing or extra fails its job instead of breaking a row.
+    #[arg(long, value_name = "NAME,...")]
+    pub columns: Option<String>,
 
     /// Worker threads: a number, or a multiple of the CPUs (8x). Default: one per CPU.
     #[arg(short = 'j', long, value_name = "N|Mx", value_parser = parse_threads)]

@@ -61,11 +61,18 @@ pub fn open(args: &RunArgs, reporter: &Arc<Reporter>) -> anyhow::Result<Vec<Box<
         None => None,
     };
     let mut sinks: Vec<Box<dyn Sink>> = Vec::with_capacity(4);
-    sinks.push(Box::new(Stdout::new(
+    let mut writer = RecordWriter::new(
+        BufWriter::with_capacity(64 * 1024, io::stdout().lock()),
         args.output,
-        long.tag,
-        joblog.is_some(),
-    )));
+    )
+    .tagged(long.tag);
+    if let Some(columns) = &args.columns {
+        writer = writer.columns(columns.split(',').map(|c| c.trim().to_string()).collect());
+    }
+    sinks.push(Box::new(Stdout {
+        writer,
+        flush_each: joblog.is_some(),
+    }));
     if let Some(joblog) = joblog {
         sinks.push(Box::new(joblog));
     }
@@ -74,7 +81,8 @@ pub fn open(args: &RunArgs, reporter: &Arc<Reporter>) -> anyhow::Result<Vec<Box<
     }
     // Last, so it is finished first: the bar is cleared before stdout's last flush, which
     // on a terminal would otherwise move the line the bar is drawn on.
-    let name_failures = args.output == OutputFormat::Text;
+    // Only JSON Lines carries failures in its records: the other formats write values alone.
+    let name_failures = args.output != OutputFormat::Jsonl;
     sinks.push(Box::new(Progress::new(reporter.clone(), name_failures)));
     Ok(sinks)
 }
@@ -85,16 +93,6 @@ struct Stdout {
     /// With a job log, each record's output is flushed before its log line is written: a
     /// killed run's log never claims an item whose output was lost.
     flush_each: bool,
-}
-
-impl Stdout {
-    fn new(format: OutputFormat, tag: bool, flush_each: bool) -> Self {
-        let out = BufWriter::with_capacity(64 * 1024, io::stdout().lock());
-        Stdout {
-            writer: RecordWriter::new(out, format).tagged(tag),
-            flush_each,
-        }
-    }
 }
 
 impl Sink for Stdout {
