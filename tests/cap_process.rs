@@ -331,3 +331,34 @@ fn the_command_line_grants_programs_with_allow_run() {
             r#"run access to "sh" is not granted (--allow-run=sh)"#,
         ));
 }
+
+#[test]
+fn the_dynamic_loaders_variables_are_refused() {
+    // Else a grant to run `true` would be a grant to run any code the script can name.
+    let pool = pool(
+        Permissions::none().allow(Capability::Run, Some("true")),
+        None,
+    );
+    for name in [
+        "LD_PRELOAD",
+        "LD_LIBRARY_PATH",
+        "LD_AUDIT",
+        "DYLD_INSERT_LIBRARIES",
+    ] {
+        let script = format!(r#"run_process("true", [], #{{ env: #{{ {name}: "/x.so" }} }})"#);
+        let record = run_one(&pool, &script, 0_i64);
+        assert_eq!(record.status, JobStatus::Failed, "{name}");
+        let message = &record.error.unwrap().message;
+        assert!(
+            message.contains(&format!("env {name} is refused")),
+            "{message}"
+        );
+    }
+    // Other variables pass.
+    let record = run_one(
+        &pool,
+        r#"run_process("true", [], #{ env: #{ LANG: "C" } }).code"#,
+        0_i64,
+    );
+    assert!(record.is_completed(), "{:?}", record.error);
+}

@@ -132,6 +132,37 @@ fn absolute(path: &Path) -> PathBuf {
     std::path::absolute(path).unwrap_or_else(|_| path.to_path_buf())
 }
 
+/// Where `path` leads: its longest existing start with symlinks and `..` resolved by the file
+/// system, then the rest with `..` taken off lexically (it does not exist yet, so no link in
+/// it can lead elsewhere).
+fn resolved(path: &Path) -> PathBuf {
+    let path = absolute(path);
+    let mut existing = path.as_path();
+    let mut rest = Vec::new();
+    loop {
+        if let Ok(real) = std::fs::canonicalize(existing) {
+            let mut out = real;
+            for part in rest.iter().rev() {
+                match part {
+                    std::path::Component::ParentDir => {
+                        out.pop();
+                    }
+                    std::path::Component::Normal(name) => out.push(name),
+                    _ => {}
+                }
+            }
+            return out;
+        }
+        match (existing.parent(), existing.components().next_back()) {
+            (Some(parent), Some(last)) => {
+                rest.push(last);
+                existing = parent;
+            }
+            _ => return path,
+        }
+    }
+}
+
 /// What a pool's jobs may reach beyond the engine: one [`Grant`] per [`Capability`], nothing by
 /// default.
 ///
@@ -209,11 +240,13 @@ impl Permissions {
             let paths = matches!(capability, Capability::Read | Capability::Write);
             let within = |item: &String| {
                 if paths {
-                    let item = absolute(Path::new(item));
+                    // Where the paths really lead, `..` and symlinks followed: `a/../b`, or a
+                    // link inside `a` to `b`, is not under `a`.
+                    let item = resolved(Path::new(item));
                     allowed
                         .paths()
                         .iter()
-                        .any(|granted| item.starts_with(granted))
+                        .any(|granted| item.starts_with(resolved(granted)))
                 } else {
                     allowed.allows(item)
                 }
@@ -277,6 +310,25 @@ mod tests {
             all_net.beyond(&host),
             Some((Capability::Net, String::new()))
         );
+        // `..` and symlinks lead where they lead: out of the host's grant.
+        let dir = std::env::temp_dir().join(format!("rsparallel-grant-{}", std::process::id()));
+        std::fs::create_dir_all(dir.join("a")).unwrap();
+        std::fs::create_dir_all(dir.join("b")).unwrap();
+        let _ = std::os::unix::fs::symlink("../b", dir.join("a/link"));
+        let host =
+            Permissions::none().allow(Capability::Read, Some(dir.join("a").to_str().unwrap()));
+        for sneaky in ["a/../b", "a/link", "a/link/secret", "a/new/../../b"] {
+            let wanted = dir.join(sneaky);
+            let wanted =
+                Permissions::none().allow(Capability::Read, Some(wanted.to_str().unwrap()));
+            assert!(wanted.beyond(&host).is_some(), "{sneaky}");
+        }
+        let inside = Permissions::none().allow(
+            Capability::Read,
+            Some(dir.join("a/new/x").to_str().unwrap()),
+        );
+        assert_eq!(inside.beyond(&host), None);
+        std::fs::remove_dir_all(&dir).unwrap();
         let run = Permissions::none().allow(Capability::Run, Some("ls"));
         assert_eq!(run.beyond(&host), Some((Capability::Run, "ls".into())));
         assert_eq!(Permissions::all().beyond(&Permissions::all()), None);

@@ -146,6 +146,13 @@ impl Options {
                 "stdin" if value.is_blob() => parsed.stdin = Some(Input::Bytes(value.cast())),
                 "env" if value.is_map() => {
                     for (name, value) in value.cast::<Map>() {
+                        // The dynamic loader's variables would make any granted program load
+                        // code of the script's choosing (`LD_PRELOAD`): a grant to run `ls`
+                        // would be a grant to run anything.
+                        if name.starts_with("LD_") || name.starts_with("DYLD_") {
+                            let why = format!("env {name} is refused: it would load other code");
+                            return Err(failed("run_process", why));
+                        }
                         let value = text(value, || format!("env {name}"))?;
                         parsed.env.push((name.to_string(), value));
                     }

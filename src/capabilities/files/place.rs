@@ -5,6 +5,7 @@
 use std::ffi::OsString;
 use std::fs::File;
 use std::io;
+use std::os::unix::fs::FileTypeExt;
 use std::path::{Component, Path, PathBuf};
 use std::sync::Arc;
 use std::time::SystemTime;
@@ -40,7 +41,24 @@ impl Place {
         Dir::open_ambient_dir(root, ambient_authority())
     }
 
+    /// Opens the file for `mode`. Only regular files (and folders, which fail as such when
+    /// read): a FIFO, a socket or a device could keep the job waiting in the kernel, where
+    /// neither its deadline nor Ctrl-C reaches it. It is opened without waiting (a FIFO with no
+    /// writer opens at once), then refused by what the handle turned out to be, so a file
+    /// swapped for a FIFO after a check is refused too.
     pub(super) fn open(&self, mode: Mode) -> io::Result<File> {
+        let file = self.open_without_waiting(mode)?;
+        let kind = file.metadata()?.file_type();
+        if kind.is_fifo() || kind.is_socket() || kind.is_char_device() || kind.is_block_device() {
+            return Err(io::Error::new(
+                io::ErrorKind::InvalidInput,
+                "not a regular file (a FIFO, socket or device could keep the job waiting)",
+            ));
+        }
+        Ok(file)
+    }
+
+    fn open_without_waiting(&self, mode: Mode) -> io::Result<File> {
         match self {
             Place::Beneath { root, rest } => {
                 let mut options = cap_std::fs::OpenOptions::new();
@@ -49,6 +67,7 @@ impl Place {
                     Mode::Create => options.write(true).create(true).truncate(true),
                     Mode::Append => options.append(true).create(true),
                 };
+                cap_std::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
                 Ok(Place::root(root)?.open_with(rest, &options)?.into_std())
             }
             Place::Anywhere(path) => {
@@ -58,6 +77,7 @@ impl Place {
                     Mode::Create => options.write(true).create(true).truncate(true),
                     Mode::Append => options.append(true).create(true),
                 };
+                std::os::unix::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
                 options.open(path)
             }
         }
