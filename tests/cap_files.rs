@@ -361,3 +361,17 @@ fn a_refusal_is_an_error_the_script_can_catch() {
     let kind = records[0].error.as_ref().unwrap().kind;
     assert_eq!(kind, JobErrorKind::Thrown);
 }
+
+#[test]
+fn a_folder_of_many_names_is_listed_within_the_jobs_memory_cap() {
+    // 8 MiB holds no listing of 200,000 names: the job stops at its cap while reading the
+    // folder, not after holding all of it.
+    let dir = tempfile::tempdir().unwrap();
+    let many = dir.path().join("many");
+    std::fs::create_dir(&many).unwrap();
+    for i in 0..200_000 {
+        std::fs::File::create(many.join(format!("file-with-a-long-name-{i:06}"))).unwrap();
+    }
+    let record = jsonl_record(&["-e", "list_dir(item).len()"], dir.path(), &many);
+    assert_eq!(record["error"]["kind"], "memory_cap", "{record}");
+}

@@ -181,7 +181,7 @@ fn list_dir(grants: &Grants, given: &str, options: &Map) -> Fallible<Array> {
     let mut found = Array::new();
     let mut folders = vec![PathBuf::new()];
     while let Some(folder) = folders.pop() {
-        let entries = place.entries(&folder).map_err(|e| {
+        let entries = place.entries(&folder, |e| {
             // The folder as the script named it: joining an empty path would add a `/`.
             let path = if folder.as_os_str().is_empty() {
                 given.to_string()

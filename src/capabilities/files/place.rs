@@ -120,19 +120,32 @@ impl Place {
 
     /// The names in the folder `sub` (relative to this place), each with whether it is a
     /// folder itself (a symlink to one is not: a listing never follows links into loops).
-    pub(super) fn entries(&self, sub: &Path) -> io::Result<Vec<(OsString, bool)>> {
+    /// `failed` turns a file system error into the job's. A folder of a million names is read
+    /// looking at the job's clock and memory cap as it goes, not only once it is all in.
+    pub(super) fn entries(
+        &self,
+        sub: &Path,
+        failed: impl Fn(io::Error) -> Box<EvalAltResult>,
+    ) -> Fallible<Vec<(OsString, bool)>> {
         let mut names = Vec::new();
+        let mut add = |entry: io::Result<(OsString, io::Result<bool>)>| {
+            let (name, is_dir) = entry.map_err(&failed)?;
+            names.push((name, is_dir.map_err(&failed)?));
+            if names.len() % 1024 == 0 {
+                crate::limits::signal::checkpoint()?;
+            }
+            Ok::<(), Box<EvalAltResult>>(())
+        };
         match self {
             Place::Beneath { root, rest } => {
-                for entry in Place::root(root)?.read_dir(rest.join(sub))? {
-                    let entry = entry?;
-                    names.push((entry.file_name(), entry.file_type()?.is_dir()));
+                let dir = Place::root(root).map_err(&failed)?;
+                for entry in dir.read_dir(rest.join(sub)).map_err(&failed)? {
+                    add(entry.map(|e| (e.file_name(), e.file_type().map(|t| t.is_dir()))))?;
                 }
             }
             Place::Anywhere(path) => {
-                for entry in std::fs::read_dir(path.join(sub))? {
-                    let entry = entry?;
-                    names.push((entry.file_name(), entry.file_type()?.is_dir()));
+                for entry in std::fs::read_dir(path.join(sub)).map_err(&failed)? {
+                    add(entry.map(|e| (e.file_name(), e.file_type().map(|t| t.is_dir()))))?;
                 }
             }
         }
