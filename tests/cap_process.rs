@@ -362,3 +362,36 @@ fn the_dynamic_loaders_variables_are_refused() {
     );
     assert!(record.is_completed(), "{:?}", record.error);
 }
+
+#[test]
+fn a_program_granted_by_a_relative_path_is_that_file_whatever_the_cwd() {
+    let dir = tempfile::tempdir().unwrap();
+    for (folder, says) in [("bin", "granted"), ("other/bin", "other")] {
+        let bin = dir.path().join(folder);
+        std::fs::create_dir_all(&bin).unwrap();
+        let tool = bin.join("tool");
+        std::fs::write(&tool, format!("#!/bin/sh\necho {says}\n")).unwrap();
+        std::fs::set_permissions(&tool, std::fs::Permissions::from_mode(0o755)).unwrap();
+    }
+    let script = r#"run_process("bin/tool", [], #{ cwd: item }).stdout"#;
+    let output = Command::cargo_bin("rsparallel")
+        .unwrap()
+        .current_dir(dir.path())
+        .args([
+            "run",
+            "-k",
+            "--allow-run=bin/tool",
+            "-e",
+            script,
+            ".",
+            "other",
+        ])
+        .output()
+        .unwrap();
+    assert_eq!(String::from_utf8_lossy(&output.stdout), "granted\n\n");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(
+        stderr.contains(r#"run access to "bin/tool" is not granted"#),
+        "{stderr}"
+    );
+}

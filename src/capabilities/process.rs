@@ -201,7 +201,11 @@ fn text(value: Dynamic, what: impl FnOnce() -> String) -> Fallible<String> {
 /// `cwd` option), granted entries from `here`.
 fn granted(grant: &Grant, program: &str, base: &Path, here: &Path) -> Fallible<PathBuf> {
     let found = locate(program, base);
-    let allowed = grant.allows(program)
+    // A path is granted by where it leads, never by its text: `bin/tool` granted from here
+    // is not `bin/tool` under another `cwd`.
+    let by_name = !program.contains('/') && grant.allows(program);
+    let allowed = by_name
+        || matches!(grant, Grant::Everything)
         || match (grant, &found) {
             (Grant::Only(list), Some(path)) => list
                 .iter()
