@@ -96,7 +96,7 @@ pub(crate) fn job_to_map(pool: u64, job: &Submitted, status: &BatchStatus) -> Dy
     let counts = &status.counts;
     let failures = counts.get(JobStatus::Failed) + counts.get(JobStatus::TimedOut);
     let stopped = counts.get(JobStatus::Cancelled) + counts.get(JobStatus::Skipped);
-    let state = match (status.finished, stopped > 0, failures > 0) {
+    let state = match (status.finished, stopped > 0 || status.stopped, failures > 0) {
         (false, ..) => "running",
         (true, true, _) => "stopped",
         (true, false, true) => "failed",

@@ -58,6 +58,9 @@ pub struct BatchStatus {
     pub unreceived: usize,
     /// Whether every item read has its record and no more will be read.
     pub finished: bool,
+    /// Whether the batch was stopped early: cancelled, halted, or past its total timeout. (A
+    /// batch cancelled before it read an item has no record that says so.)
+    pub stopped: bool,
     /// Time since the batch was submitted, until it finished.
     pub elapsed: Duration,
 }
@@ -315,6 +318,7 @@ impl Batch {
             counts: state.counts,
             unreceived: state.records.len(),
             finished: state.finished,
+            stopped: self.shared.control.is_stopped(),
             elapsed: state.ended.unwrap_or_else(Instant::now) - since,
         }
     }
