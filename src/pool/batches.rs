@@ -58,8 +58,9 @@ pub struct BatchStatus {
     pub unreceived: usize,
     /// Whether every item read has its record and no more will be read.
     pub finished: bool,
-    /// Whether the batch was stopped early: cancelled, halted, or past its total timeout. (A
-    /// batch cancelled before it read an item has no record that says so.)
+    /// Whether its owner cancelled it ([`Batch::cancel`]): a batch cancelled before it read an
+    /// item has no record that says so. (Halts and total timeouts show in its records, as
+    /// `skipped`.)
     pub stopped: bool,
     /// Time since the batch was submitted, until it finished.
     pub elapsed: Duration,
@@ -117,6 +118,8 @@ struct State {
     counts: StatusCounts,
     items: u64,
     finished: bool,
+    /// Whether its owner cancelled it.
+    cancelled: bool,
     submitted: Option<Instant>,
     ended: Option<Instant>,
 }
@@ -249,6 +252,7 @@ impl Batch {
     /// without running, and running ones end at their next operation. Every item it read
     /// still gets its record; items never read get none.
     pub fn cancel(&self) {
+        self.shared.lock().cancelled = true;
         self.shared.control.cancel();
         let _ = self.shared.wake_driver.try_send(());
     }
@@ -318,7 +322,7 @@ impl Batch {
             counts: state.counts,
             unreceived: state.records.len(),
             finished: state.finished,
-            stopped: self.shared.control.is_stopped(),
+            stopped: state.cancelled,
             elapsed: state.ended.unwrap_or_else(Instant::now) - since,
         }
     }
