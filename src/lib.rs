@@ -53,6 +53,7 @@ pub use record::streams::JobStreams;
 pub use record::typed_output::TypedOutputError;
 pub use script::Script;
 pub use script::vm::ScriptVm;
+pub use worker::batch::aggregation::Aggregate;
 pub use worker::batch::halt_policy::{HaltPolicy, HaltThreshold};
 pub use worker::runspace::{SetupHook, StreamSink, is_job_variable};
 

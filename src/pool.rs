@@ -15,6 +15,7 @@ use crate::record::job::{BatchId, JobRecord};
 use crate::script::vm::ScriptVm;
 use crate::script::{Script, library_module};
 use crate::worker::PoolShared;
+use crate::worker::batch::aggregation::Aggregation;
 use crate::worker::batch::{BatchControl, Chunk};
 use crate::worker::runspace::{InitialState, is_job_variable};
 use run_options::RunOptions;
@@ -138,15 +139,21 @@ impl RunspacePool {
                 "'{name}' is set by rsparallel for each job and cannot be a batch variable"
             )));
         }
+        let scripts = options.aggregate_scripts().map_err(Error::InvalidOption)?;
         let id = BatchId::new(self.id, self.next_batch.fetch_add(1, Ordering::Relaxed));
-        Ok(Arc::new(BatchControl::new(
+        let mut batch = Arc::new(BatchControl::new(
             id,
             script.clone(),
             options.timeout.or(self.timeout),
             options.variables.clone(),
             results,
             self.shared.clocks.clone(),
-        )))
+        ));
+        if let Some(scripts) = scripts {
+            let aggregation = Aggregation::new(scripts, self.shared.clocks.len());
+            BatchControl::aggregate(&mut batch, aggregation);
+        }
+        Ok(batch)
     }
 
     /// Keeps track of a batch set up to start, so that `cancel_all` reaches it.

@@ -14,7 +14,7 @@ use runspace::InitialState;
 
 use crate::limits::timer::between;
 use crate::record::job::{JobRecord, JobStatus, StatusCounts};
-use crate::worker::batch::{Chunk, Fate};
+use crate::worker::batch::{BatchControl, Chunk, Fate};
 use crate::worker::runspace::{Evaluator, Runspace, ScriptCopies};
 
 /// Worker threads get a stack sized for the call depth limit: overflowing it would abort the
@@ -75,10 +75,17 @@ pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
     let mut copies = ScriptCopies::default();
     while let Ok(chunk) = jobs.recv() {
         let batch = &chunk.batch;
+        if chunk.finish {
+            finish(&mut runspace, &clock, batch);
+            continue;
+        }
         let script = copies.of(&batch.script, || shared.state.compile_engine());
         evaluator.prepare(&batch.script, script);
         runspace.enter_batch(batch);
         clock.set_batch(batch.id.number());
+        if let Some(aggregation) = &batch.aggregation {
+            runspace.enter_state(batch, aggregation);
+        }
         // The chunk's first job starts now, read from the system clock; each job after it
         // starts when the one before it ended (`JobTimer`).
         let started = runspace.now();
@@ -114,10 +121,25 @@ pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             };
             records.push(JobRecord::not_started(batch.id, job.seq, job.item, status));
         }
+        if let Some(aggregation) = &batch.aggregation {
+            // Before the records go: a run that has them all has every worker's state.
+            runspace.leave_state(aggregation);
+        }
         batch.note_work(between(started, now), count);
         shared.count_worked(&records);
         clock.set_batch(u64::MAX);
         // A receiver that went away (a run dropped early) no longer wants these records.
         let _ = batch.results.send(records);
     }
+}
+
+/// The end of an aggregating batch: its `end` and `reduce`, answered with no records.
+fn finish(runspace: &mut Runspace, clock: &JobClock, batch: &BatchControl) {
+    clock.clear_cancel();
+    clock.set_batch(batch.id.number());
+    if let Some(aggregation) = &batch.aggregation {
+        runspace.finish(batch, aggregation);
+    }
+    clock.set_batch(u64::MAX);
+    let _ = batch.results.send(Vec::new());
 }

@@ -311,6 +311,13 @@ impl Batch {
         true
     }
 
+    /// What the batch's `end` and `reduce` ([`RunOptions::begin`](crate::RunOptions#structfield.begin))
+    /// made of its workers' state, once it finished; `None` for a batch that does not
+    /// aggregate, has not finished, or was cancelled.
+    pub fn aggregate(&self) -> Option<crate::Aggregate> {
+        self.shared.control.aggregation.as_ref()?.result()
+    }
+
     /// What the batch has done so far.
     pub fn status(&self) -> BatchStatus {
         let state = self.shared.lock();

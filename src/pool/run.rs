@@ -17,8 +17,10 @@ use crate::pool::run_options::RunOptions;
 use crate::record::job::{BatchId, JobRecord, JobStatus, StatusCounts};
 use crate::script::Script;
 use crate::worker::batch::{BatchControl, Chunk, HaltWatch, MAX_CHUNK, QueuedJob};
+use finishing::Finish;
 use window::Window;
 
+mod finishing;
 mod stopping;
 mod waiting;
 mod window;
@@ -82,6 +84,8 @@ pub struct Run<'pool, I> {
     retry: VecDeque<JobRecord>,
     next_seq: u64,
     outstanding: u64,
+    /// Where the run's aggregation is: its end is one more thing a worker does.
+    finish: Finish,
     window: Window,
     options: RunOptions,
     deadline: Option<Instant>,
@@ -149,6 +153,7 @@ impl RunspacePool {
             BatchControl::watch_halt(&mut batch, watch);
         }
         self.track(&batch);
+        let finish = Finish::of(&batch);
         Ok(Run {
             queue,
             _pool: PhantomData,
@@ -159,6 +164,7 @@ impl RunspacePool {
             retry: VecDeque::new(),
             next_seq: 0,
             outstanding: 0,
+            finish,
             window: Window::new(options.keep_order),
             // A deadline past what an `Instant` can hold is never reached: none.
             deadline: options
@@ -327,10 +333,7 @@ where
             }
         }
         if !jobs.is_empty() {
-            self.pending = Some(Chunk {
-                batch: self.batch.clone(),
-                jobs,
-            });
+            self.pending = Some(Chunk::of_jobs(self.batch.clone(), jobs));
         }
     }
 }

@@ -8,6 +8,8 @@ use std::time::Duration;
 use rhai::Dynamic;
 
 use crate::record::job::JobStatus;
+use crate::script::Script;
+use crate::worker::batch::aggregation::AggregateScripts;
 use crate::worker::batch::halt_policy::HaltPolicy;
 
 /// Options of one [`RunspacePool::run_with`](crate::RunspacePool::run_with).
@@ -46,6 +48,20 @@ pub struct RunOptions {
     /// name they hide): what the run's jobs share that differs from run to run, as PowerShell's
     /// `-ArgumentList`. `item`, `seq` and `attempt` are refused. Default: none.
     pub variables: Vec<(String, Dynamic)>,
+    /// Runs once on each worker, before its first job of the run; the variables it declares
+    /// persist across that worker's jobs, which see and change them (an explicit opt-in to
+    /// runspace state: without it, nothing a job does reaches the next). Default: none.
+    ///
+    /// A job that fails or times out keeps the changes it made before it stopped.
+    pub begin: Option<Script>,
+    /// Runs once on each worker that ran jobs (or on one worker, when none did), after the
+    /// run's last job, with that worker's `begin` variables in scope; its value is that
+    /// worker's partial result. Default: none.
+    pub end: Option<Script>,
+    /// Combines two partial results, `a` and `b` in scope, into one: folded over every
+    /// worker's, it gives the run's one [`Aggregate`](crate::Aggregate) value. Needs `end`.
+    /// Default: none.
+    pub reduce: Option<Script>,
 }
 
 impl Default for RunOptions {
@@ -60,6 +76,9 @@ impl Default for RunOptions {
             total_timeout: None,
             select: None,
             variables: Vec::new(),
+            begin: None,
+            end: None,
+            reduce: None,
         }
     }
 }
@@ -124,6 +143,41 @@ impl RunOptions {
     pub fn select(mut self, filter: SeqFilter) -> Self {
         self.select = Some(filter);
         self
+    }
+
+    /// Sets [`begin`](RunOptions#structfield.begin).
+    pub fn begin(mut self, script: Script) -> Self {
+        self.begin = Some(script);
+        self
+    }
+
+    /// Sets [`end`](RunOptions#structfield.end).
+    pub fn end(mut self, script: Script) -> Self {
+        self.end = Some(script);
+        self
+    }
+
+    /// Sets [`reduce`](RunOptions#structfield.reduce).
+    pub fn reduce(mut self, script: Script) -> Self {
+        self.reduce = Some(script);
+        self
+    }
+
+    /// The run's aggregation scripts, when it aggregates.
+    pub(crate) fn aggregate_scripts(&self) -> Result<Option<AggregateScripts>, String> {
+        if self.reduce.is_some() && self.end.is_none() {
+            return Err(
+                "reduce needs end: end's value on each worker is what reduce combines".into(),
+            );
+        }
+        if self.begin.is_none() && self.end.is_none() {
+            return Ok(None);
+        }
+        Ok(Some(AggregateScripts {
+            begin: self.begin.clone(),
+            end: self.end.clone(),
+            reduce: self.reduce.clone(),
+        }))
     }
 
     /// Adds one of the [`variables`](RunOptions#structfield.variables).

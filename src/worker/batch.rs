@@ -12,8 +12,11 @@ use crate::limits::clock::JobClock;
 use crate::record::job::{BatchId, JobRecord};
 use crate::script::Script;
 
+pub(crate) mod aggregation;
 mod halt;
 pub(crate) mod halt_policy;
+
+use aggregation::Aggregation;
 
 pub(crate) use halt::{HaltWatch, Reached, is_retried};
 
@@ -21,6 +24,19 @@ pub(crate) use halt::{HaltWatch, Reached, is_retried};
 pub(crate) struct Chunk {
     pub(crate) batch: Arc<BatchControl>,
     pub(crate) jobs: Vec<QueuedJob>,
+    /// Not jobs but the batch's end: the worker that takes it runs the aggregation's `end` and
+    /// `reduce` over every worker's state, and answers with no records.
+    pub(crate) finish: bool,
+}
+
+impl Chunk {
+    pub(crate) fn of_jobs(batch: Arc<BatchControl>, jobs: Vec<QueuedJob>) -> Self {
+        Chunk {
+            batch,
+            jobs,
+            finish: false,
+        }
+    }
 }
 
 /// One item waiting for a worker.
@@ -66,6 +82,8 @@ pub(crate) struct BatchControl {
     jobs_run: AtomicU64,
     /// The halt policy, judged by the workers as each job ends; `None` costs a job one branch.
     halt: Option<HaltWatch>,
+    /// The state workers keep across the batch's jobs, and what it ends as.
+    pub(crate) aggregation: Option<Aggregation>,
 }
 
 /// How much work a chunk should hold: enough that the cost of a queue message is small beside
@@ -95,7 +113,15 @@ impl BatchControl {
             busy_nanos: AtomicU64::new(0),
             jobs_run: AtomicU64::new(0),
             halt: None,
+            aggregation: None,
         }
+    }
+
+    /// Gives a batch that nobody else holds yet its aggregation.
+    pub(crate) fn aggregate(batch: &mut Arc<BatchControl>, aggregation: Aggregation) {
+        Arc::get_mut(batch)
+            .expect("an aggregation is set before the batch is shared")
+            .aggregation = Some(aggregation);
     }
 
     /// Gives a batch that nobody else holds yet its halt policy.

@@ -26,6 +26,7 @@ mod evaluator;
 mod hooks;
 mod outcome;
 mod script_copies;
+mod state;
 mod variables;
 
 pub(crate) use evaluator::Evaluator;
@@ -177,6 +178,11 @@ pub(crate) struct Runspace {
     /// Whether the last job's script had functions, and so perhaps closures that made the job
     /// variables shared: the next job, whatever its script, must look before writing them.
     last_may_share: bool,
+    /// How many of the scope's variables before the job's are the worker's aggregation state
+    /// (`state`), after the batch's; 0 for a batch that does not aggregate.
+    held_state: usize,
+    /// `begin` failed on this worker: the batch's aggregation fails with this.
+    state_failure: Option<JobError>,
     capture: Arc<Captured>,
     clock: Arc<JobClock>,
     timer: JobTimer,
@@ -221,6 +227,8 @@ impl Runspace {
             base_len,
             attempt_in_scope: 0,
             last_may_share: false,
+            held_state: 0,
+            state_failure: None,
             capture,
             clock,
             worker,
@@ -274,9 +282,16 @@ impl Runspace {
         }
         // Setting the job variables is guarded too: whatever panics, the job fails and the
         // worker goes on with a rebuilt runspace, instead of dying with its chunk's records.
+        // A batch that aggregates runs on the tree walker: its jobs change variables that
+        // outlive them, which grain's differential tests do not cover.
+        let tree = batch.aggregation.is_some();
         let mut result = catch_unwind(AssertUnwindSafe(|| {
             self.set_job_variables(script, scoped_item, seq, attempt);
-            evaluator.eval(&mut self.scope, &batch.script, copy)
+            if tree {
+                self.engine.eval_ast_with_scope(&mut self.scope, &copy.ast)
+            } else {
+                evaluator.eval(&mut self.scope, &batch.script, copy)
+            }
         }));
         let end = self.timer.job_end();
         self.clock.end_job();
@@ -318,12 +333,19 @@ impl Runspace {
             Ok(Err(err)) => classify(&err, timeout, &self.state),
             Err(panic) => {
                 let message = panic_message(panic.as_ref());
+                // The aggregation state outlives the engine: it is the batch's, not the job's.
+                let state = (self.held_state > 0).then(|| self.take_state());
+                let state_failure = self.state_failure.take();
                 let mut rebuilt =
                     Runspace::new(self.state.clone(), self.worker, self.clock.clone());
                 // The timer goes on: it has measured the counter's rate already.
                 std::mem::swap(&mut rebuilt.timer, &mut self.timer);
                 *self = rebuilt;
                 self.enter_batch(batch);
+                if let Some(state) = state {
+                    self.push_state(state);
+                }
+                self.state_failure = state_failure;
                 (
                     JobStatus::Failed,
                     Some(JobError::new(

@@ -70,6 +70,11 @@ where
     /// Takes a chunk of records from a worker: those to try again wait for a retry, the rest
     /// are final and stay in the chunk they came in.
     pub(super) fn absorb(&mut self, mut records: Vec<JobRecord>) {
+        if records.is_empty() {
+            // Only the batch's end is answered with no records (`Run::send_finish`).
+            self.finished();
+            return;
+        }
         self.outstanding -= records.len() as u64;
         self.note_halt();
         if self.options.retries > 0 {

@@ -143,8 +143,8 @@ where
                     }
                 };
                 self.absorb(records);
-            } else {
-                return Step::End;
+            } else if let Some(step) = self.send_finish() {
+                return step;
             }
         }
     }

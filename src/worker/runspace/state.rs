@@ -1,0 +1,254 @@
+//! A runspace's part in an aggregation (`worker::batch::aggregation`): the variables `begin`
+//! declares live in the scope between the batch's variables and the job's, where every job of
+//! the batch this worker runs sees and changes them, and nothing else does. Between chunks
+//! they wait in the batch; at the batch's end one worker runs `end` over each worker's state
+//! and `reduce` over the partial results.
+//!
+//! Each script runs as a job does: bounded by the batch's timeout, the memory cap and
+//! cancellation, on the tree walker (the scripts run once per worker, not per item).
+
+use std::panic::{AssertUnwindSafe, catch_unwind};
+
+use rhai::{AST, Dynamic};
+
+use super::outcome::{classify, panic_message};
+use super::{Runspace, push_job_variables};
+use crate::limits::memory;
+use crate::record::job::{JobError, JobErrorKind};
+use crate::worker::batch::aggregation::{Aggregate, Aggregation, Slot, WorkerState};
+use crate::worker::batch::{BatchControl, Fate};
+
+/// Names `begin` may not declare: each job sets them, and would hide the state.
+const RESERVED: [&str; 3] = ["item", "seq", "attempt"];
+
+impl Runspace {
+    /// Before a chunk of `batch`, which aggregates: puts this worker's state in the scope, made
+    /// by `begin` on the worker's first chunk of the batch.
+    pub(crate) fn enter_state(&mut self, batch: &BatchControl, aggregation: &Aggregation) {
+        let slot = aggregation.take(self.worker);
+        self.scope.rewind(self.base_len);
+        let state = match slot {
+            Slot::State(state) => state,
+            Slot::Failed(error) => {
+                self.state_failure = Some(error);
+                Vec::new()
+            }
+            Slot::Unused => match self.begin(batch, aggregation) {
+                Ok(state) => state,
+                Err(error) => {
+                    self.state_failure = Some(error);
+                    Vec::new()
+                }
+            },
+        };
+        self.push_state(state);
+    }
+
+    /// After a chunk: leaves the state in the batch, before the chunk's records are sent.
+    pub(crate) fn leave_state(&mut self, aggregation: &Aggregation) {
+        let slot = match self.state_failure.take() {
+            Some(error) => Slot::Failed(error),
+            None => Slot::State(self.take_state()),
+        };
+        aggregation.put(self.worker, slot);
+    }
+
+    /// The state in the scope, taken out of it; the scope keeps the batch's variables and the
+    /// job's.
+    pub(super) fn take_state(&mut self) -> WorkerState {
+        let batch_len = self.base_len - self.held_state;
+        self.scope.rewind(self.base_len);
+        let names: Vec<(String, bool)> = self
+            .scope
+            .iter_raw()
+            .skip(batch_len)
+            .map(|(name, constant, _)| (name.to_string(), constant))
+            .collect();
+        // Each removal takes the scope's last entry: the last of the names left.
+        let mut state: WorkerState = names
+            .into_iter()
+            .rev()
+            .map(|(name, constant)| {
+                let value = self.scope.remove::<Dynamic>(&name).unwrap_or_default();
+                (name, constant, value)
+            })
+            .collect();
+        state.reverse();
+        self.base_len = batch_len;
+        self.held_state = 0;
+        push_job_variables(&mut self.scope, Dynamic::UNIT, 0, 0);
+        self.attempt_in_scope = 0;
+        state
+    }
+
+    /// Puts `state` in the scope, after the batch's variables (the job's are rewound first and
+    /// follow it).
+    pub(super) fn push_state(&mut self, state: WorkerState) {
+        self.scope.rewind(self.base_len);
+        self.held_state = state.len();
+        for (name, constant, value) in state {
+            if constant {
+                self.scope.push_constant_dynamic(name, value);
+            } else {
+                self.scope.push_dynamic(name, value);
+            }
+        }
+        self.base_len = self.scope.len();
+        push_job_variables(&mut self.scope, Dynamic::UNIT, 0, 0);
+        self.attempt_in_scope = 0;
+    }
+
+    /// Runs `begin` where the state goes; what it declares is the state.
+    fn begin(
+        &mut self,
+        batch: &BatchControl,
+        aggregation: &Aggregation,
+    ) -> Result<WorkerState, JobError> {
+        let Some(begin) = &aggregation.scripts.begin else {
+            return Ok(Vec::new());
+        };
+        let mark = self.scope.len();
+        let result = self.run_script(batch, &begin.ast, "begin");
+        let state: WorkerState = self
+            .scope
+            .iter_raw()
+            .skip(mark)
+            .map(|(name, constant, value)| (name.to_string(), constant, value.clone()))
+            .collect();
+        self.scope.rewind(mark);
+        let _: Dynamic = result?;
+        if let Some((name, ..)) = state.iter().find(|(n, ..)| RESERVED.contains(&n.as_str())) {
+            return Err(JobError::new(
+                JobErrorKind::Script,
+                format!("begin: '{name}' is set for each job and cannot be a variable of begin"),
+            ));
+        }
+        Ok(state)
+    }
+
+    /// At the batch's end, on whichever worker takes it: `end` over each worker's state, then
+    /// `reduce` over the partial results, into the batch's result. A cancelled batch has none.
+    pub(crate) fn finish(&mut self, batch: &BatchControl, aggregation: &Aggregation) {
+        let slots = aggregation.take_all();
+        if batch.fate() == Fate::Cancel {
+            return;
+        }
+        self.enter_batch(batch);
+        let result = self.aggregate(batch, aggregation, slots);
+        // Whatever the scripts left, the scope is the batch's again, ready for a job.
+        self.scope.rewind(self.base_len);
+        push_job_variables(&mut self.scope, Dynamic::UNIT, 0, 0);
+        self.attempt_in_scope = 0;
+        aggregation.set_result(result);
+    }
+
+    fn aggregate(
+        &mut self,
+        batch: &BatchControl,
+        aggregation: &Aggregation,
+        slots: Vec<(usize, Slot)>,
+    ) -> Aggregate {
+        let mut states = Vec::with_capacity(slots.len());
+        for (worker, slot) in slots {
+            match slot {
+                Slot::State(state) => states.push((worker, state)),
+                Slot::Failed(error) => return Err(on_worker(error, worker)),
+                Slot::Unused => {}
+            }
+        }
+        if states.is_empty() {
+            // No worker ran a job: the state as `begin` makes it, so that a count over no
+            // items is 0, not nothing.
+            self.scope.rewind(self.base_len);
+            let state = self.begin(batch, aggregation)?;
+            states.push((self.worker, state));
+        }
+        let mut partials = Vec::with_capacity(states.len());
+        for (worker, state) in states {
+            let Some(end) = &aggregation.scripts.end else {
+                break;
+            };
+            self.push_state(state);
+            self.scope.rewind(self.base_len);
+            let partial = self.run_script(batch, &end.ast, "end");
+            self.take_state();
+            partials.push(partial.map_err(|error| on_worker(error, worker))?);
+        }
+        let Some(reduce) = &aggregation.scripts.reduce else {
+            partials.retain(|value| !value.is_unit());
+            return Ok(partials);
+        };
+        let mut partials = partials.into_iter();
+        let Some(mut reduced) = partials.next() else {
+            return Ok(Vec::new());
+        };
+        for b in partials {
+            self.scope.rewind(self.base_len);
+            self.scope.push_dynamic("a", reduced).push_dynamic("b", b);
+            let result = self.run_script(batch, &reduce.ast, "reduce");
+            self.scope.rewind(self.base_len);
+            reduced = result?;
+        }
+        Ok(if reduced.is_unit() {
+            Vec::new()
+        } else {
+            vec![reduced]
+        })
+    }
+
+    /// Runs one of the aggregation's scripts in the scope as it is, as a job runs: under the
+    /// batch's timeout, the memory cap and cancellation. What it emits or prints is dropped:
+    /// its value is its result. A native panic fails the script; the engine needs no rebuild,
+    /// as it does after a grain `Vm` unwinds (these run on the tree walker, which holds no
+    /// state of its own), and the scope is rewound by the caller.
+    fn run_script(
+        &mut self,
+        batch: &BatchControl,
+        ast: &AST,
+        what: &str,
+    ) -> Result<Dynamic, JobError> {
+        let start = self.timer.now();
+        self.clock.start_job(start.nanos, batch.timeout);
+        if self.state.max_memory.is_some() {
+            memory::arm(self.state.max_memory);
+        }
+        let result = catch_unwind(AssertUnwindSafe(|| {
+            self.engine
+                .eval_ast_with_scope::<Dynamic>(&mut self.scope, ast)
+        }));
+        self.clock.end_job();
+        if self.state.max_memory.is_some() {
+            memory::disarm();
+        }
+        if self
+            .capture
+            .used
+            .swap(false, std::sync::atomic::Ordering::Relaxed)
+        {
+            let mut capture = super::lock(&self.capture.capture);
+            capture.emitted.clear();
+            capture.streams.clear();
+        }
+        let mut error = match result {
+            Ok(Ok(value)) => return Ok(value),
+            Ok(Err(err)) => classify(&err, batch.timeout, &self.state)
+                .1
+                .unwrap_or_else(|| JobError::new(JobErrorKind::Script, err.to_string())),
+            Err(panic) => JobError::new(
+                JobErrorKind::NativePanic,
+                format!(
+                    "a native function panicked: {}",
+                    panic_message(panic.as_ref())
+                ),
+            ),
+        };
+        error.message = format!("{what}: {}", error.message);
+        Err(error)
+    }
+}
+
+/// `error` as the aggregation's, naming the worker whose state it came from.
+fn on_worker(mut error: JobError, worker: usize) -> JobError {
+    error.message = format!("{} (worker {worker})", error.message);
+    error
+}
