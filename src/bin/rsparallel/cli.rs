@@ -4,7 +4,7 @@ use std::path::PathBuf;
 
 use crate::allow::AllowArgs;
 use clap::{Args, Parser, Subcommand};
-use rsparallel::input::{InputFormat, ItemRange};
+use rsparallel::input::{CsvOptions, InputFormat, ItemRange};
 use rsparallel::output::OutputFormat;
 use rsparallel::{HaltPolicy, JobStatus, ScriptVm};
 
@@ -104,7 +104,8 @@ pub struct RunArgs {
     pub head: Option<u64>,
 
     /// How input lines and ITEM arguments become items: lines (strings), jsonl (JSON values),
-    /// csv (maps by header; not for ITEM arguments), nul (strings each ended by a NUL byte).
+    /// csv or tsv (rows as maps by the header row; not for ITEM arguments), nul (strings each
+    /// ended by a NUL byte).
     #[arg(
         long,
         default_value = "lines",
@@ -112,6 +113,21 @@ pub struct RunArgs {
         conflicts_with = "range"
     )]
     pub format: InputFormat,
+
+    /// With --format csv or tsv: the character between fields, e.g. ';' or '|' ("tab" or \t
+    /// for a tab).
+    #[arg(long, value_name = "CHAR", value_parser = CsvOptions::parse_delimiter)]
+    pub delimiter: Option<u8>,
+
+    /// With --format csv or tsv: the first row is data, not a header; each row is an item, an
+    /// array of its fields, of any length.
+    #[arg(long)]
+    pub no_header: bool,
+
+    /// With --format csv or tsv: fields that read as integers, floats or true/false become
+    /// them; all else stays a string (numbers with a leading zero, like 007, too).
+    #[arg(long)]
+    pub csv_types: bool,
 
     /// Items are ended by NUL bytes, as `find -print0` writes them (the same as --format nul).
     #[arg(short = '0', long, conflicts_with_all = ["format", "range"])]

@@ -1,12 +1,12 @@
 //! Where `run`'s items come from: ITEM arguments, `--range`, `--input FILE` or stdin; and,
 //! for a file, its lines counted on the side so the progress bar can show a total.
 
-use std::io::{self, BufReader, IsTerminal};
+use std::io::{self, BufRead, BufReader, IsTerminal};
 use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use rsparallel::input::{InputFormat, ItemResult, read_items};
+use rsparallel::input::{CsvOptions, InputFormat, ItemResult, read_csv_items, read_items};
 use rsparallel::rhai::{Dynamic, ImmutableString};
 use rsparallel::value::json_to_dynamic;
 use rsparallel::{JobError, JobErrorKind, UnreadableItem};
@@ -21,9 +21,9 @@ pub(crate) fn argument_items(
     items: Vec<String>,
     format: InputFormat,
 ) -> anyhow::Result<impl Iterator<Item = ItemResult> + use<>> {
-    if format == InputFormat::Csv {
+    if let Some(name) = csv_name(format) {
         bail!(
-            "--format csv cannot be used with ITEM arguments: csv needs a header row (give the rows with --input)"
+            "--format {name} cannot be used with ITEM arguments: give the rows with --input or on stdin"
         );
     }
     Ok(items.into_iter().enumerate().map(move |(i, text)| {
@@ -54,7 +54,57 @@ pub(crate) struct Input {
     pub(crate) total: Option<u64>,
     /// A regular file whose lines can be counted for the progress bar, by reading it again.
     /// Never a pipe, a FIFO or a device: a second reader would take items from the run.
-    pub(crate) count_lines_of: Option<PathBuf>,
+    pub(crate) count_lines_of: Option<LinesToCount>,
+}
+
+/// A file whose lines are counted for the progress bar's total.
+#[derive(Clone, Debug)]
+pub(crate) struct LinesToCount {
+    pub(crate) path: PathBuf,
+    /// Whether its first line is a CSV header, not an item.
+    pub(crate) header: bool,
+}
+
+/// `--format csv` or `tsv` by name; `None` for the formats that are not CSV.
+fn csv_name(format: InputFormat) -> Option<&'static str> {
+    match format {
+        InputFormat::Csv => Some("csv"),
+        InputFormat::Tsv => Some("tsv"),
+        _ => None,
+    }
+}
+
+/// How the input is read as CSV: `--format csv` or `tsv` as `--delimiter`, `--no-header` and
+/// `--csv-types` change it; `None` for the other formats, which refuse those flags rather than
+/// ignore them.
+pub(crate) fn csv_options(args: &RunArgs) -> anyhow::Result<Option<CsvOptions>> {
+    let Some(mut options) = CsvOptions::for_format(args.format) else {
+        let given = [
+            (args.delimiter.is_some(), "--delimiter"),
+            (args.no_header, "--no-header"),
+            (args.csv_types, "--csv-types"),
+        ];
+        if let Some((_, flag)) = given.into_iter().find(|(given, _)| *given) {
+            bail!("{flag} is for CSV input: use it with --format csv or --format tsv");
+        }
+        return Ok(None);
+    };
+    if let Some(delimiter) = args.delimiter {
+        options = options.delimiter(delimiter);
+    }
+    Ok(Some(options.header(!args.no_header).types(args.csv_types)))
+}
+
+/// The items of an input file or stdin, in the format the flags name.
+pub(crate) fn read_input<'a, R: BufRead + Send + 'a>(
+    reader: R,
+    args: &RunArgs,
+) -> anyhow::Result<Box<dyn Iterator<Item = ItemResult> + Send + 'a>> {
+    let max_item_size = usize::try_from(args.max_item_size).unwrap_or(usize::MAX);
+    Ok(match csv_options(args)? {
+        Some(options) => read_csv_items(reader, options, max_item_size),
+        None => read_items(reader, args.format, max_item_size),
+    })
 }
 
 /// The one source of items the flags name; stdin when none is named and it is not a terminal.
@@ -70,6 +120,8 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
     if let [first, second, ..] = named[..] {
         bail!("{first} and {second} cannot be used together: give items one way");
     }
+    // A CSV flag with another format is refused before any input is opened.
+    let csv = csv_options(args)?;
     // `--head N`: the first N items of whatever the input is, and no more read.
     let head = args
         .head
@@ -91,7 +143,6 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
             count_lines_of: None,
         });
     }
-    let max_item_size = usize::try_from(args.max_item_size).unwrap_or(usize::MAX);
     let stdin_named = args.input.as_ref().is_some_and(|p| p.as_os_str() == "-");
     match &args.input {
         Some(path) if !stdin_named => {
@@ -108,7 +159,7 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
                 );
             }
             let reader = BufReader::with_capacity(64 * 1024, file);
-            let items = Box::new(read_items(reader, args.format, max_item_size).take(head));
+            let items = Box::new(read_input(reader, args)?.take(head));
             if kind.is_file() {
                 // A regular file never blocks for long: read it on this thread, with no
                 // hand-off cost.
@@ -116,7 +167,10 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
                     items: Items::Iter(items),
                     total: args.head,
                     // With --head, the bar's total is known already.
-                    count_lines_of: args.head.is_none().then(|| path.clone()),
+                    count_lines_of: args.head.is_none().then(|| LinesToCount {
+                        path: path.clone(),
+                        header: csv.is_some_and(|csv| csv.header),
+                    }),
                 });
             }
             // A FIFO, `/dev/stdin`, a process substitution: it may go silent like stdin, and
@@ -129,7 +183,7 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
         }
         _ if stdin_named || !io::stdin().is_terminal() => {
             let reader = BufReader::with_capacity(64 * 1024, io::stdin());
-            let items = Box::new(read_items(reader, args.format, max_item_size).take(head));
+            let items = Box::new(read_input(reader, args)?.take(head));
             // Stdin may go silent: read it on a thread, so the run never blocks on it.
             Ok(Input {
                 items: Items::Channel(crate::background::read_in_background(items)),
@@ -141,11 +195,13 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
     }
 }
 
-/// Counts a file's lines on a thread of its own and gives the progress bar its total.
-pub(crate) fn count_lines_later(path: PathBuf, format: InputFormat, reporter: Arc<Reporter>) {
+/// Counts a file's lines on a thread of its own and gives the progress bar its total: its
+/// lines but a CSV header. (A CSV field may hold line breaks: the total is then too high.)
+pub(crate) fn count_lines_later(file: LinesToCount, format: InputFormat, reporter: Arc<Reporter>) {
     let _ = std::thread::Builder::new()
         .name("rsparallel-count".into())
         .spawn(move || {
+            let LinesToCount { path, header } = file;
             // Streamed through a fixed buffer: the count costs no memory however big the file.
             let Ok(mut file) = std::fs::File::open(&path) else {
                 return;
@@ -167,7 +223,7 @@ pub(crate) fn count_lines_later(path: PathBuf, format: InputFormat, reporter: Ar
             if last != end {
                 lines += 1;
             }
-            if format == InputFormat::Csv {
+            if header {
                 lines = lines.saturating_sub(1);
             }
             reporter.set_total(lines);

@@ -8,11 +8,11 @@ use std::sync::Arc;
 use std::path::Path;
 
 use anyhow::{Context, bail};
-use rsparallel::input::{ItemResult, read_items};
+use rsparallel::input::ItemResult;
 use rsparallel::rhai::Dynamic;
 
 use crate::cli::RunArgs;
-use crate::items::{Input, Items, argument_items};
+use crate::items::{Input, Items, argument_items, read_input};
 use crate::joblog::LogIndex;
 use crate::run::split_args;
 
@@ -138,9 +138,10 @@ fn reread(args: &RunArgs) -> anyhow::Result<Box<dyn Iterator<Item = ItemResult>>
     };
     let file = std::fs::File::open(path)
         .with_context(|| format!("cannot open --input {}", path.display()))?;
-    let max_item_size = usize::try_from(args.max_item_size).unwrap_or(usize::MAX);
     let reader = BufReader::with_capacity(64 * 1024, file);
-    Ok(read_items(reader, args.format, max_item_size))
+    // With the flags the run reads it with (`--delimiter`, `--no-header`, `--csv-types`):
+    // the items compared must be the items run.
+    Ok(read_input(reader, args)?)
 }
 
 /// The items read ahead, then the rest of the input, on a channel of their own.
