@@ -205,6 +205,35 @@ impl<W: Write> RecordWriter<W> {
         Ok(())
     }
 
+    /// Writes a run's aggregate ([`Run::aggregate`](crate::Run::aggregate)), after its
+    /// records: in text form each value on its own line, in CSV or TSV each a row under the
+    /// same columns, in JSON Lines each as `{"aggregate":VALUE}`, a line no record has. Fails,
+    /// naming the type, when a value has no form in the format; nothing is written then.
+    pub fn write_aggregate(&mut self, values: &[rhai::Dynamic]) -> io::Result<()> {
+        self.buf.clear();
+        let written: Result<(), String> = match self.format {
+            OutputFormat::Text => values.iter().try_for_each(|value| {
+                if write_text(value, &mut self.buf)? {
+                    self.buf.push(b'\n');
+                }
+                Ok(())
+            }),
+            OutputFormat::Jsonl => values.iter().try_for_each(|value| {
+                self.buf.extend_from_slice(b"{\"aggregate\":");
+                write_json(value, &mut self.buf)?;
+                self.buf.extend_from_slice(b"}\n");
+                Ok(())
+            }),
+            _ => match &mut self.rows {
+                Some(rows) => rows.write_record(values.iter(), &mut self.buf),
+                None => Ok(()),
+            },
+        };
+        written
+            .map_err(|why| io::Error::other(format!("the aggregate cannot be written: {why}")))?;
+        self.out.write_all(&self.buf)
+    }
+
     /// Flushes the underlying writer.
     pub fn flush(&mut self) -> io::Result<()> {
         self.out.flush()

@@ -114,7 +114,10 @@ fn a_failing_begin_or_end_fails_the_aggregate_naming_the_script() {
         .unwrap();
     assert_eq!(run.by_ref().count(), 10);
     let error = run.aggregate().unwrap().unwrap_err();
-    assert!(error.message.starts_with("begin: no state"), "{error}");
+    assert!(
+        error.message.starts_with("begin on worker ") && error.message.ends_with(": no state"),
+        "{error}"
+    );
 
     let options = RunOptions::default()
         .timeout(std::time::Duration::from_millis(100))
@@ -125,7 +128,10 @@ fn a_failing_begin_or_end_fails_the_aggregate_naming_the_script() {
     assert_eq!(run.by_ref().count(), 10);
     let error = run.aggregate().unwrap().unwrap_err();
     assert_eq!(error.kind, rsparallel::JobErrorKind::TimedOut);
-    assert!(error.message.starts_with("end: timed out"), "{error}");
+    assert!(
+        error.message.starts_with("end on worker ") && error.message.contains(": timed out"),
+        "{error}"
+    );
 }
 
 #[test]

@@ -38,7 +38,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "new_runspace_job",
         params: "(pool, script, items, options?)",
-        summary: "submit a script (source text or #{ file: path }) over an array or range; returns at once; options as `run`'s flags: timeout, keep_order, retries, retry_on, halt, total_timeout, shard (\"K/N\"); variables: #{ name: value } for this batch's jobs; name (for get_runspace_jobs)",
+        summary: "submit a script (source text or #{ file: path }) over an array or range; returns at once; options as `run`'s flags: timeout, keep_order, retries, retry_on, halt, total_timeout, shard (\"K/N\"); variables: #{ name: value } for this batch's jobs; begin, end, reduce (per-worker state, as run's flags: see get_runspace_job_result); name (for get_runspace_jobs)",
         example: r#"let batch = new_runspace_job(pool, "item * base", 0..10000, #{ timeout: "100ms" });"#,
     },
     HostFunction {
@@ -58,6 +58,12 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
         params: "(batch or [batches], options?)",
         summary: "wait, taking no record, for the batches to finish; options: any (one is enough), timeout; returns the batches finished",
         example: r#"wait_runspace_job([a, b], #{ any: true, timeout: "10s" })"#,
+    },
+    HostFunction {
+        name: "get_runspace_job_result",
+        params: "(batch)",
+        summary: "a finished batch's aggregate: reduce's value, or an array of each worker's end value without reduce; () while it runs; throws if begin, end or reduce failed",
+        example: r#"let b = new_runspace_job(pool, "n += item;", 1..=100, #{ begin: "let n = 0", end: "n", reduce: "a + b" }); wait_runspace_job(b); get_runspace_job_result(b)"#,
     },
     HostFunction {
         name: "stop_runspace_job",
@@ -228,11 +234,16 @@ fn new_job(
     item_values: Dynamic,
     options: &Map,
 ) -> RhaiResult<BatchHandle> {
-    let (name, options) = job_options(options).map_err(error)?;
     let pool = handle.pool().map_err(error)?;
-    let mut derived_name = None;
     // The functions the session defined, for every job script submitted after them.
     let functions = host.functions();
+    let compile = |key: &str, source: &str| {
+        pool.compile_with_functions(key, source, &functions)
+            .map_err(|e| format!("new_runspace_job: option '{key}': {e}"))
+    };
+    let (name, options) = job_options(options, compile).map_err(error)?;
+    let reduces = options.reduce.is_some();
+    let mut derived_name = None;
     let compiled = if let Some(source) = script.read_lock::<rhai::ImmutableString>() {
         derived_name = Some(name_from_source(&source));
         pool.compile_with_functions("script", &source, &functions)
@@ -264,7 +275,12 @@ fn new_job(
     let name = name
         .or(derived_name)
         .unwrap_or_else(|| compiled.name().to_string());
-    handle.add(Submitted { batch, name, total });
+    handle.add(Submitted {
+        batch,
+        name,
+        total,
+        reduces,
+    });
     Ok(BatchHandle {
         id,
         script: compiled.name().to_string(),

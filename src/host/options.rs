@@ -48,12 +48,15 @@ pub(crate) fn pool_builder(
     Ok(builder)
 }
 
-const JOB_KEYS: &str =
-    "name, timeout, keep_order, retries, retry_on, halt, total_timeout, shard, variables";
+const JOB_KEYS: &str = "name, timeout, keep_order, retries, retry_on, halt, total_timeout, shard, variables, begin, end, reduce";
 
 /// The options of `new_runspace_job`: a name for the session's job list, and a run's options,
-/// as `rsparallel run` takes them.
-pub(crate) fn job_options(map: &Map) -> Result<(Option<String>, RunOptions), String> {
+/// as `rsparallel run` takes them; `compile` compiles the aggregation's scripts (`begin`,
+/// `end`, `reduce`), given the option's name and its source.
+pub(crate) fn job_options(
+    map: &Map,
+    compile: impl Fn(&str, &str) -> Result<crate::Script, String>,
+) -> Result<(Option<String>, RunOptions), String> {
     let f = "new_runspace_job";
     let mut options = RunOptions::default();
     let mut name = None;
@@ -86,6 +89,9 @@ pub(crate) fn job_options(map: &Map) -> Result<(Option<String>, RunOptions), Str
                 options.variables = variables(f, value)?;
                 options
             }
+            "begin" => options.begin(compile(key, &text(f, key, value)?)?),
+            "end" => options.end(compile(key, &text(f, key, value)?)?),
+            "reduce" => options.reduce(compile(key, &text(f, key, value)?)?),
             other => return Err(unknown(f, other, JOB_KEYS)),
         };
     }

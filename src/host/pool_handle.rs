@@ -37,6 +37,8 @@ pub(crate) struct Submitted {
     pub(crate) name: String,
     /// How many items the batch has, when its input said so up front (an array, a range).
     pub(crate) total: Option<u64>,
+    /// Whether its aggregate is one value (`reduce`), not each worker's partial.
+    pub(crate) reduces: bool,
 }
 
 impl Deref for Submitted {

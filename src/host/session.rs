@@ -84,6 +84,10 @@ pub(crate) fn register(host: &Host, engine: &mut Engine) {
         session.pool_of(batch.id).is_some_and(|p| p.stop(batch.id))
     });
     let session = host.session.clone();
+    engine.register_fn("get_runspace_job_result", move |batch: BatchHandle| {
+        result(&session, &batch)
+    });
+    let session = host.session.clone();
     engine.register_fn("remove_runspace_job", move |batch: BatchHandle| {
         session
             .pool_of(batch.id)
@@ -127,6 +131,24 @@ fn jobs(session: &Session) -> Array {
         }
     }
     jobs
+}
+
+/// `get_runspace_job_result(batch)`: what the batch's `end` and `reduce` made, once it
+/// finished: one value with `reduce`, else an array of each worker's; `()` before.
+fn result(session: &Session, batch: &BatchHandle) -> RhaiResult<Dynamic> {
+    let Some(submitted) = session.pool_of(batch.id).and_then(|p| p.find(batch.id)) else {
+        return Ok(Dynamic::UNIT);
+    };
+    match submitted.aggregate() {
+        None => Ok(Dynamic::UNIT),
+        Some(Ok(values)) if submitted.reduces => {
+            Ok(values.into_iter().next().unwrap_or(Dynamic::UNIT))
+        }
+        Some(Ok(values)) => Ok(Dynamic::from_array(values)),
+        Some(Err(err)) => Err(error(format!(
+            "get_runspace_job_result: the aggregate failed: {err}"
+        ))),
+    }
 }
 
 /// `receive_runspace_job(batch, options?)`: the records of one batch, from whichever pool it

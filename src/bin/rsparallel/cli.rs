@@ -199,6 +199,9 @@ pub struct RunArgs {
     pub long_run: LongRunArgs,
 
     #[command(flatten)]
+    pub aggregate: crate::aggregate::AggregateArgs,
+
+    #[command(flatten)]
     pub allow: AllowArgs,
 }
 

@@ -1,5 +1,6 @@
 //! The `rsparallel` command: runs a Rhai script over many items in parallel.
 
+mod aggregate;
 mod allow;
 mod background;
 mod cli;

@@ -62,7 +62,19 @@ where
         }
     }
     let stop_reason = run.stop_reason().map(str::to_string);
+    let aggregate = run.aggregate();
     drop(run);
+    let mut aggregate_failed = false;
+    match &aggregate {
+        Some(Ok(values)) => to_each(&mut sinks, &mut write_error, &canceller, |sink| {
+            sink.aggregate(values)
+        }),
+        Some(Err(error)) => {
+            reporter.line(&format!("rsparallel: the aggregate failed: {error}"));
+            aggregate_failed = true;
+        }
+        None => {}
+    }
     match finish_all(&mut sinks, write_error) {
         Ok(()) => {}
         // The reader went away (`rsparallel … | head`): a pipeline's way to end, not an error.
@@ -79,7 +91,7 @@ where
     }
     Ok(if interrupts.interrupted() {
         Outcome::Interrupted
-    } else if counts.all_completed() {
+    } else if counts.all_completed() && !aggregate_failed {
         Outcome::AllCompleted
     } else {
         Outcome::SomeNotCompleted

@@ -29,7 +29,10 @@ pub fn run(mut args: RunArgs) -> anyhow::Result<Outcome> {
     let reporter = open_reporter(&args, &input);
     let (pool, script) = build_pool(&args, script_source, vars, &reporter)?;
     let (select, input) = select_items(&args, input)?;
-    let options = run_options(&args, select);
+    let options = args
+        .aggregate
+        .apply(&pool, run_options(&args, select))
+        .map_err(setup_error)?;
     let sinks = crate::sinks::open(&args, &reporter)?;
     match input.items {
         Items::Iter(items) => write_records(

@@ -8,6 +8,7 @@ use std::sync::Arc;
 
 use rsparallel::JobRecord;
 use rsparallel::output::{OutputFormat, RecordWriter};
+use rsparallel::rhai::Dynamic;
 
 use crate::cli::RunArgs;
 use crate::joblog::JobLog;
@@ -24,6 +25,11 @@ pub trait Sink {
     /// The run is about to wait on its jobs: write out what is buffered, so a slow stream of
     /// records shows up as it comes.
     fn idle(&mut self) -> io::Result<()> {
+        Ok(())
+    }
+
+    /// The run's aggregate (`--end`, `--reduce`), after its last record.
+    fn aggregate(&mut self, _values: &[Dynamic]) -> io::Result<()> {
         Ok(())
     }
 
@@ -106,6 +112,10 @@ impl Sink for Stdout {
 
     fn idle(&mut self) -> io::Result<()> {
         self.writer.flush()
+    }
+
+    fn aggregate(&mut self, values: &[Dynamic]) -> io::Result<()> {
+        self.writer.write_aggregate(values)
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {

@@ -108,7 +108,8 @@ impl Runspace {
             return Ok(Vec::new());
         };
         let mark = self.scope.len();
-        let result = self.run_script(batch, &begin.ast, "begin");
+        let what = format!("begin on worker {}", self.worker);
+        let result = self.run_script(batch, &begin.ast, &what);
         let state: WorkerState = self
             .scope
             .iter_raw()
@@ -120,7 +121,11 @@ impl Runspace {
         if let Some((name, ..)) = state.iter().find(|(n, ..)| RESERVED.contains(&n.as_str())) {
             return Err(JobError::new(
                 JobErrorKind::Script,
-                format!("begin: '{name}' is set for each job and cannot be a variable of begin"),
+                format!(
+                    "begin on worker {}: '{name}' is set for each job and cannot be a variable \
+                     of begin",
+                    self.worker
+                ),
             ));
         }
         Ok(state)
@@ -152,7 +157,7 @@ impl Runspace {
         for (worker, slot) in slots {
             match slot {
                 Slot::State(state) => states.push((worker, state)),
-                Slot::Failed(error) => return Err(on_worker(error, worker)),
+                Slot::Failed(error) => return Err(error),
                 Slot::Unused => {}
             }
         }
@@ -170,9 +175,9 @@ impl Runspace {
             };
             self.push_state(state);
             self.scope.rewind(self.base_len);
-            let partial = self.run_script(batch, &end.ast, "end");
+            let partial = self.run_script(batch, &end.ast, &format!("end on worker {worker}"));
             self.take_state();
-            partials.push(partial.map_err(|error| on_worker(error, worker))?);
+            partials.push(partial?);
         }
         let Some(reduce) = &aggregation.scripts.reduce else {
             partials.retain(|value| !value.is_unit());
@@ -245,10 +250,4 @@ impl Runspace {
         error.message = format!("{what}: {}", error.message);
         Err(error)
     }
-}
-
-/// `error` as the aggregation's, naming the worker whose state it came from.
-fn on_worker(mut error: JobError, worker: usize) -> JobError {
-    error.message = format!("{} (worker {worker})", error.message);
-    error
 }

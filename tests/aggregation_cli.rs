@@ -1,0 +1,169 @@
+//! `--begin`, `--end` and `--reduce` on the command line, and the host API's `begin`, `end`,
+//! `reduce` and `get_runspace_job_result` under `exec`: counting lines by a field, as
+//! `awk '{c[$9]++}'` does, in one process with per-worker state.
+
+mod common;
+
+use common::rsparallel;
+use predicates::prelude::*;
+
+const COUNT: [&str; 6] = [
+    "--begin",
+    "let counts = #{};",
+    "--end",
+    "counts",
+    "--reduce",
+    "for k in b.keys() { a[k] = (a[k] ?? 0) + b[k]; } a",
+];
+
+/// Log lines whose ninth field is a status: 200 three times in four, 404 the rest.
+fn log(lines: usize) -> String {
+    (0..lines)
+        .map(|i| {
+            let status = if i % 4 == 3 { 404 } else { 200 };
+            format!("10.0.0.{} - - [06/Dec/2026:{:02}:00:00 +0000] \"GET /{i} HTTP/1.1\" {status} 512\n", i % 250, i % 24)
+        })
+        .collect()
+}
+
+#[test]
+fn lines_are_counted_by_a_field_into_one_map() {
+    rsparallel()
+        .args(["run", "-j", "2"])
+        .args(COUNT)
+        .args([
+            "-e",
+            "let s = item.split()[8]; counts[s] = (counts[s] ?? 0) + 1;",
+        ])
+        .write_stdin(log(10_000))
+        .assert()
+        .success()
+        .stdout("{\"200\":7500,\"404\":2500}\n");
+}
+
+#[test]
+fn the_aggregate_follows_the_records_in_each_output_format() {
+    let run = |output: &str| {
+        rsparallel()
+            .args([
+                "run", "-k", "-j", "2", "--range", "1..=4", "--output", output,
+            ])
+            .args(["--begin", "let n = 0;", "--end", "#{ n: n }", "--reduce"])
+            .args(["#{ n: a.n + b.n }", "-e", "n += item; item"])
+            .assert()
+            .success()
+    };
+    run("text").stdout("1\n2\n3\n4\n{\"n\":10}\n");
+    let jsonl = String::from_utf8(run("jsonl").get_output().stdout.clone()).unwrap();
+    let lines: Vec<&str> = jsonl.lines().collect();
+    assert_eq!(lines.len(), 5, "{jsonl}");
+    assert_eq!(lines[4], "{\"aggregate\":{\"n\":10}}");
+    rsparallel()
+        .args(["run", "-j", "2", "--range", "1..=4", "--output", "csv"])
+        .args(["--begin", "let n = 0;", "--end", "#{ n: n }", "--reduce"])
+        .args(["#{ n: a.n + b.n }", "-e", "n += item;"])
+        .assert()
+        .success()
+        .stdout("n\n10\n");
+}
+
+#[test]
+fn without_reduce_each_worker_writes_its_partial() {
+    let out = rsparallel()
+        .args(["run", "-j", "2", "--range", "0..1000"])
+        .args(["--begin", "let n = 0;", "--end", "n", "-e", "n += 1;"])
+        .assert()
+        .success();
+    let text = String::from_utf8(out.get_output().stdout.clone()).unwrap();
+    let sum: i64 = text.lines().map(|l| l.parse::<i64>().unwrap()).sum();
+    assert_eq!(sum, 1000, "{text}");
+}
+
+#[test]
+fn a_failed_aggregate_says_which_script_and_worker_and_sets_the_exit_status() {
+    rsparallel()
+        .args(["run", "-j", "1", "--range", "0..10", "--end", "missing_variable"])
+        .args(["-e", "item;"])
+        .assert()
+        .code(1)
+        .stderr(predicate::str::contains(
+            "rsparallel: the aggregate failed: end on worker 0: Variable not found: missing_variable",
+        ));
+    rsparallel()
+        .args(["run", "--range", "0..10", "--reduce", "a + b", "-e", "item"])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--end"));
+    rsparallel()
+        .args([
+            "run", "--range", "0..10", "--begin", "let n = ", "-e", "item",
+        ])
+        .assert()
+        .code(2)
+        .stderr(predicate::str::contains("--begin:1:"));
+}
+
+#[test]
+fn a_runaway_end_times_out_as_a_job_does() {
+    rsparallel()
+        .args(["run", "--timeout", "100ms", "--range", "0..10"])
+        .args(["--end", "loop {}", "-e", "item;"])
+        .assert()
+        .code(1)
+        .stderr(
+            predicate::str::contains("end on worker").and(predicate::str::contains("timed out")),
+        );
+}
+
+#[test]
+fn begin_may_name_a_script_file() {
+    let dir = tempfile::tempdir().unwrap();
+    let begin = dir.path().join("begin.rhai");
+    std::fs::write(&begin, "let total = 100;").unwrap();
+    rsparallel()
+        .args(["run", "-j", "1", "--range", "1..=3", "--begin"])
+        .arg(&begin)
+        .args([
+            "--end",
+            "total",
+            "--reduce",
+            "a + b",
+            "-e",
+            "total += item;",
+        ])
+        .assert()
+        .success()
+        .stdout("106\n");
+}
+
+#[test]
+fn host_scripts_aggregate_batches_and_read_the_result() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("count.rhai");
+    std::fs::write(
+        &script,
+        r#"
+let pool = new_runspace_pool(#{ threads: 2 });
+let count = #{ begin: "let n = 0;", end: "n", reduce: "a + b" };
+let b = new_runspace_job(pool, "n += item;", 1..=1000, count);
+let partials = new_runspace_job(pool, "n += 1;", 1..=1000, #{ begin: "let n = 0;", end: "n" });
+wait_runspace_job([b, partials]);
+let total = 0;
+for p in get_runspace_job_result(partials) { total += p; }
+let failed = new_runspace_job(pool, "item", 1..=10, #{ end: "nope" });
+wait_runspace_job(failed);
+let message = "";
+try { get_runspace_job_result(failed); } catch (e) { message = e; }
+print(`${get_runspace_job_result(b)} ${total} ${message}`);
+"#,
+    )
+    .unwrap();
+    rsparallel()
+        .arg("exec")
+        .arg(&script)
+        .assert()
+        .success()
+        .stdout(predicate::str::starts_with(
+            "500500 1000 get_runspace_job_result: the aggregate failed: end on worker",
+        ));
+}
