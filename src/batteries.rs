@@ -49,6 +49,7 @@ mod printing;
 mod regex;
 pub(crate) mod registrar;
 mod sizes;
+mod tally;
 mod text;
 #[cfg(feature = "batteries")]
 mod time;
@@ -74,6 +75,7 @@ pub(crate) fn register_into(engine: &mut impl Registrar) {
     }
     json::register(engine);
     text::register(engine);
+    tally::register(engine);
     sizes::register(engine);
     pieces::register(engine);
     printing::register(engine);

@@ -55,8 +55,13 @@ pub static FAMILIES: LazyLock<Vec<Family>> = LazyLock::new(|| {
     ]);
     families.push(Family {
         name: "text",
-        about: "lines, words, CSV fields, padding, slugs",
+        about: "lines, words, fields, CSV fields, padding, slugs",
         entries: TEXT,
+    });
+    families.push(Family {
+        name: "counting",
+        about: "counts in maps, for --begin/--end/--reduce",
+        entries: COUNTING,
     });
     families
 });
@@ -236,6 +241,11 @@ const TEXT: &[HelpEntry] = &[
         r#"words(" a  b ")"#,
     ),
     (
+        "field(text, n [, separator]) -> string",
+        "field n (0 first, -1 last) of the words, or of the pieces between separators; \"\" past the end (awk's $n, cut -f)",
+        r#"field("GET /a 404 12", 2)"#,
+    ),
+    (
         "csv_split(line [, delimiter]) -> array",
         "one CSV record's fields, quotes handled; delimiter ';' or \";\"",
         r#"csv_split(`a;"b; c"`, ";")"#,
@@ -259,6 +269,19 @@ const TEXT: &[HelpEntry] = &[
         "slugify(text) -> string",
         "lowercase letters and digits joined by -",
         r#"slugify("Hello, World!")"#,
+    ),
+];
+
+const COUNTING: &[HelpEntry] = &[
+    (
+        "tally(counts, key [, n])",
+        "adds n (1) to counts[key], which starts at 0; returns nothing, so a job that counts has no output",
+        r#"let c = #{}; c.tally("404"); c.tally("404"); c"#,
+    ),
+    (
+        "tally(counts, other_counts)",
+        "adds every count of a map into counts (how --reduce combines partial counts)",
+        r#"let a = #{ x: 1 }; a.tally(#{ x: 2, y: 5 }); a"#,
     ),
 ];
 

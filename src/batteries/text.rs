@@ -1,4 +1,5 @@
-//! Text helpers Rhai lacks: `lines`, `words`, `csv_split`, `pad_left` / `pad_right`, `slugify`.
+//! Text helpers Rhai lacks: `lines`, `words`, `field`, `csv_split`, `pad_left` / `pad_right`,
+//! `slugify`.
 //! Widths count characters, not bytes, so accented text lines up.
 
 use super::registrar::Registrar;
@@ -12,6 +13,32 @@ fn lines(text: &str) -> Array {
 
 fn words(text: &str) -> Array {
     text.split_whitespace().map(Into::into).collect()
+}
+
+/// Field `n` of the runs of non-whitespace (awk's `$(n+1)`), or of the pieces between
+/// `separator`s (`cut -d`): 0 is the first, -1 the last, and a field past the end is `""`,
+/// as in awk. One string is made, not an array of every field.
+fn field(text: &str, n: INT, separator: Option<&str>) -> ImmutableString {
+    fn one_char_of(text: &str) -> Option<char> {
+        let mut chars = text.chars();
+        chars.next().filter(|_| chars.next().is_none())
+    }
+    // From the end, counted from 0 there too: -1 is the 0th field of the reversed pieces.
+    let back = usize::try_from(-(n.min(0) + 1)).unwrap_or(0);
+    let ahead = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
+    let found = match separator {
+        None if n >= 0 => text.split_whitespace().nth(ahead),
+        None => text.split_whitespace().nth_back(back),
+        Some("") => None,
+        // One character is searched for as a character: several times faster than a string.
+        Some(separator) => match one_char_of(separator) {
+            Some(c) if n >= 0 => text.split(c).nth(ahead),
+            Some(c) => text.rsplit(c).nth(back),
+            None if n >= 0 => text.split(separator).nth(ahead),
+            None => text.rsplit(separator).nth(back),
+        },
+    };
+    found.map(Into::into).unwrap_or_default()
 }
 
 /// One CSV record into its fields, with RFC 4180 quoting (`"a, b"`, `""` for a quote).
@@ -126,6 +153,10 @@ fn slugify(text: &str) -> String {
 pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("lines", lines);
     engine.register_fn("words", words);
+    engine.register_fn("field", |text: &str, n: INT| field(text, n, None));
+    engine.register_fn("field", |text: &str, n: INT, separator: &str| {
+        field(text, n, Some(separator))
+    });
     engine.register_fn("csv_split", |line: &str| csv_split(line, ','));
     engine.register_fn("csv_split", csv_split);
     engine.register_fn("csv_split", |line: &str, delimiter: &str| {
@@ -167,6 +198,22 @@ mod tests {
             .into_iter()
             .map(|d| d.into_string().unwrap())
             .collect()
+    }
+
+    #[test]
+    fn a_field_is_found_from_either_end_and_is_empty_past_it() {
+        let e = engine();
+        let line = r#"10.0.0.1 - - [06/Dec/2026:13:55:36 +0000] "GET / HTTP/1.1" 404 12"#;
+        let field = |call: &str| -> String { eval(&e, &format!("field({line:?}, {call})")) };
+        assert_eq!(field("8"), "404");
+        assert_eq!(field("-1"), "12");
+        assert_eq!(field("0"), "10.0.0.1");
+        assert_eq!(field("10"), "");
+        assert_eq!(field("-11"), "");
+        assert_eq!(field(r#"1, ":""#), "13");
+        assert_eq!(field(r#"-1, " +""#), r#"0000] "GET / HTTP/1.1" 404 12"#);
+        assert_eq!(field(r#"1, """#), "");
+        assert_eq!(eval::<String>(&e, r#""a,,b".field(2, ",")"#), "b");
     }
 
     #[test]
