@@ -167,3 +167,29 @@ print(`${get_runspace_job_result(b)} ${total} ${message}`);
             "500500 1000 get_runspace_job_result: the aggregate failed: end on worker",
         ));
 }
+
+#[test]
+fn ctrl_c_in_a_runaway_end_stops_the_run_without_an_aggregate() {
+    // The one job prints `started` and ends; `end` never does, until Ctrl-C.
+    let args: Vec<&std::ffi::OsStr> = [
+        "run",
+        "-j",
+        "1",
+        "--range",
+        "0..1",
+        "--begin",
+        "let n = 0;",
+        "-e",
+        "n += 1; \"started\"",
+        "--end",
+        "loop {}",
+    ]
+    .iter()
+    .map(std::ffi::OsStr::new)
+    .collect();
+    let (output, took) = common::interrupt_once_started(&args);
+    assert_eq!(output.status.code(), Some(130));
+    assert!(took < std::time::Duration::from_secs(5), "{took:?}");
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert!(!stderr.contains("aggregate"), "{stderr}");
+}

@@ -279,6 +279,11 @@ const COUNTING: &[HelpEntry] = &[
         r#"let c = #{}; c.tally("404"); c.tally("404"); c"#,
     ),
     (
+        "tally_field(counts, line, n [, separator])",
+        "adds 1 to the count of the line's field n, as field(line, n [, separator]) gives it (awk's c[$9]++), making no string of it unless it is new",
+        r#"let c = #{}; c.tally_field("GET /a 404 12", 2); c"#,
+    ),
+    (
         "tally(counts, other_counts)",
         "adds every count of a map into counts (how --reduce combines partial counts)",
         r#"let a = #{ x: 1 }; a.tally(#{ x: 2, y: 5 }); a"#,

@@ -1,11 +1,15 @@
 //! Counting into maps, for aggregation (`--begin`/`--end`/`--reduce`): `tally(counts, key)`
-//! adds one to a count, `tally(a, b)` adds every count of `b` into `a`. One native call in
-//! place of `counts[key] = (counts[key] ?? 0) + 1`, which looks the key up twice and runs
-//! five operations of the script.
+//! adds one to a count, `tally(a, b)` adds every count of `b` into `a`, and
+//! `tally_field(counts, line, n)` counts a line's field `n`, as awk's `c[$9]++` does. One
+//! native call in place of `counts[key] = (counts[key] ?? 0) + 1`, which looks the key up
+//! twice and runs five operations of the script; `tally_field` also makes no string of the
+//! field unless it is a new key (a line counted this way costs half what
+//! `counts.tally(line.field(n))` does: each native call costs a job ~0.2 µs).
 
 use rhai::{Dynamic, INT, ImmutableString, Map};
 
 use super::registrar::Registrar;
+use super::text::field_of;
 use super::{Fallible, error};
 
 /// Adds `n` to the count under `key` (0 when there is none yet). Nothing is returned: a job
@@ -75,6 +79,18 @@ pub(super) fn register(engine: &mut impl Registrar) {
         tally(counts, &key.to_string(), n)
     });
     engine.register_fn("tally", tally_all);
+    // A field past the end is counted under "", as `field` gives it.
+    engine.register_fn("tally_field", |counts: &mut Map, line: &str, n: INT| {
+        let key = field_of(line, n, None).unwrap_or("");
+        tally(counts, key, Dynamic::from_int(1))
+    });
+    engine.register_fn(
+        "tally_field",
+        |counts: &mut Map, line: &str, n: INT, separator: &str| {
+            let key = field_of(line, n, Some(separator)).unwrap_or("");
+            tally(counts, key, Dynamic::from_int(1))
+        },
+    );
 }
 
 #[cfg(test)]
@@ -101,6 +117,19 @@ mod tests {
             r#"let a = #{ x: 1, y: 2 }; let b = #{ y: 3, z: 4.5 }; a.tally(b); to_json(a)"#,
         );
         assert_eq!(sum, r#"{"x":1,"y":5,"z":4.5}"#);
+    }
+
+    #[test]
+    fn a_lines_field_is_counted_as_field_gives_it() {
+        let e = engine();
+        let counts: String = eval(
+            &e,
+            r#"let c = #{};
+               for line in ["a 200 x", "b 404", "c 200", "d"] { c.tally_field(line, 1); }
+               c.tally_field("t=13:55:36", 1, ":");
+               to_json(c)"#,
+        );
+        assert_eq!(counts, r#"{"":1,"200":2,"404":1,"55":1}"#);
     }
 
     #[test]

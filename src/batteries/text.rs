@@ -19,6 +19,13 @@ fn words(text: &str) -> Array {
 /// `separator`s (`cut -d`): 0 is the first, -1 the last, and a field past the end is `""`,
 /// as in awk. One string is made, not an array of every field.
 fn field(text: &str, n: INT, separator: Option<&str>) -> ImmutableString {
+    field_of(text, n, separator)
+        .map(Into::into)
+        .unwrap_or_default()
+}
+
+/// The field [`field`] makes a string of; `None` past the end.
+pub(super) fn field_of<'t>(text: &'t str, n: INT, separator: Option<&str>) -> Option<&'t str> {
     fn one_char_of(text: &str) -> Option<char> {
         let mut chars = text.chars();
         chars.next().filter(|_| chars.next().is_none())
@@ -26,7 +33,7 @@ fn field(text: &str, n: INT, separator: Option<&str>) -> ImmutableString {
     // From the end, counted from 0 there too: -1 is the 0th field of the reversed pieces.
     let back = usize::try_from(-(n.min(0) + 1)).unwrap_or(0);
     let ahead = usize::try_from(n.max(0)).unwrap_or(usize::MAX);
-    let found = match separator {
+    match separator {
         // Split at ASCII blanks, as awk splits: ~2x faster than at every Unicode space.
         None if n >= 0 => text.split_ascii_whitespace().nth(ahead),
         None => text.split_ascii_whitespace().nth_back(back),
@@ -38,8 +45,7 @@ fn field(text: &str, n: INT, separator: Option<&str>) -> ImmutableString {
             None if n >= 0 => text.split(separator).nth(ahead),
             None => text.rsplit(separator).nth(back),
         },
-    };
-    found.map(Into::into).unwrap_or_default()
+    }
 }
 
 /// One CSV record into its fields, with RFC 4180 quoting (`"a, b"`, `""` for a quote).

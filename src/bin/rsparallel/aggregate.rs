@@ -12,14 +12,15 @@ use rsparallel::{RunOptions, RunspacePool, Script};
 pub struct AggregateArgs {
     /// Run CODE once on each worker before its first job; the variables it declares persist
     /// across that worker's jobs, which may change them (without --begin, nothing a job does
-    /// reaches the next). CODE may also name a .rhai file.
-    #[arg(long, value_name = "CODE")]
+    /// reaches the next). CODE may also name a .rhai file. Not with --resume, which runs part
+    /// of the input: its aggregate would not be the input's.
+    #[arg(long, value_name = "CODE", conflicts_with_all = ["resume", "resume_failed"])]
     pub begin: Option<String>,
 
     /// Run CODE on each worker after the last job, its --begin variables in scope: its value
     /// is that worker's partial result, written after the records (one per worker without
     /// --reduce).
-    #[arg(long, value_name = "CODE")]
+    #[arg(long, value_name = "CODE", conflicts_with_all = ["resume", "resume_failed"])]
     pub end: Option<String>,
 
     /// Combine two partial results, `a` and `b`, into one: the run's one result, written

@@ -62,7 +62,8 @@ where
         }
     }
     let stop_reason = run.stop_reason().map(str::to_string);
-    let aggregate = run.aggregate();
+    // Interrupted, the run has no aggregate worth writing: it would count part of the input.
+    let aggregate = run.aggregate().filter(|_| !interrupts.interrupted());
     drop(run);
     let mut aggregate_failed = false;
     match &aggregate {

@@ -144,7 +144,10 @@ impl Runspace {
         self.scope.rewind(self.base_len);
         push_job_variables(&mut self.scope, Dynamic::UNIT, 0, 0);
         self.attempt_in_scope = 0;
-        aggregation.set_result(result);
+        // Cancelled while `end` or `reduce` ran: a cancelled batch has no result.
+        if batch.fate() != Fate::Cancel {
+            aggregation.set_result(result);
+        }
     }
 
     fn aggregate(
