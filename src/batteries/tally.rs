@@ -72,9 +72,10 @@ pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("tally", |counts: &mut Map, key: INT| {
         tally(counts, &key.to_string(), Dynamic::from_int(1))
     });
-    engine.register_fn("tally", |counts: &mut Map, key: ImmutableString, n: Dynamic| {
-        tally(counts, &key, n)
-    });
+    engine.register_fn(
+        "tally",
+        |counts: &mut Map, key: ImmutableString, n: Dynamic| tally(counts, &key, n),
+    );
     engine.register_fn("tally", |counts: &mut Map, key: INT, n: Dynamic| {
         tally(counts, &key.to_string(), n)
     });
@@ -100,8 +101,10 @@ mod tests {
     #[test]
     fn counts_start_at_zero_and_add_up() {
         let e = engine();
-        let counts: rhai::Map =
-            eval(&e, r#"let c = #{}; c.tally("a"); c.tally("a"); c.tally(7, 2.5); c.tally("b", 3); c"#);
+        let counts: rhai::Map = eval(
+            &e,
+            r#"let c = #{}; c.tally("a"); c.tally("a"); c.tally(7, 2.5); c.tally("b", 3); c"#,
+        );
         assert_eq!(counts["a"].as_int(), Ok(2));
         assert_eq!(counts["b"].as_int(), Ok(3));
         assert_eq!(counts["7"].as_float(), Ok(2.5));
@@ -136,7 +139,10 @@ mod tests {
     fn what_is_not_a_number_is_refused_by_name() {
         let e = engine();
         let message = eval_err(&e, r#"let c = #{ a: "x" }; c.tally("a")"#);
-        assert_eq!(message, "tally: cannot add i64 to the count of 'a', which is string");
+        assert_eq!(
+            message,
+            "tally: cannot add i64 to the count of 'a', which is string"
+        );
         let message = eval_err(&e, r#"let c = #{ a: 9223372036854775807 }; c.tally("a")"#);
         assert_eq!(message, "tally: the count of 'a' overflows");
     }
