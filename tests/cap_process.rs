@@ -10,7 +10,10 @@ use std::path::{Path, PathBuf};
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
+mod common;
+
 use assert_cmd::Command;
+use common::procs::{eventually, processes};
 use predicates::prelude::*;
 use rsparallel::capabilities::{Capability, Permissions};
 use rsparallel::rhai::{Dynamic, Map};
@@ -60,49 +63,6 @@ fn which(program: &str) -> PathBuf {
 fn executable(path: &Path, text: &str) {
     std::fs::write(path, text).unwrap();
     std::fs::set_permissions(path, std::fs::Permissions::from_mode(0o755)).unwrap();
-}
-
-/// Live processes as (pid, process group, arguments). Zombies count as gone: a container's
-/// first process may never reap the orphans a killed group leaves.
-fn processes() -> Vec<(u32, u32, Vec<String>)> {
-    let mut found = Vec::new();
-    for entry in std::fs::read_dir("/proc").unwrap().flatten() {
-        let Ok(pid) = entry.file_name().to_string_lossy().parse::<u32>() else {
-            continue;
-        };
-        let (Ok(stat), Ok(cmdline)) = (
-            std::fs::read_to_string(entry.path().join("stat")),
-            std::fs::read(entry.path().join("cmdline")),
-        ) else {
-            continue; // ended meanwhile
-        };
-        // `pid (comm) state ppid pgrp ...`; comm may hold spaces and parentheses.
-        let fields: Vec<&str> = stat[stat.rfind(')').unwrap() + 1..]
-            .split_whitespace()
-            .collect();
-        if matches!(fields[0], "Z" | "X") {
-            continue;
-        }
-        let args = cmdline
-            .split(|&b| b == 0)
-            .filter(|a| !a.is_empty())
-            .map(|a| String::from_utf8_lossy(a).into_owned())
-            .collect();
-        found.push((pid, fields[2].parse().unwrap(), args));
-    }
-    found
-}
-
-/// Waits up to `within` for `done`; whether it came.
-fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
-    let start = Instant::now();
-    while start.elapsed() < within {
-        if done() {
-            return true;
-        }
-        std::thread::sleep(Duration::from_millis(20));
-    }
-    done()
 }
 
 #[test]

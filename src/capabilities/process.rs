@@ -6,7 +6,9 @@
 //! process group of its own, and the whole group is killed with SIGKILL, which no program can
 //! ignore, when the job times out or is cancelled, or when the output would pass the job's
 //! memory cap. When the program exits, whatever it left running in its group is killed too:
-//! a job leaves nothing behind.
+//! a job leaves nothing behind. A process that left the group (`setsid`, a daemon's double
+//! fork) is found by a variable every program gets, `RSPARALLEL_JOB_TOKEN`, and killed when the
+//! job stops, and when it holds the program's pipes after the program exited (Linux).
 //!
 //! `code` is the exit code, or minus the number of the signal that ended the program (`-9`)
 //! when something other than the job killed it; a non-zero exit is a value, not a failure.
@@ -87,10 +89,12 @@ fn run_process(
         .stdin
         .as_ref()
         .map_or_else(Stdio::null, |_| Stdio::piped());
+    let token = group::new_token();
     command
         .arg0(program)
         .args(&args)
         .envs(options.env)
+        .env(group::TOKEN_VARIABLE, &token)
         .process_group(0)
         .stdin(stdin)
         .stdout(Stdio::piped())
@@ -101,7 +105,7 @@ fn run_process(
     let child = command
         .spawn()
         .map_err(|e| failed("run_process", format!("cannot start {program:?}: {e}")))?;
-    let mut group = Group::new(child);
+    let mut group = Group::new(child, token);
     let mut out = Capture::new(group.child.stdout.take().map(OwnedFd::from));
     let mut err = Capture::new(group.child.stderr.take().map(OwnedFd::from));
     let writer = match (options.stdin, group.child.stdin.take()) {
@@ -151,6 +155,10 @@ impl Options {
                         // would be a grant to run anything.
                         if name.starts_with("LD_") || name.starts_with("DYLD_") {
                             let why = format!("env {name} is refused: it would load other code");
+                            return Err(failed("run_process", why));
+                        }
+                        if name == group::TOKEN_VARIABLE {
+                            let why = format!("env {name} is refused: rsparallel sets it");
                             return Err(failed("run_process", why));
                         }
                         let value = text(value, || format!("env {name}"))?;
@@ -293,7 +301,7 @@ fn wait(
         for (fd, capture) in fds.iter().zip([&mut *out, &mut *err]) {
             if fd.revents != 0 && capture.read_ready(&mut budget).is_err() {
                 // The job fails either way; how the program ended no longer matters.
-                let _ = group.finish();
+                let _ = group.stop();
                 return Err(too_large(program, room.unwrap_or(0)));
             }
         }
@@ -302,7 +310,7 @@ fn wait(
             None => crate::limits::signal::host_interrupted(),
         };
         if let Some(stop) = stop {
-            let _ = group.finish();
+            let _ = group.stop();
             return Err(stop);
         }
         if exited.is_none() && group.has_exited() {
@@ -310,10 +318,14 @@ fn wait(
             group.kill();
             exited = Some(Instant::now());
         }
-        if let Some(at) = exited
-            && (!(out.is_open() || err.is_open()) || at.elapsed() > EXIT_GRACE)
-        {
-            return group.finish().map_err(|e| failed("run_process", e));
+        if let Some(at) = exited {
+            if !(out.is_open() || err.is_open()) {
+                return group.finish().map_err(|e| failed("run_process", e));
+            }
+            if at.elapsed() > EXIT_GRACE {
+                // Only a process that left the group holds the pipes: it goes too.
+                return group.stop().map_err(|e| failed("run_process", e));
+            }
         }
     }
 }

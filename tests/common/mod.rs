@@ -3,6 +3,7 @@
 
 pub mod files;
 pub mod http;
+pub mod procs;
 
 use std::collections::HashMap;
 use std::time::{Duration, Instant};
