@@ -189,3 +189,15 @@ fn ctrl_c_stops_a_runaway_input_and_keeps_the_session() {
     repl.expect("`kept ${kept}`", r#""kept 7""#);
     repl.exit();
 }
+
+#[test]
+fn a_batch_counts_with_per_worker_state_and_its_result_is_read() {
+    let mut repl = Repl::start();
+    repl.enter("let pool = new_runspace_pool(#{ threads: 2 });");
+    repl.enter(r#"let agg = #{ begin: "let c = #{};", end: "c" };"#);
+    repl.enter(r#"agg.reduce = "a.tally(b); a";"#);
+    repl.enter(r#"let b = new_runspace_job(pool, "c.tally(item % 3)", 0..3000, agg);"#);
+    repl.enter("wait_runspace_job(b);");
+    repl.expect("get_runspace_job_result(b)", "#{0: 1000, 1: 1000, 2: 1000}");
+    repl.exit();
+}

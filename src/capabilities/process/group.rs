@@ -82,7 +82,6 @@ impl Drop for Group {
     }
 }
 
-
 /// The variable every program `run_process` starts carries, with a value of its own: the
 /// processes that still have it, wherever they went (`setsid`, a double fork that leaves them
 /// to init), are the program's, and are killed with its group when its job must stop.
@@ -91,7 +90,11 @@ pub(super) const TOKEN_VARIABLE: &str = "RSPARALLEL_JOB_TOKEN";
 /// A value of [`TOKEN_VARIABLE`] no other program of this process has had.
 pub(super) fn new_token() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!("{}-{}", std::process::id(), NEXT.fetch_add(1, Ordering::Relaxed))
+    format!(
+        "{}-{}",
+        std::process::id(),
+        NEXT.fetch_add(1, Ordering::Relaxed)
+    )
 }
 
 /// Sends SIGKILL to every process of this user whose environment holds `token`: those that
@@ -107,7 +110,11 @@ fn sweep(token: &str) {
     };
     let own = std::process::id();
     for entry in entries.flatten() {
-        let Some(pid) = entry.file_name().to_str().and_then(|n| n.parse::<u32>().ok()) else {
+        let Some(pid) = entry
+            .file_name()
+            .to_str()
+            .and_then(|n| n.parse::<u32>().ok())
+        else {
             continue;
         };
         if pid == own {
