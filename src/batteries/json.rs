@@ -12,13 +12,35 @@ use crate::value::{dynamic_to_json, write_json, write_json_str};
 /// Parses JSON text into a Rhai value without an intermediate `serde_json::Value` tree:
 /// objects become maps, arrays arrays, integers that fit `i64` integers, other numbers floats,
 /// `null` becomes `()`.
+///
+/// Values take several times the memory of their text (a 7 MB text of small objects made 80
+/// MB), and the cap is otherwise looked at only between the script's operations: the parser
+/// stops at the element where the job passes its memory cap, not after building it all.
 pub(super) fn parse_json(text: &str) -> Fallible<Dynamic> {
     let mut de = serde_json::Deserializer::from_str(text);
     let value = DynamicSeed
         .deserialize(&mut de)
         .and_then(|value| de.end().map(|()| value))
-        .map_err(|e| error("parse_json", format!("invalid JSON: {e}")))?;
+        .map_err(|e| {
+            if crate::limits::memory::over_cap() {
+                too_large(
+                    "parse_json",
+                    "the values would take more memory than the job has left (max-memory)",
+                )
+            } else {
+                error("parse_json", format!("invalid JSON: {e}"))
+            }
+        })?;
     Ok(value)
+}
+
+/// Fails the parse once the running job is past its memory cap (see [`parse_json`]).
+fn within_cap<E: serde::de::Error>() -> Result<(), E> {
+    if crate::limits::memory::over_cap() {
+        Err(E::custom("past the memory cap"))
+    } else {
+        Ok(())
+    }
 }
 
 /// Fails `function` when `value`'s JSON text would not fit in the memory the running job has
@@ -125,6 +147,7 @@ impl<'de> Visitor<'de> for DynamicSeed {
         let mut array = Array::with_capacity(seq.size_hint().unwrap_or(0));
         while let Some(value) = seq.next_element_seed(DynamicSeed)? {
             array.push(value);
+            within_cap()?;
         }
         Ok(array.into())
     }
@@ -134,6 +157,7 @@ impl<'de> Visitor<'de> for DynamicSeed {
         while let Some(key) = access.next_key::<String>()? {
             let value = access.next_value_seed(DynamicSeed)?;
             map.insert(key.into(), value);
+            within_cap()?;
         }
         Ok(map.into())
     }

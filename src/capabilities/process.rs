@@ -30,17 +30,19 @@ use std::sync::Arc;
 use std::thread::JoinHandle;
 use std::time::{Duration, Instant};
 
-use rhai::{Array, Blob, Dynamic, EvalAltResult, ImmutableString, Map, Position};
+use rhai::{Array, Dynamic, EvalAltResult, Map, Position};
 
 use super::{Capability, Grant, Permissions, failed, refused};
 use crate::JobSignal;
 use group::Group;
+use options::{Input, Options, text};
+
+mod group;
+mod options;
 
 type Fallible<T> = Result<T, Box<EvalAltResult>>;
 
 /// The longest the worker waits on the pipes before it looks at the job's clock again.
-mod group;
-
 const SLICE: Duration = Duration::from_millis(5);
 
 /// The most read from a pipe at a time (a Linux pipe's whole buffer).
@@ -125,82 +127,9 @@ fn run_process(
         .map_or(Dynamic::UNIT, Dynamic::from);
     Ok(Map::from([
         ("code".into(), code),
-        ("stdout".into(), lossy(out.bytes).into()),
-        ("stderr".into(), lossy(err.bytes).into()),
+        ("stdout".into(), lossy(out.bytes, program)?.into()),
+        ("stderr".into(), lossy(err.bytes, program)?.into()),
     ]))
-}
-
-/// The options map: what to write to the program, variables to add, the folder to run in.
-#[derive(Default)]
-struct Options {
-    stdin: Option<Input>,
-    env: Vec<(String, String)>,
-    cwd: Option<PathBuf>,
-}
-
-impl Options {
-    fn parse(options: Map) -> Fallible<Options> {
-        let mut parsed = Options::default();
-        for (key, value) in options {
-            match key.as_str() {
-                "stdin" | "env" | "cwd" if value.is_unit() => {}
-                "stdin" if value.is_string() => {
-                    parsed.stdin = Some(Input::Text(value.cast::<ImmutableString>()));
-                }
-                "stdin" if value.is_blob() => parsed.stdin = Some(Input::Bytes(value.cast())),
-                "env" if value.is_map() => {
-                    for (name, value) in value.cast::<Map>() {
-                        // The dynamic loader's variables would make any granted program load
-                        // code of the script's choosing (`LD_PRELOAD`): a grant to run `ls`
-                        // would be a grant to run anything.
-                        if name.starts_with("LD_") || name.starts_with("DYLD_") {
-                            let why = format!("env {name} is refused: it would load other code");
-                            return Err(failed("run_process", why));
-                        }
-                        if name == group::TOKEN_VARIABLE {
-                            let why = format!("env {name} is refused: rsparallel sets it");
-                            return Err(failed("run_process", why));
-                        }
-                        let value = text(value, || format!("env {name}"))?;
-                        parsed.env.push((name.to_string(), value));
-                    }
-                }
-                "cwd" if value.is_string() => {
-                    parsed.cwd = Some(PathBuf::from(value.cast::<ImmutableString>().as_str()));
-                }
-                "stdin" | "env" | "cwd" => {
-                    let why = format!(
-                        "option {key} is {}: stdin is a string or a blob, env a map, cwd a string",
-                        value.type_name()
-                    );
-                    return Err(failed("run_process", why));
-                }
-                _ => {
-                    let why = format!("unknown option {key} (stdin, env, cwd)");
-                    return Err(failed("run_process", why));
-                }
-            }
-        }
-        Ok(parsed)
-    }
-}
-
-/// What is written to the program's standard input.
-enum Input {
-    Text(ImmutableString),
-    Bytes(Blob),
-}
-
-/// An argument or a variable's value as the program gets it: text, or a number, a boolean or
-/// a character written as text.
-fn text(value: Dynamic, what: impl FnOnce() -> String) -> Fallible<String> {
-    let textual = value.is_string() || value.is_char() || value.is_int() || value.is_bool();
-    if textual || value.is_float() {
-        Ok(value.to_string())
-    } else {
-        let why = format!("{} is {}, not text", what(), value.type_name());
-        Err(failed("run_process", why))
-    }
 }
 
 /// The file to run for `program`, if `grant` allows it: by the name given, or by the path both
@@ -396,7 +325,21 @@ fn too_large(program: &str, room: u64) -> Box<EvalAltResult> {
     EvalAltResult::ErrorDataTooLarge(format!("run_process: {why}"), Position::NONE).into()
 }
 
-/// The output as text: invalid UTF-8 becomes U+FFFD.
-fn lossy(bytes: Vec<u8>) -> String {
-    String::from_utf8(bytes).unwrap_or_else(|e| String::from_utf8_lossy(e.as_bytes()).into_owned())
+/// The output as text: invalid UTF-8 becomes U+FFFD. Each invalid byte takes three as U+FFFD,
+/// and the bytes are still held while the text is made: an output that fit the job's memory
+/// could take four times it. A text that would pass the cap fails the job instead.
+fn lossy(bytes: Vec<u8>, program: &str) -> Fallible<String> {
+    let bytes = match String::from_utf8(bytes) {
+        Ok(text) => return Ok(text),
+        Err(e) => e.into_bytes(),
+    };
+    let text_len: usize = bytes
+        .utf8_chunks()
+        .map(|chunk| chunk.valid().len() + if chunk.invalid().is_empty() { 0 } else { 3 })
+        .sum();
+    if crate::limits::memory::would_pass_cap(text_len) {
+        let room = crate::limits::memory::room_left().unwrap_or(0);
+        return Err(too_large(program, room));
+    }
+    Ok(String::from_utf8_lossy(&bytes).into_owned())
 }

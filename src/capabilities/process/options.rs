@@ -1,0 +1,80 @@
+//! `run_process`'s options map, `#{ stdin, env, cwd }`, and its arguments as text.
+
+use std::path::PathBuf;
+
+use rhai::{Blob, Dynamic, ImmutableString, Map};
+
+use super::{Fallible, failed, group};
+
+/// The options map: what to write to the program, variables to add, the folder to run in.
+#[derive(Default)]
+pub(super) struct Options {
+    pub(super) stdin: Option<Input>,
+    pub(super) env: Vec<(String, String)>,
+    pub(super) cwd: Option<PathBuf>,
+}
+
+impl Options {
+    pub(super) fn parse(options: Map) -> Fallible<Options> {
+        let mut parsed = Options::default();
+        for (key, value) in options {
+            match key.as_str() {
+                "stdin" | "env" | "cwd" if value.is_unit() => {}
+                "stdin" if value.is_string() => {
+                    parsed.stdin = Some(Input::Text(value.cast::<ImmutableString>()));
+                }
+                "stdin" if value.is_blob() => parsed.stdin = Some(Input::Bytes(value.cast())),
+                "env" if value.is_map() => {
+                    for (name, value) in value.cast::<Map>() {
+                        // The dynamic loader's variables would make any granted program load
+                        // code of the script's choosing (`LD_PRELOAD`): a grant to run `ls`
+                        // would be a grant to run anything.
+                        if name.starts_with("LD_") || name.starts_with("DYLD_") {
+                            let why = format!("env {name} is refused: it would load other code");
+                            return Err(failed("run_process", why));
+                        }
+                        if name == group::TOKEN_VARIABLE {
+                            let why = format!("env {name} is refused: rsparallel sets it");
+                            return Err(failed("run_process", why));
+                        }
+                        let value = text(value, || format!("env {name}"))?;
+                        parsed.env.push((name.to_string(), value));
+                    }
+                }
+                "cwd" if value.is_string() => {
+                    parsed.cwd = Some(PathBuf::from(value.cast::<ImmutableString>().as_str()));
+                }
+                "stdin" | "env" | "cwd" => {
+                    let why = format!(
+                        "option {key} is {}: stdin is a string or a blob, env a map, cwd a string",
+                        value.type_name()
+                    );
+                    return Err(failed("run_process", why));
+                }
+                _ => {
+                    let why = format!("unknown option {key} (stdin, env, cwd)");
+                    return Err(failed("run_process", why));
+                }
+            }
+        }
+        Ok(parsed)
+    }
+}
+
+/// What is written to the program's standard input.
+pub(super) enum Input {
+    Text(ImmutableString),
+    Bytes(Blob),
+}
+
+/// An argument or a variable's value as the program gets it: text, or a number, a boolean or
+/// a character written as text.
+pub(super) fn text(value: Dynamic, what: impl FnOnce() -> String) -> Fallible<String> {
+    let textual = value.is_string() || value.is_char() || value.is_int() || value.is_bool();
+    if textual || value.is_float() {
+        Ok(value.to_string())
+    } else {
+        let why = format!("{} is {}, not text", what(), value.type_name());
+        Err(failed("run_process", why))
+    }
+}
