@@ -1,6 +1,8 @@
 //! Aggregation with per-worker state (`RunOptions::begin`, `end`, `reduce`): each worker keeps
 //! what `begin` declared across its jobs, `end` makes its partial result, `reduce` folds them.
 
+mod common;
+
 use rsparallel::rhai::{Dynamic, Map};
 use rsparallel::{JobStatus, RunOptions, RunspacePool, Wait};
 
@@ -166,13 +168,7 @@ fn submitted_batches_aggregate_side_by_side_on_one_pool() {
 
 #[test]
 fn a_native_panic_in_a_job_keeps_the_workers_state() {
-    let pool = RunspacePool::builder()
-        .threads(1)
-        .setup(|engine| {
-            engine.register_fn("boom", || -> i64 { panic!("boom") });
-        })
-        .build()
-        .unwrap();
+    let pool = common::pool_with_a_panicking_native();
     let script = pool
         .compile("total += item; jobs += 1; if item == 5 { boom() }")
         .unwrap();

@@ -1,6 +1,8 @@
 //! Variables of one run or batch (`RunOptions::variable`, the host API's `variables` option),
 //! beside the pool's.
 
+mod common;
+
 use rsparallel::rhai::Dynamic;
 use rsparallel::{Error, JobStatus, RunOptions, RunspacePool, Wait};
 
@@ -85,13 +87,7 @@ fn a_batch_variable_is_a_constant_and_a_job_variable_name_is_refused() {
 
 #[test]
 fn a_batch_keeps_its_variables_after_a_native_panic_rebuilds_the_runspace() {
-    let pool = RunspacePool::builder()
-        .threads(1)
-        .setup(|engine| {
-            engine.register_fn("boom", || -> i64 { panic!("boom") });
-        })
-        .build()
-        .unwrap();
+    let pool = common::pool_with_a_panicking_native();
     // Far into the batch, where chunks are long: the jobs after the panic in its chunk need
     // the batch's variables again.
     let script = pool

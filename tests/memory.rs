@@ -3,7 +3,7 @@
 
 mod common;
 
-use common::count_by_status;
+use common::{count_by_status, peak_rss_bytes};
 use rsparallel::{CountingAllocator, JobStatus, RunspacePool, ScriptVm};
 
 #[global_allocator]
@@ -18,13 +18,6 @@ fn capped_pool(threads: usize) -> RunspacePool {
         .max_memory(CAP)
         .build()
         .unwrap()
-}
-
-fn peak_rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
 }
 
 #[test]

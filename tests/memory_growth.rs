@@ -4,6 +4,9 @@
 //! built whole into something past it before the cap is looked at. This file is its own
 //! process, so its peak memory is its own.
 
+mod common;
+
+use common::peak_rss_bytes;
 use rsparallel::capabilities::{Capability, Permissions};
 use rsparallel::{CountingAllocator, JobErrorKind, JobStatus, RunspacePool};
 
@@ -11,13 +14,6 @@ use rsparallel::{CountingAllocator, JobErrorKind, JobStatus, RunspacePool};
 static ALLOCATOR: CountingAllocator = CountingAllocator;
 
 const CAP: u64 = 16 << 20;
-
-fn peak_rss_bytes() -> u64 {
-    let status = std::fs::read_to_string("/proc/self/status").unwrap();
-    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
-    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
-    kib * 1024
-}
 
 #[test]
 fn a_text_within_the_cap_whose_values_are_not_fails_at_the_cap() {

@@ -229,3 +229,22 @@ pub fn interrupt_once_started(args: &[&std::ffi::OsStr]) -> (std::process::Outpu
     let output = child.wait_with_output().unwrap();
     (output, sent.elapsed())
 }
+
+/// This process's peak resident memory so far, in bytes (Linux's `VmHWM`).
+pub fn peak_rss_bytes() -> u64 {
+    let status = std::fs::read_to_string("/proc/self/status").unwrap();
+    let line = status.lines().find(|l| l.starts_with("VmHWM:")).unwrap();
+    let kib: u64 = line.split_whitespace().nth(1).unwrap().parse().unwrap();
+    kib * 1024
+}
+
+/// A pool of one worker whose scripts can call `boom()`, a native function that panics.
+pub fn pool_with_a_panicking_native() -> RunspacePool {
+    RunspacePool::builder()
+        .threads(1)
+        .setup(|engine| {
+            engine.register_fn("boom", || -> i64 { panic!("boom") });
+        })
+        .build()
+        .unwrap()
+}
