@@ -207,8 +207,9 @@ impl<W: Write> RecordWriter<W> {
 
     /// Writes a run's aggregate ([`Run::aggregate`](crate::Run::aggregate)), after its
     /// records: in text form each value on its own line, in CSV or TSV each a row under the
-    /// same columns, in JSON Lines each as `{"aggregate":VALUE}`, a line no record has. Fails,
-    /// naming the type, when a value has no form in the format; nothing is written then.
+    /// same columns, in JSON Lines each as `{"aggregate":VALUE}`, a line no record has. Fails
+    /// with [`io::ErrorKind::InvalidData`], naming the problem, when a value has no form in the
+    /// format (or a row does not fit the columns); nothing is written then.
     pub fn write_aggregate(&mut self, values: &[rhai::Dynamic]) -> io::Result<()> {
         self.buf.clear();
         let written: Result<(), String> = match self.format {
@@ -229,8 +230,7 @@ impl<W: Write> RecordWriter<W> {
                 None => Ok(()),
             },
         };
-        written
-            .map_err(|why| io::Error::other(format!("the aggregate cannot be written: {why}")))?;
+        written.map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
         self.out.write_all(&self.buf)
     }
 

@@ -84,6 +84,8 @@ pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
         runspace.enter_batch(batch);
         clock.set_batch(batch.id.number());
         if let Some(aggregation) = &batch.aggregation {
+            // A cancel left from another batch's job must not stop this batch's `begin`.
+            clock.clear_cancel();
             runspace.enter_state(batch, aggregation);
         }
         // The chunk's first job starts now, read from the system clock; each job after it

@@ -188,3 +188,30 @@ fn a_native_panic_in_a_job_keeps_the_workers_state() {
     assert_eq!(field(&values[0], "total"), 55);
     assert_eq!(field(&values[0], "jobs"), 10);
 }
+
+#[test]
+fn begin_keeps_every_variable_it_declares_beside_pool_and_batch_variables() {
+    let pool = RunspacePool::builder()
+        .threads(2)
+        .variable("v", 1_i64)
+        .variable("w", 2_i64)
+        .build()
+        .unwrap();
+    let options = RunOptions::default()
+        .variable("x", 10_i64)
+        .begin(
+            pool.compile("let a = v; let b = w; let c = x; let n = 0;")
+                .unwrap(),
+        )
+        .end(pool.compile("[a, b, c, n]").unwrap())
+        .reduce(pool.compile("[a[0], a[1], a[2], a[3] + b[3]]").unwrap());
+    // Long enough that each worker takes several chunks: the state leaves the scope and comes
+    // back between them.
+    let script = pool.compile("n += v + w + x - 12;").unwrap();
+    let mut run = pool
+        .run_with(&script, (0..5_000_i64).map(|i| Ok(i.into())), options)
+        .unwrap();
+    assert!(run.by_ref().all(|r| r.status == JobStatus::Completed));
+    let values = run.aggregate().unwrap().unwrap();
+    assert_eq!(values[0].to_string(), "[1, 2, 10, 5000]");
+}

@@ -193,3 +193,114 @@ fn ctrl_c_in_a_runaway_end_stops_the_run_without_an_aggregate() {
     let stderr = String::from_utf8_lossy(&output.stderr);
     assert!(!stderr.contains("aggregate"), "{stderr}");
 }
+
+#[test]
+fn a_failing_begin_halts_the_run_naming_it_instead_of_failing_every_job_for_want_of_state() {
+    let out = rsparallel()
+        .args(["run", "-j", "2", "--range", "0..1000", "--begin"])
+        .args([
+            "let n = 0; throw \"no state\";",
+            "-e",
+            "n += 1;",
+            "--end",
+            "n",
+        ])
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("stopped early: the aggregation's begin on worker"),
+        "{stderr}"
+    );
+    assert!(
+        stderr.contains("the aggregate failed: begin on worker"),
+        "{stderr}"
+    );
+    assert!(!stderr.contains("Variable not found"), "{stderr}");
+}
+
+#[test]
+fn the_total_timeout_bounds_end_and_reduce_too() {
+    let out = rsparallel()
+        .args([
+            "run",
+            "-j",
+            "2",
+            "--range",
+            "0..2000",
+            "--total-timeout",
+            "300ms",
+        ])
+        .args(["--begin", "let n = 0;", "-e", "sleep(1); n += 1;"])
+        .args(["--end", "loop {}", "--reduce", "a + b"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("the aggregate failed: end and reduce did not run: the total timeout"),
+        "{stderr}"
+    );
+}
+
+#[test]
+fn an_aggregate_too_big_to_write_fails_at_the_memory_cap() {
+    // One string of 1 MB shared 100 times: small in memory, 100 MB to write.
+    rsparallel()
+        .args(["run", "-j", "1", "--max-memory", "16MiB", "--range", "0..1"])
+        .args([
+            "--begin",
+            "let s = \"x\"; s.pad(1000000, \"x\");",
+            "-e",
+            "();",
+        ])
+        .args(["--end", "let a = []; a.pad(100, s); a"])
+        .assert()
+        .code(1)
+        .stdout("")
+        .stderr(predicate::str::contains(
+            "the aggregate failed: the aggregate would take more than the memory cap of 16 MiB",
+        ));
+}
+
+#[test]
+fn an_aggregate_with_no_form_in_the_output_format_fails_the_aggregate_not_the_output() {
+    for output in ["text", "jsonl", "csv"] {
+        rsparallel()
+            .args(["run", "-j", "2", "--range", "0..100", "--output", output])
+            .args(["-e", "();", "--end", "Fn(\"x\")", "--reduce", "a"])
+            .assert()
+            .code(1)
+            .stderr(predicate::str::contains(
+                "the aggregate failed: output cannot be written",
+            ));
+    }
+}
+
+#[test]
+fn a_host_keeps_the_result_after_receiving_and_a_stopped_batch_never_cancels_the_next_begin() {
+    let dir = tempfile::tempdir().unwrap();
+    let script = dir.path().join("driver.rhai");
+    std::fs::write(
+        &script,
+        r#"
+let pool = new_runspace_pool(#{ threads: 2 });
+let count = #{ begin: "let n = 0;", end: "n", reduce: "a + b" };
+let slow = new_runspace_job(pool, "sleep(20); n += 1;", 1..=1000, count);
+sleep(200);
+stop_runspace_job(slow);
+sleep(100);
+let b = new_runspace_job(pool, "n += 1;", 1..=40, count);
+let records = receive_runspace_job(b, #{ wait: true });
+if records.len() != 40 { throw `${records.len()} records` }
+print(`${get_runspace_job_result(b)} ${get_runspace_job_result(slow)}`);
+"#,
+    )
+    .unwrap();
+    rsparallel()
+        .arg("exec")
+        .arg(&script)
+        .assert()
+        .success()
+        .stdout("40 \n");
+}

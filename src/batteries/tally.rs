@@ -15,12 +15,15 @@ use super::{Fallible, error};
 /// Adds `n` to the count under `key` (0 when there is none yet). Nothing is returned: a job
 /// whose last statement counts has no output.
 fn tally(counts: &mut Map, key: &str, n: Dynamic) -> Fallible<()> {
-    // The key is looked up as it is; a new key is allocated once, when first counted.
-    let slot = match counts.get_mut(key) {
-        Some(slot) => slot,
-        None => counts.entry(key.into()).or_insert(Dynamic::from_int(0)),
-    };
-    *slot = add("tally", key, slot, &n)?;
+    // The key is looked up as it is; a new key is allocated once, when first counted, and
+    // only once `n` is known to be a number: a failed count leaves the map as it was.
+    match counts.get_mut(key) {
+        Some(slot) => *slot = add("tally", key, slot, &n)?,
+        None => {
+            let sum = add("tally", key, &Dynamic::from_int(0), &n)?;
+            counts.insert(key.into(), sum);
+        }
+    }
     Ok(())
 }
 
@@ -52,16 +55,19 @@ fn number(value: &Dynamic) -> Option<rhai::FLOAT> {
         .or_else(|| value.as_int().ok().map(|i| i as rhai::FLOAT))
 }
 
-/// Adds every count of `other` into `counts`: how partial counts combine in `--reduce`.
+/// Adds every count of `other` into `counts`: how partial counts combine in `--reduce`. Every
+/// sum is made before any is stored: a count that is not a number, or that overflows, leaves
+/// `counts` as it was.
 fn tally_all(counts: &mut Map, other: Map) -> Fallible<()> {
-    for (key, n) in other {
-        match counts.get_mut(key.as_str()) {
-            Some(slot) => *slot = add("tally", &key, slot, &n)?,
-            None => {
-                counts.insert(key, n);
-            }
-        }
-    }
+    let zero = Dynamic::from_int(0);
+    let sums = other
+        .into_iter()
+        .map(|(key, n)| {
+            let count = counts.get(key.as_str()).unwrap_or(&zero);
+            add("tally", &key, count, &n).map(|sum| (key, sum))
+        })
+        .collect::<Fallible<Vec<_>>>()?;
+    counts.extend(sums);
     Ok(())
 }
 
@@ -133,6 +139,20 @@ mod tests {
                to_json(c)"#,
         );
         assert_eq!(counts, r#"{"":1,"200":2,"404":1,"55":1}"#);
+    }
+
+    #[test]
+    fn a_failed_count_leaves_the_map_as_it_was() {
+        let e = engine();
+        let map: String = eval(
+            &e,
+            r#"let c = #{ a: 1, b: 9223372036854775807 };
+               try { c.tally("k", ()) } catch {}
+               try { c.tally(#{ a: 5, b: 1 }) } catch {}
+               try { c.tally(#{ z: "x" }) } catch {}
+               to_json(c)"#,
+        );
+        assert_eq!(map, r#"{"a":1,"b":9223372036854775807}"#);
     }
 
     #[test]

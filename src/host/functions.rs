@@ -62,7 +62,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "get_runspace_job_result",
         params: "(batch)",
-        summary: "a finished batch's aggregate: reduce's value, or an array of each worker's end value without reduce; () while it runs; throws if begin, end or reduce failed",
+        summary: "a finished batch's aggregate: reduce's value, or an array of each worker's end value without reduce; () while it runs; throws if begin, end or reduce failed; the batch is kept, its records received or not, until its result is read",
         example: r#"let b = new_runspace_job(pool, "n += item;", 1..=100, #{ begin: "let n = 0", end: "n", reduce: "a + b" }); wait_runspace_job(b); get_runspace_job_result(b)"#,
     },
     HostFunction {
@@ -243,6 +243,7 @@ fn new_job(
     };
     let (name, options) = job_options(options, compile).map_err(error)?;
     let reduces = options.reduce.is_some();
+    let aggregates = options.begin.is_some() || options.end.is_some();
     let mut derived_name = None;
     let compiled = if let Some(source) = script.read_lock::<rhai::ImmutableString>() {
         derived_name = Some(name_from_source(&source));
@@ -280,6 +281,8 @@ fn new_job(
         name,
         total,
         reduces,
+        aggregates,
+        result_read: Default::default(),
     });
     Ok(BatchHandle {
         id,

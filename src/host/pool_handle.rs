@@ -39,6 +39,17 @@ pub(crate) struct Submitted {
     pub(crate) total: Option<u64>,
     /// Whether its aggregate is one value (`reduce`), not each worker's partial.
     pub(crate) reduces: bool,
+    /// Whether it aggregates (`begin` or `end`), and whether its result was read since: a
+    /// receive that takes its last record does not forget it before.
+    pub(crate) aggregates: bool,
+    pub(crate) result_read: std::sync::atomic::AtomicBool,
+}
+
+impl Submitted {
+    /// Whether the batch has an aggregate the script has not read yet.
+    fn result_pending(&self) -> bool {
+        self.aggregates && !self.result_read.load(std::sync::atomic::Ordering::Relaxed)
+    }
 }
 
 impl Deref for Submitted {
@@ -278,7 +289,7 @@ impl PoolHandle {
         if !options.keep {
             lock(&self.0.batches).retain(|b| {
                 let status = b.status();
-                !(status.finished && status.unreceived == 0)
+                !(status.finished && status.unreceived == 0) || b.result_pending()
             });
         }
         taken.sort_by_key(|r| (r.batch, r.seq));

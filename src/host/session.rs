@@ -134,12 +134,18 @@ fn jobs(session: &Session) -> Array {
 }
 
 /// `get_runspace_job_result(batch)`: what the batch's `end` and `reduce` made, once it
-/// finished: one value with `reduce`, else an array of each worker's; `()` before.
+/// finished: one value with `reduce`, else an array of each worker's; `()` before. The batch
+/// is held, its records received or not, until its result is read (or it is cleared).
 fn result(session: &Session, batch: &BatchHandle) -> RhaiResult<Dynamic> {
     let Some(submitted) = session.pool_of(batch.id).and_then(|p| p.find(batch.id)) else {
         return Ok(Dynamic::UNIT);
     };
-    match submitted.aggregate() {
+    let aggregate = submitted.aggregate();
+    if aggregate.is_some() {
+        // Read: a receive may now forget the batch once its records are taken.
+        (submitted.result_read).store(true, std::sync::atomic::Ordering::Relaxed);
+    }
+    match aggregate {
         None => Ok(Dynamic::UNIT),
         Some(Ok(values)) if submitted.reduces => {
             Ok(values.into_iter().next().unwrap_or(Dynamic::UNIT))

@@ -89,6 +89,8 @@ pub struct Run<'pool, I> {
     window: Window,
     options: RunOptions,
     deadline: Option<Instant>,
+    /// Whether the deadline passed: it bounds the aggregation's end too.
+    past_deadline: bool,
     /// Why the run stopped early, for the records of the jobs it did not run.
     stop_reason: Option<String>,
     counts: StatusCounts,
@@ -170,6 +172,7 @@ impl RunspacePool {
             deadline: options
                 .total_timeout
                 .and_then(|t| Instant::now().checked_add(t)),
+            past_deadline: false,
             options,
             stop_reason: None,
             counts: StatusCounts::default(),

@@ -43,7 +43,8 @@ impl AggregateArgs {
     }
 }
 
-/// CODE, or the file it names when it is a path to a `.rhai` file that exists.
+/// CODE, or the file it names when it ends in `.rhai` (one that cannot be read is an error
+/// before any job runs, not code that fails in every worker).
 fn compile(
     pool: &RunspacePool,
     flag: &str,
@@ -53,7 +54,7 @@ fn compile(
         return Ok(None);
     };
     let path = Path::new(code);
-    if path.extension().is_some_and(|e| e == "rhai") && path.is_file() {
+    if path.extension().is_some_and(|e| e == "rhai") {
         return pool.compile_file(path).map(Some);
     }
     pool.compile_named(flag, code).map(Some)

@@ -68,7 +68,17 @@ where
     let mut aggregate_failed = false;
     match &aggregate {
         Some(Ok(values)) => to_each(&mut sinks, &mut write_error, &canceller, |sink| {
-            sink.aggregate(values)
+            match sink.aggregate(values) {
+                // A value with no form in the output format fails the aggregate, as it fails
+                // a job: it is not output that could not be written.
+                Err(err) if err.kind() == io::ErrorKind::InvalidData => {
+                    let why = format!("output cannot be written: {err}");
+                    reporter.line(&format!("rsparallel: the aggregate failed: {why}"));
+                    aggregate_failed = true;
+                    Ok(())
+                }
+                written => written,
+            }
         }),
         Some(Err(error)) => {
             reporter.line(&format!("rsparallel: the aggregate failed: {error}"));

@@ -7,6 +7,7 @@ use rhai::Dynamic;
 
 use super::{Run, Step};
 use crate::input::UnreadableItem;
+use crate::record::job::{JobError, JobErrorKind};
 use crate::worker::batch::aggregation::Aggregate;
 use crate::worker::batch::{BatchControl, Chunk, Fate};
 
@@ -38,6 +39,16 @@ where
     /// cancelled. `None` when the run goes on waiting for the answer; else the step to hand back.
     pub(super) fn send_finish(&mut self) -> Option<Step> {
         if self.finish != Finish::ToSend || self.batch.fate() == Fate::Cancel {
+            return Some(Step::End);
+        }
+        if self.past_deadline {
+            // The total timeout bounds the whole run: `end` and `reduce` have no time left.
+            self.finish = Finish::Done;
+            if let (Some(aggregation), Some(reason)) = (&self.batch.aggregation, &self.stop_reason)
+            {
+                let why = format!("end and reduce did not run: {reason}");
+                aggregation.set_result(Err(JobError::new(JobErrorKind::Cancelled, why)));
+            }
             return Some(Step::End);
         }
         let chunk = Chunk {

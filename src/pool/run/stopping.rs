@@ -184,6 +184,7 @@ where
             && Instant::now() >= deadline
         {
             self.deadline = None;
+            self.past_deadline = true;
             let total = self.options.total_timeout.unwrap_or_default();
             let reason = format!(
                 "the total timeout of {} passed (total-timeout)",

@@ -47,6 +47,9 @@ pub(crate) struct Aggregation {
     /// One per worker, by worker number.
     slots: Mutex<Vec<Slot>>,
     result: Mutex<Option<Aggregate>>,
+    /// Why the batch halted because `begin` failed on a worker: its jobs would run without
+    /// their state.
+    failure: Mutex<Option<String>>,
 }
 
 impl Aggregation {
@@ -55,6 +58,7 @@ impl Aggregation {
             scripts,
             slots: Mutex::new((0..workers).map(|_| Slot::Unused).collect()),
             result: Mutex::new(None),
+            failure: Mutex::new(None),
         }
     }
 
@@ -83,6 +87,20 @@ impl Aggregation {
             .enumerate()
             .filter(|(_, slot)| !matches!(slot, Slot::Unused))
             .collect()
+    }
+
+    /// Notes that `begin` failed with `error`: the first failure is the batch's halt reason.
+    pub(crate) fn fail(&self, error: &JobError) {
+        let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
+        failure.get_or_insert_with(|| format!("the aggregation's {error}"));
+    }
+
+    /// Why the batch halted, if `begin` failed.
+    pub(crate) fn failure(&self) -> Option<String> {
+        self.failure
+            .lock()
+            .unwrap_or_else(PoisonError::into_inner)
+            .clone()
     }
 
     pub(crate) fn set_result(&self, result: Aggregate) {

@@ -36,6 +36,10 @@ impl Runspace {
             Slot::Unused => match self.begin(batch, aggregation) {
                 Ok(state) => state,
                 Err(error) => {
+                    // Its jobs would run without their state, each failing for want of it: the
+                    // batch halts, naming why, and its aggregate fails with this error.
+                    aggregation.fail(&error);
+                    batch.halt(true);
                     self.state_failure = Some(error);
                     Vec::new()
                 }
@@ -58,16 +62,16 @@ impl Runspace {
     pub(super) fn take_state(&mut self) -> WorkerState {
         let batch_len = self.base_len - self.held_state;
         self.scope.rewind(self.base_len);
+        // `iter_raw` goes from the scope's end: the state's entries, the last first.
         let names: Vec<(String, bool)> = self
             .scope
             .iter_raw()
-            .skip(batch_len)
+            .take(self.held_state)
             .map(|(name, constant, _)| (name.to_string(), constant))
             .collect();
         // Each removal takes the scope's last entry: the last of the names left.
         let mut state: WorkerState = names
             .into_iter()
-            .rev()
             .map(|(name, constant)| {
                 let value = self.scope.remove::<Dynamic>(&name).unwrap_or_default();
                 (name, constant, value)
@@ -110,12 +114,15 @@ impl Runspace {
         let mark = self.scope.len();
         let what = format!("begin on worker {}", self.worker);
         let result = self.run_script(batch, &begin.ast, &what);
-        let state: WorkerState = self
+        // `iter_raw` goes from the scope's end: what begin declared, the last first.
+        let declared = self.scope.len().saturating_sub(mark);
+        let mut state: WorkerState = self
             .scope
             .iter_raw()
-            .skip(mark)
+            .take(declared)
             .map(|(name, constant, value)| (name.to_string(), constant, value.clone()))
             .collect();
+        state.reverse();
         self.scope.rewind(mark);
         let _: Dynamic = result?;
         if let Some((name, ..)) = state.iter().find(|(n, ..)| RESERVED.contains(&n.as_str())) {
@@ -184,7 +191,7 @@ impl Runspace {
         }
         let Some(reduce) = &aggregation.scripts.reduce else {
             partials.retain(|value| !value.is_unit());
-            return Ok(partials);
+            return self.within_cap(partials);
         };
         let mut partials = partials.into_iter();
         let Some(mut reduced) = partials.next() else {
@@ -197,16 +204,37 @@ impl Runspace {
             self.scope.rewind(self.base_len);
             reduced = result?;
         }
-        Ok(if reduced.is_unit() {
+        let values = if reduced.is_unit() {
             Vec::new()
         } else {
             vec![reduced]
-        })
+        };
+        self.within_cap(values)
+    }
+
+    /// `values`, unless writing them would take more than the job's memory cap, as a job's
+    /// output would not be written: a value can share one string many times, and its text be
+    /// far larger than the memory it takes.
+    fn within_cap(&self, values: Vec<Dynamic>) -> Aggregate {
+        match self.state.max_memory {
+            Some(cap) if crate::value::written_size_exceeds(values.iter(), cap) => {
+                Err(JobError::new(
+                    JobErrorKind::MemoryCap,
+                    format!(
+                        "the aggregate would take more than the memory cap of {} to write \
+                         (max-memory)",
+                        crate::limits::size::format_size(cap)
+                    ),
+                ))
+            }
+            _ => Ok(values),
+        }
     }
 
     /// Runs one of the aggregation's scripts in the scope as it is, as a job runs: under the
-    /// batch's timeout, the memory cap and cancellation. What it emits or prints is dropped:
-    /// its value is its result. A native panic fails the script; the engine needs no rebuild,
+    /// batch's timeout, the memory cap and cancellation. What it prints goes to the pool's
+    /// live stream, as a job's does, but to no record, and what it emits is dropped: its value
+    /// is its result. A native panic fails the script; the engine needs no rebuild,
     /// as it does after a grain `Vm` unwinds (these run on the tree walker, which holds no
     /// state of its own), and the scope is rewound by the caller.
     fn run_script(
