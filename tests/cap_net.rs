@@ -288,3 +288,29 @@ fn localhost_resolves_to_a_loopback_address() {
     let (_, message) = error(&run(&pool, r#"resolve("example.com")"#, &[""])[0]);
     assert!(message.contains("--allow-net=example.com"), "{message}");
 }
+
+#[test]
+fn a_cancelled_request_lets_go_of_its_connection_at_once() {
+    // No timeout: without the cancel closing it, the connection would stay open for the
+    // idle limit of a minute, on the worker's network thread.
+    let hung_up = Arc::new(AtomicBool::new(false));
+    let quiet = common::http::silent_noting(hung_up.clone());
+    let pool = pool_with_net(Some("127.0.0.1")).threads(1).build().unwrap();
+    let script = pool.compile("http_get(item)").unwrap();
+    let mut run = pool.run(&script, [quiet.url("/")]).unwrap();
+    let canceller = run.canceller();
+    std::thread::spawn(move || {
+        std::thread::sleep(Duration::from_millis(300));
+        canceller.cancel();
+    });
+    assert_eq!(run.next().unwrap().status, JobStatus::Cancelled);
+    let start = Instant::now();
+    while !hung_up.load(Ordering::SeqCst) && start.elapsed() < Duration::from_secs(10) {
+        std::thread::sleep(Duration::from_millis(20));
+    }
+    assert!(
+        start.elapsed() < Duration::from_secs(5),
+        "the connection stayed open {:?} after the cancel",
+        start.elapsed()
+    );
+}

@@ -145,9 +145,15 @@ pub fn responder() -> Server {
 
 /// A server that takes connections and never answers.
 pub fn silent() -> Server {
-    Server::start(|mut stream| {
+    silent_noting(Arc::new(AtomicBool::new(false)))
+}
+
+/// [`silent`], raising `hung_up` when a client closes its connection.
+pub fn silent_noting(hung_up: Arc<AtomicBool>) -> Server {
+    Server::start(move |mut stream| {
         let mut buf = [0; 1024];
         while stream.read(&mut buf).is_ok_and(|n| n > 0) {}
+        hung_up.store(true, Ordering::SeqCst);
     })
 }
 

@@ -7,6 +7,7 @@
 //! The cap counts what each thread allocates, so every buffer of the body is allocated and freed
 //! on the worker, and the request's own body is let go by the helper before it answers.
 
+use std::cell::RefCell;
 use std::io::{self, Read};
 use std::sync::Arc;
 use std::sync::mpsc::{self, Receiver, SyncSender};
@@ -29,16 +30,21 @@ mod answer;
 const MAX_REDIRECTS: usize = 10;
 
 /// For a job without a deadline: how long a request waits to connect, or for the next bytes of
-/// the answer, before it fails. It also bounds how long a request abandoned by a cancelled job
-/// lingers on its network thread.
+/// the answer, before it fails. (A request its job abandons is ended at once: see
+/// [`abandon_connections`].)
 const IDLE_LIMIT: Duration = Duration::from_secs(60);
 
 /// The size of the pieces a response body is read in: the most read past the memory cap.
 const PIECE: usize = 64 * 1024;
 
 thread_local! {
-    /// The worker's client. Its pool of kept-alive connections outlives jobs.
-    static AGENT: Agent = Agent::new_with_config(
+    /// The worker's client. Its pool of kept-alive connections outlives jobs, until a job
+    /// abandons a request ([`abandon_connections`]).
+    static AGENT: RefCell<Agent> = RefCell::new(new_agent());
+}
+
+fn new_agent() -> Agent {
+    Agent::new_with_config(
         Agent::config_builder()
             // A status is an answer: the script decides what a 404 means.
             .http_status_as_error(false)
@@ -53,7 +59,17 @@ thread_local! {
                     .build(),
             )
             .build(),
-    );
+    )
+}
+
+/// Closes every connection of the worker's client, the one a request its job abandoned (a
+/// timeout, a cancel) is blocked on included: the network thread's read fails at once, and
+/// the thread ends now instead of at the request's own timeout (a minute, for a job without
+/// one). The worker's next request gets a new client. (A connect or a name lookup in progress
+/// is not interrupted; each has its own timeout.)
+fn abandon_connections() {
+    let old = AGENT.with(|agent| agent.replace(new_agent()));
+    old.shutdown();
 }
 
 /// A request as a script asked for it.
@@ -137,7 +153,7 @@ pub(super) fn fetch(
 fn exchange(function: &str, request: &Request) -> Result<Answer, Box<EvalAltResult>> {
     let doing = format!("cannot {} {}", request.method, request.url);
     let deadline = JobSignal::current().and_then(|signal| signal.remaining());
-    let agent = AGENT.with(Agent::clone);
+    let agent = AGENT.with(|agent| agent.borrow().clone());
     let (tell, events) = mpsc::sync_channel(1);
     let (lend, lent) = mpsc::sync_channel(1);
     let sent = request.clone();
@@ -145,18 +161,19 @@ fn exchange(function: &str, request: &Request) -> Result<Answer, Box<EvalAltResu
         .map_err(|e| failed(function, format!("{doing}: no network thread: {e}")))?;
     let gone = || failed(function, format!("{doing}: the network thread stopped"));
 
-    let (status, headers, length) = match offload::next(&events)? {
-        Some(Event::Head {
-            status,
-            headers,
-            length,
-        }) => (status, headers, length),
-        Some(Event::Failed(failure)) => {
-            busy.release();
-            return Err(failure.into_error(function, &doing));
-        }
-        _ => return Err(gone()),
-    };
+    let (status, headers, length) =
+        match offload::next(&events).inspect_err(|_| abandon_connections())? {
+            Some(Event::Head {
+                status,
+                headers,
+                length,
+            }) => (status, headers, length),
+            Some(Event::Failed(failure)) => {
+                busy.release();
+                return Err(failure.into_error(function, &doing));
+            }
+            _ => return Err(gone()),
+        };
     // The body is held twice for a moment, when it becomes a Rhai string.
     if length.is_some_and(|length| {
         would_pass_cap(
@@ -180,7 +197,7 @@ fn exchange(function: &str, request: &Request) -> Result<Answer, Box<EvalAltResu
             buffer: back,
             len,
             then,
-        }) = offload::next(&events)?
+        }) = offload::next(&events).inspect_err(|_| abandon_connections())?
         else {
             return Err(gone());
         };

@@ -2,13 +2,15 @@
 //! short slices, so that the job's timeout or cancel ends the call at once, whatever the
 //! network does.
 //!
-//! Nothing can interrupt a blocked connect, read or name lookup from another thread, neither in
-//! ureq nor in the standard library. So each worker hands its calls to a helper thread of its
-//! own and waits for their answers [`SLICE`] at a time, looking at its job's clock between
-//! waits. When the job must stop, the worker returns the job's error at once and abandons the
-//! helper: the call still blocked there lingers until its own timeout (the job's deadline, or
-//! the idle limit of a job without one, or the system's for a name lookup), then finds nobody
-//! listening and its thread exits. The worker's next call starts a fresh helper.
+//! A blocked connect or name lookup cannot be interrupted from another thread, neither in ureq
+//! nor in the standard library. So each worker hands its calls to a helper thread of its own
+//! and waits for their answers [`SLICE`] at a time, looking at its job's clock between waits.
+//! When the job must stop, the worker returns the job's error at once and abandons the helper.
+//! An HTTP request blocked on its connection is then ended by closing the worker's connections
+//! (`http::abandon_connections`); a connect or a lookup still blocked lingers until its own
+//! timeout (the job's deadline, or the idle limit of a job without one, or the system's for a
+//! name lookup), then finds nobody listening and its thread exits. The worker's next call
+//! starts a fresh helper.
 //!
 //! Between calls the helper waits, so a worker's calls cost a message each way, not a thread.
 
