@@ -83,9 +83,14 @@ pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
         evaluator.prepare(&batch.script, script);
         runspace.enter_batch(batch);
         clock.set_batch(batch.id.number());
-        if let Some(aggregation) = &batch.aggregation {
-            // A cancel left from another batch's job must not stop this batch's `begin`.
-            clock.clear_cancel();
+        // A cancel left from another batch's job must not stop this batch's `begin`; and a
+        // batch already stopped neither needs its state nor gives this worker a partial.
+        clock.clear_cancel();
+        let aggregation = batch
+            .aggregation
+            .as_ref()
+            .filter(|_| !shared.shutting_down.load(Ordering::SeqCst) && batch.fate() == Fate::Run);
+        if let Some(aggregation) = aggregation {
             runspace.enter_state(batch, aggregation);
         }
         // The chunk's first job starts now, read from the system clock; each job after it
@@ -123,7 +128,7 @@ pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
             };
             records.push(JobRecord::not_started(batch.id, job.seq, job.item, status));
         }
-        if let Some(aggregation) = &batch.aggregation {
+        if let Some(aggregation) = aggregation {
             // Before the records go: a run that has them all has every worker's state.
             runspace.leave_state(aggregation);
         }

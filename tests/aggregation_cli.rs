@@ -241,6 +241,26 @@ fn the_total_timeout_bounds_end_and_reduce_too() {
         stderr.contains("the aggregate failed: end and reduce did not run: the total timeout"),
         "{stderr}"
     );
+    // The jobs done before the deadline, a runaway `end` is cancelled at it, saying why.
+    let out = rsparallel()
+        .args([
+            "run",
+            "-j",
+            "2",
+            "--range",
+            "0..20",
+            "--total-timeout",
+            "300ms",
+        ])
+        .args(["--begin", "let n = 0;", "-e", "n += 1;", "--end", "loop {}"])
+        .timeout(std::time::Duration::from_secs(20))
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).to_string();
+    assert!(
+        stderr.contains("cancelled (the total timeout of 300ms passed"),
+        "{stderr}"
+    );
 }
 
 #[test]
@@ -294,6 +314,11 @@ let b = new_runspace_job(pool, "n += 1;", 1..=40, count);
 let records = receive_runspace_job(b, #{ wait: true });
 if records.len() != 40 { throw `${records.len()} records` }
 print(`${get_runspace_job_result(b)} ${get_runspace_job_result(slow)}`);
+// The stopped batch has no result to wait for: received whole, it is forgotten.
+wait_runspace_job(slow);
+receive_runspace_job(slow);
+let listed = get_runspace_jobs().filter(|j| j.batch == slow.id);
+if listed.len() != 0 { throw `the stopped batch is still listed: ${listed}` }
 "#,
     )
     .unwrap();

@@ -46,9 +46,12 @@ pub(crate) struct Submitted {
 }
 
 impl Submitted {
-    /// Whether the batch has an aggregate the script has not read yet.
+    /// Whether the batch has an aggregate the script has not read yet (a cancelled batch has
+    /// none, and is not kept for it).
     fn result_pending(&self) -> bool {
-        self.aggregates && !self.result_read.load(std::sync::atomic::Ordering::Relaxed)
+        self.aggregates
+            && !self.result_read.load(std::sync::atomic::Ordering::Relaxed)
+            && self.aggregate().is_some()
     }
 }
 

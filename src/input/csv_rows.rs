@@ -29,7 +29,8 @@ struct CsvItems<R> {
     /// Where the row being read starts, in bytes of input, for [`Bounded`].
     row_start: Arc<AtomicU64>,
     /// The header's columns, once read; never read without a header.
-    headers: Option<Result<Vec<ImmutableString>, String>>,
+    /// Shared with each row's reading: a row costs one count, not a copy of every name.
+    headers: Option<Result<Arc<[ImmutableString]>, String>>,
     record: csv::StringRecord,
     options: CsvOptions,
     max_item_size: usize,
@@ -134,7 +135,7 @@ impl<R: BufRead> Iterator for CsvItems<R> {
 impl<R: BufRead> CsvItems<R> {
     /// The header's columns, read the first time (`None` without a header), or why the header
     /// cannot be used.
-    fn headers(&mut self) -> Result<Option<Vec<ImmutableString>>, String> {
+    fn headers(&mut self) -> Result<Option<Arc<[ImmutableString]>>, String> {
         if !self.options.header {
             return Ok(None);
         }
@@ -148,7 +149,7 @@ impl<R: BufRead> CsvItems<R> {
                 .collect();
             match repeated_column(&headers) {
                 Some(why) => Err(why),
-                None => Ok(headers),
+                None => Ok(headers.into()),
             }
         });
         headers.clone().map(Some)

@@ -165,7 +165,7 @@ impl BatchControl {
     /// Why the batch halted, once its halt policy was reached.
     pub(crate) fn halt_reason(&self) -> Option<String> {
         if let Some(failure) = self.aggregation.as_ref().and_then(Aggregation::failure) {
-            return Some(failure);
+            return Some(format!("the aggregation's {failure}"));
         }
         let watch = self.halt.as_ref()?;
         let reached: Reached = watch.reached()?;

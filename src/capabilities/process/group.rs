@@ -87,14 +87,21 @@ impl Drop for Group {
 /// to init), are the program's, and are killed with its group when its job must stop.
 pub(super) const TOKEN_VARIABLE: &str = "RSPARALLEL_JOB_TOKEN";
 
-/// A value of [`TOKEN_VARIABLE`] no other program of this process has had.
+/// A value of [`TOKEN_VARIABLE`] no other program has had: this process's id and a count,
+/// and a random number, so that a process left by an earlier rsparallel whose id this one
+/// reuses (small, repeating ids, in a container) never holds one of this one's tokens.
 pub(super) fn new_token() -> String {
     static NEXT: AtomicU64 = AtomicU64::new(0);
-    format!(
-        "{}-{}",
-        std::process::id(),
-        NEXT.fetch_add(1, Ordering::Relaxed)
-    )
+    static RANDOM: std::sync::OnceLock<u64> = std::sync::OnceLock::new();
+    // `RandomState` is seeded from the operating system's randomness.
+    let random = RANDOM.get_or_init(|| {
+        use std::hash::{BuildHasher, Hasher};
+        let mut hasher = std::collections::hash_map::RandomState::new().build_hasher();
+        hasher.write_u32(std::process::id());
+        hasher.finish()
+    });
+    let next = NEXT.fetch_add(1, Ordering::Relaxed);
+    format!("{}-{random:016x}-{next}", std::process::id())
 }
 
 /// Sends SIGKILL to every process of this user whose environment holds `token`: those that

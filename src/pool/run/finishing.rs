@@ -38,7 +38,14 @@ where
     /// With every record in: sends the batch's end to the workers, if it aggregates and was not
     /// cancelled. `None` when the run goes on waiting for the answer; else the step to hand back.
     pub(super) fn send_finish(&mut self) -> Option<Step> {
-        if self.finish != Finish::ToSend || self.batch.fate() == Fate::Cancel {
+        if self.finish != Finish::ToSend {
+            return Some(Step::End);
+        }
+        if self.batch.fate() == Fate::Cancel {
+            // No result will come: the workers' state goes now, not with the batch.
+            if let Some(aggregation) = &self.batch.aggregation {
+                aggregation.discard();
+            }
             return Some(Step::End);
         }
         if self.past_deadline {
@@ -79,6 +86,22 @@ where
         if self.finish == Finish::Sent {
             self.finish = Finish::Done;
             self.outstanding -= 1;
+            self.name_the_deadline();
+        }
+    }
+
+    /// An `end` or `reduce` that the total timeout cancelled fails saying so, not only
+    /// "cancelled".
+    fn name_the_deadline(&self) {
+        let (Some(aggregation), Some(reason)) = (&self.batch.aggregation, &self.stop_reason) else {
+            return;
+        };
+        if let Some(Err(error)) = aggregation.result()
+            && self.past_deadline
+            && error.kind == JobErrorKind::Cancelled
+        {
+            let why = format!("{} ({reason})", error.message);
+            aggregation.set_result(Err(JobError::new(JobErrorKind::Cancelled, why)));
         }
     }
 

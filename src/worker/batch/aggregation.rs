@@ -47,9 +47,9 @@ pub(crate) struct Aggregation {
     /// One per worker, by worker number.
     slots: Mutex<Vec<Slot>>,
     result: Mutex<Option<Aggregate>>,
-    /// Why the batch halted because `begin` failed on a worker: its jobs would run without
-    /// their state.
-    failure: Mutex<Option<String>>,
+    /// The first `begin` that failed, on whichever worker: the batch halted for it, and its
+    /// aggregate fails with it.
+    failure: Mutex<Option<JobError>>,
 }
 
 impl Aggregation {
@@ -89,18 +89,23 @@ impl Aggregation {
             .collect()
     }
 
-    /// Notes that `begin` failed with `error`: the first failure is the batch's halt reason.
+    /// Notes that `begin` failed with `error`; the first failure is the one that counts.
     pub(crate) fn fail(&self, error: &JobError) {
         let mut failure = self.failure.lock().unwrap_or_else(PoisonError::into_inner);
-        failure.get_or_insert_with(|| format!("the aggregation's {error}"));
+        failure.get_or_insert_with(|| error.clone());
     }
 
-    /// Why the batch halted, if `begin` failed.
-    pub(crate) fn failure(&self) -> Option<String> {
+    /// The first `begin` that failed.
+    pub(crate) fn failure(&self) -> Option<JobError> {
         self.failure
             .lock()
             .unwrap_or_else(PoisonError::into_inner)
             .clone()
+    }
+
+    /// Drops every worker's state: for a batch that will have no result.
+    pub(crate) fn discard(&self) {
+        drop(self.take_all());
     }
 
     pub(crate) fn set_result(&self, result: Aggregate) {

@@ -11,8 +11,8 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 
 use rhai::{AST, Dynamic};
 
+use super::Runspace;
 use super::outcome::{classify, panic_message};
-use super::{Runspace, push_job_variables};
 use crate::limits::memory;
 use crate::record::job::{JobError, JobErrorKind};
 use crate::worker::batch::aggregation::{Aggregate, Aggregation, Slot, WorkerState};
@@ -37,9 +37,13 @@ impl Runspace {
                 Ok(state) => state,
                 Err(error) => {
                     // Its jobs would run without their state, each failing for want of it: the
-                    // batch halts, naming why, and its aggregate fails with this error.
-                    aggregation.fail(&error);
-                    batch.halt(true);
+                    // batch halts, naming why (running jobs, which have theirs, finish), and
+                    // its aggregate fails with the first such error. A cancel is the batch's
+                    // own end, not a failure of `begin`.
+                    if error.kind != JobErrorKind::Cancelled {
+                        aggregation.fail(&error);
+                        batch.halt(false);
+                    }
                     self.state_failure = Some(error);
                     Vec::new()
                 }
@@ -60,13 +64,21 @@ impl Runspace {
     /// The state in the scope, taken out of it; the scope keeps the batch's variables and the
     /// job's.
     pub(super) fn take_state(&mut self) -> WorkerState {
-        let batch_len = self.base_len - self.held_state;
         self.scope.rewind(self.base_len);
-        // `iter_raw` goes from the scope's end: the state's entries, the last first.
+        let state = self.take_tail(self.held_state);
+        self.base_len = self.scope.len();
+        self.held_state = 0;
+        self.reset_job_variables();
+        state
+    }
+
+    /// The scope's last `count` entries, moved out of it, in scope order.
+    fn take_tail(&mut self, count: usize) -> WorkerState {
+        // `iter_raw` goes from the scope's end: the entries, the last first.
         let names: Vec<(String, bool)> = self
             .scope
             .iter_raw()
-            .take(self.held_state)
+            .take(count)
             .map(|(name, constant, _)| (name.to_string(), constant))
             .collect();
         // Each removal takes the scope's last entry: the last of the names left.
@@ -78,10 +90,6 @@ impl Runspace {
             })
             .collect();
         state.reverse();
-        self.base_len = batch_len;
-        self.held_state = 0;
-        push_job_variables(&mut self.scope, Dynamic::UNIT, 0, 0);
-        self.attempt_in_scope = 0;
         state
     }
 
@@ -98,8 +106,7 @@ impl Runspace {
             }
         }
         self.base_len = self.scope.len();
-        push_job_variables(&mut self.scope, Dynamic::UNIT, 0, 0);
-        self.attempt_in_scope = 0;
+        self.reset_job_variables();
     }
 
     /// Runs `begin` where the state goes; what it declares is the state.
@@ -114,16 +121,7 @@ impl Runspace {
         let mark = self.scope.len();
         let what = format!("begin on worker {}", self.worker);
         let result = self.run_script(batch, &begin.ast, &what);
-        // `iter_raw` goes from the scope's end: what begin declared, the last first.
-        let declared = self.scope.len().saturating_sub(mark);
-        let mut state: WorkerState = self
-            .scope
-            .iter_raw()
-            .take(declared)
-            .map(|(name, constant, value)| (name.to_string(), constant, value.clone()))
-            .collect();
-        state.reverse();
-        self.scope.rewind(mark);
+        let state = self.take_tail(self.scope.len().saturating_sub(mark));
         let _: Dynamic = result?;
         if let Some((name, ..)) = state.iter().find(|(n, ..)| RESERVED.contains(&n.as_str())) {
             return Err(JobError::new(
@@ -149,8 +147,7 @@ impl Runspace {
         let result = self.aggregate(batch, aggregation, slots);
         // Whatever the scripts left, the scope is the batch's again, ready for a job.
         self.scope.rewind(self.base_len);
-        push_job_variables(&mut self.scope, Dynamic::UNIT, 0, 0);
-        self.attempt_in_scope = 0;
+        self.reset_job_variables();
         // Cancelled while `end` or `reduce` ran: a cancelled batch has no result.
         if batch.fate() != Fate::Cancel {
             aggregation.set_result(result);
@@ -163,6 +160,11 @@ impl Runspace {
         aggregation: &Aggregation,
         slots: Vec<(usize, Slot)>,
     ) -> Aggregate {
+        // The first `begin` that failed, whichever worker it was on, not the cancels that may
+        // have followed it on others.
+        if let Some(error) = aggregation.failure() {
+            return Err(error);
+        }
         let mut states = Vec::with_capacity(slots.len());
         for (worker, slot) in slots {
             match slot {
@@ -178,11 +180,11 @@ impl Runspace {
             let state = self.begin(batch, aggregation)?;
             states.push((self.worker, state));
         }
+        let Some(end) = &aggregation.scripts.end else {
+            return Ok(Vec::new());
+        };
         let mut partials = Vec::with_capacity(states.len());
         for (worker, state) in states {
-            let Some(end) = &aggregation.scripts.end else {
-                break;
-            };
             self.push_state(state);
             self.scope.rewind(self.base_len);
             let partial = self.run_script(batch, &end.ast, &format!("end on worker {worker}"));

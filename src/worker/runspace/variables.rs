@@ -26,6 +26,11 @@ impl Runspace {
                 .push_constant_dynamic(name.clone(), crate::value::unshared_copy(value));
         }
         self.base_len = self.scope.len();
+        self.reset_job_variables();
+    }
+
+    /// Pushes the job variables after `base_len`, where the scope ends, their values unset.
+    pub(super) fn reset_job_variables(&mut self) {
         push_job_variables(&mut self.scope, Dynamic::UNIT, 0, 0);
         self.attempt_in_scope = 0;
     }
