@@ -138,10 +138,7 @@ fn begin_may_name_a_script_file() {
 
 #[test]
 fn host_scripts_aggregate_batches_and_read_the_result() {
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("count.rhai");
-    std::fs::write(
-        &script,
+    common::exec_driver(
         r#"
 let pool = new_runspace_pool(#{ threads: 2 });
 let count = #{ begin: "let n = 0;", end: "n", reduce: "a + b" };
@@ -157,15 +154,10 @@ try { get_runspace_job_result(failed); } catch (e) { message = e; }
 print(`${get_runspace_job_result(b)} ${total} ${message}`);
 "#,
     )
-    .unwrap();
-    rsparallel()
-        .arg("exec")
-        .arg(&script)
-        .assert()
-        .success()
-        .stdout(predicate::str::starts_with(
-            "500500 1000 get_runspace_job_result: the aggregate failed: end on worker",
-        ));
+    .success()
+    .stdout(predicate::str::starts_with(
+        "500500 1000 get_runspace_job_result: the aggregate failed: end on worker",
+    ));
 }
 
 #[test]
@@ -299,10 +291,7 @@ fn an_aggregate_with_no_form_in_the_output_format_fails_the_aggregate_not_the_ou
 
 #[test]
 fn a_host_keeps_the_result_after_receiving_and_a_stopped_batch_never_cancels_the_next_begin() {
-    let dir = tempfile::tempdir().unwrap();
-    let script = dir.path().join("driver.rhai");
-    std::fs::write(
-        &script,
+    common::exec_driver(
         r#"
 let pool = new_runspace_pool(#{ threads: 2 });
 let count = #{ begin: "let n = 0;", end: "n", reduce: "a + b" };
@@ -321,11 +310,6 @@ let listed = get_runspace_jobs().filter(|j| j.batch == slow.id);
 if listed.len() != 0 { throw `the stopped batch is still listed: ${listed}` }
 "#,
     )
-    .unwrap();
-    rsparallel()
-        .arg("exec")
-        .arg(&script)
-        .assert()
-        .success()
-        .stdout("40 \n");
+    .success()
+    .stdout("40 \n");
 }

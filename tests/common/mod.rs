@@ -248,3 +248,11 @@ pub fn pool_with_a_panicking_native() -> RunspacePool {
         .build()
         .unwrap()
 }
+
+/// Runs `source` as a host script under `rsparallel exec`, from a file of its own.
+pub fn exec_driver(source: &str) -> assert_cmd::assert::Assert {
+    let dir = tempfile::tempdir().unwrap();
+    let path = dir.path().join("driver.rhai");
+    std::fs::write(&path, source).unwrap();
+    rsparallel().arg("exec").arg(&path).assert()
+}
