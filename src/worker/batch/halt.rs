@@ -3,7 +3,7 @@
 //! job. Judged later, by the run reading the records a chunk at a time, a run of tiny jobs went
 //! thousands of jobs past its halt.
 
-use std::sync::atomic::{AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::sync::{Mutex, OnceLock, PoisonError};
 
 use super::halt_policy::{HaltPolicy, HaltThreshold};
@@ -26,10 +26,13 @@ enum Tally {
     /// Failures and finished jobs, for a percentage, which reads both at once. Failures are
     /// counted under the lock, each with its finished job, so each sees the exact counts as of
     /// its end. A completion only lowers the share: once the first jobs are in, it needs no
-    /// lock, only its add.
+    /// lock, only its add, unless a failure is being judged at that moment (`judging`): then
+    /// it waits for the verdict, so that no worker starts a job after the one that reached
+    /// the share, not knowing.
     Share {
         finished: AtomicU64,
         failures: Mutex<Failures>,
+        judging: AtomicBool,
     },
 }
 
@@ -73,6 +76,7 @@ impl HaltWatch {
             HaltThreshold::Percent(_) => Tally::Share {
                 finished: AtomicU64::new(0),
                 failures: Mutex::new(Failures::default()),
+                judging: AtomicBool::new(false),
             },
         };
         HaltWatch {
@@ -111,7 +115,21 @@ impl HaltWatch {
                 failed: count,
             } => {
                 if !failed {
-                    return Verdict::default();
+                    // A job that ends after the limit-th failure was counted halts the batch
+                    // too, before its worker starts another: the failure's own worker may not
+                    // have halted it yet.
+                    let halt = count.load(Ordering::SeqCst) >= *limit;
+                    if halt {
+                        // The same counts the failure's worker records, perhaps not yet.
+                        let _ = self.reached.set(Reached {
+                            failed: *limit,
+                            finished: None,
+                        });
+                    }
+                    return Verdict {
+                        halt,
+                        cancel: false,
+                    };
                 }
                 let n = count.fetch_add(1, Ordering::SeqCst) + 1;
                 if n < *limit {
@@ -128,13 +146,32 @@ impl HaltWatch {
                     cancel: n > *limit && self.policy.now,
                 }
             }
-            Tally::Share { finished, failures } => {
+            Tally::Share {
+                finished,
+                failures,
+                judging,
+            } => {
                 // Until the first jobs are in, a completion can reach the share (the tenth job
                 // of a run whose first nine had failures): it takes the lock too. After, a job
                 // that read a count below the gate only takes the lock it did not need.
-                if !failed && finished.load(Ordering::Relaxed) >= HaltPolicy::MIN_JOBS_FOR_PERCENT {
-                    finished.fetch_add(1, Ordering::Relaxed);
-                    return Verdict::default();
+                if !failed && finished.load(Ordering::SeqCst) >= HaltPolicy::MIN_JOBS_FOR_PERCENT {
+                    finished.fetch_add(1, Ordering::SeqCst);
+                    // Counted after a failure being judged (its add came first): wait for its
+                    // verdict. Counted before, this job's end is among the judged ones, and
+                    // whatever its worker starts next started before the verdict.
+                    if !judging.load(Ordering::SeqCst) {
+                        // Judged already: the verdict was set before `judging` was lowered.
+                        let halt = self.reached.get().is_some();
+                        return Verdict {
+                            halt,
+                            cancel: false,
+                        };
+                    }
+                    let failures = failures.lock().unwrap_or_else(PoisonError::into_inner);
+                    return Verdict {
+                        halt: failures.reached,
+                        cancel: false,
+                    };
                 }
                 let mut failures = failures.lock().unwrap_or_else(PoisonError::into_inner);
                 if failures.reached {
@@ -143,18 +180,20 @@ impl HaltWatch {
                         cancel: failed && self.policy.now,
                     };
                 }
+                judging.store(true, Ordering::SeqCst);
                 let done = finished.fetch_add(1, Ordering::SeqCst) + 1;
                 failures.failed += u64::from(failed);
-                if !self.policy.is_reached(failures.failed, done) {
-                    return Verdict::default();
+                let reached = self.policy.is_reached(failures.failed, done);
+                if reached {
+                    failures.reached = true;
+                    let _ = self.reached.set(Reached {
+                        failed: failures.failed,
+                        finished: Some(done),
+                    });
                 }
-                failures.reached = true;
-                let _ = self.reached.set(Reached {
-                    failed: failures.failed,
-                    finished: Some(done),
-                });
+                judging.store(false, Ordering::SeqCst);
                 Verdict {
-                    halt: true,
+                    halt: reached,
                     cancel: false,
                 }
             }
