@@ -83,13 +83,13 @@ pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
         evaluator.prepare(&batch.script, script);
         runspace.enter_batch(batch);
         clock.set_batch(batch.id.number());
-        // A cancel left from another batch's job must not stop this batch's `begin`; and a
-        // batch already stopped neither needs its state nor gives this worker a partial.
-        clock.clear_cancel();
-        let aggregation = batch
-            .aggregation
-            .as_ref()
-            .filter(|_| !shared.shutting_down.load(Ordering::SeqCst) && batch.fate() == Fate::Run);
+        // A cancel left from another batch's job must not stop this batch's `begin` (the job
+        // loop clears it again before each job); and a batch already stopped neither needs its
+        // state nor gives this worker a partial.
+        let aggregation = batch.aggregation.as_ref().filter(|_| {
+            clock.clear_cancel();
+            !shared.shutting_down.load(Ordering::SeqCst) && batch.fate() == Fate::Run
+        });
         if let Some(aggregation) = aggregation {
             runspace.enter_state(batch, aggregation);
         }
