@@ -102,3 +102,49 @@ fn at_full_optimization_job_functions_run_in_every_job_not_when_compiling() {
         assert_eq!(r.status, JobStatus::TimedOut, "{r:?}");
     }
 }
+
+#[test]
+fn a_worker_resolves_calls_again_for_each_script_it_runs() {
+    // A worker keeps the calls it has resolved from one job to the next, for one script at a
+    // time: two scripts whose `f` differs, run in turn on one worker, each call their own.
+    let pool = RunspacePool::builder().threads(1).build().unwrap();
+    let plus = pool.compile("fn f(x) { x + 1 } f(item)").unwrap();
+    let times = pool.compile("fn f(x) { x * 100 } f(item)").unwrap();
+    let native = pool.compile("abs(item)").unwrap();
+    let own = pool.compile("fn abs(x) { -1 } abs(item)").unwrap();
+    for _ in 0..2 {
+        for (script, expected) in [
+            (&plus, [-4, 1, 4]),
+            (&times, [-500, 0, 300]),
+            (&native, [5, 0, 3]),
+            (&own, [-1, -1, -1]),
+        ] {
+            let records: Vec<_> = pool.run(script, [-5_i64, 0, 3]).unwrap().collect();
+            let outputs: Vec<i64> = records
+                .iter()
+                .map(|r| r.output[0].as_int().unwrap())
+                .collect();
+            assert_eq!(outputs, expected, "{records:?}");
+        }
+    }
+}
+
+#[test]
+fn calls_resolved_before_a_native_panic_are_not_kept_past_it() {
+    // `emit` is bound to its runspace: after a native panic the worker rebuilds its engine,
+    // and its jobs must call the new engine's `emit`, not the one resolved before the panic.
+    let pool = common::pool_with_a_panicking_native();
+    let script = pool
+        .compile("if item == 3 { boom() } emit(item * 10); item")
+        .unwrap();
+    let records: Vec<_> = pool.run(&script, 0..8_i64).unwrap().collect();
+    assert_each_seq_once(&records, 8);
+    for r in &records {
+        if r.seq == 3 {
+            assert_eq!(r.status, JobStatus::Failed, "{r:?}");
+            continue;
+        }
+        let outputs: Vec<i64> = r.output.iter().map(|v| v.as_int().unwrap()).collect();
+        assert_eq!(outputs, [r.seq as i64 * 10, r.seq as i64], "{r:?}");
+    }
+}

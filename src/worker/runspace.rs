@@ -27,6 +27,7 @@ mod hooks;
 mod outcome;
 mod script_copies;
 mod state;
+mod tree_walker;
 mod variables;
 
 pub(crate) use evaluator::Evaluator;
@@ -288,7 +289,7 @@ impl Runspace {
         let mut result = catch_unwind(AssertUnwindSafe(|| {
             self.set_job_variables(script, scoped_item, seq, attempt);
             if tree {
-                self.engine.eval_ast_with_scope(&mut self.scope, &copy.ast)
+                evaluator.eval_on_tree(&mut self.scope, copy)
             } else {
                 evaluator.eval(&mut self.scope, &batch.script, copy)
             }

@@ -10,6 +10,7 @@ use std::panic::{AssertUnwindSafe, catch_unwind};
 use rhai::grain::{Caps, Fault, Program, Vm};
 use rhai::{Dynamic, Engine, EvalAltResult, Module, Position, Scope, Shared};
 
+use super::tree_walker::TreeWalker;
 use super::{InitialState, Runspace, ScriptCopy};
 use crate::script::Script;
 use crate::script::vm::ScriptVm;
@@ -20,9 +21,11 @@ use crate::script::vm::ScriptVm;
     reason = "one per worker, on its stack: boxing the `Vm` would only add an indirection"
 )]
 pub(crate) enum Evaluator<'e> {
-    TreeWalker(&'e Engine),
+    TreeWalker(TreeWalker<'e>),
     Grain {
-        engine: &'e Engine,
+        /// For the scripts `auto` leaves to the tree walker, and those of a batch that
+        /// aggregates.
+        tree: TreeWalker<'e>,
         vm: Vm<'e>,
         /// The pool's function libraries, registered on `engine`.
         library: Option<Shared<Module>>,
@@ -34,9 +37,9 @@ pub(crate) enum Evaluator<'e> {
 impl<'e> Evaluator<'e> {
     pub(crate) fn new(engine: &'e Engine, state: &InitialState) -> Self {
         match state.vm {
-            ScriptVm::TreeWalker => Evaluator::TreeWalker(engine),
+            ScriptVm::TreeWalker => Evaluator::TreeWalker(TreeWalker::new(engine)),
             ScriptVm::Grain | ScriptVm::Auto => Evaluator::Grain {
-                engine,
+                tree: TreeWalker::new(engine),
                 vm: Vm::new(engine),
                 library: state.library.clone(),
                 auto: state.vm == ScriptVm::Auto,
@@ -47,10 +50,25 @@ impl<'e> Evaluator<'e> {
     /// Whether this evaluator runs on `runspace`'s engine; after a native panic the runspace
     /// has a new engine, and the evaluator must be rebuilt on it.
     pub(crate) fn runs_on(&self, runspace: &Runspace) -> bool {
-        let own = match self {
-            Evaluator::TreeWalker(own) | Evaluator::Grain { engine: own, .. } => *own,
-        };
-        std::ptr::eq(own, &*runspace.engine)
+        let (Evaluator::TreeWalker(tree) | Evaluator::Grain { tree, .. }) = self;
+        std::ptr::eq(tree.engine(), &*runspace.engine)
+    }
+
+    fn tree(&mut self) -> &mut TreeWalker<'e> {
+        match self {
+            Evaluator::TreeWalker(tree) | Evaluator::Grain { tree, .. } => tree,
+        }
+    }
+
+    /// Evaluates `copy` on the tree walker, whatever this evaluator's machine: for the jobs of
+    /// a batch that aggregates (see `Runspace::run`).
+    #[inline]
+    pub(crate) fn eval_on_tree(
+        &mut self,
+        scope: &mut Scope<'static>,
+        copy: &ScriptCopy,
+    ) -> Result<Dynamic, Box<EvalAltResult>> {
+        self.tree().eval(scope, &copy.ast, &copy.statements)
     }
 
     /// Compiles what this evaluator will run of `copy` (its bytecode, on grain) now, before
@@ -76,15 +94,12 @@ impl<'e> Evaluator<'e> {
         copy: &ScriptCopy,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
         match self {
-            Evaluator::TreeWalker(engine) => engine.eval_ast_with_scope(scope, &copy.ast),
-            Evaluator::Grain { engine, auto, .. } if *auto && !copy.suits_grain(script) => {
-                engine.eval_ast_with_scope(scope, &copy.ast)
+            Evaluator::TreeWalker(tree) => tree.eval(scope, &copy.ast, &copy.statements),
+            Evaluator::Grain { tree, auto, .. } if *auto && !copy.suits_grain(script) => {
+                tree.eval(scope, &copy.ast, &copy.statements)
             }
             Evaluator::Grain {
-                engine,
-                vm,
-                library,
-                ..
+                tree, vm, library, ..
             } => {
                 let program = copy.program();
                 let mut result = if needs_callbacks(script, library.as_ref()) {
@@ -103,7 +118,7 @@ impl<'e> Evaluator<'e> {
                     // it declares where functions can read it (`global::NAME`), for as long
                     // as it lives, and gives no way to drop them: the next job would see them
                     // (and imports would pile up). A fresh one (~800 instructions) has none.
-                    *vm = Vm::new(engine);
+                    *vm = Vm::new(tree.engine());
                 }
                 result
             }

@@ -19,6 +19,7 @@ use std::sync::{Arc, Weak};
 use rhai::grain::{Compiler, SharedProgram};
 use rhai::{AST, Engine};
 
+use super::tree_walker::Statements;
 use crate::script::Script;
 
 /// How many scripts a worker keeps a copy of. Batches that run at once (an `exec` driver's, say)
@@ -33,6 +34,8 @@ pub(crate) struct ScriptCopy {
     /// can take its address while this copy is kept, but not the script itself.
     of: Weak<AST>,
     pub(crate) ast: AST,
+    /// `ast`'s statements as the worker's tree walker runs them.
+    pub(crate) statements: Statements,
     program: OnceCell<SharedProgram>,
     /// [`Script::suits_grain`], asked once: under `--vm auto` every job needs the answer.
     suits_grain: OnceCell<bool>,
@@ -40,9 +43,11 @@ pub(crate) struct ScriptCopy {
 
 impl ScriptCopy {
     fn new(script: &Script, compiler: &Engine) -> Self {
+        let ast = script.compile_copy(compiler);
         ScriptCopy {
             of: Arc::downgrade(&script.ast),
-            ast: script.compile_copy(compiler),
+            statements: Statements::of(&ast),
+            ast,
             program: OnceCell::new(),
             suits_grain: OnceCell::new(),
         }
