@@ -129,7 +129,7 @@ fn output_is_emitted_values_then_the_final_value_and_streams_are_kept() {
         .on_stream(move |event| {
             sink.lock()
                 .unwrap()
-                .push((event.seq, event.line.text.clone()));
+                .push((event.seq, event.item.to_string(), event.line.text.clone()));
         })
         .build()
         .unwrap();
@@ -145,7 +145,11 @@ fn output_is_emitted_values_then_the_final_value_and_streams_are_kept() {
     assert_eq!(second.output.len(), 2, "a unit final value outputs nothing");
     let mut seen = lines.lock().unwrap().clone();
     seen.sort();
-    assert_eq!(seen, [(0, "p0".to_string()), (1, "p1".to_string())]);
+    let line = |seq: u64| (seq, seq.to_string(), format!("p{seq}"));
+    assert_eq!(seen, [line(0), line(1)], "each line names its job and item");
+    // The item lent to the stream lines came back to the record.
+    assert_eq!(first.item.as_int(), Ok(0));
+    assert_eq!(second.item.as_int(), Ok(1));
 }
 
 #[test]

@@ -131,9 +131,6 @@ impl InitialState {
 /// What the running job has emitted and printed so far.
 #[derive(Default)]
 struct Capture {
-    seq: u64,
-    /// The running job's item, for live stream lines (kept only when a sink wants them).
-    item: Dynamic,
     emitted: Vec<Dynamic>,
     streams: Vec<StreamLine>,
 }
@@ -268,13 +265,10 @@ impl Runspace {
         let (script, timeout) = (&copy.ast, batch.timeout);
         let scoped_item = item.clone();
         // Only the live stream sink needs the job's seq and item while the job runs: the item
-        // is lent to the capture (a move, not a second copy) and taken back after the job.
-        // Setting them does not count as using the capture.
+        // is lent to the stream hooks (a move, not a second copy) and taken back after the job.
         let mut item = Some(item);
         if self.state.stream_sink.is_some() {
-            let mut capture = lock(&self.capture.capture);
-            capture.seq = seq;
-            capture.item = item.take().unwrap_or_default();
+            hooks::lend_running_item(seq, item.take().unwrap_or_default());
         }
 
         self.clock.start_job(start.nanos, timeout);
@@ -309,7 +303,7 @@ impl Runspace {
             cycles::drop_variables_flat(&mut self.scope, self.base_len + JOB_VARIABLES);
         }
         self.scope.rewind(self.base_len + JOB_VARIABLES);
-        let item = item.unwrap_or_else(|| std::mem::take(&mut lock(&self.capture.capture).item));
+        let item = item.unwrap_or_else(hooks::take_running_item);
 
         // Load before swapping: most jobs leave the capture unused, and a plain read is cheaper
         // than a locked exchange on every job.

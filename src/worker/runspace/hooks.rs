@@ -1,6 +1,7 @@
 //! The engine's job-facing hooks: the progress check behind timeouts, cancels and the memory
 //! cap; `emit`; `sleep`; and the streams (`print`, `debug`, `warn`, `verbose`, `error`).
 
+use std::cell::RefCell;
 use std::sync::Arc;
 use std::time::Duration;
 
@@ -11,6 +12,23 @@ use crate::limits::clock::{JobClock, Stop};
 use crate::limits::memory;
 use crate::record::job::{StreamEvent, StreamKind, StreamLine};
 use crate::script::vm::ScriptVm;
+
+thread_local! {
+    /// The seq and item of the job this worker thread is running, for live stream lines (when
+    /// a sink wants them). A job's stream hooks run on its worker's thread, so a thread-local
+    /// hands them over without the lock a shared place would take twice per job.
+    static RUNNING_JOB: RefCell<(u64, Dynamic)> = const { RefCell::new((0, Dynamic::UNIT)) };
+}
+
+/// Lends the job's item to its stream lines, until [`take_running_item`].
+pub(super) fn lend_running_item(seq: u64, item: Dynamic) {
+    RUNNING_JOB.with(|running| *running.borrow_mut() = (seq, item));
+}
+
+/// The item [`lend_running_item`] lent; unit if none.
+pub(super) fn take_running_item() -> Dynamic {
+    RUNNING_JOB.with(|running| std::mem::take(&mut running.borrow_mut().1))
+}
 
 /// Connects the engine's job-facing hooks to this runspace: the clock, `emit`, `sleep`, and
 /// the `print`/`debug` streams.
@@ -67,16 +85,18 @@ pub(super) fn wire_job_hooks(
                 kind,
                 text: text.to_string(),
             };
-            let mut capture = capture.lock();
             if let Some(sink) = &sink {
-                sink(&StreamEvent {
-                    seq: capture.seq,
-                    item: &capture.item,
-                    worker,
-                    line: &line,
+                RUNNING_JOB.with(|running| {
+                    let (seq, item) = &*running.borrow();
+                    sink(&StreamEvent {
+                        seq: *seq,
+                        item,
+                        worker,
+                        line: &line,
+                    });
                 });
             }
-            capture.streams.push(line);
+            capture.lock().streams.push(line);
         };
         match kind {
             StreamKind::Print => {
