@@ -64,7 +64,8 @@ fn items() -> Vec<Dynamic> {
 }
 
 /// A one-worker pool on `vm`, importing from `modules`: one runspace runs every script, so
-/// whatever a job leaves behind would reach the next. No corpus script or generated program
+/// whatever a job leaves behind would reach the next, the calls its tree walker keeps resolved
+/// from one job to the next among them. No corpus script or generated program
 /// loops for ever; should an interpreter make one do so, it times out, and differs.
 fn pool(vm: ScriptVm, modules: &Path) -> RunspacePool {
     RunspacePool::builder()

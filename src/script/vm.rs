@@ -18,8 +18,9 @@ pub enum ScriptVm {
     /// imports, or constants its functions read, which go to the tree walker. It inherits
     /// every difference of [`Grain`](ScriptVm::Grain).
     Auto,
-    /// The default: Rhai's syntax-tree
-    /// walker, the engine's own `eval_ast_with_scope`, which gives Rhai's reference answers.
+    /// The default: Rhai's syntax-tree walker, which gives Rhai's reference answers: those of
+    /// the engine's own `eval_ast_with_scope`, with the calls it has resolved kept from one
+    /// job to the next (held to the same answers by `tests/differential.rs`).
     #[default]
     TreeWalker,
     /// Experimental, opt-in. Rhai's own documentation marks its bytecode VM experimental, and
