@@ -7,6 +7,7 @@ use rhai::grain::{Caps, Program};
 use rhai::{AST, Engine, Module, Shared};
 
 pub(crate) mod modules;
+pub(crate) mod reach;
 pub(crate) mod vm;
 
 /// A script compiled by [`RunspacePool::compile`](crate::RunspacePool::compile), with the
@@ -27,6 +28,8 @@ pub struct Script {
     pub(crate) keeps_constants: bool,
     /// The pool's function libraries merged into `ast`, if any (see [`library_module`]).
     pub(crate) library: Option<Shared<Module>>,
+    /// Whether it imports a module or calls `eval` (see [`reach`]).
+    pub(crate) may_import: bool,
 }
 
 impl Script {
@@ -46,6 +49,7 @@ impl Script {
         // (comments, other words), which only costs a fresh `Vm` for each job.
         let keeps_constants =
             merged.has_functions() && (source.contains("const") || source.contains("eval"));
+        let may_import = reach::may_import(&merged);
         Script {
             ast: Arc::new(merged),
             name: name.into(),
@@ -54,6 +58,7 @@ impl Script {
             own_functions: own.has_functions(),
             keeps_constants,
             library,
+            may_import,
         }
     }
 

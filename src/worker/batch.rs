@@ -1,8 +1,8 @@
 //! A batch's shared control block: its script, timeout and cancel flag, where its records go,
 //! how long its jobs take (for sizing the chunks workers take), and its halt policy.
 
-use std::sync::Arc;
 use std::sync::atomic::{AtomicU8, AtomicU64, Ordering};
+use std::sync::{Arc, OnceLock};
 use std::time::Duration;
 
 use crossbeam_channel::Sender;
@@ -11,6 +11,7 @@ use rhai::Dynamic;
 use crate::limits::clock::JobClock;
 use crate::record::job::{BatchId, JobRecord};
 use crate::script::Script;
+use crate::script::reach::holds_function;
 
 pub(crate) mod aggregation;
 mod halt;
@@ -84,6 +85,8 @@ pub(crate) struct BatchControl {
     halt: Option<HaltWatch>,
     /// The state workers keep across the batch's jobs, and what it ends as.
     pub(crate) aggregation: Option<Aggregation>,
+    /// [`BatchControl::keeps_calls`], found once.
+    keeps_calls: OnceLock<bool>,
 }
 
 /// How much work a chunk should hold: enough that the cost of a queue message is small beside
@@ -114,7 +117,22 @@ impl BatchControl {
             jobs_run: AtomicU64::new(0),
             halt: None,
             aggregation: None,
+            keeps_calls: OnceLock::new(),
         }
+    }
+
+    /// Whether this batch hands its jobs no function from another script: none of its
+    /// variables holds a function pointer, and its `begin`, whose variables the jobs see,
+    /// defines no functions and imports nothing (see `runspace::tree_walker`).
+    pub(crate) fn keeps_calls(&self) -> bool {
+        *self.keeps_calls.get_or_init(|| {
+            let begin = self
+                .aggregation
+                .as_ref()
+                .and_then(|a| a.scripts.begin.as_ref());
+            !self.variables.iter().any(|(_, v)| holds_function(v))
+                && begin.is_none_or(|begin| !begin.ast.has_functions() && !begin.may_import)
+        })
     }
 
     /// Gives a batch that nobody else holds yet its aggregation.

@@ -18,6 +18,7 @@ use crate::record::job::{
 use crate::record::output::JobOutput;
 use crate::record::streams::JobStreams;
 use crate::script::modules::SandboxedResolver;
+use crate::script::reach::holds_function;
 use crate::script::vm::ScriptVm;
 use crate::worker::batch::{BatchControl, QueuedJob};
 
@@ -264,6 +265,7 @@ impl Runspace {
         let QueuedJob { seq, item, attempt } = job;
         let (script, timeout) = (&copy.ast, batch.timeout);
         let scoped_item = item.clone();
+        let foreign = !batch.keeps_calls() || holds_function(&item);
         // Only the live stream sink needs the job's seq and item while the job runs: the item
         // is lent to the stream hooks (a move, not a second copy) and taken back after the job.
         let mut item = Some(item);
@@ -283,9 +285,9 @@ impl Runspace {
         let mut result = catch_unwind(AssertUnwindSafe(|| {
             self.set_job_variables(script, scoped_item, seq, attempt);
             if tree {
-                evaluator.eval_on_tree(&mut self.scope, copy)
+                evaluator.eval_on_tree(&mut self.scope, copy, foreign)
             } else {
-                evaluator.eval(&mut self.scope, &batch.script, copy)
+                evaluator.eval(&mut self.scope, &batch.script, copy, foreign)
             }
         }));
         let end = self.timer.job_end();

@@ -13,6 +13,7 @@ use rhai::{Dynamic, Engine, EvalAltResult, Module, Position, Scope, Shared};
 use super::tree_walker::TreeWalker;
 use super::{InitialState, Runspace, ScriptCopy};
 use crate::script::Script;
+use crate::script::reach::holds_function;
 use crate::script::vm::ScriptVm;
 
 /// Runs job scripts on one engine, keeping whatever it can from one job to the next.
@@ -36,10 +37,13 @@ pub(crate) enum Evaluator<'e> {
 
 impl<'e> Evaluator<'e> {
     pub(crate) fn new(engine: &'e Engine, state: &InitialState) -> Self {
+        let may_keep = state.library.is_none()
+            && state.setup.is_none()
+            && !state.variables.iter().any(|(_, v)| holds_function(v));
         match state.vm {
-            ScriptVm::TreeWalker => Evaluator::TreeWalker(TreeWalker::new(engine)),
+            ScriptVm::TreeWalker => Evaluator::TreeWalker(TreeWalker::new(engine, may_keep)),
             ScriptVm::Grain | ScriptVm::Auto => Evaluator::Grain {
-                tree: TreeWalker::new(engine),
+                tree: TreeWalker::new(engine, may_keep),
                 vm: Vm::new(engine),
                 library: state.library.clone(),
                 auto: state.vm == ScriptVm::Auto,
@@ -61,14 +65,16 @@ impl<'e> Evaluator<'e> {
     }
 
     /// Evaluates `copy` on the tree walker, whatever this evaluator's machine: for the jobs of
-    /// a batch that aggregates (see `Runspace::run`).
+    /// a batch that aggregates (see `Runspace::run`). `foreign`: as for [`Evaluator::eval`].
     #[inline]
     pub(crate) fn eval_on_tree(
         &mut self,
         scope: &mut Scope<'static>,
         copy: &ScriptCopy,
+        foreign: bool,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
-        self.tree().eval(scope, &copy.ast, &copy.statements)
+        self.tree()
+            .eval(scope, &copy.ast, &copy.statements, foreign)
     }
 
     /// Compiles what this evaluator will run of `copy` (its bytecode, on grain) now, before
@@ -85,18 +91,20 @@ impl<'e> Evaluator<'e> {
     }
 
     /// Evaluates `script` in `scope`, leaving what it declares there, as
-    /// `Engine::eval_ast_with_scope` does.
+    /// `Engine::eval_ast_with_scope` does. `foreign`: the job's batch or item may hand it a
+    /// function from another script (see `tree_walker`).
     #[inline]
     pub(crate) fn eval(
         &mut self,
         scope: &mut Scope<'static>,
         script: &Script,
         copy: &ScriptCopy,
+        foreign: bool,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
         match self {
-            Evaluator::TreeWalker(tree) => tree.eval(scope, &copy.ast, &copy.statements),
+            Evaluator::TreeWalker(tree) => tree.eval(scope, &copy.ast, &copy.statements, foreign),
             Evaluator::Grain { tree, auto, .. } if *auto && !copy.suits_grain(script) => {
-                tree.eval(scope, &copy.ast, &copy.statements)
+                tree.eval(scope, &copy.ast, &copy.statements, foreign)
             }
             Evaluator::Grain {
                 tree, vm, library, ..

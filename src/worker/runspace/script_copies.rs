@@ -46,7 +46,7 @@ impl ScriptCopy {
         let ast = script.compile_copy(compiler);
         ScriptCopy {
             of: Arc::downgrade(&script.ast),
-            statements: Statements::of(&ast),
+            statements: Statements::of(&ast, script),
             ast,
             program: OnceCell::new(),
             suits_grain: OnceCell::new(),

@@ -13,18 +13,25 @@
 //! - the script's own functions: the cache is for one script copy, and is dropped when a job
 //!   runs another;
 //! - the engine's functions: the cache lives in the worker's evaluator, which is rebuilt with
-//!   the engine after a native panic (the engine's functions are bound to its runspace);
-//! - modules a job imported at its top level, whose functions may be called unqualified: the
-//!   cache is dropped after such a job.
+//!   the engine after a native panic (the engine's functions are bound to its runspace).
 //!
-//! Rhai keeps the rest right itself, as it does within one evaluation: a block that imports, a
-//! function, a closure with its own environment each push a cache of their own and pop it at
-//! their end. Everything else is fresh for each job, as `eval_ast_with_scope` makes it: the
-//! runtime state (operation count, imports, call level, source). `tests/differential.rs` holds
-//! this path to `eval_ast_with_scope`'s answers, job after job on one runspace.
+//! Inside a function from elsewhere (a module's, a closure handed in from another script, a
+//! function library registered on the engine) Rhai resolves calls against that function's own
+//! environment, but caches them with the caller's, under the same keys; it does not tell them
+//! apart even within one evaluation. Kept across jobs, one job's resolutions there would answer
+//! another's calls outside, and the other way round. So the cache is kept only while nothing
+//! the jobs run can reach such a function ([`crate::script::reach`]): the script neither imports
+//! nor calls `eval`, the engine has no script functions of its own, no variable or item has
+//! held a function pointer (the worker stops keeping it for good once one has: an aggregation
+//! state may have kept it), and a batch's `begin` defines no functions. Otherwise each job
+//! resolves afresh, as `eval_ast_with_scope` does. Everything else is fresh for each job as
+//! `eval_ast_with_scope` makes it: the runtime state (operation count, imports, call level,
+//! source). `tests/differential.rs` holds this path to `eval_ast_with_scope`'s answers, job
+//! after job on one runspace.
 
 use std::sync::atomic::{AtomicU64, Ordering};
 
+use crate::script::Script;
 use rhai::{
     AST, Caches, Dynamic, Engine, EvalAltResult, EvalContext, Expr, ImmutableString, Position,
     Scope, StmtBlock,
@@ -35,12 +42,14 @@ use rhai::{
 pub(crate) struct Statements {
     /// Tells apart the scripts a worker's cache may hold resolutions for.
     id: u64,
+    /// The script imports nothing and calls no `eval` ([`crate::script::reach::may_import`]).
+    keepable: bool,
     block: Expr,
     source: Option<ImmutableString>,
 }
 
 impl Statements {
-    pub(crate) fn of(ast: &AST) -> Self {
+    pub(crate) fn of(ast: &AST, script: &Script) -> Self {
         static NEXT_ID: AtomicU64 = AtomicU64::new(1);
         let block = StmtBlock::new(
             ast.statements().iter().cloned(),
@@ -49,6 +58,7 @@ impl Statements {
         );
         Statements {
             id: NEXT_ID.fetch_add(1, Ordering::Relaxed),
+            keepable: !script.may_import,
             block: Expr::Stmt(Box::new(block)),
             source: ast.source().map(ImmutableString::from),
         }
@@ -61,14 +71,21 @@ pub(crate) struct TreeWalker<'e> {
     caches: Caches,
     /// The [`Statements::id`] whose resolutions `caches` holds; 0 for none.
     cached_for: u64,
+    /// Whether resolutions may be kept at all: the engine has no script functions of its own
+    /// and the pool's variables hold no function pointer, and no job's batch or item has
+    /// brought one (see the module's comment).
+    may_keep: bool,
 }
 
 impl<'e> TreeWalker<'e> {
-    pub(crate) fn new(engine: &'e Engine) -> Self {
+    /// `may_keep`: the engine has no script functions of its own (a pool library, a setup
+    /// hook's modules) and the pool's variables hold no function pointer.
+    pub(crate) fn new(engine: &'e Engine, may_keep: bool) -> Self {
         TreeWalker {
             engine,
             caches: Caches::new(),
             cached_for: 0,
+            may_keep,
         }
     }
 
@@ -77,33 +94,41 @@ impl<'e> TreeWalker<'e> {
     }
 
     /// Evaluates `ast` (whose statements are `statements`) in `scope`, leaving what it declares
-    /// there, with the answers of `Engine::eval_ast_with_scope`.
+    /// there, with the answers of `Engine::eval_ast_with_scope`. `foreign`: the job's batch or
+    /// item may hand it a function from elsewhere.
     pub(crate) fn eval(
         &mut self,
         scope: &mut Scope<'static>,
         ast: &AST,
         statements: &Statements,
+        foreign: bool,
     ) -> Result<Dynamic, Box<EvalAltResult>> {
         if self.cached_for != statements.id {
             self.caches = Caches::new();
             self.cached_for = statements.id;
         }
+        self.may_keep &= !foreign;
+        let mut fresh = Caches::new();
+        let caches = if self.may_keep && statements.keepable {
+            &mut self.caches
+        } else {
+            &mut fresh
+        };
         // As `eval_ast_with_scope` sets it up.
         let mut global = self.engine.new_global_runtime_state();
         global.source = statements.source.clone();
         global.lib.push(ast.shared_lib().clone());
         global.embedded_module_resolver = ast.resolver().cloned();
         let result = {
-            let mut context =
-                EvalContext::new(self.engine, &mut global, &mut self.caches, scope, None);
+            let mut context = EvalContext::new(self.engine, &mut global, caches, scope, None);
             // Not deprecated: Rhai marks the API volatile this way, and rsparallel pins the
             // Rhai version it was checked with (Cargo.toml). `false`: the top level's variables
             // stay in the scope, as `eval_ast_with_scope` leaves them.
             #[allow(deprecated)]
             context.eval_expression_tree_raw(&(&statements.block).into(), false)
         };
-        // A layer left by a stopped job would only grow; imports are gone with `global`.
-        if global.num_imports() > 0 || self.caches.fn_resolution_caches_len() > 1 {
+        // A layer left by a stopped job would only grow.
+        if self.caches.fn_resolution_caches_len() > 1 {
             self.caches = Caches::new();
         }
         // What `return` and `exit` at the top level give, as for `eval_ast_with_scope`.
