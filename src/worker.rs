@@ -117,9 +117,14 @@ pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
                     if !evaluator.runs_on(&runspace) {
                         // The job panicked and the runspace rebuilt its engine; the evaluator
                         // follows it (a `Vm` is left half-updated by the unwinding, too).
+                        // What it learned of functions from elsewhere goes with it.
+                        let may_keep = evaluator.may_keep_calls();
                         drop(evaluator);
                         engine = runspace.engine();
                         evaluator = Evaluator::new(&engine, &shared.state);
+                        if !may_keep {
+                            evaluator.stop_keeping_calls();
+                        }
                     }
                     continue;
                 }

@@ -58,6 +58,16 @@ impl<'e> Evaluator<'e> {
         std::ptr::eq(tree.engine(), &*runspace.engine)
     }
 
+    /// Whether its tree walker may still keep resolved calls across jobs (see `tree_walker`).
+    pub(crate) fn may_keep_calls(&self) -> bool {
+        let (Evaluator::TreeWalker(tree) | Evaluator::Grain { tree, .. }) = self;
+        tree.may_keep()
+    }
+
+    pub(crate) fn stop_keeping_calls(&mut self) {
+        self.tree().stop_keeping();
+    }
+
     fn tree(&mut self) -> &mut TreeWalker<'e> {
         match self {
             Evaluator::TreeWalker(tree) | Evaluator::Grain { tree, .. } => tree,

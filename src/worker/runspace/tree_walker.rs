@@ -22,8 +22,9 @@
 //! another's calls outside, and the other way round. So the cache is kept only while nothing
 //! the jobs run can reach such a function ([`crate::script::reach`]): the script neither imports
 //! nor calls `eval`, the engine has no script functions of its own, no variable or item has
-//! held a function pointer (the worker stops keeping it for good once one has: an aggregation
-//! state may have kept it), and a batch's `begin` defines no functions. Otherwise each job
+//! held a function pointer (the worker stops keeping it for good once one has, through a
+//! native panic too: an aggregation state may have kept it), and a batch's `begin` defines no
+//! functions. Otherwise each job
 //! resolves afresh, as `eval_ast_with_scope` does. Everything else is fresh for each job as
 //! `eval_ast_with_scope` makes it: the runtime state (operation count, imports, call level,
 //! source). `tests/differential.rs` holds this path to `eval_ast_with_scope`'s answers, job
@@ -93,6 +94,16 @@ impl<'e> TreeWalker<'e> {
         self.engine
     }
 
+    pub(crate) fn may_keep(&self) -> bool {
+        self.may_keep
+    }
+
+    /// From now on every job resolves its calls afresh.
+    pub(crate) fn stop_keeping(&mut self) {
+        self.may_keep = false;
+        self.caches = Caches::new();
+    }
+
     /// Evaluates `ast` (whose statements are `statements`) in `scope`, leaving what it declares
     /// there, with the answers of `Engine::eval_ast_with_scope`. `foreign`: the job's batch or
     /// item may hand it a function from elsewhere.
@@ -107,7 +118,9 @@ impl<'e> TreeWalker<'e> {
             self.caches = Caches::new();
             self.cached_for = statements.id;
         }
-        self.may_keep &= !foreign;
+        if foreign && self.may_keep {
+            self.stop_keeping();
+        }
         let mut fresh = Caches::new();
         let caches = if self.may_keep && statements.keepable {
             &mut self.caches
