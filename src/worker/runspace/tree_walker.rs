@@ -15,6 +15,9 @@
 //! - the engine's functions: the cache lives in the worker's evaluator, which is rebuilt with
 //!   the engine after a native panic (the engine's functions are bound to its runspace).
 //!
+//! A script that makes up the names it calls adds an entry a name, so the cache starts again
+//! past [`MAX_KEPT`] entries: a worker's memory does not follow the number of its jobs.
+//!
 //! Inside a function from elsewhere (a module's, a closure handed in from another script, a
 //! function library registered on the engine) Rhai resolves calls against that function's own
 //! environment, but caches them with the caller's, under the same keys; it does not tell them
@@ -37,6 +40,10 @@ use rhai::{
     AST, Caches, Dynamic, Engine, EvalAltResult, EvalContext, Expr, ImmutableString, Position,
     Scope, StmtBlock,
 };
+
+/// The most resolutions a worker keeps: bounds its memory (~50 bytes an entry) whatever
+/// names the jobs call.
+const MAX_KEPT: usize = 1024;
 
 /// A script's top-level statements as one block, the form `EvalContext` evaluates; made once
 /// per script copy.
@@ -104,6 +111,15 @@ impl<'e> TreeWalker<'e> {
         self.caches = Caches::new();
     }
 
+    /// How many resolutions the cache's current layer holds.
+    fn kept_resolutions(&mut self) -> usize {
+        match self.caches.fn_resolution_caches_len() {
+            0 => 0,
+            // `fn_resolution_cache_mut` adds a layer only where there is none.
+            _ => self.caches.fn_resolution_cache_mut().dict.len(),
+        }
+    }
+
     /// Evaluates `ast` (whose statements are `statements`) in `scope`, leaving what it declares
     /// there, with the answers of `Engine::eval_ast_with_scope`. `foreign`: the job's batch or
     /// item may hand it a function from elsewhere.
@@ -140,8 +156,11 @@ impl<'e> TreeWalker<'e> {
             #[allow(deprecated)]
             context.eval_expression_tree_raw(&(&statements.block).into(), false)
         };
-        // A layer left by a stopped job would only grow.
-        if self.caches.fn_resolution_caches_len() > 1 {
+        // A layer left by a stopped job would only grow; so would the cache of a script that
+        // makes up the names it calls (`call(Fn("on_" + item))`, `is_def_fn(name, 1)`): each
+        // new name is an entry, once Rhai's filter of names seen once has filled. A script's
+        // own calls are a few dozen entries, so past the bound it starts again.
+        if self.caches.fn_resolution_caches_len() > 1 || self.kept_resolutions() > MAX_KEPT {
             self.caches = Caches::new();
         }
         // What `return` and `exit` at the top level give, as for `eval_ast_with_scope`.
@@ -149,5 +168,32 @@ impl<'e> TreeWalker<'e> {
             EvalAltResult::Return(value, _) | EvalAltResult::Exit(value, _) => Ok(value),
             _ => Err(err),
         })
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use std::sync::Arc;
+
+    #[test]
+    fn a_worker_keeps_a_bounded_number_of_resolutions_whatever_names_its_jobs_call() {
+        let engine = Engine::new();
+        let source = r#"fn on_get(x) { "get" } is_def_fn("on_" + item, 1)"#;
+        let own = engine.compile(source).unwrap();
+        let script = Script::new(&Arc::new(AST::empty()), &own, "dispatch", source, None);
+        let statements = Statements::of(&script.ast, &script);
+        let mut walker = TreeWalker::new(&engine, true);
+        let mut most = 0;
+        for job in 0..5000 {
+            let mut scope = Scope::new();
+            scope.push("item", job.to_string());
+            walker
+                .eval(&mut scope, &script.ast, &statements, false)
+                .unwrap();
+            most = most.max(walker.kept_resolutions());
+        }
+        assert!(most > 0, "the walker kept no resolution");
+        assert!(most <= MAX_KEPT, "the walker kept {most} resolutions");
     }
 }
