@@ -3,6 +3,7 @@
 # same file (page cache warm), every count checked identical to awk's:
 #
 #   rsparallel   -j2 --begin (two maps per worker) / tally_field(..) per line / --end / --reduce,
+#                the same in function-call style, tally_field(s, item, 8),
 #                and the same with tally(field(..)), a native call more per count
 #   rsparallel   -j2, a field per line piped to sort | uniq -c (no aggregation: the old way)
 #   awk          '{ s[$9]++; h[substr($4, 14, 2)]++ }'
@@ -70,6 +71,7 @@ if __name__ == "__main__":
 PY
 
 rsp_count="$bin run -j2 --input $log --begin 'let s = #{}; let h = #{};' -e 's.tally_field(item, 8); h.tally_field(item, 1, \":\");' --end '#{ s: s, h: h }' --reduce 'a.s.tally(b.s); a.h.tally(b.h); a'"
+rsp_call="$bin run -j2 --input $log --begin 'let s = #{}; let h = #{};' -e 'tally_field(s, item, 8); tally_field(h, item, 1, \":\");' --end '#{ s: s, h: h }' --reduce 'a.s.tally(b.s); a.h.tally(b.h); a'"
 rsp_count2="$bin run -j2 --input $log --begin 'let s = #{}; let h = #{};' -e 's.tally(item.field(8)); h.tally(item.field(1, \":\"));' --end '#{ s: s, h: h }' --reduce 'a.s.tally(b.s); a.h.tally(b.h); a'"
 rsp_uniq="$bin run -j2 --input $log -e 'item.field(8)' | sort | uniq -c | awk '{ print \"s\", \$2, \$1 }'; $bin run -j2 --input $log -e 'item.field(1, \":\")' | sort | uniq -c | awk '{ print \"h\", \$2, \$1 }'"
 awk_count="awk '{ s[\$9]++; h[substr(\$4, 14, 2)]++ } END { for (k in s) print \"s\", k, s[k]; for (k in h) print \"h\", k, h[k] }' $log"
@@ -92,7 +94,7 @@ r = json.load(sys.stdin)
 for kind in ("s", "h"):
     for k, v in r[kind].items(): print(kind, k, v)'
 }
-for count in "$rsp_count" "$rsp_count2"; do
+for count in "$rsp_count" "$rsp_call" "$rsp_count2"; do
     [[ $(rsp_lines "$count" | normal | md5sum) == "$reference" ]] || { echo "rsparallel's counts differ from awk's" >&2; exit 1; }
 done
 check "rsparallel | sort | uniq -c" "$rsp_uniq"
@@ -103,6 +105,7 @@ check "python Pool(2)" "$py_pool"
 load
 header
 measure "rsparallel -j2 --begin/--end/--reduce" "$lines" "$rsp_count"
+measure "  the same, tally_field(s, item, 8)" "$lines" "$rsp_call"
 measure "  the same, tally(field(..))" "$lines" "$rsp_count2"
 measure "awk" "$lines" "$awk_count"
 measure "cut | sort | uniq -c (x2)" "$lines" "$cut_count"
