@@ -265,7 +265,9 @@ impl Runspace {
         let QueuedJob { seq, item, attempt } = job;
         let (script, timeout) = (&copy.ast, batch.timeout);
         let scoped_item = item.clone();
-        let foreign = !batch.keeps_calls() || holds_function(&item);
+        // Walking the item for function pointers is for a worker that still keeps resolved
+        // calls; one that has stopped resolves afresh whatever the item holds.
+        let foreign = evaluator.may_keep_calls() && (!batch.keeps_calls() || holds_function(&item));
         // Only the live stream sink needs the job's seq and item while the job runs: the item
         // is lent to the stream hooks (a move, not a second copy) and taken back after the job.
         let mut item = Some(item);
