@@ -118,11 +118,29 @@ impl<R: BufRead> Iterator for LineItems<R> {
             if self.failed {
                 return None;
             }
-            self.buf.clear();
             self.line += 1;
-            let limit = self.max_item_size as u64 + 2; // room for the line end
             let end = self.end();
-            match std::io::Read::take(&mut self.reader, limit).read_until(end, &mut self.buf) {
+            let limit = self.max_item_size.saturating_add(2); // room for the line end
+            // Most lines lie whole in the reader's buffer: they are found with a vectorized
+            // search and made into items from there, not first copied into `buf` byte by byte
+            // (`read_until` searches with core's word-at-a-time `memchr`: ~900 instructions
+            // for a 115-byte log line, a tenth of what the whole job costs).
+            if let Ok(available) = self.reader.fill_buf() {
+                let window = &available[..available.len().min(limit)];
+                if let Some(at) = memchr::memchr(end, window) {
+                    let item =
+                        line_item(self.format, self.line, self.max_item_size, &window[..=at]);
+                    self.reader.consume(at + 1);
+                    match item {
+                        Some(item) => return Some(item),
+                        None => continue,
+                    }
+                }
+            }
+            // A line across the buffer's end, the last line without an end, a read error.
+            self.buf.clear();
+            match std::io::Read::take(&mut self.reader, limit as u64).read_until(end, &mut self.buf)
+            {
                 Ok(0) => return None,
                 Ok(_) => {}
                 Err(err) => {
@@ -130,48 +148,75 @@ impl<R: BufRead> Iterator for LineItems<R> {
                     return Some(Err(unreadable(self.line, "", format!("read error: {err}"))));
                 }
             }
-            if self.buf.len() as u64 == limit && self.buf.last() != Some(&end) {
+            if self.buf.len() == limit && self.buf.last() != Some(&end) {
                 self.skip_rest_of_line();
-                return Some(Err(self.too_long()));
+                return Some(Err(too_long_item(self.line, &self.buf, self.max_item_size)));
             }
-            let mut bytes = self.buf.as_slice();
-            if let Some(rest) = bytes.strip_suffix(&[end]) {
-                // A NUL-ended item is taken as it is: a file name may end in `\r`.
-                bytes = match self.format {
-                    InputFormat::Nul => rest,
-                    _ => rest.strip_suffix(b"\r").unwrap_or(rest),
-                };
+            match line_item(self.format, self.line, self.max_item_size, &self.buf) {
+                Some(item) => return Some(item),
+                None => continue,
             }
-            // A byte order mark opening the input (as some editors and Windows tools write
-            // UTF-8) is not part of the first item.
-            if self.line == 1 {
-                bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-            }
-            // The limit is on the line's content, whatever ends it (`\n`, `\r\n`, nothing).
-            if bytes.len() > self.max_item_size {
-                return Some(Err(self.too_long()));
-            }
-            let text = match std::str::from_utf8(bytes) {
-                Ok(text) => text,
-                Err(err) => {
-                    let raw = String::from_utf8_lossy(bytes);
-                    return Some(Err(unreadable(
-                        self.line,
-                        &raw,
-                        format!("invalid UTF-8: {err}"),
-                    )));
-                }
-            };
-            return Some(match self.format {
-                InputFormat::Jsonl if text.trim().is_empty() => continue,
-                InputFormat::Jsonl => match serde_json::from_str(text) {
-                    Ok(value) => Ok(json_to_dynamic(value)),
-                    Err(err) => Err(unreadable(self.line, text, format!("invalid JSON: {err}"))),
-                },
-                _ => Ok(ImmutableString::from(text).into()),
-            });
         }
     }
+}
+
+/// The item of input line `line`, `bytes` with its end (`\n`, or NUL for [`InputFormat::Nul`])
+/// if it has one; `None` for a blank line of JSON Lines, which is no item.
+fn line_item(
+    format: InputFormat,
+    line: u64,
+    max_item_size: usize,
+    raw: &[u8],
+) -> Option<ItemResult> {
+    let mut bytes = raw;
+    let end = match format {
+        InputFormat::Nul => 0,
+        _ => b'\n',
+    };
+    if let Some(rest) = bytes.strip_suffix(&[end]) {
+        // A NUL-ended item is taken as it is: a file name may end in `\r`.
+        bytes = match format {
+            InputFormat::Nul => rest,
+            _ => rest.strip_suffix(b"\r").unwrap_or(rest),
+        };
+    }
+    // A byte order mark opening the input (as some editors and Windows tools write UTF-8) is
+    // not part of the first item.
+    if line == 1 {
+        bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
+    }
+    // The limit is on the line's content, whatever ends it (`\n`, `\r\n`, nothing).
+    if bytes.len() > max_item_size {
+        return Some(Err(too_long_item(line, raw, max_item_size)));
+    }
+    let text = match std::str::from_utf8(bytes) {
+        Ok(text) => text,
+        Err(err) => {
+            let raw = String::from_utf8_lossy(bytes);
+            return Some(Err(unreadable(line, &raw, format!("invalid UTF-8: {err}"))));
+        }
+    };
+    Some(match format {
+        InputFormat::Jsonl if text.trim().is_empty() => return None,
+        InputFormat::Jsonl => match serde_json::from_str(text) {
+            Ok(value) => Ok(json_to_dynamic(value)),
+            Err(err) => Err(unreadable(line, text, format!("invalid JSON: {err}"))),
+        },
+        _ => Ok(string_item(text)),
+    })
+}
+
+/// `text` as a string item, its bytes copied once into their own allocation: Rhai's
+/// `ImmutableString::from(&str)` makes a `String` of text longer than 23 bytes first, and then
+/// copies that into the string it keeps, an allocation, a copy and a free more per line.
+fn string_item(text: &str) -> Dynamic {
+    std::iter::once(text).collect::<ImmutableString>().into()
+}
+
+/// The record of a line over the size limit, naming its start.
+fn too_long_item(line: u64, raw: &[u8], max_item_size: usize) -> UnreadableItem {
+    let start = String::from_utf8_lossy(&raw[..raw.len().min(40)]).into_owned();
+    unreadable(line, &format!("{start}…"), too_long("item", max_item_size))
 }
 
 impl<R: BufRead> LineItems<R> {
@@ -189,7 +234,7 @@ impl<R: BufRead> LineItems<R> {
         loop {
             let (done, used) = match self.reader.fill_buf() {
                 Ok([]) => (true, 0),
-                Ok(bytes) => match bytes.iter().position(|b| *b == end) {
+                Ok(bytes) => match memchr::memchr(end, bytes) {
                     Some(end) => (true, end + 1),
                     None => (false, bytes.len()),
                 },
@@ -200,16 +245,6 @@ impl<R: BufRead> LineItems<R> {
                 break;
             }
         }
-    }
-
-    /// The record of a line over the size limit, naming its start.
-    fn too_long(&self) -> UnreadableItem {
-        let start = String::from_utf8_lossy(&self.buf[..self.buf.len().min(40)]).into_owned();
-        unreadable(
-            self.line,
-            &format!("{start}…"),
-            too_long("item", self.max_item_size),
-        )
     }
 }
 
@@ -368,6 +403,34 @@ mod tests {
         assert_eq!(items, [Ok("\"ab\"".into()), Ok("\"cd\"".into())]);
         let items = collect(b"\xef\xbb\xbfa,b\n1,2\n", InputFormat::Csv);
         assert_eq!(items, [Ok(r#"{"a":"1","b":"2"}"#.into())]);
+    }
+
+    #[test]
+    fn items_are_the_same_wherever_the_readers_buffer_ends() {
+        // A line lying whole in the reader's buffer is taken from there, one across its end is
+        // read on: with buffers of 1 to 16 bytes, every line ends up in each case.
+        let inputs: [(&[u8], InputFormat); 3] = [
+            (
+                b"\xef\xbb\xbfab\r\n\nthis line is far too long\nc\rd\n12345678\r\n\xff\nlast",
+                InputFormat::Lines,
+            ),
+            (b"1\n\n  \n{oops\n[2, 3]\r\n\"x\"", InputFormat::Jsonl),
+            (b"a b\0\nc\r\0\0far too long a name\0z", InputFormat::Nul),
+        ];
+        for (input, format) in inputs {
+            let whole = collect(input, format);
+            assert!(whole.len() >= 4, "{whole:?}");
+            for capacity in 1..=16 {
+                let reader = std::io::BufReader::with_capacity(capacity, input);
+                let items: Vec<_> = read_items(reader, format, 8)
+                    .map(|r| match r {
+                        Ok(v) => Ok(crate::value::dynamic_to_json(&v).unwrap().to_string()),
+                        Err(bad) => Err(bad.error.message),
+                    })
+                    .collect();
+                assert_eq!(items, whole, "{format:?}, a buffer of {capacity} bytes");
+            }
+        }
     }
 
     #[test]
