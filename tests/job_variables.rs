@@ -54,19 +54,26 @@ fn top_level_variables_do_not_outlive_their_job() {
 #[test]
 fn no_job_changes_an_injected_variable_for_the_next() {
     // Methods that change their receiver in place refuse a constant, as injected variables
-    // are; once, `pad` did not, and each job on a worker saw the last one's padding.
+    // are; once, `pad` and then `tally` did not, and each job on a worker saw the last one's
+    // padding, or counts.
     for vm in [ScriptVm::TreeWalker, ScriptVm::Grain] {
         let pool = RunspacePool::builder()
             .threads(1)
             .vm(vm)
             .variable("prefix", "abc")
             .variable("list", rsparallel::rhai::Array::from([1.into()]))
+            .variable("counts", rsparallel::rhai::Map::from([("a".into(), 0.into())]))
             .build()
             .unwrap();
         for source in [
             r#"prefix.pad(prefix.len() + 1, "x"); prefix"#,
             "list.pad(list.len() + 1, 0); list",
             "list.push(2); list",
+            r#"counts.tally("a"); counts"#,
+            r#"counts.tally(7, 2); counts"#,
+            r#"counts.tally(#{ a: 1 }); counts"#,
+            r#"counts.tally_field("a b", 0); counts"#,
+            r#"counts.tally_field("a:b", 0, ":"); counts"#,
         ] {
             let script = pool.compile(source).unwrap();
             for r in pool.run(&script, 0..3_i64).unwrap() {
@@ -75,9 +82,9 @@ fn no_job_changes_an_injected_variable_for_the_next() {
                 assert!(message.contains("constant"), "{vm}: {source}: {message}");
             }
         }
-        let script = pool.compile("`${prefix} ${list}`").unwrap();
+        let script = pool.compile("`${prefix} ${list} ${counts}`").unwrap();
         for r in pool.run(&script, 0..3_i64).unwrap() {
-            assert_eq!(r.output[0].to_string(), "abc [1]");
+            assert_eq!(r.output[0].to_string(), "abc [1] #{\"a\": 0}");
         }
     }
 }

@@ -31,6 +31,25 @@ pub(crate) trait Registrar {
         registration: FuncRegistration,
         func: impl RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
     ) -> &mut Self;
+
+    /// Registers `func`, which changes its first argument, as `name`. Rhai takes a registered
+    /// function as pure (leaving its first argument as it was) unless told, and lets a pure one
+    /// be called as a method on a constant: on a pool's variable, a constant that every job of
+    /// a worker shares, the change would carry over to all its later jobs. Rhai refuses a
+    /// function registered this way on a constant, as it refuses `push`.
+    fn register_mutating<
+        A: 'static,
+        const N: usize,
+        const X: bool,
+        R: Clone + Send + Sync + 'static,
+        const F: bool,
+    >(
+        &mut self,
+        name: &str,
+        func: impl RhaiNativeFunc<A, N, X, R, F> + Send + Sync + 'static,
+    ) -> &mut Self {
+        self.register_as(FuncRegistration::new(name).with_purity(false), func)
+    }
 }
 
 impl Registrar for Engine {

@@ -12,7 +12,7 @@
 //! an injected variable changed in place would stay changed for the worker's later jobs.
 
 use super::registrar::Registrar;
-use rhai::{Array, Blob, Dynamic, FuncRegistration, INT, ImmutableString, Map};
+use rhai::{Array, Blob, Dynamic, INT, ImmutableString, Map};
 
 use super::Fallible;
 
@@ -148,13 +148,12 @@ fn pad_string(text: &mut ImmutableString, len: INT, padding: &str) -> Fallible<(
 pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("blob", |len: INT| blob(len, 0));
     engine.register_fn("blob", blob);
-    let pad = || FuncRegistration::new("pad").with_purity(false);
-    engine.register_as(pad(), pad_blob);
-    engine.register_as(pad(), pad_array);
-    engine.register_as(pad(), |text: &mut ImmutableString, len: INT, c: char| {
+    engine.register_mutating("pad", pad_blob);
+    engine.register_mutating("pad", pad_array);
+    engine.register_mutating("pad", |text: &mut ImmutableString, len: INT, c: char| {
         pad_string(text, len, c.encode_utf8(&mut [0; 4]))
     });
-    engine.register_as(pad(), pad_string);
+    engine.register_mutating("pad", pad_string);
 }
 
 #[cfg(test)]

@@ -72,26 +72,26 @@ fn tally_all(counts: &mut Map, other: Map) -> Fallible<()> {
 }
 
 pub(super) fn register(engine: &mut impl Registrar) {
-    engine.register_fn("tally", |counts: &mut Map, key: ImmutableString| {
+    engine.register_mutating("tally", |counts: &mut Map, key: ImmutableString| {
         tally(counts, &key, Dynamic::from_int(1))
     });
-    engine.register_fn("tally", |counts: &mut Map, key: INT| {
+    engine.register_mutating("tally", |counts: &mut Map, key: INT| {
         tally(counts, &key.to_string(), Dynamic::from_int(1))
     });
-    engine.register_fn(
+    engine.register_mutating(
         "tally",
         |counts: &mut Map, key: ImmutableString, n: Dynamic| tally(counts, &key, n),
     );
-    engine.register_fn("tally", |counts: &mut Map, key: INT, n: Dynamic| {
+    engine.register_mutating("tally", |counts: &mut Map, key: INT, n: Dynamic| {
         tally(counts, &key.to_string(), n)
     });
-    engine.register_fn("tally", tally_all);
+    engine.register_mutating("tally", tally_all);
     // A field past the end is counted under "", as `field` gives it.
-    engine.register_fn("tally_field", |counts: &mut Map, line: &str, n: INT| {
+    engine.register_mutating("tally_field", |counts: &mut Map, line: &str, n: INT| {
         let key = field_of(line, n, None).unwrap_or("");
         tally(counts, key, Dynamic::from_int(1))
     });
-    engine.register_fn(
+    engine.register_mutating(
         "tally_field",
         |counts: &mut Map, line: &str, n: INT, separator: &str| {
             let key = field_of(line, n, Some(separator)).unwrap_or("");

@@ -171,6 +171,12 @@ impl RunspacePoolBuilder {
 
     /// A hook run on every worker's engine when it is built (and on the engine scripts are
     /// compiled with): register native functions and custom types here.
+    ///
+    /// Register a function that changes its first (`&mut`) argument with
+    /// `rhai::FuncRegistration::new(name).with_purity(false)`: Rhai takes a registered function
+    /// as pure unless told, and lets a pure one be called as a method on a constant. The
+    /// pool's [`variable`](Self::variable)s are constants that all jobs of a worker share:
+    /// changed in place, they would stay changed for its later jobs.
     pub fn setup(mut self, hook: impl Fn(&mut Engine) + Send + Sync + 'static) -> Self {
         self.setup = Some(Arc::new(hook));
         self
