@@ -86,6 +86,15 @@ fn error(function: &str, problem: impl Display) -> Box<EvalAltResult> {
     format!("{function}: {problem}").into()
 }
 
+/// The error `function` fails with for `problem`, found by work that stops at the job's
+/// deadline or memory cap (the writers of [`crate::value`]): the job's own stop when there is
+/// one, so that its record says it timed out, or passed its cap.
+fn failed_or_stopped(function: &str, problem: impl Display) -> Box<EvalAltResult> {
+    crate::limits::signal::checkpoint()
+        .err()
+        .unwrap_or_else(|| error(function, problem))
+}
+
 /// The error a battery fails its job with when what it was asked to build would not fit in the
 /// job's memory: like the cap itself, a limit the script cannot catch, and its record's kind
 /// is [`JobErrorKind::MemoryCap`](crate::JobErrorKind::MemoryCap).

@@ -62,7 +62,10 @@ fn no_job_changes_an_injected_variable_for_the_next() {
             .vm(vm)
             .variable("prefix", "abc")
             .variable("list", rsparallel::rhai::Array::from([1.into()]))
-            .variable("counts", rsparallel::rhai::Map::from([("a".into(), 0.into())]))
+            .variable(
+                "counts",
+                rsparallel::rhai::Map::from([("a".into(), 0.into())]),
+            )
             .build()
             .unwrap();
         for source in [

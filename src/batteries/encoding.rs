@@ -4,10 +4,11 @@
 use super::registrar::Registrar;
 use base64::Engine as _;
 use base64::engine::general_purpose::STANDARD;
-use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode_str, utf8_percent_encode};
+use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
 use rhai::Blob;
 
 use super::{Fallible, error};
+use crate::limits::signal::Steps;
 
 /// Everything but RFC 3986's unreserved characters is escaped, so the result is safe in a
 /// path segment and in a query value alike.
@@ -26,40 +27,199 @@ fn utf8(function: &str, bytes: Vec<u8>) -> Fallible<String> {
     })
 }
 
-fn base64_decode(text: &str) -> Fallible<String> {
-    let bytes = STANDARD
-        .decode(text.trim())
-        .map_err(|e| error("base64_decode", format!("invalid base64: {e}")))?;
-    utf8("base64_decode", bytes)
+/// Runs `work` over `input` a piece at a time, pieces of `piece` bytes but for the last,
+/// looking at the job's clock and cap between them: a 64 MiB item takes tens to hundreds of
+/// milliseconds to encode or decode, and a job must end within milliseconds of its deadline.
+/// `work` gets each piece and its offset in `input`.
+fn in_steps(
+    input: &[u8],
+    piece: usize,
+    mut work: impl FnMut(&[u8], usize) -> Fallible<()>,
+) -> Fallible<()> {
+    let mut steps = Steps::new(Steps::BYTES);
+    for (n, bytes) in input.chunks(piece).enumerate() {
+        work(bytes, n * piece)?;
+        steps.step(bytes.len())?;
+    }
+    Ok(())
+}
+
+fn hex_encode(bytes: &[u8]) -> Fallible<String> {
+    let mut text = String::with_capacity(bytes.len().saturating_mul(2));
+    in_steps(bytes, Steps::BYTES, |piece, _| {
+        text.push_str(&hex::encode(piece));
+        Ok(())
+    })?;
+    Ok(text)
 }
 
 fn hex_decode(text: &str) -> Fallible<String> {
-    let bytes =
-        hex::decode(text.trim()).map_err(|e| error("hex_decode", format!("invalid hex: {e}")))?;
+    let text = text.trim().as_bytes();
+    let invalid = |e: hex::FromHexError| error("hex_decode", format!("invalid hex: {e}"));
+    if text.len() % 2 == 1 {
+        return Err(invalid(hex::FromHexError::OddLength));
+    }
+    let mut bytes = Vec::with_capacity(text.len() / 2);
+    // Pieces of an even length: each decodes as it would in the whole.
+    in_steps(text, Steps::BYTES, |piece, at| {
+        let decoded = hex::decode(piece).map_err(|e| match e {
+            hex::FromHexError::InvalidHexCharacter { c, index } => {
+                invalid(hex::FromHexError::InvalidHexCharacter {
+                    c,
+                    index: at + index,
+                })
+            }
+            other => invalid(other),
+        })?;
+        bytes.extend_from_slice(&decoded);
+        Ok(())
+    })?;
     utf8("hex_decode", bytes)
+}
+
+/// Bytes encoded to base64 in one piece: a whole number of 3-byte groups, so that the pieces'
+/// texts joined are the whole's.
+const BASE64_PIECE: usize = Steps::BYTES / 4 * 3;
+
+fn base64_encode(bytes: &[u8]) -> Fallible<String> {
+    let mut text = String::with_capacity(bytes.len().div_ceil(3).saturating_mul(4));
+    in_steps(bytes, BASE64_PIECE, |piece, _| {
+        STANDARD.encode_string(piece, &mut text);
+        Ok(())
+    })?;
+    Ok(text)
+}
+
+fn base64_decode(text: &str) -> Fallible<String> {
+    let text = text.trim().as_bytes();
+    let invalid = |e: base64::DecodeError| error("base64_decode", format!("invalid base64: {e}"));
+    // Pieces of whole 4-character groups decode as the whole does, unless padding comes before
+    // the last group: the whole refuses that, and so does decoding it in one go.
+    let last_group = text.len().saturating_sub(4);
+    if memchr::memchr(b'=', &text[..last_group]).is_some() {
+        return STANDARD
+            .decode(text)
+            .map_err(invalid)
+            .and_then(|bytes| utf8("base64_decode", bytes));
+    }
+    let mut bytes = Vec::with_capacity(text.len() / 4 * 3);
+    in_steps(text, Steps::BYTES, |piece, at| {
+        STANDARD.decode_vec(piece, &mut bytes).map_err(|e| {
+            invalid(match e {
+                base64::DecodeError::InvalidByte(i, b) => {
+                    base64::DecodeError::InvalidByte(at + i, b)
+                }
+                base64::DecodeError::InvalidLastSymbol {
+                    offset,
+                    symbol,
+                    symbol_value,
+                } => base64::DecodeError::InvalidLastSymbol {
+                    offset: at + offset,
+                    symbol,
+                    symbol_value,
+                },
+                base64::DecodeError::InvalidLength(n) => base64::DecodeError::InvalidLength(at + n),
+                other => other,
+            })
+        })
+    })?;
+    utf8("base64_decode", bytes)
+}
+
+fn url_encode(text: &str) -> Fallible<String> {
+    let mut encoded = String::with_capacity(text.len());
+    in_steps(text.as_bytes(), Steps::BYTES, |piece, _| {
+        encoded.extend(percent_encode(piece, URL_ESCAPED));
+        Ok(())
+    })?;
+    Ok(encoded)
 }
 
 fn url_decode(text: &str) -> Fallible<String> {
     // `+` stays `+`: it means a space only in HTML forms, which `url_encode` never writes.
-    utf8("url_decode", percent_decode_str(text).collect())
+    let mut bytes = Vec::with_capacity(text.len());
+    let mut rest = text.as_bytes();
+    let mut steps = Steps::new(Steps::BYTES);
+    while !rest.is_empty() {
+        // A piece never ends within an escape (`%2F`), so each decodes as in the whole.
+        let mut end = rest.len().min(Steps::BYTES);
+        while end < rest.len() && end > 2 && rest[end - 2..end].contains(&b'%') {
+            end -= 1;
+        }
+        bytes.extend(percent_decode(&rest[..end]));
+        rest = &rest[end..];
+        steps.step(end)?;
+    }
+    utf8("url_decode", bytes)
 }
 
 pub(super) fn register(engine: &mut impl Registrar) {
-    engine.register_fn("base64_encode", |text: &str| STANDARD.encode(text));
-    engine.register_fn("base64_encode", |blob: &mut Blob| STANDARD.encode(blob));
+    engine.register_fn("base64_encode", |text: &str| base64_encode(text.as_bytes()));
+    engine.register_fn("base64_encode", |blob: &mut Blob| base64_encode(blob));
     engine.register_fn("base64_decode", base64_decode);
-    engine.register_fn("hex_encode", |text: &str| hex::encode(text));
-    engine.register_fn("hex_encode", |blob: &mut Blob| hex::encode(blob));
+    engine.register_fn("hex_encode", |text: &str| hex_encode(text.as_bytes()));
+    engine.register_fn("hex_encode", |blob: &mut Blob| hex_encode(blob));
     engine.register_fn("hex_decode", hex_decode);
-    engine.register_fn("url_encode", |text: &str| {
-        utf8_percent_encode(text, URL_ESCAPED).to_string()
-    });
+    engine.register_fn("url_encode", url_encode);
     engine.register_fn("url_decode", url_decode);
 }
 
 #[cfg(test)]
 mod tests {
+    use super::*;
     use crate::batteries::tests::{engine, eval, eval_err};
+
+    /// Text of several pieces, with escapes, multi-byte characters and `%` falling on every
+    /// place around the pieces' ends.
+    fn long_text() -> String {
+        let mut text = String::new();
+        for i in 0..3 * Steps::BYTES / 7 {
+            text.push_str(["a%2", "é", "%", "F/", "~ "][i % 5]);
+        }
+        text
+    }
+
+    #[test]
+    fn long_text_encodes_and_decodes_in_pieces_as_in_one() {
+        let text = long_text();
+        assert_eq!(hex_encode(text.as_bytes()).unwrap(), hex::encode(&text));
+        assert_eq!(
+            base64_encode(text.as_bytes()).unwrap(),
+            STANDARD.encode(&text)
+        );
+        let url = percent_encoding::utf8_percent_encode(&text, URL_ESCAPED).to_string();
+        assert_eq!(url_encode(&text).unwrap(), url);
+        assert_eq!(hex_decode(&hex::encode(&text)).unwrap(), text);
+        assert_eq!(base64_decode(&STANDARD.encode(&text)).unwrap(), text);
+        assert_eq!(url_decode(&url).unwrap(), text);
+        // `%` followed by what is not an escape stays as it is, wherever a piece ends.
+        for shift in 0..4 {
+            let raw = format!("{}{}", "x".repeat(shift), text);
+            let whole = percent_encoding::percent_decode_str(&raw)
+                .decode_utf8()
+                .unwrap();
+            assert_eq!(url_decode(&raw).unwrap(), whole, "shift {shift}");
+        }
+    }
+
+    #[test]
+    fn an_error_past_the_first_piece_names_its_place_in_the_whole() {
+        let mut hex_text = hex::encode(long_text());
+        hex_text.replace_range(Steps::BYTES + 5..Steps::BYTES + 6, "z");
+        let whole = hex::decode(&hex_text).unwrap_err();
+        let message = hex_decode(&hex_text).unwrap_err().to_string();
+        assert!(message.contains(&whole.to_string()), "{message} / {whole}");
+        let mut b64 = STANDARD.encode(long_text());
+        b64.replace_range(Steps::BYTES + 9..Steps::BYTES + 10, "!");
+        let whole = STANDARD.decode(&b64).unwrap_err();
+        let message = base64_decode(&b64).unwrap_err().to_string();
+        assert!(message.contains(&whole.to_string()), "{message} / {whole}");
+        // Padding before the last group is refused, as by the whole.
+        let early = format!("QQ=={}", STANDARD.encode(long_text()));
+        let whole = STANDARD.decode(&early).unwrap_err();
+        let message = base64_decode(&early).unwrap_err().to_string();
+        assert!(message.contains(&whole.to_string()), "{message} / {whole}");
+    }
 
     #[test]
     fn base64_round_trips() {

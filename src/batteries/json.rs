@@ -6,7 +6,8 @@ use std::fmt;
 use rhai::{Array, Dynamic, Map};
 use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
 
-use super::{Fallible, error, too_large};
+use super::{Fallible, error, failed_or_stopped, too_large};
+use crate::limits::signal::Steps;
 use crate::value::{dynamic_to_json, write_json, write_json_str};
 
 /// Parses JSON text into a Rhai value without an intermediate `serde_json::Value` tree:
@@ -60,21 +61,23 @@ fn check_room(function: &str, value: &Dynamic) -> Fallible<()> {
 pub(super) fn to_json(value: &Dynamic) -> Fallible<String> {
     check_room("to_json", value)?;
     let mut out = Vec::new();
-    write_json(value, &mut out).map_err(|e| error("to_json", e))?;
+    write_json(value, &mut out).map_err(|e| failed_or_stopped("to_json", e))?;
     Ok(String::from_utf8(out).expect("JSON text is UTF-8"))
 }
 
 /// `to_json` for a map, written from the map itself rather than a copy wrapped in a `Dynamic`.
 fn map_to_json(map: &Map) -> Fallible<String> {
     let mut out = vec![b'{'];
+    let mut steps = Steps::new(Steps::VALUES);
     for (i, (key, value)) in map.iter().enumerate() {
+        steps.step(1)?;
         check_room("to_json", value)?;
         if i > 0 {
             out.push(b',');
         }
         write_json_str(key, &mut out);
         out.push(b':');
-        write_json(value, &mut out).map_err(|e| error("to_json", e))?;
+        write_json(value, &mut out).map_err(|e| failed_or_stopped("to_json", e))?;
     }
     out.push(b'}');
     Ok(String::from_utf8(out).expect("JSON text is UTF-8"))

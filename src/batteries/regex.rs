@@ -4,10 +4,11 @@ use super::registrar::Registrar;
 use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use regex::{Regex, RegexBuilder};
+use regex::{Regex, RegexBuilder, Replacer as _};
 use rhai::{Array, Dynamic, ImmutableString, Map};
 
 use super::{Fallible, error};
+use crate::limits::signal::Steps;
 
 /// How many compiled patterns one engine keeps. Scripts use a handful of literal patterns,
 /// which stay cached for good; a script that builds patterns from its items gets a cache that
@@ -110,6 +111,44 @@ fn text_or_unit(s: Option<&str>) -> Dynamic {
     s.map_or(Dynamic::UNIT, Into::into)
 }
 
+/// What `re.replace_all(text, replacement)` gives, `None` when nothing matched, made looking
+/// at the job's clock and cap every thousand matches: one call on a 64 MiB item can make
+/// millions of replacements.
+fn replace_all(re: &Regex, text: &str, mut replacement: &str) -> Fallible<Option<String>> {
+    let mut steps = Steps::new(Steps::VALUES);
+    let mut replaced = String::new();
+    let mut copied = 0;
+    let mut any = false;
+    let literal = replacement.no_expansion();
+    // As `Regex::replace_all` does: matches alone when there is nothing to expand.
+    let mut replace = |start: usize, end: usize, out: &mut String| -> Fallible<()> {
+        out.push_str(&text[copied..start]);
+        copied = end;
+        any = true;
+        steps.step(1)
+    };
+    match &literal {
+        Some(literal) => {
+            for m in re.find_iter(text) {
+                replace(m.start(), m.end(), &mut replaced)?;
+                replaced.push_str(literal);
+            }
+        }
+        None => {
+            for caps in re.captures_iter(text) {
+                let m = caps.get(0).expect("group 0 is the whole match");
+                replace(m.start(), m.end(), &mut replaced)?;
+                caps.expand(replacement, &mut replaced);
+            }
+        }
+    }
+    if !any {
+        return Ok(None);
+    }
+    replaced.push_str(&text[copied..]);
+    Ok(Some(replaced))
+}
+
 /// Registers the regular-expression functions with one fresh cache for this engine.
 pub(super) fn register(engine: &mut impl Registrar) {
     let cache: Shared = Arc::new(Mutex::new(RegexCache::new(REGEX_CACHE_CAPACITY)));
@@ -167,12 +206,11 @@ pub(super) fn register(engine: &mut impl Registrar) {
         "replace_regex",
         move |text: ImmutableString, pattern: &str, replacement: &str| {
             with_regex(&c, "replace_regex", pattern, |re| {
-                match re.replace_all(&text, replacement) {
-                    // Nothing matched: hand back the same string, no copy.
-                    std::borrow::Cow::Borrowed(_) => text.clone(),
-                    std::borrow::Cow::Owned(s) => s.into(),
-                }
+                replace_all(re, &text, replacement)
             })
+            .and_then(|replaced| replaced)
+            // Nothing matched: hand back the same string, no copy.
+            .map(|replaced| replaced.map_or_else(|| text.clone(), Into::into))
         },
     );
     let c = cache.clone();
@@ -191,6 +229,36 @@ pub(super) fn register(engine: &mut impl Registrar) {
 mod tests {
     use super::*;
     use crate::batteries::tests::{engine, eval, eval_err};
+
+    #[test]
+    fn replacements_are_those_of_replace_all() {
+        let texts = [
+            "",
+            "abc",
+            "a1b22c333",
+            "héé llo wörld",
+            "aaa",
+            &"x1 ".repeat(5000),
+        ];
+        let patterns = [r"\d+", "a*", "", r"(?P<w>\w)(\w)?", "é", "zzz", r"\s"];
+        let replacements = ["-", "", "$0$0", "<$1|$2>", "${w}!", "$$", "$9", "é"];
+        for text in texts {
+            for pattern in patterns {
+                let re = Regex::new(pattern).unwrap();
+                for replacement in replacements {
+                    let expected = re.replace_all(text, replacement);
+                    let got = replace_all(&re, text, replacement).unwrap();
+                    assert_eq!(
+                        got.as_deref().unwrap_or(text),
+                        expected,
+                        "{pattern:?} {replacement:?} on {text:?}"
+                    );
+                    let borrowed = matches!(expected, std::borrow::Cow::Borrowed(_));
+                    assert_eq!(got.is_none(), borrowed, "{pattern:?} {replacement:?}");
+                }
+            }
+        }
+    }
 
     #[test]
     fn is_match_and_find() {

@@ -109,11 +109,36 @@ fn held_bytes(value: &Dynamic, depth: usize) -> usize {
 
 /// Pads `text` to `len` characters with copies of `padding`, the last one cut short if need be.
 fn pad_string(text: &mut ImmutableString, len: INT, padding: &str) -> Fallible<()> {
+    if let Some(longer) = padded("pad", text, len, padding, Side::After)? {
+        *text = longer;
+    }
+    Ok(())
+}
+
+/// Where [`padded`] puts the padding.
+#[derive(Clone, Copy, PartialEq, Eq)]
+pub(super) enum Side {
+    Before,
+    After,
+}
+
+/// `text` padded to `len` characters with copies of `padding` (the last one cut short if need
+/// be) on `side`; `None` when it is that long already, or `padding` is empty. Refused, naming
+/// `function`, when it would not fit in the job's memory; made in pieces, looking at the job's
+/// clock and cap between them, straight into the string Rhai keeps (a `String` handed to Rhai
+/// is copied once more). The string grows by doubling, and may take up to twice its length.
+pub(super) fn padded(
+    function: &str,
+    text: &str,
+    len: INT,
+    padding: &str,
+    side: Side,
+) -> Fallible<Option<ImmutableString>> {
     let have = text.chars().count();
     let wanted = usize::try_from(len).unwrap_or(0);
     let per_copy = padding.chars().count();
     if wanted <= have || per_copy == 0 {
-        return Ok(());
+        return Ok(None);
     }
     let missing = wanted - have;
     let partial: usize = padding
@@ -125,24 +150,29 @@ fn pad_string(text: &mut ImmutableString, len: INT, padding: &str) -> Fallible<(
         .checked_mul(padding.len())
         .and_then(|whole| whole.checked_add(partial))
         .and_then(|more| more.checked_add(text.len()));
-    check("pad", len, bytes)?;
-    let mut padded = String::new();
-    padded
-        .try_reserve_exact(bytes.unwrap_or(0))
-        .map_err(|_| too_large("pad", len))?;
-    padded.push_str(text);
+    check(function, len, bytes)?;
+    let mut out = ImmutableString::new();
+    let buf = out.make_mut();
+    if side == Side::After {
+        buf.push_str(text);
+    }
     let mut copies = padding.chars().cycle();
+    let mut piece = String::new();
     let mut left = missing;
     while left > 0 {
-        let piece = left.min(FILL_PIECE);
-        padded.extend(copies.by_ref().take(piece));
-        left -= piece;
+        let chars = left.min(FILL_PIECE);
+        piece.clear();
+        piece.extend(copies.by_ref().take(chars));
+        buf.push_str(&piece);
+        left -= chars;
         if left > 0 {
             crate::limits::signal::checkpoint()?;
         }
     }
-    *text = padded.into();
-    Ok(())
+    if side == Side::Before {
+        buf.push_str(text);
+    }
+    Ok(Some(out))
 }
 
 pub(super) fn register(engine: &mut impl Registrar) {

@@ -5,14 +5,16 @@
 use super::registrar::Registrar;
 use rhai::{Array, Dynamic, INT, ImmutableString};
 
-use super::{Fallible, error};
+use super::sizes::{Side, padded};
+use super::{Fallible, error, failed_or_stopped};
+use crate::limits::signal::Steps;
 
-fn lines(text: &str) -> Array {
-    text.lines().map(Into::into).collect()
+fn lines(text: &str) -> Fallible<Array> {
+    super::pieces::collect(text.lines())
 }
 
-fn words(text: &str) -> Array {
-    text.split_whitespace().map(Into::into).collect()
+fn words(text: &str) -> Fallible<Array> {
+    super::pieces::collect(text.split_whitespace())
 }
 
 /// Field `n` of the runs of non-blanks (spaces, tabs, line ends: awk's `$(n+1)`), or of the pieces between
@@ -74,8 +76,12 @@ fn nth_piece(text: &str, separator: u8, n: INT, ahead: usize, back: usize) -> Op
     Some(&text[start..end])
 }
 
-/// One CSV record into its fields, with RFC 4180 quoting (`"a, b"`, `""` for a quote).
+/// One CSV record into its fields, with RFC 4180 quoting (`"a, b"`, `""` for a quote). Fields
+/// are read one at a time and made values as they come, looking at the job's clock and cap
+/// every few tens of kilobytes: a 40 MB line of commas is 40 million fields, and the line is
+/// never copied whole.
 fn csv_split(line: &str, delimiter: char) -> Fallible<Array> {
+    use csv_core::ReadFieldResult;
     let delimiter = u8::try_from(delimiter)
         .ok()
         .filter(u8::is_ascii)
@@ -85,35 +91,48 @@ fn csv_split(line: &str, delimiter: char) -> Fallible<Array> {
                 format!("the delimiter {delimiter:?} is not ASCII"),
             )
         })?;
-    let mut reader = csv::ReaderBuilder::new()
-        .has_headers(false)
-        .delimiter(delimiter)
-        .buffer_capacity(line.len().max(64))
-        .from_reader(line.as_bytes());
-    let mut record = csv::StringRecord::new();
-    let found = reader
-        .read_record(&mut record)
-        .map_err(|e| error("csv_split", e))?;
-    if !found {
-        return Ok(Array::new());
+    let mut reader = csv_core::ReaderBuilder::new().delimiter(delimiter).build();
+    let mut input = line.as_bytes();
+    let mut field = vec![0; 64];
+    let mut used = 0;
+    let mut fields = Array::new();
+    let mut ended = false;
+    let mut steps = Steps::new(Steps::BYTES);
+    loop {
+        let (result, read, written) = reader.read_field(input, &mut field[used..]);
+        input = &input[read..];
+        used += written;
+        match result {
+            // The whole line was given: an empty input now tells the reader it has ended.
+            ReadFieldResult::InputEmpty => {}
+            ReadFieldResult::OutputFull => field.resize(field.len() * 2, 0),
+            ReadFieldResult::Field { record_end } => {
+                if ended {
+                    return Err(error(
+                        "csv_split",
+                        "the text holds more than one record; split it with lines() first",
+                    ));
+                }
+                // Text cut at ASCII delimiters and unquoted is text.
+                let text = String::from_utf8_lossy(&field[..used]);
+                fields.push(ImmutableString::from(text.as_ref()).into());
+                used = 0;
+                ended = record_end;
+                // A field is some bytes of work besides its text's.
+                steps.step(read + Steps::BYTES / Steps::VALUES)?;
+                continue;
+            }
+            ReadFieldResult::End => return Ok(fields),
+        }
+        steps.step(read)?;
     }
-    if reader
-        .read_record(&mut csv::StringRecord::new())
-        .map_err(|e| error("csv_split", e))?
-    {
-        return Err(error(
-            "csv_split",
-            "the text holds more than one record; split it with lines() first",
-        ));
-    }
-    Ok(record.iter().map(Into::into).collect())
 }
 
 /// One CSV row of `fields` (an array's elements, or a map's values in key order), quoted
 /// where it must be, without a line end: for scripts that build their own rows.
 fn to_csv(fields: &[Dynamic]) -> Fallible<String> {
     let mut row = Vec::new();
-    crate::value::write_row(fields, b',', &mut row).map_err(|e| error("to_csv", e))?;
+    crate::value::write_row(fields, b',', &mut row).map_err(|e| failed_or_stopped("to_csv", e))?;
     row.pop();
     String::from_utf8(row).map_err(|e| error("to_csv", e))
 }
@@ -134,42 +153,23 @@ fn one_char(function: &str, what: &str, text: &str) -> Fallible<char> {
 /// Pads `text` to `width` characters with `fill`, before it or after it. Longer text is
 /// returned as it is, never cut.
 fn pad(text: ImmutableString, width: INT, fill: char, left: bool) -> Fallible<ImmutableString> {
-    let len = text.chars().count();
-    let wanted = usize::try_from(width).unwrap_or(0);
-    if len >= wanted {
-        return Ok(text);
-    }
-    let function = if left { "pad_left" } else { "pad_right" };
-    // The width is the script's to choose: an absurd one must fail the job, not abort the
-    // process on an allocation that cannot be made (or exhaust memory in this one call).
-    let bytes = (wanted - len)
-        .checked_mul(fill.len_utf8())
-        .and_then(|padding| padding.checked_add(text.len()))
-        .filter(|&bytes| !crate::limits::memory::would_pass_cap(bytes));
-    let mut padded = String::new();
-    if bytes.is_none_or(|bytes| padded.try_reserve_exact(bytes).is_err()) {
-        return Err(super::too_large(
-            function,
-            format!("a width of {width} needs more memory than the job may have"),
-        ));
-    }
-    let padding = std::iter::repeat_n(fill, wanted - len);
-    if left {
-        padded.extend(padding);
-        padded.push_str(&text);
-    } else {
-        padded.push_str(&text);
-        padded.extend(padding);
-    }
-    Ok(padded.into())
+    let (function, side) = match left {
+        true => ("pad_left", Side::Before),
+        false => ("pad_right", Side::After),
+    };
+    let mut buf = [0; 4];
+    let fill = fill.encode_utf8(&mut buf);
+    Ok(padded(function, &text, width, fill, side)?.unwrap_or(text))
 }
 
 /// Lowercase letters and digits, every other run of characters one `-`, none at the ends:
 /// `"Hello, World!"` → `"hello-world"`. Non-ASCII letters are kept, lowercased.
-fn slugify(text: &str) -> String {
+fn slugify(text: &str) -> Fallible<String> {
     let mut slug = String::with_capacity(text.len());
     let mut gap = false;
+    let mut steps = Steps::new(Steps::BYTES);
     for c in text.chars() {
+        steps.step(c.len_utf8())?;
         if c.is_alphanumeric() {
             if gap && !slug.is_empty() {
                 slug.push('-');
@@ -180,7 +180,7 @@ fn slugify(text: &str) -> String {
             gap = true;
         }
     }
-    slug
+    Ok(slug)
 }
 
 pub(super) fn register(engine: &mut impl Registrar) {
@@ -301,6 +301,44 @@ mod tests {
         assert_eq!(fields, ["a", "b, c", "say \"hi\"", ""]);
         assert_eq!(strings(eval(&e, "csv_split(\"x\\ty\", '\\t')")), ["x", "y"]);
         assert!(eval::<Array>(&e, r#"csv_split("")"#).is_empty());
+    }
+
+    #[test]
+    fn csv_split_gives_the_fields_the_csv_crate_reads() {
+        let long = format!("{},\"{}\"", "a".repeat(100_000), "b,\"\"".repeat(30_000));
+        let lines = [
+            "",
+            "a",
+            ",",
+            "a,",
+            ",,b",
+            "\"a,b\",c",
+            "\"say \"\"hi\"\"\"",
+            "\"\"",
+            "a,\"\"",
+            "\"x\ny\",z",
+            "a,b\r\n",
+            "a,b\n",
+            "é,ü",
+            " a , b ",
+            "a\"b,c",
+            &long,
+        ];
+        for line in lines {
+            let mut reader = csv::ReaderBuilder::new()
+                .has_headers(false)
+                .from_reader(line.as_bytes());
+            let expected: Vec<String> = match reader.records().next() {
+                Some(record) => record.unwrap().iter().map(String::from).collect(),
+                None => Vec::new(),
+            };
+            let got: Vec<String> = super::csv_split(line, ',')
+                .unwrap()
+                .into_iter()
+                .map(|d| d.into_string().unwrap())
+                .collect();
+            assert_eq!(got, expected, "{:?}", &line[..line.len().min(40)]);
+        }
     }
 
     #[test]

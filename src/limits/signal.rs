@@ -131,3 +131,38 @@ pub(crate) fn checkpoint() -> Result<(), Box<EvalAltResult>> {
 fn terminated(stop: Stop) -> Box<EvalAltResult> {
     EvalAltResult::ErrorTerminated(stop.token().into(), Position::NONE).into()
 }
+
+/// Counts the work of a native call whose work follows the size of what it is given (a 64 MiB
+/// item, an array of millions), and looks at the job's clock and cap ([`checkpoint`]) each time
+/// `every` units of it are done: a job must end within milliseconds of its deadline, and stop
+/// at its memory cap, whatever one call is asked to do.
+pub(crate) struct Steps {
+    every: usize,
+    left: usize,
+}
+
+impl Steps {
+    /// Bytes of text worked on between two looks: tens of microseconds of work.
+    pub(crate) const BYTES: usize = 64 * 1024;
+    /// Values made or written between two looks: as many microseconds, and tens of kilobytes.
+    pub(crate) const VALUES: usize = 1024;
+
+    pub(crate) const fn new(every: usize) -> Self {
+        Steps { every, left: every }
+    }
+
+    /// Counts `units` more of work; past `every` since the last look, looks again.
+    #[inline]
+    pub(crate) fn step(&mut self, units: usize) -> Result<(), Box<EvalAltResult>> {
+        match self.left.checked_sub(units) {
+            Some(left) if left > 0 => {
+                self.left = left;
+                Ok(())
+            }
+            _ => {
+                self.left = self.every;
+                checkpoint()
+            }
+        }
+    }
+}
