@@ -120,6 +120,53 @@ fn a_row_that_does_not_fit_the_columns_fails_its_job_naming_the_key() {
 }
 
 #[test]
+fn every_row_has_the_shape_of_the_first() {
+    // A first row that is not a map: no header, rows of any length (as CSV read with
+    // --no-header gives them), and a map after it fails its record, whatever record it is in.
+    rsparallel()
+        .args(["run", "-j1", "-k", "--output", "csv", "-e"])
+        .args([r#"if seq == 0 { "total" } else if seq == 1 { [1, 2] } else { #{ a: 1 } }"#])
+        .args(["a", "b", "c"])
+        .assert()
+        .code(1)
+        .stdout("total\n1,2\n")
+        .stderr(predicate::str::contains("2 completed, 1 failed"));
+    // One record's rows are all out or none: a scalar and then a map fail it, and the shape
+    // is still open for the next record.
+    rsparallel()
+        .args(["run", "-j1", "-k", "--output", "csv"])
+        .args([
+            "-e",
+            r#"if seq == 0 { emit("hdr") } #{ name: item, qty: 1 }"#,
+            "a",
+            "b",
+        ])
+        .assert()
+        .code(1)
+        .stdout("name,qty\nb,1\n")
+        .stderr(predicate::str::contains(
+            "a map cannot be a row here: the output's first row was not a map",
+        ));
+}
+
+#[test]
+fn columns_are_refused_where_they_mean_nothing_or_name_a_column_twice() {
+    for (output, columns, message) in [
+        ("csv", "a,b,a", r#"the column "a" is named twice"#),
+        ("csv", "a,", "column 2 has no name"),
+        ("jsonl", "a,b", "--columns is for CSV output"),
+    ] {
+        rsparallel()
+            .args(["run", "-e", "#{ a: 1, b: 2 }", "1", "--output", output])
+            .args(["--columns", columns])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(message));
+    }
+}
+
+#[test]
 fn to_csv_builds_one_quoted_row() {
     rsparallel()
         .args([

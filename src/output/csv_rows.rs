@@ -1,7 +1,9 @@
 //! CSV and TSV output: each output value a row. A map's values go under their keys, in the
 //! columns `--columns` names or else in the first map's keys; an array's elements are its
 //! fields; any other value is a row of one field. The header row opens the output once the
-//! columns are known.
+//! columns are known. When the first row is not a map (nor are columns named), the output has
+//! no header, and its rows may have any number of fields (as CSV read with `--no-header`
+//! gives them); a map, which has no place in it, fails its record.
 
 use std::collections::BTreeSet;
 
@@ -9,11 +11,14 @@ use rhai::{Dynamic, Map};
 
 use crate::value::write_row;
 
-/// The columns of a CSV or TSV output, and whether their header is out.
+/// The shape of a CSV or TSV output's rows, fixed by the first: their columns, or none; and
+/// whether that row is out.
 pub(super) struct CsvRows {
     delimiter: u8,
     columns: Option<Vec<String>>,
-    header_written: bool,
+    /// The first row was not a map, and no columns were named: rows have no columns.
+    headerless: bool,
+    started: bool,
 }
 
 impl CsvRows {
@@ -21,31 +26,33 @@ impl CsvRows {
         CsvRows {
             delimiter,
             columns,
-            header_written: false,
+            headerless: false,
+            started: false,
         }
     }
 
     /// Appends a record's outputs, a row each (after the header, the first time). A value that
-    /// does not fit the columns fails the whole record, naming the key missing or extra, and
-    /// appends nothing: a record is all its rows or none.
+    /// does not fit the rows' shape fails the whole record, naming the key missing or extra, or
+    /// the number of fields, and appends nothing: a record is all its rows or none.
     pub(super) fn write_record<'a>(
         &mut self,
         outputs: impl IntoIterator<Item = &'a Dynamic>,
         out: &mut Vec<u8>,
     ) -> Result<(), String> {
-        let columns_before = (!self.header_written).then(|| self.columns.clone());
+        // The shape is fixed by the first record with rows; a record that fails leaves it open.
+        let shape_before = (!self.started).then(|| (self.columns.clone(), self.headerless));
         let mut rows = Vec::new();
         for value in outputs {
             if let Err(why) = self.write_value(value, &mut rows) {
-                if let Some(columns) = columns_before {
-                    // Columns taken from a row that failed are not the output's.
+                if let Some((columns, headerless)) = shape_before {
                     self.columns = columns;
+                    self.headerless = headerless;
                 }
                 return Err(why);
             }
         }
-        if !rows.is_empty() && !self.header_written {
-            self.header_written = true;
+        if !rows.is_empty() && !self.started {
+            self.started = true;
             if let Some(columns) = &self.columns {
                 let names: Vec<Dynamic> = columns.iter().map(|c| c.as_str().into()).collect();
                 write_row(&names, self.delimiter, out)?;
@@ -57,6 +64,13 @@ impl CsvRows {
 
     fn write_value(&mut self, value: &Dynamic, out: &mut Vec<u8>) -> Result<(), String> {
         if let Some(map) = value.read_lock::<Map>() {
+            if self.headerless {
+                return Err(
+                    "a map cannot be a row here: the output's first row was not a map, \
+                            so its rows have no columns (--columns names them)"
+                        .into(),
+                );
+            }
             let columns = self
                 .columns
                 .get_or_insert_with(|| map.keys().map(|k| k.to_string()).collect())
@@ -76,15 +90,17 @@ impl CsvRows {
             Some(array) => array.clone(),
             None => vec![value.clone()],
         };
-        if let Some(columns) = &self.columns
-            && columns.len() != fields.len()
-        {
-            return Err(format!(
-                "the row has {} fields, not the {} columns ({})",
-                fields.len(),
-                columns.len(),
-                columns.join(",")
-            ));
+        match &self.columns {
+            Some(columns) if columns.len() != fields.len() => {
+                return Err(format!(
+                    "the row has {} fields, not the {} columns ({})",
+                    fields.len(),
+                    columns.len(),
+                    columns.join(",")
+                ));
+            }
+            Some(_) => {}
+            None => self.headerless = true,
         }
         write_row(&fields, self.delimiter, out)
     }

@@ -72,8 +72,8 @@ pub fn open(args: &RunArgs, reporter: &Arc<Reporter>) -> anyhow::Result<Vec<Box<
         args.output,
     )
     .tagged(long.tag);
-    if let Some(columns) = &args.columns {
-        writer = writer.columns(columns.split(',').map(|c| c.trim().to_string()).collect());
+    if let Some(columns) = output_columns(args)? {
+        writer = writer.columns(columns);
     }
     sinks.push(Box::new(Stdout {
         writer,
@@ -141,4 +141,27 @@ fn stdout_is_closed() -> bool {
         .find_map(|line| line.strip_prefix("flags:"))
         .and_then(|flags| u32::from_str_radix(flags.trim(), 8).ok())
         .is_some_and(|flags| flags & 0o3 == 0o2)
+}
+
+/// The names `--columns` gives, refused rather than ignored or written as they are when the
+/// output has no columns (it is not CSV or TSV), or a name is empty or comes twice (as a CSV
+/// input's header with a name twice is refused).
+fn output_columns(args: &RunArgs) -> anyhow::Result<Option<Vec<String>>> {
+    let Some(list) = &args.columns else {
+        return Ok(None);
+    };
+    if !matches!(args.output, OutputFormat::Csv | OutputFormat::Tsv) {
+        anyhow::bail!("--columns is for CSV output: use it with --output csv or --output tsv");
+    }
+    let names: Vec<String> = list.split(',').map(|c| c.trim().to_string()).collect();
+    let mut seen = std::collections::BTreeSet::new();
+    for (n, name) in names.iter().enumerate() {
+        if name.is_empty() {
+            anyhow::bail!("--columns: column {} has no name", n + 1);
+        }
+        if !seen.insert(name) {
+            anyhow::bail!("--columns: the column {name:?} is named twice");
+        }
+    }
+    Ok(Some(names))
 }
