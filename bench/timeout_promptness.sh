@@ -2,7 +2,9 @@
 # How soon after its deadline a runaway job ends: 100 jobs of `loop {}` with a 100 ms timeout,
 # 2 threads, lateness = duration_ms - 100 from the JSON Lines records; then 10 jobs each of loops
 # whose every operation is a heavy native call (splitting 100 KB into characters, hashing
-# 20 MB), which once ran seconds past their deadline. Target: median <= 5 ms.
+# 20 MB), which once ran seconds past their deadline; then one call each, on one item of 50 MB
+# with a 50 ms timeout, of the batteries and Rhai string functions whose work follows the size
+# of their input. Target: median <= 5 ms.
 #
 #   bench/timeout_promptness.sh [JOBS]      (default 100)
 cd "$(dirname "$0")/.."
@@ -31,5 +33,33 @@ records = [json.loads(l) for l in open(sys.argv[1])]
 late = [r["duration_ms"] - 100.0 for r in records]
 print(f"  jobs {len(late)}, all timed_out: {all(r['status'] == 'timed_out' for r in records)}, "
       f"lateness ms: median {statistics.median(late):.3f}, max {max(late):.3f}")
+PY
+done
+
+# One call on a 50 MB line: words, commas, tabs, quotes, colons, accents.
+python3 - "$scratch/big.txt" << 'PY'
+import random, sys
+random.seed(1)
+words = ["alpha", "Beta", "c,d", "e\tf", "x:y", "Hello World!", "é", "42", '"q"']
+parts, n = [], 0
+while n < 50_000_000:
+    w = random.choice(words)
+    parts.append(w)
+    n += len(w) + 1
+open(sys.argv[1], "w").write(" ".join(parts) + "\n")
+PY
+echo "one call on a 50 MB item, --timeout 50ms: status, lateness ms"
+for call in 'csv_split(item)' 'words(item)' 'lines(item)' 'slugify(item)' 'to_csv([item, item])' \
+    'pad_left(item, 120000000, "0")' 'hex_encode(item)' 'base64_encode(item)' 'url_encode(item)' \
+    'url_decode(item)' 'to_json(item)' 'to_json(item.split(" "))' \
+    'replace_regex(item, "[a-z]+", "$0$0")' 'item.to_upper()' 'item.to_lower()' \
+    'item.replace("a", "bb")' 'item.remove("a")' 'item.sub_string(1)' 'item.crop(1)' \
+    'item.split("")' 'find_all(item, "[a-z]+")'; do
+    "$bin" run --input "$scratch/big.txt" --timeout 50ms --output jsonl -e "$call; 0" \
+        > "$scratch/record.jsonl" 2> /dev/null || true
+    python3 - "$scratch/record.jsonl" "$call" << 'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+print(f"  {sys.argv[2]:<40} {r['status']:<10} {r['duration_ms'] - 50.0:8.1f}")
 PY
 done

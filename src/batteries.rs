@@ -49,6 +49,7 @@ mod printing;
 mod regex;
 pub(crate) mod registrar;
 mod sizes;
+mod strings;
 mod tally;
 mod text;
 #[cfg(feature = "batteries")]
@@ -78,6 +79,7 @@ pub(crate) fn register_into(engine: &mut impl Registrar) {
     tally::register(engine);
     sizes::register(engine);
     pieces::register(engine);
+    strings::register(engine);
     printing::register(engine);
 }
 
@@ -174,6 +176,57 @@ pub(crate) mod tests {
         );
         let message = eval_err(&engine, "#{f: Fn(\"x\")}.to_json()");
         assert!(message.starts_with("to_json: "), "{message}");
+    }
+
+    #[test]
+    fn natives_whose_work_follows_their_input_stop_part_way_once_the_job_must() {
+        // Each call is given ~300 KB of work after the thread is marked past its memory cap: a
+        // native that looks at the job's clock and cap as it goes stops with the cap's error
+        // (as it would at a deadline); one that did all its work first would return.
+        let mut e = engine();
+        e.register_fn("past_cap", crate::limits::memory::mark_over_cap);
+        let inputs = r#"let s = ""; s.pad(300000, "ab, c%41 é\n");
+            let a = s.split(" "); let h = hex_encode(s); let b = base64_encode(s);
+            let u = url_encode(s); let c = ""; c.pad(300000, "ab,c é;");"#;
+        let calls = [
+            "words(s)",
+            "lines(s)",
+            "csv_split(c)",
+            "csv_split(c, ';')",
+            "to_csv(a)",
+            "to_json(a)",
+            "to_json(s)",
+            "to_json(#{ a: a })",
+            "hex_encode(s)",
+            "hex_decode(h)",
+            "base64_encode(s)",
+            "base64_decode(b)",
+            "url_encode(s)",
+            "url_decode(u)",
+            "slugify(s)",
+            r#"replace_regex(s, "a", "b")"#,
+            r#"replace_regex(s, "(a)", "$1$1")"#,
+            r#"pad_left(s, 400000, "x")"#,
+            r#"s.pad(400000, "x")"#,
+            "s.to_upper()",
+            "s.to_lower()",
+            "s.make_upper()",
+            "s.sub_string(1)",
+            "s.crop(1)",
+            r#"s.replace("a", "b")"#,
+            r#"s.remove("a")"#,
+            r#"s.split("")"#,
+        ];
+        for call in calls {
+            let script = format!("{inputs} past_cap(); {call}");
+            let result = e.eval::<Dynamic>(&script).map_err(|e| *e);
+            crate::limits::memory::disarm();
+            match result {
+                Err(EvalAltResult::ErrorTerminated(..)) => {}
+                Ok(value) => panic!("{call}: went on to return a {}", value.type_name()),
+                Err(other) => panic!("{call}: {other}"),
+            }
+        }
     }
 
     #[test]
