@@ -7,6 +7,7 @@ use base64::engine::general_purpose::STANDARD;
 use percent_encoding::{AsciiSet, NON_ALPHANUMERIC, percent_decode, percent_encode};
 use rhai::Blob;
 
+use super::pieces::in_steps;
 use super::{Fallible, error};
 use crate::limits::signal::Steps;
 
@@ -25,23 +26,6 @@ fn utf8(function: &str, bytes: Vec<u8>) -> Fallible<String> {
             format!("the decoded bytes are not UTF-8 text ({e})"),
         )
     })
-}
-
-/// Runs `work` over `input` a piece at a time, pieces of `piece` bytes but for the last,
-/// looking at the job's clock and cap between them: a 64 MiB item takes tens to hundreds of
-/// milliseconds to encode or decode, and a job must end within milliseconds of its deadline.
-/// `work` gets each piece and its offset in `input`.
-fn in_steps(
-    input: &[u8],
-    piece: usize,
-    mut work: impl FnMut(&[u8], usize) -> Fallible<()>,
-) -> Fallible<()> {
-    let mut steps = Steps::new(Steps::BYTES);
-    for (n, bytes) in input.chunks(piece).enumerate() {
-        work(bytes, n * piece)?;
-        steps.step(bytes.len())?;
-    }
-    Ok(())
 }
 
 fn hex_encode(bytes: &[u8]) -> Fallible<String> {

@@ -10,20 +10,15 @@ use rhai::{Blob, INT};
 use sha2::{Digest, Sha256};
 
 use super::Fallible;
-use crate::limits::signal::checkpoint;
-
-/// Bytes hashed between two looks at the clock: well under a millisecond of work.
-const PIECE: usize = 256 * 1024;
+use super::pieces::in_steps;
+use crate::limits::signal::Steps;
 
 /// Feeds `bytes` to `update` a piece at a time, stopping if the job must end.
 fn in_pieces(bytes: &[u8], mut update: impl FnMut(&[u8])) -> Fallible<()> {
-    for piece in bytes.chunks(PIECE) {
+    in_steps(bytes, Steps::BYTES, |piece, _| {
         update(piece);
-        if piece.len() == PIECE {
-            checkpoint()?;
-        }
-    }
-    Ok(())
+        Ok(())
+    })
 }
 
 fn sha256(bytes: &[u8]) -> Fallible<String> {

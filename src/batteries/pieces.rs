@@ -3,7 +3,8 @@
 //! `to_chars`. Rhai's versions build the whole array before the job's clock and memory cap are
 //! next looked at, so `s.split("")` of a 10 MB string allocated hundreds of megabytes, and a
 //! loop of such calls ran far past its deadline. These give the same results, but look at the
-//! job's clock and cap ([`checkpoint`]) every few thousand pieces.
+//! job's clock and cap ([`checkpoint`]) every few thousand pieces. [`collect`] and [`in_steps`]
+//! serve the other batteries whose work follows the size of their input the same way.
 //!
 //! Registered on the engine itself, they are found before the standard library's; they take
 //! the string by value (a counted reference), so, like Rhai's, they may be called on constants.
@@ -12,7 +13,7 @@ use super::registrar::Registrar;
 use rhai::{Array, Dynamic, INT, ImmutableString};
 
 use super::Fallible;
-use crate::limits::signal::checkpoint;
+use crate::limits::signal::{Steps, checkpoint};
 
 /// Pieces made between two looks at the clock and the memory cap: tens of microseconds of work,
 /// and tens of kilobytes.
@@ -28,6 +29,23 @@ pub(super) fn collect<T: Into<Dynamic>>(pieces: impl Iterator<Item = T>) -> Fall
         array.push(piece.into());
     }
     Ok(array)
+}
+
+/// Runs `work` over `input` a piece at a time, pieces of `piece` bytes but for the last,
+/// looking at the job's clock and cap between them: a 64 MiB item takes tens to hundreds of
+/// milliseconds to hash, encode or decode, and a job must end within milliseconds of its deadline.
+/// `work` gets each piece and its offset in `input`.
+pub(super) fn in_steps(
+    input: &[u8],
+    piece: usize,
+    mut work: impl FnMut(&[u8], usize) -> Fallible<()>,
+) -> Fallible<()> {
+    let mut steps = Steps::new(Steps::BYTES);
+    for (n, bytes) in input.chunks(piece).enumerate() {
+        work(bytes, n * piece)?;
+        steps.step(bytes.len())?;
+    }
+    Ok(())
 }
 
 /// Rhai's rule for all of them: the string alone when it is empty or does not hold the
