@@ -313,3 +313,32 @@ if listed.len() != 0 { throw `the stopped batch is still listed: ${listed}` }
     .success()
     .stdout("40 \n");
 }
+
+#[test]
+fn quiet_still_says_why_the_aggregate_failed() {
+    // -q silences what is about jobs; the run's one result failing is about the run.
+    for (begin, reduce, message) in [
+        ("throw \"bad begin\"", "a + b", ": bad begin"),
+        ("let s = 0;", "throw \"boom\"", "reduce: boom"),
+    ] {
+        rsparallel()
+            .args([
+                "run",
+                "-q",
+                "-j2",
+                "--begin",
+                begin,
+                "-e",
+                "s += 1; sleep(0.001);",
+            ])
+            .args(["--end", "s", "--reduce", reduce, "--range", "0..2000"])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(
+                predicate::str::contains("rsparallel: the aggregate failed: ")
+                    .and(predicate::str::contains(message))
+                    .and(predicate::str::contains("completed").not()),
+            );
+    }
+}

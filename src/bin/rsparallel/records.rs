@@ -73,7 +73,7 @@ where
                 // a job: it is not output that could not be written.
                 Err(err) if err.kind() == io::ErrorKind::InvalidData => {
                     let why = format!("output cannot be written: {err}");
-                    reporter.line(&format!("rsparallel: the aggregate failed: {why}"));
+                    reporter.error(&format!("rsparallel: the aggregate failed: {why}"));
                     aggregate_failed = true;
                     Ok(())
                 }
@@ -81,7 +81,7 @@ where
             }
         }),
         Some(Err(error)) => {
-            reporter.line(&format!("rsparallel: the aggregate failed: {error}"));
+            reporter.error(&format!("rsparallel: the aggregate failed: {error}"));
             aggregate_failed = true;
         }
         None => {}

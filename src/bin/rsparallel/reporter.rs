@@ -72,6 +72,12 @@ impl Reporter {
         if self.quiet.load(std::sync::atomic::Ordering::Relaxed) {
             return;
         }
+        self.error(text);
+    }
+
+    /// Prints a line about the run itself going wrong (its aggregate failed), above the bar:
+    /// even with `--quiet`, which silences what is about jobs.
+    pub fn error(&self, text: &str) {
         let text = format!("{text}\n");
         match &self.bar {
             Some(bar) => bar.suspend(|| self.stderr.write(text)),
