@@ -8,17 +8,19 @@ use std::str::FromStr;
 use rhai::{Dynamic, ImmutableString};
 
 use crate::record::job::{JobError, JobErrorKind};
-use crate::value::json_to_dynamic;
 
 mod csv_options;
 mod csv_rows;
 mod csv_types;
+mod lines;
 pub(crate) mod source;
 mod unreadable;
 
 pub use csv_options::CsvOptions;
 pub use csv_rows::read_csv_items;
 pub use unreadable::UnreadableItem;
+
+use lines::{At, LineItems};
 
 /// One item read from an input, or why it could not be read.
 pub type ItemResult = Result<Dynamic, UnreadableItem>;
@@ -69,14 +71,9 @@ pub fn read_items<'a, R: BufRead + Send + 'a>(
     max_item_size: usize,
 ) -> Box<dyn Iterator<Item = ItemResult> + Send + 'a> {
     match format {
-        InputFormat::Lines | InputFormat::Jsonl | InputFormat::Nul => Box::new(LineItems {
-            reader,
-            format,
-            max_item_size,
-            line: 0,
-            buf: Vec::new(),
-            failed: false,
-        }),
+        InputFormat::Lines | InputFormat::Jsonl | InputFormat::Nul => {
+            Box::new(LineItems::new(reader, format, max_item_size))
+        }
         InputFormat::Csv => read_csv_items(reader, CsvOptions::default(), max_item_size),
         InputFormat::Tsv => read_csv_items(reader, CsvOptions::tsv(), max_item_size),
     }
@@ -90,166 +87,13 @@ fn too_long(what: &str, max_item_size: usize) -> String {
     )
 }
 
-fn unreadable(line: u64, raw: &str, why: impl std::fmt::Display) -> UnreadableItem {
+fn unreadable(at: impl Into<At>, raw: &str, why: impl std::fmt::Display) -> UnreadableItem {
+    let at = at.into();
     UnreadableItem {
         raw: ImmutableString::from(raw).into(),
-        error: JobError::new(
-            JobErrorKind::UnreadableInput,
-            format!("input line {line}: {why}"),
-        ),
+        error: JobError::new(JobErrorKind::UnreadableInput, format!("{at}: {why}")),
     }
 }
-
-struct LineItems<R> {
-    reader: R,
-    format: InputFormat,
-    max_item_size: usize,
-    line: u64,
-    buf: Vec<u8>,
-    /// A read error ends the input after one record that reports it.
-    failed: bool,
-}
-
-impl<R: BufRead> Iterator for LineItems<R> {
-    type Item = ItemResult;
-
-    fn next(&mut self) -> Option<ItemResult> {
-        loop {
-            if self.failed {
-                return None;
-            }
-            self.line += 1;
-            let end = self.end();
-            let limit = self.max_item_size.saturating_add(2); // room for the line end
-            // Most lines lie whole in the reader's buffer: they are found with a vectorized
-            // search and made into items from there, not first copied into `buf` byte by byte
-            // (`read_until` searches with core's word-at-a-time `memchr`: ~900 instructions
-            // for a 115-byte log line, a tenth of what the whole job costs).
-            if let Ok(available) = self.reader.fill_buf() {
-                let window = &available[..available.len().min(limit)];
-                if let Some(at) = memchr::memchr(end, window) {
-                    let item =
-                        line_item(self.format, self.line, self.max_item_size, &window[..=at]);
-                    self.reader.consume(at + 1);
-                    match item {
-                        Some(item) => return Some(item),
-                        None => continue,
-                    }
-                }
-            }
-            // A line across the buffer's end, the last line without an end, a read error.
-            self.buf.clear();
-            match std::io::Read::take(&mut self.reader, limit as u64).read_until(end, &mut self.buf)
-            {
-                Ok(0) => return None,
-                Ok(_) => {}
-                Err(err) => {
-                    self.failed = true;
-                    return Some(Err(unreadable(self.line, "", format!("read error: {err}"))));
-                }
-            }
-            if self.buf.len() == limit && self.buf.last() != Some(&end) {
-                self.skip_rest_of_line();
-                return Some(Err(too_long_item(self.line, &self.buf, self.max_item_size)));
-            }
-            match line_item(self.format, self.line, self.max_item_size, &self.buf) {
-                Some(item) => return Some(item),
-                None => continue,
-            }
-        }
-    }
-}
-
-/// The item of input line `line`, `bytes` with its end (`\n`, or NUL for [`InputFormat::Nul`])
-/// if it has one; `None` for a blank line of JSON Lines, which is no item.
-fn line_item(
-    format: InputFormat,
-    line: u64,
-    max_item_size: usize,
-    raw: &[u8],
-) -> Option<ItemResult> {
-    let mut bytes = raw;
-    let end = match format {
-        InputFormat::Nul => 0,
-        _ => b'\n',
-    };
-    if let Some(rest) = bytes.strip_suffix(&[end]) {
-        // A NUL-ended item is taken as it is: a file name may end in `\r`.
-        bytes = match format {
-            InputFormat::Nul => rest,
-            _ => rest.strip_suffix(b"\r").unwrap_or(rest),
-        };
-    }
-    // A byte order mark opening the input (as some editors and Windows tools write UTF-8) is
-    // not part of the first item.
-    if line == 1 {
-        bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
-    }
-    // The limit is on the line's content, whatever ends it (`\n`, `\r\n`, nothing).
-    if bytes.len() > max_item_size {
-        return Some(Err(too_long_item(line, raw, max_item_size)));
-    }
-    let text = match std::str::from_utf8(bytes) {
-        Ok(text) => text,
-        Err(err) => {
-            let raw = String::from_utf8_lossy(bytes);
-            return Some(Err(unreadable(line, &raw, format!("invalid UTF-8: {err}"))));
-        }
-    };
-    Some(match format {
-        InputFormat::Jsonl if text.trim().is_empty() => return None,
-        InputFormat::Jsonl => match serde_json::from_str(text) {
-            Ok(value) => Ok(json_to_dynamic(value)),
-            Err(err) => Err(unreadable(line, text, format!("invalid JSON: {err}"))),
-        },
-        _ => Ok(string_item(text)),
-    })
-}
-
-/// `text` as a string item, its bytes copied once into their own allocation: Rhai's
-/// `ImmutableString::from(&str)` makes a `String` of text longer than 23 bytes first, and then
-/// copies that into the string it keeps, an allocation, a copy and a free more per line.
-fn string_item(text: &str) -> Dynamic {
-    std::iter::once(text).collect::<ImmutableString>().into()
-}
-
-/// The record of a line over the size limit, naming its start.
-fn too_long_item(line: u64, raw: &[u8], max_item_size: usize) -> UnreadableItem {
-    let start = String::from_utf8_lossy(&raw[..raw.len().min(40)]).into_owned();
-    unreadable(line, &format!("{start}…"), too_long("item", max_item_size))
-}
-
-impl<R: BufRead> LineItems<R> {
-    /// The byte that ends an item: a newline, or NUL.
-    fn end(&self) -> u8 {
-        match self.format {
-            InputFormat::Nul => 0,
-            _ => b'\n',
-        }
-    }
-
-    /// Reads past the rest of a line that is over the size limit, holding none of it.
-    fn skip_rest_of_line(&mut self) {
-        let end = self.end();
-        loop {
-            let (done, used) = match self.reader.fill_buf() {
-                Ok([]) => (true, 0),
-                Ok(bytes) => match memchr::memchr(end, bytes) {
-                    Some(end) => (true, end + 1),
-                    None => (false, bytes.len()),
-                },
-                Err(_) => (true, 0),
-            };
-            self.reader.consume(used);
-            if done {
-                break;
-            }
-        }
-    }
-}
-
-/// The UTF-8 byte order mark.
-const BOM: &[u8] = b"\xef\xbb\xbf";
 
 /// An integer range as `A..B` (half-open) or `A..=B` (inclusive); either end may be negative.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -353,6 +197,14 @@ mod tests {
                 .as_ref()
                 .unwrap_err()
                 .starts_with("input line 2: invalid UTF-8")
+        );
+        // NUL-ended items are not lines: they are named by their number.
+        let items = collect(b"a\nb\0\xff\0", InputFormat::Nul);
+        assert!(
+            items[1]
+                .as_ref()
+                .unwrap_err()
+                .starts_with("input item 2: invalid UTF-8")
         );
     }
 
