@@ -150,7 +150,14 @@ pub(super) fn padded(
         .checked_mul(padding.len())
         .and_then(|whole| whole.checked_add(partial))
         .and_then(|more| more.checked_add(text.len()));
-    check(function, len, bytes)?;
+    if bytes.is_none_or(crate::limits::memory::would_pass_cap) {
+        // `pad` is asked for a length, `pad_left` and `pad_right` for a width.
+        let asked = if function == "pad" { "length" } else { "width" };
+        return Err(super::too_large(
+            function,
+            format!("a {asked} of {len} needs more memory than the job may have"),
+        ));
+    }
     let mut out = ImmutableString::new();
     let buf = out.make_mut();
     if side == Side::After {
