@@ -13,7 +13,7 @@ use super::registrar::Registrar;
 use rhai::{Array, Dynamic, INT, ImmutableString};
 
 use super::Fallible;
-use crate::limits::signal::{Steps, checkpoint};
+use crate::limits::signal::checkpoint;
 
 /// Pieces made between two looks at the clock and the memory cap: tens of microseconds of work,
 /// and tens of kilobytes.
@@ -35,11 +35,13 @@ pub(super) fn collect<T: Into<Dynamic>>(pieces: impl Iterator<Item = T>) -> Fall
 /// looking at the job's clock and cap between them: a 64 MiB item takes tens to hundreds of
 /// milliseconds to hash, encode or decode, and a job must end within milliseconds of its deadline.
 /// `work` gets each piece and its offset in `input`.
+#[cfg(feature = "batteries")]
 pub(super) fn in_steps(
     input: &[u8],
     piece: usize,
     mut work: impl FnMut(&[u8], usize) -> Fallible<()>,
 ) -> Fallible<()> {
+    use crate::limits::signal::Steps;
     let mut steps = Steps::new(Steps::BYTES);
     for (n, bytes) in input.chunks(piece).enumerate() {
         work(bytes, n * piece)?;
