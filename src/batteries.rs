@@ -37,6 +37,7 @@ use rhai::{Engine, EvalAltResult};
 
 use registrar::Registrar;
 
+mod csv_text;
 #[cfg(feature = "batteries")]
 mod encoding;
 #[cfg(feature = "batteries")]
@@ -76,6 +77,7 @@ pub(crate) fn register_into(engine: &mut impl Registrar) {
     }
     json::register(engine);
     text::register(engine);
+    csv_text::register(engine);
     tally::register(engine);
     sizes::register(engine);
     pieces::register(engine);

@@ -94,12 +94,39 @@ fn replaced(text: &str, find: &str, with: &str) -> Fallible<ImmutableString> {
     let buf = out.make_mut();
     let mut steps = Steps::new(Steps::BYTES);
     let mut copied = 0;
-    for (at, found) in text.match_indices(find) {
-        buf.push_str(&text[copied..at]);
-        buf.push_str(with);
-        // A match is some bytes of work besides those copied.
-        steps.step(at - copied + with.len() + Steps::BYTES / Steps::VALUES)?;
-        copied = at + found.len();
+    if find.is_empty() {
+        // A match at every character boundary: as many steps.
+        for (at, _) in text.match_indices(find) {
+            buf.push_str(&text[copied..at]);
+            buf.push_str(with);
+            steps.step(at - copied + with.len() + Steps::BYTES / Steps::VALUES)?;
+            copied = at;
+        }
+        buf.push_str(&text[copied..]);
+        return Ok(out);
+    }
+    // Searched a window at a time, each with room for a match that starts inside it: the same
+    // leftmost matches `match_indices` finds, with a look at the clock between windows.
+    let finder = memchr::memmem::Finder::new(find);
+    let bytes = text.as_bytes();
+    let mut from = 0;
+    loop {
+        let end = (from + Steps::BYTES + find.len() - 1).min(bytes.len());
+        match finder.find(&bytes[from..end]) {
+            Some(i) => {
+                let at = from + i;
+                buf.push_str(&text[copied..at]);
+                buf.push_str(with);
+                copied = at + find.len();
+                from = copied;
+                steps.step(i + with.len() + Steps::BYTES / Steps::VALUES)?;
+            }
+            None if end == bytes.len() => break,
+            None => {
+                steps.step(end - from)?;
+                from = end + 1 - find.len();
+            }
+        }
     }
     buf.push_str(&text[copied..]);
     Ok(out)
@@ -363,6 +390,20 @@ mod tests {
         assert_eq!(lower, text.to_lowercase());
         let upper: String = e.eval(&format!("to_upper({text:?})")).unwrap();
         assert_eq!(upper, text.to_uppercase());
+        for (find, with) in [
+            ("ΣΑΣ", "x"),
+            ("ab", "é"),
+            ("12 ", ""),
+            ("zz", "y"),
+            ("", "-"),
+        ] {
+            let got: String = e
+                .eval(&format!(
+                    "let s = {text:?}; s.replace({find:?}, {with:?}); s"
+                ))
+                .unwrap();
+            assert_eq!(got, text.replace(find, with), "replace({find:?}, {with:?})");
+        }
         let chars: Vec<char> = text.chars().collect();
         for (start, len) in [(70001_i64, 90000), (-70001, 500), (0, i64::MAX), (-1, 3)] {
             let sub: String = e

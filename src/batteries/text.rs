@@ -1,20 +1,48 @@
-//! Text helpers Rhai lacks: `lines`, `words`, `field`, `csv_split`, `pad_left` / `pad_right`,
+//! Text helpers Rhai lacks: `lines`, `words`, `field`, `pad_left` / `pad_right`,
 //! `slugify`.
 //! Widths count characters, not bytes, so accented text lines up.
 
 use super::registrar::Registrar;
-use rhai::{Array, Dynamic, INT, ImmutableString};
+use rhai::{Array, INT, ImmutableString};
 
 use super::sizes::{Side, padded};
-use super::{Fallible, error, failed_or_stopped};
+use super::{Fallible, error};
 use crate::limits::signal::Steps;
 
-fn lines(text: &str) -> Fallible<Array> {
-    super::pieces::collect(text.lines())
+/// `text` as a string value, copied once (a long `&str` made one is copied twice).
+fn string_of(text: &str) -> ImmutableString {
+    std::iter::once(text).collect()
 }
 
+fn lines(text: &str) -> Fallible<Array> {
+    super::pieces::collect(text.lines().map(string_of))
+}
+
+/// The words of `text`, as `split_whitespace` gives them, looking at the job's clock and cap
+/// every few tens of kilobytes, within a word too: one word can be a whole 64 MiB item.
 fn words(text: &str) -> Fallible<Array> {
-    super::pieces::collect(text.split_whitespace())
+    if text.len() <= Steps::BYTES {
+        return super::pieces::collect(text.split_whitespace());
+    }
+    let mut words = Array::new();
+    let mut steps = Steps::new(Steps::BYTES);
+    let mut start = None;
+    for (at, c) in text.char_indices() {
+        steps.step(c.len_utf8())?;
+        match (c.is_whitespace(), start) {
+            (true, Some(from)) => {
+                words.push(string_of(&text[from..at]).into());
+                start = None;
+                steps.step(Steps::BYTES / Steps::VALUES)?;
+            }
+            (false, None) => start = Some(at),
+            _ => {}
+        }
+    }
+    if let Some(from) = start {
+        words.push(string_of(&text[from..]).into());
+    }
+    Ok(words)
 }
 
 /// Field `n` of the runs of non-blanks (spaces, tabs, line ends: awk's `$(n+1)`), or of the pieces between
@@ -76,90 +104,9 @@ fn nth_piece(text: &str, separator: u8, n: INT, ahead: usize, back: usize) -> Op
     Some(&text[start..end])
 }
 
-/// One CSV record into its fields, with RFC 4180 quoting (`"a, b"`, `""` for a quote). Fields
-/// are read one at a time and made values as they come, looking at the job's clock and cap
-/// every few tens of kilobytes: a 40 MB line of commas is 40 million fields, and the line is
-/// never copied whole.
-fn csv_split(line: &str, delimiter: char) -> Fallible<Array> {
-    let delimiter = u8::try_from(delimiter)
-        .ok()
-        .filter(u8::is_ascii)
-        .ok_or_else(|| {
-            error(
-                "csv_split",
-                format!("the delimiter {delimiter:?} is not ASCII"),
-            )
-        })?;
-    // A reader builds its tables when made (~7 µs, more than splitting a line takes): each
-    // thread keeps one, made again only for another delimiter.
-    thread_local! {
-        static READER: std::cell::RefCell<Option<(u8, csv_core::Reader)>> =
-            const { std::cell::RefCell::new(None) };
-    }
-    let kept = READER.with(|r| r.borrow_mut().take());
-    let mut reader = match kept {
-        Some((kept_delimiter, mut reader)) if kept_delimiter == delimiter => {
-            reader.reset();
-            reader
-        }
-        _ => csv_core::ReaderBuilder::new().delimiter(delimiter).build(),
-    };
-    let fields = split_fields(&mut reader, line);
-    READER.with(|r| *r.borrow_mut() = Some((delimiter, reader)));
-    fields
-}
-
-/// The fields of the CSV record `line`, read with `reader`.
-fn split_fields(reader: &mut csv_core::Reader, line: &str) -> Fallible<Array> {
-    use csv_core::ReadFieldResult;
-    let mut input = line.as_bytes();
-    let mut field = vec![0; 64];
-    let mut used = 0;
-    let mut fields = Array::new();
-    let mut ended = false;
-    let mut steps = Steps::new(Steps::BYTES);
-    loop {
-        let (result, read, written) = reader.read_field(input, &mut field[used..]);
-        input = &input[read..];
-        used += written;
-        match result {
-            // The whole line was given: an empty input now tells the reader it has ended.
-            ReadFieldResult::InputEmpty => {}
-            ReadFieldResult::OutputFull => field.resize(field.len() * 2, 0),
-            ReadFieldResult::Field { record_end } => {
-                if ended {
-                    return Err(error(
-                        "csv_split",
-                        "the text holds more than one record; split it with lines() first",
-                    ));
-                }
-                // Text cut at ASCII delimiters and unquoted is text.
-                let text = String::from_utf8_lossy(&field[..used]);
-                fields.push(ImmutableString::from(text.as_ref()).into());
-                used = 0;
-                ended = record_end;
-                // A field is some bytes of work besides its text's.
-                steps.step(read + Steps::BYTES / Steps::VALUES)?;
-                continue;
-            }
-            ReadFieldResult::End => return Ok(fields),
-        }
-        steps.step(read)?;
-    }
-}
-
-/// One CSV row of `fields` (an array's elements, or a map's values in key order), quoted
-/// where it must be, without a line end: for scripts that build their own rows.
-fn to_csv(fields: &[Dynamic]) -> Fallible<String> {
-    let mut row = Vec::new();
-    crate::value::write_row(fields, b',', &mut row).map_err(|e| failed_or_stopped("to_csv", e))?;
-    row.pop();
-    String::from_utf8(row).map_err(|e| error("to_csv", e))
-}
-
 /// A delimiter or fill given as a string, as scripts write it more often than a character
 /// literal (`";"` beside `';'`): it must be exactly one character.
-fn one_char(function: &str, what: &str, text: &str) -> Fallible<char> {
+pub(super) fn one_char(function: &str, what: &str, text: &str) -> Fallible<char> {
     let mut chars = text.chars();
     match (chars.next(), chars.next()) {
         (Some(c), None) => Ok(c),
@@ -210,11 +157,6 @@ pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("field", |text: &str, n: INT, separator: &str| {
         field(text, n, Some(separator))
     });
-    engine.register_fn("csv_split", |line: &str| csv_split(line, ','));
-    engine.register_fn("csv_split", csv_split);
-    engine.register_fn("csv_split", |line: &str, delimiter: &str| {
-        csv_split(line, one_char("csv_split", "delimiter", delimiter)?)
-    });
     engine.register_fn("pad_left", |t: ImmutableString, w: INT| {
         pad(t, w, ' ', true)
     });
@@ -234,17 +176,13 @@ pub(super) fn register(engine: &mut impl Registrar) {
         pad(t, w, one_char("pad_right", "fill", c)?, false)
     });
     engine.register_fn("slugify", slugify);
-    engine.register_fn("to_csv", |fields: Array| to_csv(&fields));
-    engine.register_fn("to_csv", |fields: rhai::Map| {
-        to_csv(&fields.into_values().collect::<Vec<_>>())
-    });
 }
 
 #[cfg(test)]
 mod tests {
     use rhai::Array;
 
-    use crate::batteries::tests::{engine, eval, eval_err};
+    use crate::batteries::tests::{engine, eval};
 
     fn strings(array: Array) -> Vec<String> {
         array
@@ -301,6 +239,18 @@ mod tests {
     }
 
     #[test]
+    fn long_text_has_the_words_split_whitespace_gives() {
+        let text = "é ab\u{2003}\tcd\n  x".repeat(10_000);
+        let got: Vec<String> = super::words(&text)
+            .unwrap()
+            .into_iter()
+            .map(|d| d.into_string().unwrap())
+            .collect();
+        let expected: Vec<&str> = text.split_whitespace().collect();
+        assert_eq!(got, expected);
+    }
+
+    #[test]
     fn lines_and_words() {
         let e = engine();
         assert_eq!(
@@ -312,68 +262,6 @@ mod tests {
             ["one", "two", "three"]
         );
         assert!(eval::<Array>(&e, r#"lines("")"#).is_empty());
-    }
-
-    #[test]
-    fn csv_split_handles_quotes_and_delimiters() {
-        let e = engine();
-        let fields = strings(eval(&e, r#"csv_split(`a,"b, c","say ""hi""",`)"#));
-        assert_eq!(fields, ["a", "b, c", "say \"hi\"", ""]);
-        assert_eq!(strings(eval(&e, "csv_split(\"x\\ty\", '\\t')")), ["x", "y"]);
-        assert!(eval::<Array>(&e, r#"csv_split("")"#).is_empty());
-    }
-
-    #[test]
-    fn csv_split_gives_the_fields_the_csv_crate_reads() {
-        let long = format!("{},\"{}\"", "a".repeat(100_000), "b,\"\"".repeat(30_000));
-        let lines = [
-            "",
-            "a",
-            ",",
-            "a,",
-            ",,b",
-            "\"a,b\",c",
-            "\"say \"\"hi\"\"\"",
-            "\"\"",
-            "a,\"\"",
-            "\"x\ny\",z",
-            "a,b\r\n",
-            "a,b\n",
-            "é,ü",
-            " a , b ",
-            "a\"b,c",
-            &long,
-        ];
-        for line in lines {
-            let mut reader = csv::ReaderBuilder::new()
-                .has_headers(false)
-                .from_reader(line.as_bytes());
-            let expected: Vec<String> = match reader.records().next() {
-                Some(record) => record.unwrap().iter().map(String::from).collect(),
-                None => Vec::new(),
-            };
-            let got: Vec<String> = super::csv_split(line, ',')
-                .unwrap()
-                .into_iter()
-                .map(|d| d.into_string().unwrap())
-                .collect();
-            assert_eq!(got, expected, "{:?}", &line[..line.len().min(40)]);
-        }
-    }
-
-    #[test]
-    fn csv_split_refuses_two_records_and_odd_delimiters() {
-        let e = engine();
-        let message = eval_err(&e, r#"csv_split("a,b\nc,d")"#);
-        assert!(
-            message.starts_with("csv_split: the text holds more than one record"),
-            "{message}"
-        );
-        let message = eval_err(&e, r#"csv_split("a§b", '§')"#);
-        assert!(
-            message.starts_with("csv_split: the delimiter '§' is not ASCII"),
-            "{message}"
-        );
     }
 
     #[test]
