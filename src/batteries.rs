@@ -128,6 +128,14 @@ pub(crate) mod tests {
             .unwrap_or_else(|e| panic!("{script}: {e}"))
     }
 
+    /// The strings of an array of strings.
+    pub(crate) fn strings(array: rhai::Array) -> Vec<String> {
+        array
+            .into_iter()
+            .map(|d| d.into_string().unwrap())
+            .collect()
+    }
+
     /// The message a failing script's job would carry.
     pub(crate) fn eval_err(engine: &Engine, script: &str) -> String {
         match *engine.eval::<Dynamic>(script).expect_err(script) {

@@ -105,14 +105,7 @@ pub(super) fn register(engine: &mut impl Registrar) {
 mod tests {
     use rhai::Array;
 
-    use crate::batteries::tests::{engine, eval, eval_err};
-
-    fn strings(array: Array) -> Vec<String> {
-        array
-            .into_iter()
-            .map(|d| d.into_string().unwrap())
-            .collect()
-    }
+    use crate::batteries::tests::{engine, eval, eval_err, strings};
 
     #[test]
     fn csv_split_handles_quotes_and_delimiters() {

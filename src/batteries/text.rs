@@ -182,14 +182,7 @@ pub(super) fn register(engine: &mut impl Registrar) {
 mod tests {
     use rhai::Array;
 
-    use crate::batteries::tests::{engine, eval};
-
-    fn strings(array: Array) -> Vec<String> {
-        array
-            .into_iter()
-            .map(|d| d.into_string().unwrap())
-            .collect()
-    }
+    use crate::batteries::tests::{engine, eval, strings};
 
     #[test]
     fn a_field_is_found_from_either_end_and_is_empty_past_it() {
