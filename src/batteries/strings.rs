@@ -17,11 +17,13 @@ use super::registrar::Registrar;
 use crate::limits::signal::Steps;
 
 /// Whether `c` is surely neither ignored by case rules nor a mark: an ASCII letter, digit or
-/// blank, or a Latin-1, Greek or Cyrillic letter.
+/// blank, a Latin-1, Greek or Cyrillic letter, or a CJK ideograph, kana or Hangul syllable.
 fn plain(c: char) -> bool {
     c.is_ascii_alphanumeric()
         || c.is_ascii_whitespace()
         || matches!(c, 'À'..='Ö' | 'Ø'..='ö' | 'ø'..='ÿ' | 'Α'..='Ω' | 'α'..='ω' | 'А'..='я')
+        || matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{ac00}'..='\u{d7a3}')
+        || matches!(c, '\u{3041}'..='\u{3096}' | '\u{30a1}'..='\u{30fa}')
 }
 
 /// A cut of `text` at or after `at` between two [`plain`] characters; `text.len()` when there
@@ -433,6 +435,7 @@ mod tests {
         for text in [
             "ΣΑ".repeat(100_000),
             "ΣΣ Σ.\u{301}Σ ΑΣ\u{345}".repeat(20_000),
+            "漢字かなカナ한글Σ".repeat(20_000),
         ] {
             let mut scope = rhai::Scope::new();
             scope.push("t", text.clone());
