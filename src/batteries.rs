@@ -37,6 +37,7 @@ use rhai::{Engine, EvalAltResult};
 
 use registrar::Registrar;
 
+mod case;
 mod csv_text;
 #[cfg(feature = "batteries")]
 mod encoding;
@@ -82,6 +83,7 @@ pub(crate) fn register_into(engine: &mut impl Registrar) {
     sizes::register(engine);
     pieces::register(engine);
     strings::register(engine);
+    case::register(engine);
     printing::register(engine);
 }
 
