@@ -1,8 +1,71 @@
-//! JSON string literals, escaped as serde_json escapes them (`"`, `\`, and control characters;
+//! Values as compact JSON text, written without an intermediate tree; string literals
+//! escaped as serde_json escapes them (`"`, `\`, and control characters;
 //! nothing else), written in steps: a 64 MiB string takes tens of milliseconds to escape, and
 //! a job must end within milliseconds of its deadline.
 
+use rhai::{Array, Dynamic, Map};
+
+use super::{MAX_DEPTH, to_json_at, too_deep, write_int};
 use crate::limits::signal::Steps;
+
+/// Appends `value` as compact JSON, without building an intermediate tree. Values with no
+/// JSON form are an error naming their type; so is one nested past [`MAX_DEPTH`]. In a job,
+/// a value that takes long to write (a long array, a 64 MiB string) stops at the job's
+/// deadline or memory cap, with an error the job's own stop replaces.
+pub fn write_json(value: &Dynamic, out: &mut Vec<u8>) -> Result<(), String> {
+    write_json_at(value, out, 0, &mut Steps::new(Steps::BYTES))
+}
+
+fn write_json_at(
+    value: &Dynamic,
+    out: &mut Vec<u8>,
+    depth: usize,
+    steps: &mut Steps,
+) -> Result<(), String> {
+    if depth > MAX_DEPTH {
+        return Err(too_deep());
+    }
+    // Each value is counted as some bytes of work, besides the bytes of its strings.
+    const VALUE: usize = Steps::BYTES / Steps::VALUES;
+    steps.step(VALUE).map_err(|stop| stop.to_string())?;
+    if value.is_unit() {
+        out.extend_from_slice(b"null");
+    } else if let Ok(i) = value.as_int() {
+        write_int(i, out);
+    } else if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+        write_str(&s, out, steps)?;
+    } else if let Some(array) = value.read_lock::<Array>() {
+        out.push(b'[');
+        for (i, v) in array.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_json_at(v, out, depth + 1, steps)?;
+        }
+        out.push(b']');
+    } else if let Some(map) = value.read_lock::<Map>() {
+        out.push(b'{');
+        for (i, (k, v)) in map.iter().enumerate() {
+            if i > 0 {
+                out.push(b',');
+            }
+            write_str(k, out, steps)?;
+            out.push(b':');
+            write_json_at(v, out, depth + 1, steps)?;
+        }
+        out.push(b'}');
+    } else {
+        let json = to_json_at(value, depth)?;
+        serde_json::to_writer(&mut *out, &json).expect("writing to a Vec cannot fail");
+    }
+    Ok(())
+}
+
+/// Appends `s` as a JSON string literal.
+pub fn write_json_str(s: &str, out: &mut Vec<u8>) {
+    // Never stopped: a caller that can stop writes with its own steps.
+    let _ = write_str(s, out, &mut Steps::new(usize::MAX));
+}
 
 const HEX: &[u8; 16] = b"0123456789abcdef";
 
