@@ -54,7 +54,7 @@ for call in 'csv_split(item)' 'words(item)' 'lines(item)' 'slugify(item)' 'to_cs
     'url_decode(item)' 'to_json(item)' 'to_json(item.split(" "))' \
     'replace_regex(item, "[a-z]+", "$0$0")' 'item.to_upper()' 'item.to_lower()' \
     'item.replace("a", "bb")' 'item.remove("a")' 'item.sub_string(1)' 'item.crop(1)' \
-    'item.split("")' 'find_all(item, "[a-z]+")'; do
+    'item.split("")' 'find_all(item, "[a-z]+")' 'item.chars(-1)' 'for c in item {}'; do
     "$bin" run --input "$scratch/big.txt" --timeout 50ms --output jsonl -e "$call; 0" \
         > "$scratch/record.jsonl" 2> /dev/null || true
     python3 - "$scratch/record.jsonl" "$call" << 'PY'
@@ -63,3 +63,32 @@ r = json.loads(open(sys.argv[1]).readline())
 print(f"  {sys.argv[2]:<40} {r['status']:<10} {r['duration_ms'] - 50.0:8.1f}")
 PY
 done
+
+# Searches with no match on 50 MB of `é ` (outside ASCII, `\b` leaves the regex crate its slow
+# engine); then 37 MB of such text in base64, decoded.
+python3 - "$scratch/accents.txt" "$scratch/base64.txt" << 'PY'
+import base64, sys
+text = "é " * 16_600_000
+open(sys.argv[1], "w").write(text + "\n")
+open(sys.argv[2], "w").write(base64.b64encode(text[:24_600_000].encode()).decode() + "\n")
+PY
+echo "one call on 50 MB with no match, --timeout 50ms: status, lateness ms"
+for call in 'is_match(item, "\\b\\d\\b")' 'find(item, "\\b\\d\\b")' \
+    'captures(item, "\\b(\\d)\\b")' 'find_all(item, "\\b\\d\\b")' \
+    'split_regex(item, "\\b\\d\\b")' 'replace_regex(item, "\\b(\\d)\\b", "$1$1")' \
+    'is_match(item, "\\b\\d+\\b")'; do
+    "$bin" run --input "$scratch/accents.txt" --timeout 50ms --output jsonl -e "$call; 0" \
+        > "$scratch/record.jsonl" 2> /dev/null || true
+    python3 - "$scratch/record.jsonl" "$call" << 'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+print(f"  {sys.argv[2]:<40} {r['status']:<10} {r['duration_ms'] - 50.0:8.1f}")
+PY
+done
+"$bin" run --input "$scratch/base64.txt" --timeout 50ms --output jsonl -e 'base64_decode(item); 0' \
+    > "$scratch/record.jsonl" 2> /dev/null || true
+python3 - "$scratch/record.jsonl" << 'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+print(f"  {'base64_decode(item) of 49 MB':<40} {r['status']:<10} {r['duration_ms'] - 50.0:8.1f}")
+PY

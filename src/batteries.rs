@@ -38,6 +38,7 @@ use rhai::{Engine, EvalAltResult};
 use registrar::Registrar;
 
 mod case;
+mod chars;
 mod csv_text;
 #[cfg(feature = "batteries")]
 mod encoding;
@@ -49,6 +50,8 @@ mod pieces;
 mod printing;
 #[cfg(feature = "batteries")]
 mod regex;
+#[cfg(feature = "batteries")]
+mod regex_search;
 pub(crate) mod registrar;
 mod sizes;
 mod strings;
@@ -84,6 +87,7 @@ pub(crate) fn register_into(engine: &mut impl Registrar) {
     pieces::register(engine);
     strings::register(engine);
     case::register(engine);
+    chars::register(engine);
     printing::register(engine);
 }
 
@@ -218,6 +222,15 @@ pub(crate) mod tests {
             "slugify(s)",
             r#"replace_regex(s, "a", "b")"#,
             r#"replace_regex(s, "(a)", "$1$1")"#,
+            // No match: the searches themselves look, a window at a time.
+            r#"replace_regex(s, "\\bq\\b", "x")"#,
+            r#"is_match(s, "\\bq\\b")"#,
+            r#"find(s, "\\bq\\b")"#,
+            r#"captures(s, "\\b(q)\\b")"#,
+            r#"find_all(s, "\\bq\\b")"#,
+            r#"split_regex(s, "\\bq\\b")"#,
+            r#"find_all(s, "a")"#,
+            r#"split_regex(s, " ")"#,
             r#"pad_left(s, 400000, "x")"#,
             r#"s.pad(400000, "x")"#,
             "s.to_upper()",
@@ -228,6 +241,8 @@ pub(crate) mod tests {
             r#"s.replace("a", "b")"#,
             r#"s.remove("a")"#,
             r#"s.split("")"#,
+            "s.chars(-1)",
+            "s.chars(290000, 1)",
         ];
         for call in calls {
             let script = format!("{inputs} past_cap(); {call}");

@@ -7,6 +7,7 @@ use std::sync::{Arc, Mutex};
 use regex::{Regex, RegexBuilder, Replacer as _};
 use rhai::{Array, Dynamic, ImmutableString, Map};
 
+use super::regex_search::Pattern;
 use super::{Fallible, error};
 use crate::limits::signal::Steps;
 
@@ -25,8 +26,8 @@ const PATTERN_SIZE_LIMIT: usize = 2 << 20;
 /// most `capacity` patterns alive.
 #[derive(Debug)]
 pub struct RegexCache {
-    current: HashMap<String, Regex>,
-    previous: HashMap<String, Regex>,
+    current: HashMap<String, Pattern>,
+    previous: HashMap<String, Pattern>,
     generation: usize,
 }
 
@@ -57,20 +58,32 @@ impl RegexCache {
         pattern: &str,
         f: impl FnOnce(&Regex) -> T,
     ) -> Result<T, regex::Error> {
-        if let Some(regex) = self.current.get(pattern) {
-            return Ok(f(regex));
+        self.with_pattern(pattern, |compiled| f(&compiled.regex))
+    }
+
+    /// Runs `f` with the compiled `pattern` and what a search of it in steps needs.
+    pub(crate) fn with_pattern<T>(
+        &mut self,
+        pattern: &str,
+        f: impl FnOnce(&Pattern) -> T,
+    ) -> Result<T, regex::Error> {
+        if let Some(compiled) = self.current.get(pattern) {
+            return Ok(f(compiled));
         }
-        let regex = match self.previous.remove(pattern) {
-            Some(regex) => regex,
-            None => RegexBuilder::new(pattern)
-                .size_limit(PATTERN_SIZE_LIMIT)
-                .build()?,
+        let compiled = match self.previous.remove(pattern) {
+            Some(compiled) => compiled,
+            None => {
+                let regex = RegexBuilder::new(pattern)
+                    .size_limit(PATTERN_SIZE_LIMIT)
+                    .build()?;
+                Pattern::new(regex, pattern)
+            }
         };
         if self.current.len() >= self.generation {
             self.previous = std::mem::take(&mut self.current);
         }
-        let regex = self.current.entry(pattern.to_string()).or_insert(regex);
-        Ok(f(regex))
+        let compiled = self.current.entry(pattern.to_string()).or_insert(compiled);
+        Ok(f(compiled))
     }
 }
 
@@ -82,12 +95,12 @@ fn with_regex<T>(
     cache: &Shared,
     function: &str,
     pattern: &str,
-    f: impl FnOnce(&Regex) -> T,
+    f: impl FnOnce(&Pattern) -> T,
 ) -> Fallible<T> {
     // The lock is only ever taken by this engine's thread; a poisoned one still holds sound
     // compiled patterns.
     let mut cache = cache.lock().unwrap_or_else(|p| p.into_inner());
-    cache.with(pattern, f).map_err(|e| {
+    cache.with_pattern(pattern, f).map_err(|e| {
         error(
             function,
             format!("invalid pattern {pattern:?}: {}", tidy(&e)),
@@ -112,9 +125,9 @@ fn text_or_unit(s: Option<&str>) -> Dynamic {
 }
 
 /// What `re.replace_all(text, replacement)` gives, `None` when nothing matched, made looking
-/// at the job's clock and cap every thousand matches: one call on a 64 MiB item can make
-/// millions of replacements.
-fn replace_all(re: &Regex, text: &str, mut replacement: &str) -> Fallible<Option<String>> {
+/// at the job's clock and cap every thousand matches (one call on a 64 MiB item can make
+/// millions of replacements) and, between matches, every window searched.
+fn replace_all(re: &Pattern, text: &str, mut replacement: &str) -> Fallible<Option<String>> {
     let mut steps = Steps::new(Steps::VALUES);
     let mut replaced = String::new();
     let mut copied = 0;
@@ -128,19 +141,17 @@ fn replace_all(re: &Regex, text: &str, mut replacement: &str) -> Fallible<Option
         steps.step(1)
     };
     match &literal {
-        Some(literal) => {
-            for m in re.find_iter(text) {
-                replace(m.start(), m.end(), &mut replaced)?;
-                replaced.push_str(literal);
-            }
-        }
-        None => {
-            for caps in re.captures_iter(text) {
-                let m = caps.get(0).expect("group 0 is the whole match");
-                replace(m.start(), m.end(), &mut replaced)?;
-                caps.expand(replacement, &mut replaced);
-            }
-        }
+        Some(literal) => re.each_match(text, |m| {
+            replace(m.start(), m.end(), &mut replaced)?;
+            replaced.push_str(literal);
+            Ok(())
+        })?,
+        None => re.each_captures(text, |caps| {
+            let m = caps.get(0).expect("group 0 is the whole match");
+            replace(m.start(), m.end(), &mut replaced)?;
+            caps.expand(replacement, &mut replaced);
+            Ok(())
+        })?,
     }
     if !any {
         return Ok(None);
@@ -149,44 +160,70 @@ fn replace_all(re: &Regex, text: &str, mut replacement: &str) -> Fallible<Option
     Ok(Some(replaced))
 }
 
+/// The pieces of `text` between the matches of `re`, as `Regex::split` gives them.
+fn split(re: &Pattern, text: &str) -> Fallible<Array> {
+    let mut steps = Steps::new(Steps::VALUES);
+    let mut pieces = Array::new();
+    let mut last = 0;
+    re.each_match(text, |m| {
+        pieces.push(text[last..m.start()].into());
+        last = m.end();
+        steps.step(1)
+    })?;
+    pieces.push(text[last..].into());
+    Ok(pieces)
+}
+
+/// Every match of `re` in `text`.
+fn find_all(re: &Pattern, text: &str) -> Fallible<Array> {
+    let mut steps = Steps::new(Steps::VALUES);
+    let mut found = Array::new();
+    re.each_match(text, |m| {
+        found.push(m.as_str().into());
+        steps.step(1)
+    })?;
+    Ok(found)
+}
+
 /// Registers the regular-expression functions with one fresh cache for this engine.
 pub(super) fn register(engine: &mut impl Registrar) {
     let cache: Shared = Arc::new(Mutex::new(RegexCache::new(REGEX_CACHE_CAPACITY)));
 
     let c = cache.clone();
     engine.register_fn("is_match", move |text: &str, pattern: &str| {
-        with_regex(&c, "is_match", pattern, |re| re.is_match(text))
+        with_regex(&c, "is_match", pattern, |re| re.is_match(text)).and_then(|found| found)
     });
     let c = cache.clone();
     engine.register_fn("find", move |text: &str, pattern: &str| {
-        with_regex(&c, "find", pattern, |re| {
-            text_or_unit(re.find(text).map(|m| m.as_str()))
-        })
+        with_regex(&c, "find", pattern, |re| re.find(text))
+            .and_then(|found| found)
+            .map(|found| text_or_unit(found.map(|m| m.as_str())))
     });
     let c = cache.clone();
     engine.register_fn("find_all", move |text: &str, pattern: &str| {
         // Many matches make many strings: built looking at the job's clock and memory cap.
-        with_regex(&c, "find_all", pattern, |re| {
-            super::pieces::collect(re.find_iter(text).map(|m| m.as_str()))
-        })
-        .and_then(|array| array)
+        with_regex(&c, "find_all", pattern, |re| find_all(re, text)).and_then(|all| all)
     });
     let c = cache.clone();
     engine.register_fn("captures", move |text: &str, pattern: &str| {
-        with_regex(&c, "captures", pattern, |re| match re.captures(text) {
-            Some(caps) => caps
-                .iter()
-                .map(|g| text_or_unit(g.map(|m| m.as_str())))
-                .collect::<Array>()
-                .into(),
-            None => Dynamic::UNIT,
+        with_regex(&c, "captures", pattern, |re| {
+            Ok(match re.captures(text)? {
+                Some(caps) => caps
+                    .iter()
+                    .map(|g| text_or_unit(g.map(|m| m.as_str())))
+                    .collect::<Array>()
+                    .into(),
+                None => Dynamic::UNIT,
+            })
         })
+        .and_then(|caps| caps)
     });
     let c = cache.clone();
     engine.register_fn("named_captures", move |text: &str, pattern: &str| {
         with_regex(&c, "named_captures", pattern, |re| {
-            match re.captures(text) {
+            Ok(match re.captures(text)? {
                 Some(caps) => re
+                    .regex
                     .capture_names()
                     .flatten()
                     .map(|name| {
@@ -198,8 +235,9 @@ pub(super) fn register(engine: &mut impl Registrar) {
                     .collect::<Map>()
                     .into(),
                 None => Dynamic::UNIT,
-            }
+            })
         })
+        .and_then(|caps| caps)
     });
     let c = cache.clone();
     engine.register_fn(
@@ -215,10 +253,7 @@ pub(super) fn register(engine: &mut impl Registrar) {
     );
     let c = cache.clone();
     engine.register_fn("split_regex", move |text: &str, pattern: &str| {
-        with_regex(&c, "split_regex", pattern, |re| {
-            super::pieces::collect(re.split(text))
-        })
-        .and_then(|array| array)
+        with_regex(&c, "split_regex", pattern, |re| split(re, text)).and_then(|pieces| pieces)
     });
     engine.register_fn("regex_cache_len", move || {
         cache.lock().unwrap_or_else(|p| p.into_inner()).len() as rhai::INT
@@ -245,9 +280,10 @@ mod tests {
         for text in texts {
             for pattern in patterns {
                 let re = Regex::new(pattern).unwrap();
+                let compiled = Pattern::new(re.clone(), pattern);
                 for replacement in replacements {
                     let expected = re.replace_all(text, replacement);
-                    let got = replace_all(&re, text, replacement).unwrap();
+                    let got = replace_all(&compiled, text, replacement).unwrap();
                     assert_eq!(
                         got.as_deref().unwrap_or(text),
                         expected,

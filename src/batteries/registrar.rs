@@ -2,7 +2,12 @@
 //! engines share. A pool with far more workers than cores registers the batteries and the
 //! capabilities once, in a module its workers share, instead of once a worker (~50 KB each).
 
-use rhai::{Engine, FuncRegistration, Module, RhaiNativeFunc};
+use std::any::TypeId;
+
+use rhai::{Dynamic, Engine, FuncRegistration, Module, RhaiNativeFunc, Variant};
+
+/// How a `for` loop goes through a value of a type: one value after another.
+pub(crate) type TypeIterator = Box<dyn Iterator<Item = Dynamic>>;
 
 /// An engine or a module, to register native functions on.
 pub(crate) trait Registrar {
@@ -50,6 +55,20 @@ pub(crate) trait Registrar {
     ) -> &mut Self {
         self.register_as(FuncRegistration::new(name).with_purity(false), func)
     }
+
+    /// Registers `T`, which `for` loops go through as an iterator, named `name` by `type_of`.
+    fn register_iterable<T>(&mut self, name: &str)
+    where
+        T: Variant + Clone + IntoIterator,
+        <T as IntoIterator>::Item: Variant + Clone;
+
+    /// Registers how `for` loops go through values of the type `type_id`, found before the
+    /// standard library's way.
+    fn register_type_iterator(
+        &mut self,
+        type_id: TypeId,
+        iterate: impl Fn(Dynamic) -> TypeIterator + Send + Sync + 'static,
+    );
 }
 
 impl Registrar for Engine {
@@ -80,6 +99,27 @@ impl Registrar for Engine {
     ) -> &mut Self {
         registration.register_into_engine(self, func);
         self
+    }
+
+    fn register_iterable<T>(&mut self, name: &str)
+    where
+        T: Variant + Clone + IntoIterator,
+        <T as IntoIterator>::Item: Variant + Clone,
+    {
+        self.register_type_with_name::<T>(name);
+        self.register_iterator::<T>();
+    }
+
+    fn register_type_iterator(
+        &mut self,
+        type_id: TypeId,
+        iterate: impl Fn(Dynamic) -> TypeIterator + Send + Sync + 'static,
+    ) {
+        // An engine takes a type's iterator only from a module: one registered after the
+        // standard library comes before it.
+        let mut module = Module::new();
+        module.set_iter(type_id, iterate);
+        self.register_global_module(module.into());
     }
 }
 
@@ -114,5 +154,22 @@ impl Registrar for Module {
             .in_global_namespace()
             .set_into_module(self, func);
         self
+    }
+
+    fn register_iterable<T>(&mut self, name: &str)
+    where
+        T: Variant + Clone + IntoIterator,
+        <T as IntoIterator>::Item: Variant + Clone,
+    {
+        self.set_custom_type::<T>(name);
+        self.set_iterable::<T>();
+    }
+
+    fn register_type_iterator(
+        &mut self,
+        type_id: TypeId,
+        iterate: impl Fn(Dynamic) -> TypeIterator + Send + Sync + 'static,
+    ) {
+        self.set_iter(type_id, iterate);
     }
 }
