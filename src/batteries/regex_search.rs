@@ -81,43 +81,43 @@ impl Pattern {
     }
 
     /// Calls `f` with every match in `text`, as `Regex::find_iter` gives them.
+    #[inline]
     pub(crate) fn each_match<'t>(
         &self,
         text: &'t str,
         mut f: impl FnMut(Match<'t>) -> Fallible<()>,
     ) -> Fallible<()> {
+        if self.in_one_call(text, 0) {
+            // The crate's own iterator: no search is longer than a window-at-a-time one would
+            // be, and a match costs less.
+            return self.regex.find_iter(text).try_for_each(f);
+        }
         self.each(text, Finder::Find, |found| f(found.0))
     }
 
     /// Calls `f` with the groups of every match in `text`, as `Regex::captures_iter` gives
     /// them.
+    #[inline]
     pub(crate) fn each_captures<'t>(
         &self,
         text: &'t str,
         mut f: impl FnMut(Captures<'t>) -> Fallible<()>,
     ) -> Fallible<()> {
+        if self.in_one_call(text, 0) {
+            return self.regex.captures_iter(text).try_for_each(f);
+        }
         self.each(text, Finder::Captures, |found| {
             f(found.1.expect("a search for groups gives groups"))
         })
     }
 
+    #[inline]
     fn each<'t>(
         &self,
         text: &'t str,
         finder: Finder,
         mut f: impl FnMut(Found<'t>) -> Fallible<()>,
     ) -> Fallible<()> {
-        if self.in_one_call(text, 0) {
-            // The crate's own iterators: each search is no longer than a window-at-a-time one
-            // would be, and a match costs less.
-            return match finder {
-                Finder::Find => self.regex.find_iter(text).try_for_each(|m| f((m, None))),
-                Finder::Captures => self.regex.captures_iter(text).try_for_each(|caps| {
-                    let m = caps.get(0).expect("group 0 is the whole match");
-                    f((m, Some(caps)))
-                }),
-            };
-        }
         let mut steps = Steps::new(Steps::BYTES);
         let mut at = 0;
         let mut last_end = None;
@@ -191,6 +191,7 @@ enum Finder {
 }
 
 impl Finder {
+    #[inline]
     fn run<'t>(self, regex: &Regex, text: &'t str, start: usize) -> Option<Found<'t>> {
         match self {
             Finder::Find => regex.find_at(text, start).map(|m| (m, None)),
