@@ -269,6 +269,9 @@ mod tests {
         r"\bab\b",
         r"b\b",
         r"(?m)a$",
+        r"(?Rm)a$",
+        r"(?Rm)^b",
+        r"(?Rm)$",
         r"é$",
         r"\d{2,3}",
         r"a|ab|abc",
@@ -301,6 +304,7 @@ mod tests {
             "aaaabbbbaaaa",
             "\néa",
             "éa aa ",
+            "a\r\nb\r\r\na\n\rb",
         ];
         for pattern in PATTERNS {
             for text in texts {
@@ -322,7 +326,7 @@ mod tests {
     proptest! {
         #[test]
         fn windows_find_the_matches_of_one_call_on_any_text(
-            text in "[ab1 é\n]{0,40}",
+            text in "[ab1 é\r\n]{0,40}",
             pattern in prop::sample::select(PATTERNS),
             window in 1usize..9,
         ) {
