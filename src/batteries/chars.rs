@@ -1,5 +1,5 @@
 //! The characters of a string, one at a time: `for c in text`, and Rhai's `chars` in all its
-//! forms (`chars()`, `chars(start)`, `chars(start, len)`, `chars(range)`). Rhai's own collect
+//! forms (`chars()`, `.chars`, `chars(start)`, `chars(start, len)`, `chars(range)`). Rhai's own collect
 //! every character into a list first, four bytes each: on a 50 MB item, 200 MB and 150 ms
 //! before the loop's first turn, which the job's clock cannot interrupt. These give the same
 //! characters, read from the string as the loop asks for them; finding where a `start` is (or
@@ -11,15 +11,15 @@
 
 use std::any::TypeId;
 
-use rhai::{Dynamic, INT, ImmutableString};
+use rhai::{Dynamic, FuncRegistration, INT, ImmutableString};
 
 use super::Fallible;
 use super::registrar::Registrar;
 use super::strings::char_cut;
 use crate::limits::signal::Steps;
 
-/// What `type_of` says of one, as it says of Rhai's own.
-const TYPE_NAME: &str = "CharStream";
+/// What `type_of` (and printing) says of one, as it says of Rhai's own.
+const TYPE_NAME: &str = "range";
 
 /// The characters of a string from a byte offset on, at most `left` of them.
 #[derive(Clone, Debug)]
@@ -122,6 +122,11 @@ pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("chars", |text: ImmutableString| {
         Chars::new(text, 0, INT::MAX)
     });
+    // The property form, `text.chars`.
+    engine.register_as(
+        FuncRegistration::new_getter("chars"),
+        |text: ImmutableString| Chars::new(text, 0, INT::MAX),
+    );
     engine.register_fn("chars", |text: ImmutableString, start: INT| {
         Chars::new(text, start, INT::MAX)
     });
@@ -186,6 +191,7 @@ mod tests {
         ];
         let mut forms = vec![
             "s.chars()".to_string(),
+            "s.chars".to_string(),
             "s".to_string(),
             "chars(s)".to_string(),
         ];
@@ -209,10 +215,30 @@ mod tests {
                 );
             }
         }
-        assert_eq!(
-            crate::batteries::tests::eval::<String>(&ours, r#"type_of("ab".chars())"#),
-            TYPE_NAME
-        );
+        for script in [
+            r#"type_of("ab".chars())"#,
+            r#"type_of("ab".chars)"#,
+            r#"`${"ab".chars(1)}`"#,
+        ] {
+            let rhais = rhais.eval::<String>(script).unwrap();
+            assert_eq!(
+                crate::batteries::tests::eval::<String>(&ours, script),
+                rhais
+            );
+        }
+        // Every form is this one, not Rhai's, which lists every character first.
+        for form in [
+            "s.chars",
+            "s.chars()",
+            "s.chars(1)",
+            "s.chars(1, 2)",
+            "s.chars(1..2)",
+        ] {
+            let chars = ours
+                .eval::<Dynamic>(&format!(r#"let s = "ab"; {form}"#))
+                .unwrap();
+            assert!(chars.is::<Chars>(), "{form}: {}", chars.type_name());
+        }
     }
 
     #[test]
