@@ -1,10 +1,10 @@
 //! The characters of a string, one at a time: `for c in text`, and Rhai's `chars` in all its
-//! forms (`chars()`, `.chars`, `chars(start)`, `chars(start, len)`, `chars(range)`). Rhai's own collect
-//! every character into a list first, four bytes each: on a 50 MB item, 200 MB and 150 ms
-//! before the loop's first turn, which the job's clock cannot interrupt. These give the same
-//! characters, read from the string as the loop asks for them; finding where a `start` is (or
-//! counting the characters, for a `start` from the end) looks at the job's clock and cap as it
-//! goes.
+//! forms (`chars()`, `.chars`, `chars(start)`, `chars(start, len)`, `chars(range)`). Rhai's
+//! own collect every character into a list first, four bytes each: on a 50 MB item, 200 MB
+//! and 150 ms before the loop's first turn, which the job's clock cannot interrupt. These
+//! give the same characters, read from the string as the loop asks for them; finding where a
+//! `start` is (or counting the characters, for a `start` from the end) looks at the job's
+//! clock and cap as it goes.
 //!
 //! Registered on the engine itself (or the module its workers share), they are found before
 //! the standard library's.
