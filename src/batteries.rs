@@ -37,6 +37,7 @@ use rhai::{Engine, EvalAltResult};
 
 use registrar::Registrar;
 
+mod arrays;
 mod case;
 mod chars;
 mod csv_text;
@@ -86,6 +87,7 @@ pub(crate) fn register_into(engine: &mut impl Registrar) {
     sizes::register(engine);
     pieces::register(engine);
     strings::register(engine);
+    arrays::register(engine);
     case::register(engine);
     chars::register(engine);
     printing::register(engine);
@@ -241,6 +243,8 @@ pub(crate) mod tests {
             r#"s.replace("a", "b")"#,
             r#"s.remove("a")"#,
             r#"s.split("")"#,
+            "a.dedup()",
+            "a.dedup(|x, y| x == y)",
             "s.chars(-1)",
             "s.chars(290000, 1)",
         ];
