@@ -245,6 +245,8 @@ pub(crate) mod tests {
             r#"s.split("")"#,
             "a.dedup()",
             "a.dedup(|x, y| x == y)",
+            "a.sort(|x, y| x < y)",
+            "a.order(|x, y| x < y)",
             "s.chars(-1)",
             "s.chars(290000, 1)",
         ];
