@@ -36,6 +36,17 @@ print(f"  jobs {len(late)}, all timed_out: {all(r['status'] == 'timed_out' for r
 PY
 done
 
+# late FILE SCRIPT LABEL: one job of SCRIPT on FILE's one line, --timeout 50ms; prints its
+# status and how long past the deadline it ended.
+late() {
+    "$bin" run --input "$1" --timeout 50ms --output jsonl -e "$2" > "$scratch/record.jsonl" 2> /dev/null || true
+    python3 - "$scratch/record.jsonl" "$3" << 'PY'
+import json, sys
+r = json.loads(open(sys.argv[1]).readline())
+print(f"  {sys.argv[2]:<40} {r['status']:<10} {r['duration_ms'] - 50.0:8.1f}")
+PY
+}
+
 # One call on a 50 MB line: words, commas, tabs, quotes, colons, accents.
 python3 - "$scratch/big.txt" << 'PY'
 import random, sys
@@ -55,13 +66,7 @@ for call in 'csv_split(item)' 'words(item)' 'lines(item)' 'slugify(item)' 'to_cs
     'replace_regex(item, "[a-z]+", "$0$0")' 'item.to_upper()' 'item.to_lower()' \
     'item.replace("a", "bb")' 'item.remove("a")' 'item.sub_string(1)' 'item.crop(1)' \
     'item.split("")' 'find_all(item, "[a-z]+")' 'item.chars(-1)' 'for c in item {}'; do
-    "$bin" run --input "$scratch/big.txt" --timeout 50ms --output jsonl -e "$call; 0" \
-        > "$scratch/record.jsonl" 2> /dev/null || true
-    python3 - "$scratch/record.jsonl" "$call" << 'PY'
-import json, sys
-r = json.loads(open(sys.argv[1]).readline())
-print(f"  {sys.argv[2]:<40} {r['status']:<10} {r['duration_ms'] - 50.0:8.1f}")
-PY
+    late "$scratch/big.txt" "$call; 0" "$call"
 done
 
 # Searches with no match on 50 MB of `é ` (outside ASCII, `\b` leaves the regex crate its slow
@@ -77,18 +82,6 @@ for call in 'is_match(item, "\\b\\d\\b")' 'find(item, "\\b\\d\\b")' \
     'captures(item, "\\b(\\d)\\b")' 'find_all(item, "\\b\\d\\b")' \
     'split_regex(item, "\\b\\d\\b")' 'replace_regex(item, "\\b(\\d)\\b", "$1$1")' \
     'is_match(item, "\\b\\d+\\b")'; do
-    "$bin" run --input "$scratch/accents.txt" --timeout 50ms --output jsonl -e "$call; 0" \
-        > "$scratch/record.jsonl" 2> /dev/null || true
-    python3 - "$scratch/record.jsonl" "$call" << 'PY'
-import json, sys
-r = json.loads(open(sys.argv[1]).readline())
-print(f"  {sys.argv[2]:<40} {r['status']:<10} {r['duration_ms'] - 50.0:8.1f}")
-PY
+    late "$scratch/accents.txt" "$call; 0" "$call"
 done
-"$bin" run --input "$scratch/base64.txt" --timeout 50ms --output jsonl -e 'base64_decode(item); 0' \
-    > "$scratch/record.jsonl" 2> /dev/null || true
-python3 - "$scratch/record.jsonl" << 'PY'
-import json, sys
-r = json.loads(open(sys.argv[1]).readline())
-print(f"  {'base64_decode(item) of 49 MB':<40} {r['status']:<10} {r['duration_ms'] - 50.0:8.1f}")
-PY
+late "$scratch/base64.txt" 'base64_decode(item); 0' 'base64_decode(item) of 49 MB'

@@ -139,10 +139,24 @@ mod tests {
     use crate::batteries::tests::engine;
     use rhai::Engine;
 
+    /// Runs `call` on each array `a` (after `functions`) on these batteries and on Rhai's own
+    /// engine, and expects the same array, or the same error.
+    fn same_answers_as_rhais(functions: &str, arrays: &[&str], calls: &[&str]) {
+        let (ours, rhais) = (engine(), Engine::new());
+        for array in arrays {
+            for call in calls {
+                let script = format!("{functions} let a = {array}; {call}; a");
+                let run = |engine: &Engine| match engine.eval::<Dynamic>(&script) {
+                    Ok(value) => format!("{value:?}"),
+                    Err(err) => format!("error: {err}"),
+                };
+                assert_eq!(run(&ours), run(&rhais), "{script}");
+            }
+        }
+    }
+
     #[test]
     fn sorts_by_a_comparer_give_rhais_answers() {
-        let ours = engine();
-        let rhais = Engine::new();
         let arrays = [
             "[]",
             "[1]",
@@ -160,22 +174,11 @@ mod tests {
             "a = a.order(|x, y| y - x)",
             "a = a.order_by(|x, y| x < y)",
         ];
-        for array in arrays {
-            for call in calls {
-                let script = format!("fn cmp(x, y) {{ y - x }} let a = {array}; {call}; a");
-                let run = |engine: &Engine| match engine.eval::<Dynamic>(&script) {
-                    Ok(value) => format!("{value:?}"),
-                    Err(err) => format!("error: {err}"),
-                };
-                assert_eq!(run(&ours), run(&rhais), "{script}");
-            }
-        }
+        same_answers_as_rhais("fn cmp(x, y) { y - x }", &arrays, &calls);
     }
 
     #[test]
     fn dedup_gives_rhais_answers() {
-        let ours = engine();
-        let rhais = Engine::new();
         let arrays = [
             "[]",
             "[1]",
@@ -192,17 +195,9 @@ mod tests {
             "a.dedup(|x, y| 3)",
             "a.dedup(Fn(\"eq\"))",
         ];
-        for array in arrays {
-            for call in calls {
-                let script = format!("fn eq(x, y) {{ x == y }} let a = {array}; {call}; a");
-                let run = |engine: &Engine| match engine.eval::<Dynamic>(&script) {
-                    Ok(value) => format!("{value:?}"),
-                    Err(err) => format!("error: {err}"),
-                };
-                assert_eq!(run(&ours), run(&rhais), "{script}");
-            }
-        }
+        same_answers_as_rhais("fn eq(x, y) { x == y }", &arrays, &calls);
         // Both refuse a constant.
+        let (ours, rhais) = (engine(), Engine::new());
         let on_constant = "const A = [1, 1]; A.dedup(); A";
         let refused =
             |engine: &Engine| engine.eval::<Dynamic>(on_constant).unwrap_err().to_string();
