@@ -15,7 +15,7 @@ use rhai::{Dynamic, FuncRegistration, INT, ImmutableString};
 
 use super::Fallible;
 use super::registrar::Registrar;
-use super::strings::char_cut;
+use super::strings::{char_count, char_start};
 use crate::limits::signal::Steps;
 
 /// What `type_of` (and printing) says of one, as it says of Rhai's own.
@@ -55,59 +55,17 @@ impl Chars {
             });
         }
         let left = usize::try_from(len).unwrap_or(usize::MAX);
+        let mut steps = Steps::new(Steps::BYTES);
         let skip = match usize::try_from(from) {
             Ok(from) => from,
             Err(_) => {
                 let back = usize::try_from(from.unsigned_abs()).unwrap_or(usize::MAX);
-                count_chars(&text)?.saturating_sub(back)
+                char_count(&text, &mut steps)?.saturating_sub(back)
             }
         };
-        let at = char_offset(&text, skip)?;
+        let at = char_start(&text, skip, &mut steps)?;
         Ok(Chars { text, at, left })
     }
-}
-
-/// `text` in pieces of about [`Steps::BYTES`], cut between characters.
-fn pieces(text: &str) -> impl Iterator<Item = &str> {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        if at == text.len() {
-            return None;
-        }
-        let end = char_cut(text, at + Steps::BYTES);
-        let piece = &text[at..end];
-        at = end;
-        Some(piece)
-    })
-}
-
-/// How many characters `text` has, counted a piece at a time.
-fn count_chars(text: &str) -> Fallible<usize> {
-    let mut steps = Steps::new(Steps::BYTES);
-    let mut count = 0;
-    for piece in pieces(text) {
-        count += piece.chars().count();
-        steps.step(piece.len())?;
-    }
-    Ok(count)
-}
-
-/// Where the `n`th character of `text` starts (its length when it has no more), found a
-/// piece at a time.
-fn char_offset(text: &str, mut n: usize) -> Fallible<usize> {
-    let mut steps = Steps::new(Steps::BYTES);
-    let mut at = 0;
-    for piece in pieces(text) {
-        let count = piece.chars().count();
-        if count > n {
-            let (i, _) = piece.char_indices().nth(n).expect("the piece has more");
-            return Ok(at + i);
-        }
-        n -= count;
-        at += piece.len();
-        steps.step(piece.len())?;
-    }
-    Ok(text.len())
 }
 
 /// Registers the `chars` functions and the string iterator of `for` loops.
@@ -244,12 +202,16 @@ mod tests {
     #[test]
     fn offsets_are_found_across_pieces() {
         let text = "é".repeat(Steps::BYTES) + "xyz";
-        assert_eq!(count_chars(&text).unwrap(), Steps::BYTES + 3);
+        let steps = &mut Steps::new(Steps::BYTES);
+        assert_eq!(char_count(&text, steps).unwrap(), Steps::BYTES + 3);
         assert_eq!(
-            char_offset(&text, Steps::BYTES + 1).unwrap(),
+            char_start(&text, Steps::BYTES + 1, steps).unwrap(),
             2 * Steps::BYTES + 1
         );
-        assert_eq!(char_offset(&text, Steps::BYTES + 3).unwrap(), text.len());
-        assert_eq!(char_offset(&text, usize::MAX).unwrap(), text.len());
+        assert_eq!(
+            char_start(&text, Steps::BYTES + 3, steps).unwrap(),
+            text.len()
+        );
+        assert_eq!(char_start(&text, usize::MAX, steps).unwrap(), text.len());
     }
 }

@@ -84,26 +84,41 @@ fn remove(text: &mut ImmutableString, find: &str) -> Fallible<()> {
     Ok(())
 }
 
-/// Whether `byte` starts a character.
-fn starts_char(byte: &u8) -> bool {
-    (*byte as i8) >= -0x40
+/// `text` in pieces of about [`Steps::BYTES`], cut between characters.
+pub(super) fn char_pieces(text: &str) -> impl Iterator<Item = &str> {
+    let mut at = 0;
+    std::iter::from_fn(move || {
+        if at == text.len() {
+            return None;
+        }
+        let end = char_cut(text, at + Steps::BYTES);
+        let piece = &text[at..end];
+        at = end;
+        Some(piece)
+    })
+}
+
+/// How many characters `text` has, counted a piece at a time.
+pub(super) fn char_count(text: &str, steps: &mut Steps) -> Fallible<usize> {
+    let mut count = 0;
+    for piece in char_pieces(text) {
+        count += piece.chars().count();
+        steps.step(piece.len())?;
+    }
+    Ok(count)
 }
 
 /// The byte where character `n` of `text` starts (`text.len()` past the end), found in steps.
-fn char_start(text: &str, n: usize, steps: &mut Steps) -> Fallible<usize> {
-    let mut seen = 0;
-    for (piece_n, piece) in text.as_bytes().chunks(Steps::BYTES).enumerate() {
-        let starts = piece.iter().filter(|b| starts_char(b)).count();
-        if seen + starts > n {
-            let (within, _) = piece
-                .iter()
-                .enumerate()
-                .filter(|(_, b)| starts_char(b))
-                .nth(n - seen)
-                .expect("counted above");
-            return Ok(piece_n * Steps::BYTES + within);
+pub(super) fn char_start(text: &str, mut n: usize, steps: &mut Steps) -> Fallible<usize> {
+    let mut at = 0;
+    for piece in char_pieces(text) {
+        let count = piece.chars().count();
+        if count > n {
+            let (within, _) = piece.char_indices().nth(n).expect("counted above");
+            return Ok(at + within);
         }
-        seen += starts;
+        n -= count;
+        at += piece.len();
         steps.step(piece.len())?;
     }
     Ok(text.len())
@@ -130,11 +145,7 @@ fn char_span(text: &str, start: INT, len: INT) -> Fallible<Option<Range<usize>>>
         return Ok(Some(from..to));
     }
     let mut steps = Steps::new(Steps::BYTES);
-    let mut count = 0;
-    for piece in text.as_bytes().chunks(Steps::BYTES) {
-        count += piece.iter().filter(|b| starts_char(b)).count();
-        steps.step(piece.len())?;
-    }
+    let count = char_count(text, &mut steps)?;
     let offset = match usize::try_from(start) {
         Ok(start) if start >= count => return Ok(None),
         Ok(start) => start,
@@ -156,12 +167,9 @@ fn copied(text: &str) -> Fallible<ImmutableString> {
     }
     let mut out = ImmutableString::new();
     let mut steps = Steps::new(Steps::BYTES);
-    let mut rest = text;
-    while !rest.is_empty() {
-        let end = char_cut(rest, Steps::BYTES.min(rest.len()));
-        out.make_mut().push_str(&rest[..end]);
-        steps.step(end)?;
-        rest = &rest[end..];
+    for piece in char_pieces(text) {
+        out.make_mut().push_str(piece);
+        steps.step(piece.len())?;
     }
     Ok(out)
 }
