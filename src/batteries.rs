@@ -43,6 +43,7 @@ mod chars;
 mod csv_text;
 #[cfg(feature = "batteries")]
 mod encoding;
+mod equality;
 #[cfg(feature = "batteries")]
 mod hash;
 mod help;
@@ -88,6 +89,7 @@ pub(crate) fn register_into(engine: &mut impl Registrar) {
     pieces::register(engine);
     strings::register(engine);
     arrays::register(engine);
+    equality::register(engine);
     case::register(engine);
     chars::register(engine);
     printing::register(engine);
@@ -128,6 +130,16 @@ pub(crate) mod tests {
         let mut engine = Engine::new();
         register(&mut engine);
         engine
+    }
+
+    /// Expects `script` to give the same value, or the same error, on these batteries as on
+    /// Rhai's own engine: for batteries that replace Rhai's functions.
+    pub(crate) fn same_answer_as_rhais(ours: &Engine, script: &str) {
+        let run = |engine: &Engine| match engine.eval::<Dynamic>(script) {
+            Ok(value) => format!("{value:?}"),
+            Err(err) => format!("error: {err}"),
+        };
+        assert_eq!(run(ours), run(&Engine::new()), "{script}");
     }
 
     pub(crate) fn eval<T: Clone + Send + Sync + 'static>(engine: &Engine, script: &str) -> T {
@@ -247,6 +259,13 @@ pub(crate) mod tests {
             "a.dedup(|x, y| x == y)",
             "a.sort(|x, y| x < y)",
             "a.order(|x, y| x < y)",
+            "a.sort()",
+            "a.sort_desc()",
+            "a.order()",
+            "a.order_desc()",
+            "a == a",
+            "a != a",
+            "#{ a: a } == #{ a: a }",
             "s.chars(-1)",
             "s.chars(290000, 1)",
         ];

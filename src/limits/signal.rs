@@ -2,6 +2,7 @@
 //! `fetch(url)` or `wait_for(lock)` can wait on the same clock as the built-in `sleep`, so that
 //! it, too, ends when the job times out or is cancelled.
 
+use std::any::Any;
 use std::cell::RefCell;
 use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -17,6 +18,26 @@ thread_local! {
     /// On a thread that runs host scripts (the REPL, `exec`), their interrupt flag: it has no
     /// job clock, but Ctrl-C must end its long calls all the same.
     static HOST_INTERRUPT: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
+    /// What natives stopped by the job's end gave up, dropped once the job's end is stamped.
+    static LEFT_BEHIND: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
+}
+
+/// Drops `value` once the running job's end is stamped, instead of now: a native that carries
+/// the job's stop out may hold millions of values (a copy being sorted, the array it compared),
+/// and dropping them takes tens of milliseconds past the deadline. Outside a worker, drops it
+/// now.
+pub(crate) fn drop_after_job(value: impl Any) {
+    if WORKER_CLOCK.with(|c| c.borrow().is_some()) {
+        LEFT_BEHIND.with(|left| left.borrow_mut().push(Box::new(value)));
+    }
+}
+
+/// Drops what the job just ended left behind ([`drop_after_job`]); the worker calls it after
+/// the job's end is stamped.
+pub(crate) fn drop_left_behind() {
+    // Out of the cell first: a value's drop may run code that looks at the cell.
+    let left = LEFT_BEHIND.with(|left| std::mem::take(&mut *left.borrow_mut()));
+    drop(left);
 }
 
 /// The token of a host script stopped by its interrupt.
@@ -164,5 +185,34 @@ impl Steps {
                 checkpoint()
             }
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use std::rc::Rc;
+    use std::time::Instant;
+
+    use super::*;
+
+    #[test]
+    fn what_a_stopped_native_gives_up_is_dropped_after_the_job_on_a_worker_and_now_elsewhere() {
+        std::thread::spawn(|| {
+            let value = Rc::new(());
+            drop_after_job(Rc::clone(&value));
+            assert_eq!(Rc::strong_count(&value), 1, "no worker: dropped now");
+
+            install(Arc::new(JobClock::new(Instant::now())));
+            drop_after_job(Rc::clone(&value));
+            assert_eq!(
+                Rc::strong_count(&value),
+                2,
+                "on a worker: kept until the job's end"
+            );
+            drop_left_behind();
+            assert_eq!(Rc::strong_count(&value), 1);
+        })
+        .join()
+        .unwrap();
     }
 }

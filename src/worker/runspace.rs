@@ -10,8 +10,8 @@ use rhai::packages::{Package, StandardPackage};
 use rhai::{Dynamic, Engine, Module, Scope, Shared};
 
 use crate::limits::clock::JobClock;
-use crate::limits::memory;
 use crate::limits::timer::{JobTimer, Stamp};
+use crate::limits::{memory, signal};
 use crate::record::job::{
     BatchId, JobError, JobErrorKind, JobRecord, JobStatus, StreamEvent, StreamLine,
 };
@@ -297,6 +297,7 @@ impl Runspace {
         if self.state.max_memory.is_some() {
             memory::disarm();
         }
+        signal::drop_left_behind();
         if self.last_may_share {
             // Only closures make shared cells and cheap deep nesting (see `cycles`).
             let value = match &mut result {
