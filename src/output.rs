@@ -239,6 +239,19 @@ impl<W: Write> RecordWriter<W> {
         self.out.flush()
     }
 
+    /// Ends the output and flushes it: in CSV or TSV form with named columns
+    /// ([`columns`](Self::columns)) and no row written, writes the header row, so that an
+    /// empty result is still a table with its columns.
+    pub fn finish(&mut self) -> io::Result<()> {
+        if let Some(rows) = &mut self.rows {
+            self.buf.clear();
+            rows.start(&mut self.buf)
+                .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
+            self.out.write_all(&self.buf)?;
+        }
+        self.out.flush()
+    }
+
     /// The underlying writer.
     pub fn into_inner(self) -> W {
         self.out

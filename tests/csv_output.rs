@@ -29,6 +29,32 @@ fn csv_in_and_csv_out_give_back_the_input_quotes_commas_and_newlines_included() 
 }
 
 #[test]
+fn named_columns_head_the_output_even_when_no_row_is_written() {
+    // A header-only input, and an input whose every job writes nothing: the table is empty,
+    // with its header, in both CSV and TSV.
+    for (output, input, header) in [
+        ("csv", "name,note\n", "name,note\n"),
+        ("tsv", "name,note\n", "name\tnote\n"),
+        ("csv", "name,note\nx,y\n", "name,note\n"),
+    ] {
+        rsparallel()
+            .args(["run", "--format", "csv", "--output", output])
+            .args(["--columns", "name,note", "-e", "if item.name == `x` { () } else { item }"])
+            .write_stdin(input)
+            .assert()
+            .success()
+            .stdout(header);
+    }
+    // Without named columns, an empty output stays empty.
+    rsparallel()
+        .args(["run", "--format", "csv", "--output", "csv", "-e", "item"])
+        .write_stdin("name,note\n")
+        .assert()
+        .success()
+        .stdout("");
+}
+
+#[test]
 fn maps_go_under_their_keys_arrays_and_scalars_are_rows() {
     // Without --columns, the first map's keys (sorted, as Rhai keeps them).
     rsparallel()
@@ -99,7 +125,7 @@ fn a_row_that_does_not_fit_the_columns_fails_its_job_naming_the_key() {
                 r#"the row's key "z" is not a column (x,y)"#,
             )),
         );
-    // An array of the wrong length, too.
+    // An array of the wrong length, too; the named columns still head the empty table.
     rsparallel()
         .args([
             "run",
@@ -113,7 +139,7 @@ fn a_row_that_does_not_fit_the_columns_fails_its_job_naming_the_key() {
         ])
         .assert()
         .code(1)
-        .stdout("")
+        .stdout("a,b\n")
         .stderr(predicate::str::contains(
             "the row has 3 fields, not the 2 columns (a,b)",
         ));

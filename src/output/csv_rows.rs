@@ -51,15 +51,28 @@ impl CsvRows {
                 return Err(why);
             }
         }
-        if !rows.is_empty() && !self.started {
-            self.started = true;
-            if let Some(columns) = &self.columns {
-                let names: Vec<Dynamic> = columns.iter().map(|c| c.as_str().into()).collect();
-                write_row(&names, self.delimiter, out)?;
-            }
+        if !rows.is_empty() {
+            self.start(out)?;
         }
         out.extend_from_slice(&rows);
         Ok(())
+    }
+
+    /// Opens the output with the header row, if it has columns and is not open yet: before
+    /// the first row, or at the end of an output with no rows whose columns were named, so
+    /// that an empty table still has its header.
+    pub(super) fn start(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        if self.started {
+            return Ok(());
+        }
+        self.started = true;
+        match &self.columns {
+            Some(columns) => {
+                let names: Vec<Dynamic> = columns.iter().map(|c| c.as_str().into()).collect();
+                write_row(&names, self.delimiter, out)
+            }
+            None => Ok(()),
+        }
     }
 
     fn write_value(&mut self, value: &Dynamic, out: &mut Vec<u8>) -> Result<(), String> {

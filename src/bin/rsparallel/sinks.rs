@@ -119,7 +119,7 @@ impl Sink for Stdout {
     }
 
     fn finish(&mut self) -> anyhow::Result<()> {
-        Ok(self.writer.flush()?)
+        Ok(self.writer.finish()?)
     }
 
     fn is_output(&self) -> bool {
