@@ -151,13 +151,23 @@ let failed = new_runspace_job(pool, "item", 1..=10, #{ end: "nope" });
 wait_runspace_job(failed);
 let message = "";
 try { get_runspace_job_result(failed); } catch (e) { message = e; }
+// A batch with no begin, end or reduce has no aggregate: an error, not a () that reads as
+// "still running".
+let plain = new_runspace_job(pool, "item", 1..=3);
+wait_runspace_job(plain);
+let none = "";
+try { get_runspace_job_result(plain); } catch (e) { none = e; }
+print(`${none}`);
 print(`${get_runspace_job_result(b)} ${total} ${message}`);
 "#,
     )
     .success()
-    .stdout(predicate::str::starts_with(
-        "500500 1000 get_runspace_job_result: the aggregate failed: end on worker",
-    ));
+    .stdout(
+        predicate::str::contains("has no aggregate: it was submitted without begin, end or reduce")
+            .and(predicate::str::contains(
+                "500500 1000 get_runspace_job_result: the aggregate failed: end on worker",
+            )),
+    );
 }
 
 #[test]

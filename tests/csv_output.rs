@@ -39,7 +39,12 @@ fn named_columns_head_the_output_even_when_no_row_is_written() {
     ] {
         rsparallel()
             .args(["run", "--format", "csv", "--output", output])
-            .args(["--columns", "name,note", "-e", "if item.name == `x` { () } else { item }"])
+            .args([
+                "--columns",
+                "name,note",
+                "-e",
+                "if item.name == `x` { () } else { item }",
+            ])
             .write_stdin(input)
             .assert()
             .success()

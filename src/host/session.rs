@@ -135,11 +135,20 @@ fn jobs(session: &Session) -> Array {
 
 /// `get_runspace_job_result(batch)`: what the batch's `end` and `reduce` made, once it
 /// finished: one value with `reduce`, else an array of each worker's; `()` before. The batch
-/// is held, its records received or not, until its result is read (or it is cleared).
+/// is held, its records received or not, until its result is read (or it is cleared). A batch
+/// that does not aggregate has no result: an error says so.
 fn result(session: &Session, batch: &BatchHandle) -> RhaiResult<Dynamic> {
     let Some(submitted) = session.pool_of(batch.id).and_then(|p| p.find(batch.id)) else {
         return Ok(Dynamic::UNIT);
     };
+    if !submitted.aggregates {
+        // `()` would read as "not finished yet", and a wait for it would never end.
+        return Err(error(format!(
+            "get_runspace_job_result: batch {} has no aggregate: it was submitted without \
+             begin, end or reduce (its outputs: receive_runspace_job(batch, #{{ outputs: true }}))",
+            batch.id
+        )));
+    }
     let aggregate = submitted.aggregate();
     if aggregate.is_some() {
         // Read: a receive may now forget the batch once its records are taken.
