@@ -8,75 +8,86 @@ use super::registrar::Registrar;
 use super::strings::char_cut;
 use crate::limits::signal::Steps;
 
-/// Whether `c` is surely neither ignored by case rules nor a mark: an ASCII letter, digit or
-/// blank, a Latin-1, Greek or Cyrillic letter, or a CJK ideograph, kana or Hangul syllable.
+/// Whether `c` is surely not ignored by case rules: ASCII but for `'`, `.`, `:`, `^` and
+/// `` ` ``; a Latin-1, Greek or Cyrillic letter; a CJK ideograph, kana or Hangul syllable.
 fn plain(c: char) -> bool {
-    c.is_ascii_alphanumeric()
-        || c.is_ascii_whitespace()
+    (c.is_ascii() && !matches!(c, '\'' | '.' | ':' | '^' | '`'))
         || matches!(c, 'À'..='Ö' | 'Ø'..='ö' | 'ø'..='ÿ' | 'Α'..='Ω' | 'α'..='ω' | 'А'..='я')
         || matches!(c, '\u{4e00}'..='\u{9fff}' | '\u{ac00}'..='\u{d7a3}')
         || matches!(c, '\u{3041}'..='\u{3096}' | '\u{30a1}'..='\u{30fa}')
 }
 
-/// A cut of `text` at or after `at` between two [`plain`] characters; `text.len()` when there
-/// is none.
-fn plain_cut(text: &str, at: usize) -> usize {
+/// A cut of `text` at or after `at`, right after a [`plain`] character other than `Σ`;
+/// `text.len()` when there is none. A `Σ`'s lower case looks past what case rules ignore, on
+/// each side, to the nearest letter; its look stops at such a character, which the piece on
+/// each side of the cut holds (the one after it as the character before it).
+fn sigma_safe_cut(text: &str, at: usize) -> usize {
     let at = char_cut(text, at.min(text.len()));
-    let mut before = text[..at].chars().next_back();
-    for (i, c) in text[at..].char_indices() {
-        if before.is_some_and(plain) && plain(c) {
-            return at + i;
-        }
-        before = Some(c);
+    let safe = |c: char| c != 'Σ' && plain(c);
+    if text[..at].chars().next_back().is_some_and(safe) {
+        return at;
     }
-    text.len()
+    text[at..]
+        .char_indices()
+        .find(|&(_, c)| safe(c))
+        .map_or(text.len(), |(i, c)| at + i + c.len_utf8())
 }
 
-/// `text.to_lowercase()`, a piece at a time. Only `Σ` lowers by its context (`ς` ends a word),
-/// judged by the nearest letters on each side past what case rules ignore. Each piece is
-/// lowered with the [`plain`] character on each side of it, where that judgement stops, and
-/// those characters' own lower case (context-free but for `Σ`, whose two forms take two
-/// bytes each) is then cut off.
-fn lowered(text: &str) -> Fallible<ImmutableString> {
-    fn lower_len(c: char) -> usize {
-        match c {
-            'Σ' => 2,
-            c => c.to_lowercase().map(char::len_utf8).sum(),
-        }
+/// `text.to_lowercase()`, a piece at a time of about `piece` bytes. Only `Σ` lowers by its
+/// context (`ς` ends a word): a text without one is cut anywhere; one with one only where its
+/// context does not cross the cut ([`sigma_safe_cut`]). Each piece is lowered with the
+/// character before it, whose lower case (context-free, as it is not `Σ`) is then cut off.
+fn lowered(text: &str, piece: usize) -> Fallible<ImmutableString> {
+    if !has_sigma(text, piece)? {
+        return mapped(text, piece, char_cut, str::to_lowercase);
     }
     let mut out = ImmutableString::new();
     let mut steps = Steps::new(Steps::BYTES);
     let mut start = 0;
     while start < text.len() {
-        let end = plain_cut(text, start + Steps::BYTES);
+        let end = sigma_safe_cut(text, start + piece);
         let before = text[..start].chars().next_back();
-        let after = text[end..].chars().next();
         let from = start - before.map_or(0, char::len_utf8);
-        let to = end + after.map_or(0, char::len_utf8);
-        let lower = text[from..to].to_lowercase();
-        let (front, back) = (before.map_or(0, lower_len), after.map_or(0, lower_len));
-        out.make_mut().push_str(&lower[front..lower.len() - back]);
+        let lower = text[from..end].to_lowercase();
+        let front = before.map_or(0, |c| c.to_lowercase().map(char::len_utf8).sum());
+        out.make_mut().push_str(&lower[front..]);
         steps.step(end - start)?;
         start = end;
     }
     Ok(out)
 }
 
+/// Whether `text` holds a `Σ`, looked for a piece at a time.
+fn has_sigma(text: &str, piece: usize) -> Fallible<bool> {
+    let mut steps = Steps::new(Steps::BYTES);
+    let mut rest = text;
+    while !rest.is_empty() {
+        let end = char_cut(rest, piece.min(rest.len()));
+        if rest[..end].contains('Σ') {
+            return Ok(true);
+        }
+        steps.step(end)?;
+        rest = &rest[end..];
+    }
+    Ok(false)
+}
+
 /// `text` mapped a piece at a time by `map`, which must give for two pieces what it gives for
 /// both at once when they are cut where `cut` says.
 fn mapped(
     text: &str,
+    piece: usize,
     cut: impl Fn(&str, usize) -> usize,
     map: impl Fn(&str) -> String,
 ) -> Fallible<ImmutableString> {
-    if text.len() <= Steps::BYTES {
+    if text.len() <= piece {
         return Ok(map(text).into());
     }
     let mut out = ImmutableString::new();
     let mut steps = Steps::new(Steps::BYTES);
     let mut rest = text;
     while !rest.is_empty() {
-        let end = cut(rest, Steps::BYTES.min(rest.len()));
+        let end = cut(rest, piece.min(rest.len()));
         out.make_mut().push_str(&map(&rest[..end]));
         steps.step(end)?;
         rest = &rest[end..];
@@ -103,7 +114,7 @@ fn to_upper(text: ImmutableString) -> Fallible<ImmutableString> {
     if all_chars(&text, char::is_uppercase)? {
         return Ok(text);
     }
-    mapped(&text, char_cut, str::to_uppercase)
+    mapped(&text, Steps::BYTES, char_cut, str::to_uppercase)
 }
 
 fn to_lower(text: ImmutableString) -> Fallible<ImmutableString> {
@@ -113,7 +124,7 @@ fn to_lower(text: ImmutableString) -> Fallible<ImmutableString> {
     if text.len() <= Steps::BYTES {
         return Ok(text.to_lowercase().into());
     }
-    lowered(&text)
+    lowered(&text, Steps::BYTES)
 }
 
 pub(super) fn register(engine: &mut impl Registrar) {
@@ -133,7 +144,31 @@ pub(super) fn register(engine: &mut impl Registrar) {
 
 #[cfg(test)]
 mod tests {
+    use proptest::prelude::*;
+
+    use super::*;
     use crate::batteries::tests::engine;
+
+    /// Letters and the marks, quotes and stops case rules ignore, around sigmas; characters
+    /// both cased and ignored (U+0345, `ʰ`), a title-case letter, `İ` (two characters lowered).
+    const TRICKY: &[char] = &[
+        'Σ', 'σ', 'ς', 'A', 'a', 'Ω', '\'', '.', ':', '^', '`', '\u{301}', '\u{345}', 'ʰ', 'ǅ',
+        'İ', '€', ' ', '!', '-', 'é', 'É', '漢', 'ー', '\u{200d}', '1',
+    ];
+
+    proptest! {
+        #[test]
+        fn case_changes_in_small_pieces_as_in_one(
+            chars in proptest::collection::vec(proptest::sample::select(TRICKY), 0..40),
+            piece in 1_usize..9,
+        ) {
+            let text: String = chars.into_iter().collect();
+            let lower = lowered(&text, piece).unwrap();
+            prop_assert_eq!(lower.as_str(), text.to_lowercase());
+            let upper = mapped(&text, piece, char_cut, str::to_uppercase).unwrap();
+            prop_assert_eq!(upper.as_str(), text.to_uppercase());
+        }
+    }
 
     #[test]
     fn a_long_text_changes_case_in_pieces_as_in_one() {
