@@ -87,6 +87,15 @@ for call in 'is_match(item, "\\b\\d\\b")' 'find(item, "\\b\\d\\b")' \
 done
 late "$scratch/base64.txt" 'base64_decode(item); 0' 'base64_decode(item) of 49 MB'
 
+# Lower case of text with no two letters side by side: 48 MB of `€`, 48 MB of `É!`.
+python3 - "$scratch/euro.txt" "$scratch/letter_bang.txt" << 'PY'
+import sys
+open(sys.argv[1], "w").write("€" * 16_000_000 + "\n")
+open(sys.argv[2], "w").write("É!" * 16_000_000 + "\n")
+PY
+late "$scratch/euro.txt" 'item.to_lower(); 0' 'to_lower of 48 MB of €'
+late "$scratch/letter_bang.txt" 'item.to_lower(); 0' 'to_lower of 48 MB of É!'
+
 # Calls on an array of 10 M integers, built in ~0.3 s of a 1 s timeout. `a + a` copies the
 # array in Rhai's own evaluation, where no native can look at the clock: the known exception.
 echo "one call on an array of 10 M integers, --timeout 1s: status, lateness ms"
