@@ -33,7 +33,8 @@ pub(crate) fn drop_after_job(value: impl Any) {
 }
 
 /// Drops what the job just ended left behind ([`drop_after_job`]); the worker calls it after
-/// the job's end is stamped.
+/// each job's end is stamped, and after each `begin`, `end` and `reduce` it runs. (A worker
+/// thread that ends drops what is left with its thread-locals.)
 pub(crate) fn drop_left_behind() {
     // Out of the cell first: a value's drop may run code that looks at the cell.
     let left = LEFT_BEHIND.with(|left| std::mem::take(&mut *left.borrow_mut()));

@@ -13,7 +13,7 @@ use rhai::{AST, Dynamic};
 
 use super::Runspace;
 use super::outcome::{classify, panic_message};
-use crate::limits::memory;
+use crate::limits::{memory, signal};
 use crate::record::job::{JobError, JobErrorKind};
 use crate::worker::batch::aggregation::{Aggregate, Aggregation, Slot, WorkerState};
 use crate::worker::batch::{BatchControl, Fate};
@@ -258,6 +258,7 @@ impl Runspace {
         if self.state.max_memory.is_some() {
             memory::disarm();
         }
+        signal::drop_left_behind();
         if self
             .capture
             .used
