@@ -245,7 +245,7 @@ impl<W: Write> RecordWriter<W> {
     pub fn finish(&mut self) -> io::Result<()> {
         if let Some(rows) = &mut self.rows {
             self.buf.clear();
-            rows.start(&mut self.buf)
+            rows.finish(&mut self.buf)
                 .map_err(|why| io::Error::new(io::ErrorKind::InvalidData, why))?;
             self.out.write_all(&self.buf)?;
         }

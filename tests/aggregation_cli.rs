@@ -158,12 +158,20 @@ wait_runspace_job(plain);
 let none = "";
 try { get_runspace_job_result(plain); } catch (e) { none = e; }
 print(`${none}`);
+// Received whole, it is forgotten: still an error, not ().
+receive_runspace_job(plain);
+let forgotten = "";
+try { get_runspace_job_result(plain); } catch (e) { forgotten = e; }
+print(`${forgotten}`);
 print(`${get_runspace_job_result(b)} ${total} ${message}`);
 "#,
     )
     .success()
     .stdout(
         predicate::str::contains("has no aggregate: it was submitted without begin, end or reduce")
+            .and(predicate::str::contains(
+                "has no aggregate: it is forgotten",
+            ))
             .and(predicate::str::contains(
                 "500500 1000 get_runspace_job_result: the aggregate failed: end on worker",
             )),

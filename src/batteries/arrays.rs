@@ -22,7 +22,7 @@ use rhai::{
 
 use super::Fallible;
 use super::registrar::Registrar;
-use crate::limits::signal::{Steps, checkpoint, drop_after_job};
+use crate::limits::signal::{Steps, checkpoint, drop_after_stop};
 
 /// Removes each element the comparer finds the same as the last one kept before it, as
 /// `Vec::dedup_by` does with Rhai's comparison: `same(kept, element)`.
@@ -71,6 +71,7 @@ struct Stopped(Box<EvalAltResult>);
 /// comparisons. `compare` may end the sort with the job's stop through [`stop_sort`].
 fn sort_stepped(
     array: &mut Array,
+    by_comparer: bool,
     mut compare: impl FnMut(&Dynamic, &Dynamic) -> Ordering,
 ) -> Fallible<()> {
     let mut steps = Steps::new(Steps::VALUES);
@@ -84,11 +85,14 @@ fn sort_stepped(
     }));
     sorted.map_err(|unwound| match unwound.downcast::<Stopped>() {
         Ok(stopped) => stopped.0,
-        // As Rhai's by a comparer: a sort panics on a comparison that is not a total order.
-        Err(_) => {
+        // std's sort may panic on comparisons that are not a total order (a comparer's, or
+        // floats with NaN taken as equal). Rhai's sorts by a comparer make that an error; its
+        // sorts by value let the panic through, and the job fails with it.
+        Err(_) if by_comparer => {
             EvalAltResult::ErrorRuntime("error in comparer for sorting".into(), Position::NONE)
                 .into()
         }
+        Err(panic) => resume_unwind(panic),
     })
 }
 
@@ -104,7 +108,7 @@ fn sort_by(ctx: &NativeCallContext, array: &mut Array, comparer: &FnPtr) -> Fall
     if array.len() <= 1 {
         return Ok(());
     }
-    sort_stepped(array, |x, y| {
+    sort_stepped(array, true, |x, y| {
         let verdict = comparer.call_raw(ctx, None, [x.clone(), y.clone()]);
         if verdict.is_err()
             && let Err(stop) = checkpoint()
@@ -143,7 +147,7 @@ fn sort_by_value(array: &mut Array, descending: bool) -> Fallible<()> {
     if first == TypeId::of::<INT>() {
         sort_values(array, descending, |x| x.as_int().unwrap_or_default())
     } else if first == TypeId::of::<FLOAT>() {
-        sort_stepped(array, |x, y| {
+        sort_stepped(array, false, |x, y| {
             let (x, y) = (
                 x.as_float().unwrap_or_default(),
                 y.as_float().unwrap_or_default(),
@@ -154,7 +158,7 @@ fn sort_by_value(array: &mut Array, descending: bool) -> Fallible<()> {
     } else if first == TypeId::of::<char>() {
         sort_values(array, descending, |x| x.as_char().unwrap_or_default())
     } else if first == TypeId::of::<ImmutableString>() {
-        sort_stepped(array, |x, y| {
+        sort_stepped(array, false, |x, y| {
             let order = match (x.as_immutable_string_ref(), y.as_immutable_string_ref()) {
                 (Ok(x), Ok(y)) => x.as_str().cmp(y.as_str()),
                 _ => Ordering::Equal,
@@ -180,15 +184,15 @@ fn sort_values<K: Ord>(
     key: impl Fn(&Dynamic) -> K,
 ) -> Fallible<()> {
     if descending {
-        sort_stepped(array, |x, y| key(y).cmp(&key(x)))
+        sort_stepped(array, false, |x, y| key(y).cmp(&key(x)))
     } else {
-        sort_stepped(array, |x, y| key(x).cmp(&key(y)))
+        sort_stepped(array, false, |x, y| key(x).cmp(&key(y)))
     }
 }
 
 /// A sorted copy of `array`, for `order`: copied a thousand values at a time, since a copy of
 /// millions takes longer than a job may run past its deadline. A copy the job's stop ends is
-/// dropped after the job's end, for the same reason.
+/// dropped after the job's end, for the same reason ([`drop_after_stop`]).
 fn sorted_copy(array: &Array, sort: impl FnOnce(&mut Array) -> Fallible<()>) -> Fallible<Array> {
     let mut copy = Array::with_capacity(array.len());
     let mut steps = Steps::new(Steps::VALUES);
@@ -201,10 +205,7 @@ fn sorted_copy(array: &Array, sort: impl FnOnce(&mut Array) -> Fallible<()>) -> 
         .and_then(|()| sort(&mut copy));
     match sorted {
         Ok(()) => Ok(copy),
-        Err(stop) => {
-            drop_after_job(copy);
-            Err(stop)
-        }
+        Err(err) => drop_after_stop(copy, Err(err)),
     }
 }
 
@@ -334,13 +335,35 @@ mod tests {
     }
 
     #[test]
+    fn a_sort_by_value_that_std_finds_no_total_order_panics_as_rhais_does() {
+        // NaN compares as equal to everything: std's sort may find that out, and panic. Rhai's
+        // sort by value lets the panic through (the worker fails the job with it); so does this.
+        let script = "let n = 0.0 / 0.0; let a = [n, 6.0, 3.0, n, 4.0, 3.0, 3.0, 0.0, n, 4.0, \
+                      1.0, 2.0, 4.0, n, 4.0, n, 4.0, 9.0, 8.0, n, 3.0]; a.sort(); a";
+        let outcome = |engine: &Engine| {
+            let caught = catch_unwind(AssertUnwindSafe(|| engine.eval::<Dynamic>(script)));
+            match caught {
+                Ok(result) => format!("{result:?}"),
+                Err(panic) => panic
+                    .downcast_ref::<String>()
+                    .cloned()
+                    .or_else(|| panic.downcast_ref::<&str>().map(|s| s.to_string()))
+                    .unwrap_or_default(),
+            }
+        };
+        let ours = outcome(&engine());
+        assert!(ours.contains("total order"), "{ours}");
+        assert_eq!(ours, outcome(&Engine::new()));
+    }
+
+    #[test]
     fn sorts_stop_part_way_and_keep_every_value() {
         // A long sort by value that must stop, in the same order as a long one that ends.
         let mut values: Array = (0..200_000_i64)
             .map(|i| Dynamic::from((i * 7_919) % 200_003))
             .collect();
         let mut stops = 0;
-        let stopped = sort_stepped(&mut values, |x, y| {
+        let stopped = sort_stepped(&mut values, false, |x, y| {
             stops += 1;
             if stops == 50_000 {
                 stop_sort(not_sortable("the job's stop"));

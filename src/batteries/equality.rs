@@ -1,8 +1,8 @@
 //! Rhai's `==` and `!=` of two arrays and of two maps, again. Rhai's compare the elements one
 //! pair at a time and drop the second operand, which Rhai made a copy of, when they return: on
-//! arrays of millions, the job's stop came through at the next pair, and then the drop ran tens
-//! of milliseconds past the deadline. These give the same answers, look at the job's clock
-//! every thousand pairs, and leave the copy to be dropped after the job's end.
+//! arrays of millions, that drop ran tens of milliseconds past the deadline when the job's stop
+//! ended the comparison. These give the same answers, look at the job's clock every thousand
+//! pairs, and, when the job's stop ends them, leave the copy to be dropped after the job's end.
 //!
 //! Registered on the engine itself, they are found before the standard library's.
 
@@ -10,7 +10,7 @@ use rhai::{Array, Dynamic, EvalAltResult, FuncRegistration, Map, NativeCallConte
 
 use super::Fallible;
 use super::registrar::Registrar;
-use crate::limits::signal::{Steps, drop_after_job};
+use crate::limits::signal::{Steps, drop_after_stop};
 
 /// Asks `==` of pairs of values, as Rhai's array and map comparisons ask it, and looks at the
 /// job's clock every thousand pairs.
@@ -65,8 +65,7 @@ fn arrays_equal(ctx: &NativeCallContext, left: &mut Array, mut right: Array) -> 
         Ok(true)
     };
     let equal = compare();
-    drop_after_job(right);
-    equal
+    drop_after_stop(right, equal)
 }
 
 fn maps_equal(ctx: &NativeCallContext, left: &mut Map, mut right: Map) -> Fallible<bool> {
@@ -86,8 +85,7 @@ fn maps_equal(ctx: &NativeCallContext, left: &mut Map, mut right: Map) -> Fallib
         Ok(true)
     };
     let equal = compare();
-    drop_after_job(right);
-    equal
+    drop_after_stop(right, equal)
 }
 
 pub(super) fn register(engine: &mut impl Registrar) {

@@ -62,7 +62,7 @@ pub const HOST_FUNCTIONS: &[HostFunction] = &[
     HostFunction {
         name: "get_runspace_job_result",
         params: "(batch)",
-        summary: "a finished batch's aggregate: reduce's value, or an array of each worker's end value without reduce; () while it runs; throws if begin, end or reduce failed, or the batch has none of them; the batch is kept, its records received or not, until its result is read",
+        summary: "a finished batch's aggregate: reduce's value, or an array of each worker's end value without reduce; () while it runs; throws if begin, end or reduce failed, or the batch has no aggregate (none of them, or forgotten); the batch is kept, its records received or not, until its result is read",
         example: r#"let b = new_runspace_job(pool, "n += item;", 1..=100, #{ begin: "let n = 0", end: "n", reduce: "a + b" }); wait_runspace_job(b); get_runspace_job_result(b)"#,
     },
     HostFunction {

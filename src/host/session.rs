@@ -138,16 +138,24 @@ fn jobs(session: &Session) -> Array {
 /// is held, its records received or not, until its result is read (or it is cleared). A batch
 /// that does not aggregate has no result: an error says so.
 fn result(session: &Session, batch: &BatchHandle) -> RhaiResult<Dynamic> {
+    // `()` would read as "not finished yet", and a wait for it would never end.
+    let no_aggregate = |why: &str| {
+        Err(error(format!(
+            "get_runspace_job_result: batch {} has no aggregate: {why}",
+            batch.id
+        )))
+    };
     let Some(submitted) = session.pool_of(batch.id).and_then(|p| p.find(batch.id)) else {
-        return Ok(Dynamic::UNIT);
+        return no_aggregate(
+            "it is forgotten (a batch is, once its records are received, and its result read \
+             if it aggregates), or was cleared",
+        );
     };
     if !submitted.aggregates {
-        // `()` would read as "not finished yet", and a wait for it would never end.
-        return Err(error(format!(
-            "get_runspace_job_result: batch {} has no aggregate: it was submitted without \
-             begin, end or reduce (its outputs: receive_runspace_job(batch, #{{ outputs: true }}))",
-            batch.id
-        )));
+        return no_aggregate(
+            "it was submitted without begin, end or reduce (its outputs: \
+             receive_runspace_job(batch, #{ outputs: true }))",
+        );
     }
     let aggregate = submitted.aggregate();
     if aggregate.is_some() {

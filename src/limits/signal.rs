@@ -18,21 +18,29 @@ thread_local! {
     /// On a thread that runs host scripts (the REPL, `exec`), their interrupt flag: it has no
     /// job clock, but Ctrl-C must end its long calls all the same.
     static HOST_INTERRUPT: RefCell<Option<Arc<AtomicBool>>> = const { RefCell::new(None) };
-    /// What natives stopped by the job's end gave up, dropped once the job's end is stamped.
+    /// What natives the job's stop ended held, dropped once the job's end is stamped.
     static LEFT_BEHIND: RefCell<Vec<Box<dyn Any>>> = const { RefCell::new(Vec::new()) };
 }
 
-/// Drops `value` once the running job's end is stamped, instead of now: a native that carries
-/// the job's stop out may hold millions of values (a copy being sorted, the array it compared),
-/// and dropping them takes tens of milliseconds past the deadline. Outside a worker, drops it
-/// now.
-pub(crate) fn drop_after_job(value: impl Any) {
-    if WORKER_CLOCK.with(|c| c.borrow().is_some()) {
+/// Returns `outcome`, and drops `value`: now, or, when `outcome` is the job's stop (its
+/// deadline, a cancel, its memory cap), once the job's end is stamped. A native carrying the
+/// stop out may hold millions of values (a copy being sorted, the array it compared), and
+/// dropping them takes tens of milliseconds past the deadline. Outside a worker, drops now.
+pub(crate) fn drop_after_stop<R>(
+    value: impl Any,
+    outcome: Result<R, Box<EvalAltResult>>,
+) -> Result<R, Box<EvalAltResult>> {
+    let stopped = matches!(
+        outcome.as_ref().map_err(|e| &**e),
+        Err(EvalAltResult::ErrorTerminated(..))
+    );
+    if stopped && WORKER_CLOCK.with(|c| c.borrow().is_some()) {
         LEFT_BEHIND.with(|left| left.borrow_mut().push(Box::new(value)));
     }
+    outcome
 }
 
-/// Drops what the job just ended left behind ([`drop_after_job`]); the worker calls it after
+/// Drops what the job just ended left behind ([`drop_after_stop`]); the worker calls it after
 /// each job's end is stamped, and after each `begin`, `end` and `reduce` it runs. (A worker
 /// thread that ends drops what is left with its thread-locals.)
 pub(crate) fn drop_left_behind() {
@@ -197,18 +205,26 @@ mod tests {
     use super::*;
 
     #[test]
-    fn what_a_stopped_native_gives_up_is_dropped_after_the_job_on_a_worker_and_now_elsewhere() {
+    fn what_a_stopped_native_held_is_dropped_after_the_job_on_a_worker_and_now_elsewhere() {
         std::thread::spawn(|| {
             let value = Rc::new(());
-            drop_after_job(Rc::clone(&value));
+            let stop = || Err::<(), _>(terminated(Stop::TimedOut));
+            let _ = drop_after_stop(Rc::clone(&value), stop());
             assert_eq!(Rc::strong_count(&value), 1, "no worker: dropped now");
 
             install(Arc::new(JobClock::new(Instant::now())));
-            drop_after_job(Rc::clone(&value));
+            let _ = drop_after_stop(Rc::clone(&value), Ok(()));
+            let _ = drop_after_stop(Rc::clone(&value), Err::<(), _>("other".into()));
+            assert_eq!(
+                Rc::strong_count(&value),
+                1,
+                "not the job's stop: dropped now"
+            );
+            let _ = drop_after_stop(Rc::clone(&value), stop());
             assert_eq!(
                 Rc::strong_count(&value),
                 2,
-                "on a worker: kept until the job's end"
+                "stopped on a worker: kept until the job's end"
             );
             drop_left_behind();
             assert_eq!(Rc::strong_count(&value), 1);

@@ -58,10 +58,18 @@ impl CsvRows {
         Ok(())
     }
 
-    /// Opens the output with the header row, if it has columns and is not open yet: before
-    /// the first row, or at the end of an output with no rows whose columns were named, so
-    /// that an empty table still has its header.
-    pub(super) fn start(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+    /// At the end of the output: with columns and no row, the header, so that an empty table
+    /// still has its header. Without columns, nothing: the next row, if any, fixes the shape.
+    pub(super) fn finish(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
+        match self.columns {
+            Some(_) => self.start(out),
+            None => Ok(()),
+        }
+    }
+
+    /// Opens the output, if it is not open yet: the header row, if it has columns; the shape
+    /// is fixed from then on.
+    fn start(&mut self, out: &mut Vec<u8>) -> Result<(), String> {
         if self.started {
             return Ok(());
         }

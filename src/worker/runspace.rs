@@ -249,10 +249,11 @@ impl Runspace {
     /// Panics in host functions are caught; the runspace is rebuilt after one, so the worker
     /// goes on with a sound engine.
     ///
-    /// `start` is a time read just before: the end of the worker's previous job, or the moment
-    /// it took the chunk; the job's end is returned. One time read per job instead of two, and
-    /// that one from the CPU's counter where it can be (`job_timer`): at a few hundred
-    /// nanoseconds a job, each system-clock read is several percent of it.
+    /// `start` is a time read just before: the time the worker's previous job returned, or the
+    /// moment it took the chunk; the time this one returns is returned, after what it left was
+    /// dropped. Two time reads per job, both from the CPU's counter where it can be
+    /// (`job_timer`): at a few hundred nanoseconds a job, each system-clock read is several
+    /// percent of it.
     pub(crate) fn run(
         &mut self,
         batch: &BatchControl,
@@ -392,6 +393,9 @@ impl Runspace {
             streams,
             attempts: attempt,
         });
-        end
+        // The next job starts now, not at this one's end: what this job left to drop (its
+        // variables, what a stopped native gave up) can take tens of milliseconds, and is not
+        // the next job's time.
+        self.timer.job_end()
     }
 }
