@@ -56,6 +56,7 @@ mod regex;
 mod regex_search;
 pub(crate) mod registrar;
 mod sizes;
+mod sorting;
 mod strings;
 mod tally;
 mod text;

@@ -393,9 +393,7 @@ impl Runspace {
             streams,
             attempts: attempt,
         });
-        // The next job starts now, not at this one's end: what this job left to drop (its
-        // variables, what a stopped native gave up) can take tens of milliseconds, and is not
-        // the next job's time.
+        // The next job starts now: dropping what this one left can take tens of milliseconds.
         self.timer.job_end()
     }
 }
