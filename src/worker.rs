@@ -10,6 +10,7 @@ pub(crate) mod batch;
 pub(crate) mod runspace;
 
 use crate::limits::clock::{JobClock, Ticker};
+use crate::limits::stack::SpareStack;
 use runspace::InitialState;
 
 use crate::limits::timer::between;
@@ -23,6 +24,25 @@ use crate::worker::runspace::{Evaluator, Runspace, ScriptCopies};
 /// leaves room. Only the pages a worker touches are ever committed.
 pub(crate) fn worker_stack_size(max_call_depth: usize) -> usize {
     16 * 1024 * 1024 + max_call_depth * 128 * 1024
+}
+
+/// The stack a worker gets below [`worker_stack_size`], for Rhai's walks of a value nested
+/// deep: dropping, copying, comparing it all recurse, one native frame a level, and a job can
+/// chain function pointers or closures a million levels deep in a second. Scripts never nest
+/// into it (the floor stays at the call depth's); it lets the deepest value the memory cap
+/// allows be walked, so that such a job fails alone instead of overflowing the stack and
+/// aborting the process. A level of the cheapest chains takes ~120 bytes of memory and up to
+/// ~270 bytes of stack in release builds (a closure capturing the one before), ~4 times that
+/// in debug builds. Without a cap there is no bound to size it by (see `README`); under a
+/// limit on address space (`ulimit -v`) there is none to spare: the heap needs it.
+pub(crate) fn value_walk_stack_size(max_memory: Option<u64>) -> usize {
+    const PER_CAPPED_BYTE: u64 = if cfg!(debug_assertions) { 12 } else { 3 };
+    if crate::limits::stack::address_space_limited() {
+        return 0;
+    }
+    max_memory.map_or(0, |cap| {
+        usize::try_from(cap.saturating_mul(PER_CAPPED_BYTE)).unwrap_or(usize::MAX)
+    })
 }
 
 /// What a pool's workers share with it: the runspaces' initial state, their clocks and
@@ -66,7 +86,9 @@ impl PoolShared {
 /// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
 pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
     let clock = shared.clocks[index].clone();
-    clock.set_stack(worker_stack_size(shared.state.max_call_depth));
+    let stack = worker_stack_size(shared.state.max_call_depth);
+    clock.set_stack(stack);
+    let spare = SpareStack::below_here(stack, value_walk_stack_size(shared.state.max_memory));
     crate::limits::signal::install(clock.clone());
     let mut runspace = Runspace::new(shared.state.clone(), index, clock.clone());
     // The evaluator (a grain `Vm`, kept for every job) borrows the runspace's engine.
@@ -142,6 +164,9 @@ pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<
         clock.set_batch(u64::MAX);
         // A receiver that went away (a run dropped early) no longer wants these records.
         let _ = batch.results.send(records);
+        if let Some(spare) = &spare {
+            spare.trim();
+        }
     }
 }
 

@@ -89,6 +89,10 @@ pub(crate) struct JobClock {
     /// The batch the worker is running, so a cancel of that batch reaches the running job.
     current_batch: AtomicU64,
     busy: AtomicBool,
+    /// Whether the running job reached a full check of its clock: it ran 1,024 operations or
+    /// more, or its alarm rang. A job that did not cannot have nested a value more than ~1,000
+    /// levels deeper than it was given (see `worker::runspace::cycles`).
+    checked: AtomicBool,
     /// The engine's operation count just before the running job's first operation.
     ops_before_job: AtomicU64,
     /// The lowest address the worker's stack may reach before its job is stopped (stacks grow
@@ -107,6 +111,7 @@ impl JobClock {
             alarm: AtomicBool::new(false),
             current_batch: AtomicU64::new(u64::MAX),
             busy: AtomicBool::new(false),
+            checked: AtomicBool::new(false),
             ops_before_job: AtomicU64::new(NO_OPS_YET),
             ticker: std::sync::OnceLock::new(),
             stack_floor: std::sync::atomic::AtomicUsize::new(0),
@@ -148,6 +153,7 @@ impl JobClock {
             .unwrap_or(NO_DEADLINE);
         self.deadline.store(deadline, Ordering::Relaxed);
         self.busy.store(true, Ordering::Relaxed);
+        self.checked.store(false, Ordering::Relaxed);
         self.ops_before_job.store(NO_OPS_YET, Ordering::Relaxed);
         if deadline != NO_DEADLINE
             && let Some(ticker) = self.ticker.get()
@@ -159,6 +165,11 @@ impl JobClock {
     pub(crate) fn end_job(&self) {
         self.deadline.store(NO_DEADLINE, Ordering::Relaxed);
         self.busy.store(false, Ordering::Relaxed);
+    }
+
+    /// Whether the last job reached a full check (`checked`).
+    pub(crate) fn job_was_checked(&self) -> bool {
+        self.checked.load(Ordering::Relaxed)
     }
 
     /// Whether the worker is running a job now.
@@ -220,6 +231,7 @@ impl JobClock {
     #[cold]
     #[inline(never)]
     fn checked_progress(&self) -> Option<rhai::Dynamic> {
+        self.checked.store(true, Ordering::Relaxed);
         self.check_and_settle().map(|stop| stop.token().into())
     }
 

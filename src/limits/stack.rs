@@ -61,6 +61,69 @@ fn main_stack_size() -> usize {
         .unwrap_or(DEFAULT)
 }
 
+/// The part of a worker's stack below the part scripts run in, kept for Rhai's walks of values
+/// nested deep (`worker::value_walk_stack_size`). A walk that went into it leaves its pages
+/// resident for the worker's life, up to gigabytes: [`trim`](SpareStack::trim) gives them back.
+pub(crate) struct SpareStack {
+    low: usize,
+    high: usize,
+}
+
+impl SpareStack {
+    /// The spare of `spare` bytes below the first `size` bytes of a stack whose top is near
+    /// here; none where it is too small to bother with.
+    pub(crate) fn below_here(size: usize, spare: usize) -> Option<Self> {
+        // Kept off both ends: what is above `position` and the guard page below the stack.
+        const MARGIN: usize = 1 << 20;
+        let page = page_size();
+        let high = position().checked_sub(size)? / page * page;
+        let low = (high.checked_sub(spare)? + MARGIN).next_multiple_of(page);
+        (high > low).then_some(SpareStack { low, high })
+    }
+
+    /// Gives back the spare's pages if a walk went into it. Walks go down from the top, so
+    /// when its top page is not resident, none is: one `mincore` tells.
+    #[allow(unsafe_code)]
+    pub(crate) fn trim(&self) {
+        let page = page_size();
+        let top = (self.high - page) as *mut libc::c_void;
+        let mut resident = 0_u8;
+        // SAFETY: `top` is a page-aligned page of this thread's stack mapping, and `resident`
+        // holds the one byte `mincore` writes for it.
+        let touched = unsafe { libc::mincore(top, page, &mut resident) } == 0 && resident & 1 == 1;
+        if touched {
+            // SAFETY: the range is part of this thread's stack, far below every live frame (the
+            // worker calls this between chunks, near its stack's top): its pages hold nothing
+            // that is read again, and are given back as zero pages when next touched.
+            unsafe {
+                libc::madvise(
+                    self.low as *mut libc::c_void,
+                    self.high - self.low,
+                    libc::MADV_DONTNEED,
+                );
+            }
+        }
+    }
+}
+
+/// Whether the process's address space is limited (`ulimit -v`, `RLIMIT_AS`).
+#[allow(unsafe_code)]
+pub(crate) fn address_space_limited() -> bool {
+    let mut limit = libc::rlimit {
+        rlim_cur: 0,
+        rlim_max: 0,
+    };
+    // SAFETY: `getrlimit` writes the limit into `limit`, which it may.
+    let read = unsafe { libc::getrlimit(libc::RLIMIT_AS, &mut limit) } == 0;
+    !read || limit.rlim_cur != libc::RLIM_INFINITY
+}
+
+#[allow(unsafe_code)]
+fn page_size() -> usize {
+    // SAFETY: `sysconf` only reads a system constant.
+    usize::try_from(unsafe { libc::sysconf(libc::_SC_PAGESIZE) }).unwrap_or(4096)
+}
+
 #[cfg(test)]
 mod tests {
     use super::*;

@@ -2,8 +2,8 @@
 //! function libraries and starts the workers and the ticker.
 
 use std::path::{Path, PathBuf};
-use std::sync::Arc;
 use std::sync::atomic::{AtomicBool, AtomicU64};
+use std::sync::{Arc, Mutex, PoisonError};
 use std::time::{Duration, Instant, SystemTime};
 
 use rhai::{AST, Dynamic, Engine};
@@ -21,7 +21,7 @@ use crate::script::library_module;
 use crate::script::vm::ScriptVm;
 use crate::worker::batch::Chunk;
 use crate::worker::runspace::{InitialState, SetupHook, StreamSink};
-use crate::worker::{PoolShared, worker_loop, worker_stack_size};
+use crate::worker::{PoolShared, value_walk_stack_size, worker_loop, worker_stack_size};
 
 /// The default of [`RunspacePoolBuilder::max_batches`].
 const DEFAULT_MAX_BATCHES: usize = 10_000;
@@ -293,10 +293,12 @@ impl RunspacePoolBuilder {
         for index in 0..threads {
             let worker_shared = shared.clone();
             let job_rx = job_rx.clone();
-            let spawned = std::thread::Builder::new()
-                .name(format!("rsparallel-worker-{index}"))
-                .stack_size(worker_stack_size(self.max_call_depth))
-                .spawn(move || worker_loop(worker_shared, index, job_rx));
+            let spawned = spawn_worker(
+                index,
+                worker_stack_size(self.max_call_depth),
+                value_walk_stack_size(self.max_memory),
+                move || worker_loop(worker_shared, index, job_rx),
+            );
             match spawned {
                 Ok(handle) => workers.push(handle),
                 Err(e) => {
@@ -326,5 +328,34 @@ impl RunspacePoolBuilder {
             driver: Driver::new(self.max_batches),
             live: Default::default(),
         })
+    }
+}
+
+/// Starts worker `index` on a stack of `size` bytes and `extra` more for deep values' walks;
+/// where the system refuses that much address space (`ulimit -v`, strict overcommit), on
+/// `size` alone: deep values are then bounded by it, as without a memory cap.
+fn spawn_worker(
+    index: usize,
+    size: usize,
+    extra: usize,
+    work: impl FnOnce() + Send + 'static,
+) -> std::io::Result<std::thread::JoinHandle<()>> {
+    let name = format!("rsparallel-worker-{index}");
+    let work = Arc::new(Mutex::new(Some(work)));
+    let start = |stack: usize| {
+        let work = work.clone();
+        std::thread::Builder::new()
+            .name(name.clone())
+            .stack_size(stack)
+            .spawn(move || {
+                let work = work.lock().unwrap_or_else(PoisonError::into_inner).take();
+                if let Some(work) = work {
+                    work();
+                }
+            })
+    };
+    match start(size.saturating_add(extra)) {
+        Err(_) if extra > 0 => start(size),
+        spawned => spawned,
     }
 }

@@ -300,12 +300,12 @@ impl Runspace {
         }
         signal::drop_left_behind();
         if self.last_may_share {
-            // Only closures make shared cells and cheap deep nesting (see `cycles`).
-            let value = match &mut result {
-                Ok(Ok(value)) => Some(value),
-                _ => None,
-            };
+            // Only closures make shared cells (see `cycles`).
+            let value = result.as_mut().ok().and_then(|r| r.as_mut().ok());
             cycles::break_cycles(&self.scope, self.base_len, value, &self.capture);
+        }
+        // A job of fewer than 1,024 operations nested nothing deep enough to matter.
+        if self.clock.job_was_checked() {
             cycles::drop_variables_flat(&mut self.scope, self.base_len + JOB_VARIABLES);
         }
         self.scope.rewind(self.base_len + JOB_VARIABLES);

@@ -32,17 +32,20 @@ pub(super) fn break_cycles(
 }
 
 /// Drops what the job left in its variables (the scope's entries from `job_defined` on, and
-/// `item`) without recursing (`value::drop_flat`). With closures a script builds a chain of
-/// values a million levels deep in a second (each closure capturing the one before); dropped
-/// by the scope's rewind, it would overflow the worker's stack and abort the process. (Without
-/// closures, nesting costs a copy of all that is nested at each level, and stays within what
-/// the worker's stack can drop.) A chain the job itself lets go of, by assigning its variable
-/// or leaving its block, is freed by Rhai, recursively, where no hook reaches: past ~150,000
-/// levels that still overflows the worker's stack.
+/// `item`) without recursing (`value::drop_flat`) where one of them is nested deeper than
+/// [`MAX_DEPTH`] levels, or is shared. A chain of function pointers, each curried with the one
+/// before (`f = Fn("g").curry(take(f))`), or of closures, each capturing the one before, is a
+/// million levels deep in a second; dropped by the scope's rewind, it would overflow the
+/// worker's stack and abort the process. (Nesting arrays and maps is slower, Rhai walks the
+/// whole value at each store, but a job with a long timeout gets there too.) A chain the job
+/// itself lets go of, by assigning its variable or leaving its block or function, is freed by
+/// Rhai, recursively, where no hook reaches: past ~125,000 levels that still overflows the
+/// worker's stack. Each level takes an operation or more: the worker looks only after a job
+/// that ran 1,024 or more.
 pub(super) fn drop_variables_flat(scope: &mut Scope<'static>, job_defined: usize) {
     // `item` and the job's own variables are the last entries.
     let from_item = job_defined.saturating_sub(1).min(scope.len());
-    if !entries_from(scope, from_item).any(|(_, _, value)| is_nest(value)) {
+    if entries_from(scope, from_item).all(|(_, _, value)| shallow(value, MAX_DEPTH)) {
         return;
     }
     // Last first, as the scope lists them: `remove` takes the last entry of a name, which is
@@ -67,6 +70,27 @@ fn entries_from<'a>(
     from: usize,
 ) -> impl Iterator<Item = (&'a str, bool, &'a Dynamic)> {
     scope.iter_raw().take(scope.len().saturating_sub(from))
+}
+
+/// Whether `value` is nested at most `levels` levels deep and holds no shared cell (which may
+/// hold itself): then dropping it recurses no deeper. Looks at every value it holds, as the
+/// drop will.
+fn shallow(value: &Dynamic, levels: usize) -> bool {
+    if !is_nest(value) {
+        return true;
+    }
+    if levels == 0 || value.is_shared() {
+        return false;
+    }
+    if let Some(array) = value.read_lock::<Array>() {
+        array.iter().all(|v| shallow(v, levels - 1))
+    } else if let Some(map) = value.read_lock::<Map>() {
+        map.values().all(|v| shallow(v, levels - 1))
+    } else if let Some(function) = value.read_lock::<rhai::FnPtr>() {
+        function.iter_curry().all(|v| shallow(v, levels - 1))
+    } else {
+        true
+    }
 }
 
 /// The shared cells among the scope's entries from `from` on (clones: counted references).
