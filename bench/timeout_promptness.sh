@@ -106,3 +106,11 @@ for call in 'a.sort()' 'a.sort_desc()' 'a.order()' 'a.order_desc()' 'a.sort(|x, 
     'a.contains(-1)' 'a.index_of(-1)' 'a + a'; do
     late "$scratch/one.txt" "$build $call; 0" "$call" 1000
 done
+
+# Calls on a BLOB of 64 MiB (`blob` fills it in pieces, ~30 ms), --timeout 100ms. (With a
+# deadline that passes as `blob` ends, `${b}` can be stopped at Rhai's own call of `to_string`,
+# and Rhai then writes the BLOB itself, in one go: ~3 s. See bench/README.md.)
+echo "one call on a BLOB of 64 MiB, --timeout 100ms: status, lateness ms"
+for call in 'b.to_string()' 'b.to_debug()' 'print(b)' '`${b}`' 'to_json(b)' 'b.to_array()'; do
+    late "$scratch/one.txt" "let b = blob(64 * 1024 * 1024, 7); $call; 0" "$call" 100
+done

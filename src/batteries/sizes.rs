@@ -182,7 +182,29 @@ pub(super) fn padded(
     Ok(Some(out))
 }
 
+/// Rhai's `to_array` of a BLOB, checked against the job's cap before it allocates (each byte
+/// becomes a 16-byte element: a 64 MB BLOB, 1 GB), and made a piece at a time.
+fn blob_to_array(blob: &mut Blob) -> Fallible<Array> {
+    let len = blob.len();
+    check("to_array", len as INT, len.checked_mul(ELEMENT))?;
+    let mut array = Array::new();
+    array
+        .try_reserve_exact(len)
+        .map_err(|_| too_large("to_array", len as INT))?;
+    for piece in blob.chunks(FILL_PIECE) {
+        array.extend(piece.iter().map(|&byte| Dynamic::from_int(byte.into())));
+        if array.len() < len {
+            crate::limits::signal::checkpoint()?;
+        }
+    }
+    Ok(array)
+}
+
 pub(super) fn register(engine: &mut impl Registrar) {
+    engine.register_as(
+        rhai::FuncRegistration::new("to_array").with_purity(true),
+        blob_to_array,
+    );
     engine.register_fn("blob", |len: INT| blob(len, 0));
     engine.register_fn("blob", blob);
     engine.register_mutating("pad", pad_blob);
@@ -204,6 +226,8 @@ mod tests {
         let engine = engine();
         let cases = [
             ("blob(3)", "[000000]"),
+            ("blob(3, 5).to_array()", "[5, 5, 5]"),
+            ("blob(0).to_array()", "[]"),
             ("blob(3, 0x142)", "[424242]"),
             ("blob(-1)", "[]"),
             ("let b = blob(1, 1); b.pad(3, 2); b", "[010202]"),

@@ -54,6 +54,21 @@ fn write_json_at(
             write_json_at(v, out, depth + 1, steps)?;
         }
         out.push(b'}');
+    } else if let Some(blob) = value.read_lock::<rhai::Blob>() {
+        // An array of numbers, as `to_json_at` gives it, without a `Value` for each byte.
+        out.push(b'[');
+        for (p, piece) in blob.chunks(Steps::BYTES / 4).enumerate() {
+            for (i, &byte) in piece.iter().enumerate() {
+                if p > 0 || i > 0 {
+                    out.push(b',');
+                }
+                write_int(byte.into(), out);
+            }
+            steps
+                .step(piece.len() * 4)
+                .map_err(|stop| stop.to_string())?;
+        }
+        out.push(b']');
     } else {
         let json = to_json_at(value, depth)?;
         serde_json::to_writer(&mut *out, &json).expect("writing to a Vec cannot fail");
@@ -114,6 +129,18 @@ fn escape(bytes: &[u8], out: &mut Vec<u8>) {
 #[cfg(test)]
 mod tests {
     use super::*;
+
+    #[test]
+    fn a_blob_is_written_as_an_array_of_numbers() {
+        for len in [0, 1, 2, Steps::BYTES / 4 + 3] {
+            let blob: rhai::Blob = (0..len).map(|i| (i * 7 % 256) as u8).collect();
+            let value = Dynamic::from_blob(blob);
+            let mut out = Vec::new();
+            write_json(&value, &mut out).unwrap();
+            let expected = serde_json::to_string(&to_json_at(&value, 0).unwrap());
+            assert_eq!(String::from_utf8(out).unwrap(), expected.unwrap(), "{len}");
+        }
+    }
 
     #[test]
     fn strings_are_escaped_as_serde_json_escapes_them() {
