@@ -20,8 +20,29 @@ fn utc(function: &str, ms: INT) -> Fallible<ZonedDateTime> {
     Ok(timestamp(function, ms)?.to_zoned_datetime(TimeZone::UTC))
 }
 
+/// The longest text these functions parse, and the longest format they take: longer is no
+/// time, duration or format anyone writes. Parsing 50 MB, and echoing it in the error, took up
+/// to a second past a job's deadline.
+const LONGEST: usize = 4096;
+
+/// Refuses a `text` longer than [`LONGEST`], naming it by its start and its length.
+fn not_too_long(function: &str, what: &str, text: &str) -> Fallible<()> {
+    if text.len() <= LONGEST {
+        return Ok(());
+    }
+    let start: String = text.chars().take(40).collect();
+    Err(error(
+        function,
+        format!(
+            "{start:?}... ({} bytes) is too long to be {what}",
+            text.len()
+        ),
+    ))
+}
+
 /// RFC 3339 text with an offset (`2024-03-01T12:00:00Z`, `...+02:00`) to milliseconds.
 fn parse_time(text: &str) -> Fallible<INT> {
+    not_too_long("parse_time", "a time", text)?;
     let trimmed = text.trim();
     match trimmed.parse::<Timestamp>() {
         Ok(ts) => Ok(ts.as_millisecond()),
@@ -41,6 +62,8 @@ fn parse_time(text: &str) -> Fallible<INT> {
 
 /// Text in a strftime-style `format` to milliseconds; without an offset in the text, UTC.
 fn parse_time_with(text: &str, format: &str) -> Fallible<INT> {
+    not_too_long("parse_time", "a time", text)?;
+    not_too_long("parse_time", "a format", format)?;
     let fail = |e: jiff::Error| {
         error(
             "parse_time",
@@ -65,6 +88,7 @@ fn format_time(ms: INT) -> Fallible<String> {
 }
 
 fn format_time_with(ms: INT, format: &str) -> Fallible<String> {
+    not_too_long("format_time", "a format", format)?;
     let ts = timestamp("format_time", ms)?;
     strtime::format(format, ts)
         .map_err(|e| error("format_time", format!("cannot format with {format:?}: {e}")))
@@ -73,6 +97,7 @@ fn format_time_with(ms: INT, format: &str) -> Fallible<String> {
 /// Adds a span that may hold calendar units (`1 month`, `-2 days`, `P1Y2M`), in UTC, so that
 /// "one month after January 31st" is the last day of February.
 fn add_duration(ms: INT, span: &str) -> Fallible<INT> {
+    not_too_long("add_duration", "a duration", span)?;
     let parsed: Span = span
         .parse()
         .map_err(|e| error("add_duration", format!("{span:?} is not a duration: {e}")))?;
@@ -85,6 +110,7 @@ fn add_duration(ms: INT, span: &str) -> Fallible<INT> {
 /// A duration of fixed units (`90s`, `1h 30m`, `PT2H`) in milliseconds. Months and years
 /// have no fixed length, so they are refused here; `add_duration` takes them.
 fn duration_ms(text: &str) -> Fallible<INT> {
+    not_too_long("duration_ms", "a duration", text)?;
     let duration: SignedDuration = text
         .parse()
         .map_err(|e| error("duration_ms", format!("{text:?} is not a duration: {e}")))?;
@@ -128,6 +154,34 @@ mod tests {
     use crate::batteries::tests::{engine, eval, eval_err};
 
     const MARCH_1_NOON: i64 = 1_709_294_400_000;
+
+    #[test]
+    fn a_text_too_long_to_be_a_time_is_refused_by_its_start_and_length() {
+        let e = engine();
+        let calls = [
+            ("parse_time(t)", "parse_time", "a time"),
+            (r#"parse_time(t, "%Y")"#, "parse_time", "a time"),
+            (r#"parse_time("2024", t)"#, "parse_time", "a format"),
+            ("format_time(0, t)", "format_time", "a format"),
+            ("add_duration(0, t)", "add_duration", "a duration"),
+            ("duration_ms(t)", "duration_ms", "a duration"),
+        ];
+        for (call, function, what) in calls {
+            let message = eval_err(&e, &format!(r#"let t = "1"; t.pad(4097, "2"); {call}"#));
+            let expected = format!(
+                "{function}: \"{}\"... (4097 bytes) is too long to be {what}",
+                format!("1{}", "2".repeat(39))
+            );
+            assert!(message.starts_with(&expected), "{call}: {message}");
+            // 4,096 bytes are taken: parsed, and refused as anything else that is no time
+            // would be; a format of literal digits formats.
+            let result =
+                e.eval::<rhai::Dynamic>(&format!(r#"let t = "1"; t.pad(4096, "2"); {call}"#));
+            if let Err(err) = result {
+                assert!(!err.to_string().contains("too long"), "{call}: {err}");
+            }
+        }
+    }
 
     #[test]
     fn parses_rfc3339_with_any_offset() {
