@@ -168,10 +168,9 @@ mod tests {
         ];
         for (call, function, what) in calls {
             let message = eval_err(&e, &format!(r#"let t = "1"; t.pad(4097, "2"); {call}"#));
-            let expected = format!(
-                "{function}: \"{}\"... (4097 bytes) is too long to be {what}",
-                format!("1{}", "2".repeat(39))
-            );
+            let start = "2".repeat(39);
+            let expected =
+                format!("{function}: \"1{start}\"... (4097 bytes) is too long to be {what}");
             assert!(message.starts_with(&expected), "{call}: {message}");
             // 4,096 bytes are taken: parsed, and refused as anything else that is no time
             // would be; a format of literal digits formats.
