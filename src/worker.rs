@@ -84,11 +84,17 @@ impl PoolShared {
 }
 
 /// A worker: builds its runspace in its own thread, then runs chunks until the queue closes.
-pub(crate) fn worker_loop(shared: Arc<PoolShared>, index: usize, jobs: Receiver<Chunk>) {
+/// Its stack is [`worker_stack_size`] and `spare` bytes more for deep values' walks.
+pub(crate) fn worker_loop(
+    shared: Arc<PoolShared>,
+    index: usize,
+    jobs: Receiver<Chunk>,
+    spare: usize,
+) {
     let clock = shared.clocks[index].clone();
     let stack = worker_stack_size(shared.state.max_call_depth);
     clock.set_stack(stack);
-    let spare = SpareStack::below_here(stack, value_walk_stack_size(shared.state.max_memory));
+    let spare = SpareStack::below_here(stack, spare);
     crate::limits::signal::install(clock.clone());
     let mut runspace = Runspace::new(shared.state.clone(), index, clock.clone());
     // The evaluator (a grain `Vm`, kept for every job) borrows the runspace's engine.

@@ -81,17 +81,10 @@ impl SpareStack {
         (high > low).then_some(SpareStack { low, high })
     }
 
-    /// Gives back the spare's pages if a walk went into it. Walks go down from the top, so
-    /// when its top page is not resident, none is: one `mincore` tells.
+    /// Gives back the spare's pages if a walk went into it.
     #[allow(unsafe_code)]
     pub(crate) fn trim(&self) {
-        let page = page_size();
-        let top = (self.high - page) as *mut libc::c_void;
-        let mut resident = 0_u8;
-        // SAFETY: `top` is a page-aligned page of this thread's stack mapping, and `resident`
-        // holds the one byte `mincore` writes for it.
-        let touched = unsafe { libc::mincore(top, page, &mut resident) } == 0 && resident & 1 == 1;
-        if touched {
+        if self.top_resident() {
             // SAFETY: the range is part of this thread's stack, far below every live frame (the
             // worker calls this between chunks, near its stack's top): its pages hold nothing
             // that is read again, and are given back as zero pages when next touched.
@@ -104,9 +97,20 @@ impl SpareStack {
             }
         }
     }
+
+    /// Whether the spare's top page is in memory. Walks go down from the top, so when it is
+    /// not, none is: one `mincore` tells.
+    #[allow(unsafe_code)]
+    fn top_resident(&self) -> bool {
+        let page = page_size();
+        let top = (self.high - page) as *mut libc::c_void;
+        let mut resident = 0_u8;
+        // SAFETY: `top` is a page-aligned page of this thread's stack mapping, and `resident`
+        // holds the one byte `mincore` writes for it.
+        (unsafe { libc::mincore(top, page, &mut resident) }) == 0 && resident & 1 == 1
+    }
 }
 
-/// Whether the process's address space is limited (`ulimit -v`, `RLIMIT_AS`).
 #[allow(unsafe_code)]
 pub(crate) fn address_space_limited() -> bool {
     let mut limit = libc::rlimit {
@@ -129,6 +133,34 @@ mod tests {
     use super::*;
 
     const MIB: usize = 1024 * 1024;
+
+    /// Takes ~8 KiB of stack a level, `levels` deep.
+    fn go_deep(levels: usize) -> u8 {
+        let frame = std::hint::black_box([levels as u8; 8192]);
+        if levels == 0 {
+            frame[0]
+        } else {
+            go_deep(levels - 1).wrapping_add(frame[levels % 8192])
+        }
+    }
+
+    #[test]
+    fn a_walk_into_the_spare_is_given_back_after() {
+        let resident = std::thread::Builder::new()
+            .stack_size(4 * MIB + 16 * MIB)
+            .spawn(|| {
+                let spare = SpareStack::below_here(4 * MIB, 16 * MIB).expect("a spare");
+                let before = spare.top_resident();
+                std::hint::black_box(go_deep(1000));
+                let walked = spare.top_resident();
+                spare.trim();
+                (before, walked, spare.top_resident())
+            })
+            .unwrap()
+            .join()
+            .unwrap();
+        assert_eq!(resident, (false, true, false));
+    }
 
     #[test]
     fn the_reserve_is_a_quarter_of_the_stack_at_least_2_mib_at_most_half() {

@@ -297,7 +297,7 @@ impl RunspacePoolBuilder {
                 index,
                 worker_stack_size(self.max_call_depth),
                 value_walk_stack_size(self.max_memory),
-                move || worker_loop(worker_shared, index, job_rx),
+                move |spare| worker_loop(worker_shared, index, job_rx, spare),
             );
             match spawned {
                 Ok(handle) => workers.push(handle),
@@ -332,30 +332,31 @@ impl RunspacePoolBuilder {
 }
 
 /// Starts worker `index` on a stack of `size` bytes and `extra` more for deep values' walks;
-/// where the system refuses that much address space (`ulimit -v`, strict overcommit), on
-/// `size` alone: deep values are then bounded by it, as without a memory cap.
+/// where the system refuses that much address space (strict overcommit, a small machine), on
+/// `size` alone: deep values are then bounded by it, as without a memory cap. `work` is told
+/// how much more it got, 0 or `extra`.
 fn spawn_worker(
     index: usize,
     size: usize,
     extra: usize,
-    work: impl FnOnce() + Send + 'static,
+    work: impl FnOnce(usize) + Send + 'static,
 ) -> std::io::Result<std::thread::JoinHandle<()>> {
     let name = format!("rsparallel-worker-{index}");
     let work = Arc::new(Mutex::new(Some(work)));
-    let start = |stack: usize| {
+    let start = |more: usize| {
         let work = work.clone();
         std::thread::Builder::new()
             .name(name.clone())
-            .stack_size(stack)
+            .stack_size(size.saturating_add(more))
             .spawn(move || {
                 let work = work.lock().unwrap_or_else(PoisonError::into_inner).take();
                 if let Some(work) = work {
-                    work();
+                    work(more);
                 }
             })
     };
-    match start(size.saturating_add(extra)) {
-        Err(_) if extra > 0 => start(size),
+    match start(extra) {
+        Err(_) if extra > 0 => start(0),
         spawned => spawned,
     }
 }
