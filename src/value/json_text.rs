@@ -54,25 +54,36 @@ fn write_json_at(
             write_json_at(v, out, depth + 1, steps)?;
         }
         out.push(b'}');
-    } else if let Some(blob) = value.read_lock::<rhai::Blob>() {
-        // An array of numbers, as `to_json_at` gives it, without a `Value` for each byte.
-        out.push(b'[');
-        for (p, piece) in blob.chunks(Steps::BYTES / 4).enumerate() {
-            for (i, &byte) in piece.iter().enumerate() {
-                if p > 0 || i > 0 {
-                    out.push(b',');
-                }
-                write_int(byte.into(), out);
-            }
-            steps
-                .step(piece.len() * 4)
-                .map_err(|stop| stop.to_string())?;
-        }
-        out.push(b']');
+    } else if value.is_blob() {
+        write_blob(value, out, steps)?;
     } else {
         let json = to_json_at(value, depth)?;
         serde_json::to_writer(&mut *out, &json).expect("writing to a Vec cannot fail");
     }
+    Ok(())
+}
+
+/// Appends a BLOB as an array of numbers, as `to_json_at` gives it, without a `Value` for each
+/// byte. Out of line: `write_json_at` recurses a level for each level of nesting, up to
+/// [`MAX_DEPTH`], and its frame must stay small enough for a 2 MiB thread in a debug build.
+#[inline(never)]
+fn write_blob(value: &Dynamic, out: &mut Vec<u8>, steps: &mut Steps) -> Result<(), String> {
+    let Some(blob) = value.read_lock::<rhai::Blob>() else {
+        return Ok(());
+    };
+    out.push(b'[');
+    for (p, piece) in blob.chunks(Steps::BYTES / 4).enumerate() {
+        for (i, &byte) in piece.iter().enumerate() {
+            if p > 0 || i > 0 {
+                out.push(b',');
+            }
+            write_int(byte.into(), out);
+        }
+        steps
+            .step(piece.len() * 4)
+            .map_err(|stop| stop.to_string())?;
+    }
+    out.push(b']');
     Ok(())
 }
 
