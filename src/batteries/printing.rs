@@ -1,10 +1,10 @@
-//! Rhai's own text forms of arrays, maps and BLOBs — `to_string`, `to_debug`, `print`, `debug`, and
-//! so string interpolation — again, with a look at the job's memory cap first. An array can
-//! hold one string many times (100,000 references to a 1 MB string take 1 MB), and Rhai's
-//! versions write every copy in one call: gigabytes before the cap is next looked at. These
-//! write the same text, but when it would not fit in what the job has left they write a short
-//! stand-in and mark the job as past its cap, which stops it at its next operation. (Failing
-//! the call would not do: on a failed `to_string`, Rhai writes the value itself, in full.)
+//! Rhai's own text forms of arrays, maps and BLOBs — `to_string`, `to_debug`, `print`,
+//! `debug`, and so string interpolation — again, with a look at the job's memory cap first. An
+//! array can hold one string many times (100,000 references to a 1 MB string take 1 MB), and
+//! Rhai's versions write every copy in one call: gigabytes before the cap is next looked at.
+//! These write the same text, but when it would not fit in what the job has left they write a
+//! short stand-in and mark the job as past its cap, which stops it at its next operation. They
+//! look at the job's clock as they write, too, and give a stand-in when it is up.
 //!
 //! Registered on the engine itself, they are found before the standard library's.
 

@@ -111,6 +111,8 @@ impl SpareStack {
     }
 }
 
+/// Whether the process's address space is limited (`ulimit -v`, `RLIMIT_AS`), or the limit
+/// cannot be read.
 #[allow(unsafe_code)]
 pub(crate) fn address_space_limited() -> bool {
     let mut limit = libc::rlimit {
