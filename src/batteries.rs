@@ -48,6 +48,7 @@ mod equality;
 mod hash;
 mod help;
 mod json;
+mod maps;
 mod pieces;
 mod printing;
 #[cfg(feature = "batteries")]
@@ -94,6 +95,7 @@ pub(crate) fn register_into(engine: &mut impl Registrar) {
     case::register(engine);
     chars::register(engine);
     printing::register(engine);
+    maps::register(engine);
 }
 
 /// The error a battery fails its job with: the function's name, then what went wrong.
