@@ -9,6 +9,7 @@ mod csv_line;
 mod json_text;
 
 pub(crate) use csv_line::write_row;
+pub(crate) use json_text::HEX;
 pub use json_text::{write_json, write_json_str};
 
 /// Converts a JSON value into a Rhai value: objects become maps, arrays arrays, integers that

@@ -15,6 +15,7 @@ use rhai::{Array, Blob, Dynamic, FuncRegistration, ImmutableString, Map, NativeC
 
 use super::Fallible;
 use crate::limits::signal::{Steps, checkpoint};
+use crate::value::HEX;
 
 /// Whether `values` written as text would not fit in the running job's memory; if so, the job
 /// is marked as past its cap.
@@ -99,7 +100,6 @@ fn write_map(ctx: NativeCallContext, map: &mut Map) -> Fallible<ImmutableString>
 /// between groups of eight. Written 64 KiB of bytes at a time: Rhai's own took 1.8 s for a
 /// 64 MB BLOB, in one go.
 fn write_blob(blob: &mut Blob) -> Fallible<ImmutableString> {
-    const HEX: &[u8; 16] = b"0123456789abcdef";
     let len = blob.len();
     let size = 2 + 2 * len + len.saturating_sub(1) / 8;
     if crate::limits::memory::would_pass_cap(size) {

@@ -183,7 +183,8 @@ pub(super) fn padded(
 }
 
 /// Rhai's `to_array` of a BLOB, checked against the job's cap before it allocates (each byte
-/// becomes a 16-byte element: a 64 MB BLOB, 1 GB), and made a piece at a time.
+/// becomes a 16-byte element: a 64 MB BLOB, 1 GB), and made a piece at a time. Stopped, it
+/// leaves what it made to be dropped once the job's end is stamped, as `keys` does.
 fn blob_to_array(blob: &mut Blob) -> Fallible<Array> {
     let len = blob.len();
     check("to_array", len as INT, len.checked_mul(ELEMENT))?;
@@ -193,8 +194,10 @@ fn blob_to_array(blob: &mut Blob) -> Fallible<Array> {
         .map_err(|_| too_large("to_array", len as INT))?;
     for piece in blob.chunks(FILL_PIECE) {
         array.extend(piece.iter().map(|&byte| Dynamic::from_int(byte.into())));
-        if array.len() < len {
-            crate::limits::signal::checkpoint()?;
+        if array.len() < len
+            && let Err(stop) = crate::limits::signal::checkpoint()
+        {
+            return crate::limits::signal::drop_after_stop(array, Err(stop));
         }
     }
     Ok(array)

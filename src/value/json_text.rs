@@ -93,7 +93,8 @@ pub fn write_json_str(s: &str, out: &mut Vec<u8>) {
     let _ = write_str(s, out, &mut Steps::new(usize::MAX));
 }
 
-const HEX: &[u8; 16] = b"0123456789abcdef";
+/// Lower-case hex digits, by value.
+pub(crate) const HEX: &[u8; 16] = b"0123456789abcdef";
 
 /// Appends `s` as a JSON string literal, looking at the running job's clock and cap between
 /// pieces of it (see [`Steps`]).
