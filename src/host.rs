@@ -134,7 +134,7 @@ impl ExitRequest {
             },
             None => ExitRequest {
                 status: 1,
-                message: Some(value.to_string()),
+                message: Some(crate::value::message_text(&value)),
             },
         }
     }

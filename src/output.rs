@@ -101,7 +101,7 @@ fn write_error(error: &JobError, out: &mut Vec<u8>) {
         if write_json(thrown, out).is_err() {
             // A thrown value with no JSON form (a function pointer) is named by its text.
             out.truncate(at);
-            write_json_str(&thrown.to_string(), out);
+            write_json_str(&crate::value::message_text(thrown), out);
         }
     }
     if let Some(line) = error.line {

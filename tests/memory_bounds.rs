@@ -66,6 +66,32 @@ fn values_sharing_one_string_cannot_expand_past_the_memory_cap() {
 }
 
 #[test]
+fn errors_and_stream_lines_quote_a_value_sharing_one_string_only_in_part() {
+    // 100,000 references to one 1 MB string: 100 GB of text, which an error message or a
+    // stream line once wrote whole (the process aborted).
+    let build = r#"let s = "x"; s.pad(1000000, "x"); let a = []; a.pad(100000, s);"#;
+    let (code, records) = run_hostile(&format!("{build} throw a;"), &["x"], &[]);
+    assert_eq!(code, 1);
+    let error = &records[0]["error"];
+    assert_eq!(error["kind"], "thrown", "{error}");
+    let message = error["message"].as_str().unwrap();
+    assert!(
+        message.starts_with("[\"xxx") && message.ends_with('…'),
+        "{message:.40}"
+    );
+    assert!(message.len() <= 64 * 1024 + 3, "{}", message.len());
+    // The value itself is dropped from the record, as an output that large would be.
+    assert!(error.get("thrown").is_none(), "{error:.200}");
+
+    for form in ["warn(a)", "verbose(a)", "error(a)"] {
+        let script = format!("{build} {form}; 1");
+        let (code, records) = run_hostile(&script, &["x"], &["--max-memory", "256MiB"]);
+        assert_eq!(code, 1, "{form}");
+        assert_all_failed(&records, 1, "max-memory");
+    }
+}
+
+#[test]
 fn natives_that_multiply_their_input_stop_at_the_memory_cap() {
     let build = r#"let s = "x"; s.pad(2000000, "ab"); "#;
     for call in [

@@ -32,13 +32,20 @@ fn too_large<'a>(values: impl IntoIterator<Item = &'a Dynamic>) -> bool {
 /// What a value too large to write is written as, for the one operation before its job stops.
 const TOO_LARGE: &str = "<too large to write>";
 
-/// An element's debug text, as Rhai's `print_with_func` gives it.
-fn debug_text(ctx: &NativeCallContext, value: &mut Dynamic) -> ImmutableString {
-    match ctx.call_native_fn_raw("to_debug", true, &mut [value]) {
-        Ok(text) if text.is_string() => text.into_immutable_string().unwrap_or_default(),
-        Ok(other) => ctx.engine().map_type_name(other.type_name()).into(),
-        Err(_) => ctx.engine().map_type_name(&format!("{value:?}")).into(),
-    }
+/// `value`'s text by its native `name` (`to_string`, `to_debug`) as `print` finds it: for
+/// arrays, maps and BLOBs the bounded ones here, and a value that gives no text named by its
+/// type. A failed call (its job stopped as it was made) is passed on. Rhai's `print_with_func`
+/// answers one with the value's whole text instead, written in one go: gigabytes for an array
+/// that shares one string many times.
+pub(crate) fn native_text(
+    ctx: &NativeCallContext,
+    name: &str,
+    value: &mut Dynamic,
+) -> Fallible<ImmutableString> {
+    let text = ctx.call_native_fn_raw(name, true, &mut [value])?;
+    Ok(text
+        .into_immutable_string()
+        .unwrap_or_else(|type_name| ctx.engine().map_type_name(type_name).into()))
 }
 
 /// What a text form stopped by its job's end gives. An error would not do: Rhai takes a failed
@@ -71,7 +78,7 @@ fn write_array(ctx: NativeCallContext, array: &mut Array) -> Fallible<ImmutableS
     let mut text = String::from("[");
     for (i, value) in array.iter_mut().enumerate() {
         checkpoint()?;
-        text.push_str(&debug_text(&ctx, value));
+        text.push_str(&native_text(&ctx, "to_debug", value)?);
         if i + 1 < len {
             text.push_str(", ");
         }
@@ -88,7 +95,7 @@ fn write_map(ctx: NativeCallContext, map: &mut Map) -> Fallible<ImmutableString>
     let mut text = String::from("#{");
     for (i, (key, value)) in map.iter_mut().enumerate() {
         checkpoint()?;
-        let value = debug_text(&ctx, value);
+        let value = native_text(&ctx, "to_debug", value)?;
         let separator = if i + 1 < len { ", " } else { "" };
         let _ = write!(text, "{key:?}: {value}{separator}");
     }

@@ -106,9 +106,20 @@ pub(super) fn wire_job_hooks(
                 engine.on_debug(move |text, _source, _pos| record(text));
             }
             other => {
-                engine.register_fn(other.as_str(), move |value: Dynamic| {
-                    record(&value.to_string());
-                });
+                // As `print` writes it: with the cap and the clock, which `Display` has not.
+                engine.register_fn(
+                    other.as_str(),
+                    move |ctx: NativeCallContext,
+                          mut value: Dynamic|
+                          -> Result<(), Box<EvalAltResult>> {
+                        record(&crate::batteries::native_text(
+                            &ctx,
+                            "to_string",
+                            &mut value,
+                        )?);
+                        Ok(())
+                    },
+                );
             }
         }
     }

@@ -76,7 +76,13 @@ pub(super) fn classify(
             (JobStatus::Failed, JobErrorKind::MemoryCap, what.clone())
         }
         EvalAltResult::ErrorRuntime(value, _) => {
-            thrown = Some(value.clone());
+            // Kept for the record as an output is: unless its text would pass the cap.
+            if !state
+                .max_memory
+                .is_some_and(|cap| crate::value::written_size_exceeds([value], cap))
+            {
+                thrown = Some(value.clone());
+            }
             (
                 JobStatus::Failed,
                 JobErrorKind::Thrown,
@@ -89,7 +95,7 @@ pub(super) fn classify(
                 _ => JobErrorKind::Script,
             };
             // The display ends with the position, which the record keeps as fields instead.
-            let text = other.to_string();
+            let text = crate::value::message_text(other);
             let suffix = format!(" ({position})");
             let text = match text.strip_suffix(&suffix) {
                 Some(bare) if !position.is_none() => bare.to_string(),
@@ -120,7 +126,7 @@ fn thrown_message(value: &Dynamic) -> String {
     if value.is_unit() {
         "error thrown".to_string()
     } else {
-        value.to_string()
+        crate::value::message_text(value)
     }
 }
 
