@@ -9,15 +9,20 @@
 //! These give the same answers, with std's same stable sort and Rhai's same comparisons, look
 //! at the job's clock and cap every thousand comparisons, and let the job's own stop through.
 //!
+//! `extract` copies part of an array as Rhai's does, with the clock: Rhai's copied 10 M values
+//! in one call, ~150 ms.
+//!
 //! Registered on the engine itself, they are found before the standard library's; they are
 //! registered as not pure, as Rhai's are, so they refuse a constant.
 
-use rhai::{Array, Dynamic, FnPtr, NativeCallContext};
+use std::ops::{Range, RangeInclusive};
+
+use rhai::{Array, Dynamic, FnPtr, INT, NativeCallContext};
 
 use super::Fallible;
 use super::registrar::Registrar;
 use super::sorting::{sort_by, sort_by_value, sorted_copy};
-use crate::limits::signal::{Steps, checkpoint};
+use crate::limits::signal::{Steps, checkpoint, collect_stepped};
 
 /// Removes each element the comparer finds the same as the last one kept before it, as
 /// `Vec::dedup_by` does with Rhai's comparison: `same(kept, element)`.
@@ -57,7 +62,50 @@ fn dedup_with(
     Ok(())
 }
 
+/// Where a part of an array of `length` values starts, and how long it is, as Rhai counts them
+/// (its `calc_offset_len`): a negative start counts from the end, a length runs at most to it.
+fn start_and_len(length: usize, start: INT, len: INT) -> (usize, usize) {
+    let start = if start < 0 {
+        usize::try_from(start.unsigned_abs()).map_or(0, |back| length - back.min(length))
+    } else {
+        match usize::try_from(start) {
+            Ok(start) if start < length => start,
+            _ => return (length, 0),
+        }
+    };
+    let len = match usize::try_from(len) {
+        Ok(len) => len.min(length - start),
+        Err(_) => 0,
+    };
+    (start, len)
+}
+
+/// A copy of `len` values of `array` from `start`, as Rhai's `extract`.
+fn extract(array: &mut Array, start: INT, len: INT) -> Fallible<Array> {
+    if array.is_empty() || len <= 0 {
+        return Ok(Array::new());
+    }
+    let (start, len) = start_and_len(array.len(), start, len);
+    collect_stepped(array[start..start + len].iter().cloned())
+}
+
 pub(super) fn register(engine: &mut impl Registrar) {
+    engine.register_mutating("extract", extract);
+    engine.register_mutating("extract", |array: &mut Array, start: INT| {
+        extract(array, start, INT::MAX)
+    });
+    engine.register_mutating("extract", |array: &mut Array, range: Range<INT>| {
+        let start = range.start.max(0);
+        extract(array, start, range.end.max(start) - start)
+    });
+    engine.register_mutating(
+        "extract",
+        |array: &mut Array, range: RangeInclusive<INT>| {
+            let start = (*range.start()).max(0);
+            let end = (*range.end()).max(start).min(INT::MAX - 1);
+            extract(array, start, end - start + 1)
+        },
+    );
     for name in ["sort", "sort_by"] {
         engine.register_mutating(
             name,
@@ -197,6 +245,26 @@ mod tests {
         let ours = outcome(&engine());
         assert!(ours.contains("total order"), "{ours}");
         assert_eq!(ours, outcome(&Engine::new()));
+    }
+
+    #[test]
+    fn extract_gives_rhais_answers() {
+        let arrays = ["[]", "[1]", "[1, \"two\", 3.0, [4], #{five: 5}, (), 7]"];
+        let mut calls = Vec::new();
+        for at in ["0", "1", "3", "6", "7", "100", "-1", "-3", "-7", "-100"] {
+            calls.push(format!("a = a.extract({at})"));
+            for len in ["0", "1", "2", "100", "-1"] {
+                calls.push(format!("a = a.extract({at}, {len})"));
+            }
+        }
+        for range in [
+            "0..0", "1..3", "2..100", "-2..3", "5..2", "0..=0", "1..=3", "-5..=1",
+        ] {
+            calls.push(format!("a = a.extract({range})"));
+        }
+        let calls: Vec<&str> = calls.iter().map(String::as_str).collect();
+        same_answers_as_rhais("", &arrays, &calls);
+        refuses_a_constant_as_rhais("const A = [1, 1]; A.extract(1)");
     }
 
     #[test]
