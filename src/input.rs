@@ -79,6 +79,25 @@ pub fn read_items<'a, R: BufRead + Send + 'a>(
     }
 }
 
+/// How many bytes of memory one item's values may take, for each byte `--max-item-size` lets
+/// its text have. JSON and CSV items take many times their text (a line of `[]`, 2 bytes each,
+/// takes ~60 bytes a value), and an item is built before any job's memory cap applies: this
+/// bounds it, 1 GiB at the default 64 MiB.
+const VALUE_BYTES_PER_ITEM_BYTE: u64 = 16;
+
+/// The most memory one item's values may take, given the limit on its text.
+fn value_budget(max_item_size: usize) -> u64 {
+    (max_item_size as u64).saturating_mul(VALUE_BYTES_PER_ITEM_BYTE)
+}
+
+/// Why an item whose values would take more than [`value_budget`] was not read.
+fn too_large(max_item_size: usize) -> String {
+    format!(
+        "its values would take more than {} of memory (16 times max-item-size)",
+        crate::limits::size::format_size(value_budget(max_item_size))
+    )
+}
+
 /// Why an item over the size limit was not read: `what` is a line or a CSV row.
 fn too_long(what: &str, max_item_size: usize) -> String {
     format!(

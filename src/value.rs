@@ -7,10 +7,12 @@ use serde_json::Value;
 
 mod bounded_text;
 mod csv_line;
+mod json_seed;
 mod json_text;
 
 pub(crate) use bounded_text::message_text;
 pub(crate) use csv_line::write_row;
+pub(crate) use json_seed::{JsonParseError, VALUE_BYTES, parse_json_within};
 pub(crate) use json_text::HEX;
 pub use json_text::{write_json, write_json_str};
 

@@ -279,6 +279,40 @@ fn a_fifty_megabyte_line_is_an_item_and_the_size_limit_holds() {
 }
 
 #[test]
+fn an_item_whose_values_would_take_16_times_the_size_limit_is_not_read() {
+    // 20,000 empty arrays are 60 KB of text and ~1.3 MB of values; with a 64 KiB limit on the
+    // text, the values may take 1 MiB. (A 60 MB line of them took 2.3 GB.)
+    let arrays = format!("[{}]", vec!["[]"; 20_000].join(","));
+    let cells = ",".repeat(60_000);
+    for (format, input, read) in [
+        ("jsonl", format!("[1]\n{arrays}\n[2]\n"), "1\n1\n"),
+        ("csv", format!("a\n1\n{cells}\n2\n"), "1\n1\n1\n"),
+    ] {
+        let mut args = vec!["run", "-e", "item.len()", "-k", "--format", format];
+        if format == "csv" {
+            args.push("--no-header");
+        }
+        rsparallel()
+            .args(&args)
+            .args(["--max-item-size", "64KiB"])
+            .write_stdin(input)
+            .assert()
+            .code(1)
+            .stdout(read)
+            .stderr(predicate::str::contains(
+                "its values would take more than 1 MiB of memory (16 times max-item-size)",
+            ));
+    }
+    // Under the limit, the same line is read.
+    rsparallel()
+        .args(["run", "-e", "item.len()", "--format", "jsonl"])
+        .write_stdin(format!("{arrays}\n"))
+        .assert()
+        .success()
+        .stdout("20000\n");
+}
+
+#[test]
 fn the_default_item_size_limit_is_64_mib() {
     // A line of exactly 64 MiB is an item; a line a little longer is refused, naming the limit.
     let dir = tempfile::tempdir().unwrap();

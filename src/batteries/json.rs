@@ -1,47 +1,26 @@
 //! JSON: `parse_json` (text straight into Rhai values) and `to_json` / `to_json_pretty`.
 
 use super::registrar::Registrar;
-use std::fmt;
-
-use rhai::{Array, Dynamic, Map};
-use serde::de::{DeserializeSeed, Deserializer, MapAccess, SeqAccess, Visitor};
+use rhai::{Dynamic, Map};
 
 use super::{Fallible, error, failed_or_stopped, too_large};
 use crate::limits::signal::Steps;
-use crate::value::{dynamic_to_json, write_json, write_json_str};
+use crate::value::{
+    JsonParseError, dynamic_to_json, parse_json_within, write_json, write_json_str,
+};
 
-/// Parses JSON text into a Rhai value without an intermediate `serde_json::Value` tree:
-/// objects become maps, arrays arrays, integers that fit `i64` integers, other numbers floats,
-/// `null` becomes `()`.
-///
-/// Values take several times the memory of their text (a 7 MB text of small objects made 80
-/// MB), and the cap is otherwise looked at only between the script's operations: the parser
-/// stops at the element where the job passes its memory cap, not after building it all.
+/// Parses JSON text into a Rhai value (`value::parse_json_within`). Values take several times
+/// the memory of their text (a 7 MB text of small objects made 80 MB), and the cap is
+/// otherwise looked at only between the script's operations: the parser stops at the element
+/// where the job passes its memory cap, not after building it all.
 pub(super) fn parse_json(text: &str) -> Fallible<Dynamic> {
-    let mut de = serde_json::Deserializer::from_str(text);
-    let value = DynamicSeed
-        .deserialize(&mut de)
-        .and_then(|value| de.end().map(|()| value))
-        .map_err(|e| {
-            if crate::limits::memory::over_cap() {
-                too_large(
-                    "parse_json",
-                    "the values would take more memory than the job has left (max-memory)",
-                )
-            } else {
-                error("parse_json", format!("invalid JSON: {e}"))
-            }
-        })?;
-    Ok(value)
-}
-
-/// Fails the parse once the running job is past its memory cap (see [`parse_json`]).
-fn within_cap<E: serde::de::Error>() -> Result<(), E> {
-    if crate::limits::memory::over_cap() {
-        Err(E::custom("past the memory cap"))
-    } else {
-        Ok(())
-    }
+    parse_json_within(text, u64::MAX).map_err(|e| match e {
+        JsonParseError::TooLarge => too_large(
+            "parse_json",
+            "the values would take more memory than the job has left (max-memory)",
+        ),
+        JsonParseError::Invalid(e) => error("parse_json", format!("invalid JSON: {e}")),
+    })
 }
 
 /// Fails `function` when `value`'s JSON text would not fit in the memory the running job has
@@ -97,73 +76,6 @@ pub(super) fn register(engine: &mut impl Registrar) {
     // this one (the engine's own functions are searched before its standard library).
     engine.register_fn("to_json", |map: &mut Map| map_to_json(map));
     engine.register_fn("to_json_pretty", |value: Dynamic| to_json_pretty(&value));
-}
-
-/// Builds a `Dynamic` as serde_json reads the text.
-struct DynamicSeed;
-
-impl<'de> DeserializeSeed<'de> for DynamicSeed {
-    type Value = Dynamic;
-
-    fn deserialize<D: Deserializer<'de>>(self, deserializer: D) -> Result<Dynamic, D::Error> {
-        deserializer.deserialize_any(self)
-    }
-}
-
-impl<'de> Visitor<'de> for DynamicSeed {
-    type Value = Dynamic;
-
-    fn expecting(&self, f: &mut fmt::Formatter) -> fmt::Result {
-        f.write_str("a JSON value")
-    }
-
-    fn visit_unit<E>(self) -> Result<Dynamic, E> {
-        Ok(Dynamic::UNIT)
-    }
-
-    fn visit_bool<E>(self, b: bool) -> Result<Dynamic, E> {
-        Ok(b.into())
-    }
-
-    fn visit_i64<E>(self, i: i64) -> Result<Dynamic, E> {
-        Ok(i.into())
-    }
-
-    fn visit_u64<E>(self, u: u64) -> Result<Dynamic, E> {
-        // As `value::json_to_dynamic` does: beyond i64, a float.
-        Ok(i64::try_from(u).map_or_else(|_| (u as f64).into(), Dynamic::from))
-    }
-
-    fn visit_f64<E>(self, f: f64) -> Result<Dynamic, E> {
-        Ok(f.into())
-    }
-
-    fn visit_str<E>(self, s: &str) -> Result<Dynamic, E> {
-        Ok(s.into())
-    }
-
-    fn visit_string<E>(self, s: String) -> Result<Dynamic, E> {
-        Ok(s.into())
-    }
-
-    fn visit_seq<A: SeqAccess<'de>>(self, mut seq: A) -> Result<Dynamic, A::Error> {
-        let mut array = Array::with_capacity(seq.size_hint().unwrap_or(0));
-        while let Some(value) = seq.next_element_seed(DynamicSeed)? {
-            array.push(value);
-            within_cap()?;
-        }
-        Ok(array.into())
-    }
-
-    fn visit_map<A: MapAccess<'de>>(self, mut access: A) -> Result<Dynamic, A::Error> {
-        let mut map = Map::new();
-        while let Some(key) = access.next_key::<String>()? {
-            let value = access.next_value_seed(DynamicSeed)?;
-            map.insert(key.into(), value);
-            within_cap()?;
-        }
-        Ok(map.into())
-    }
 }
 
 #[cfg(test)]

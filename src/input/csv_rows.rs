@@ -10,7 +10,7 @@ use std::sync::atomic::{AtomicU64, Ordering};
 use rhai::{Array, Dynamic, ImmutableString, Map};
 
 use super::csv_types::typed_field;
-use super::{CsvOptions, ItemResult, too_long, unreadable};
+use super::{CsvOptions, ItemResult, too_large, too_long, unreadable, value_budget};
 
 /// Reads CSV rows from `reader` as `options` say, lazily: after a header row, maps from
 /// column name to field; without one, arrays of fields. A row over `max_item_size` bytes, a
@@ -90,6 +90,12 @@ impl<R: BufRead> Iterator for CsvItems<R> {
                         "",
                         too_long("row", self.max_item_size),
                     )));
+                }
+                // Each field becomes a value: a row of 30 M empty fields would take ~2 GB.
+                let bytes = self.record.as_byte_record().as_slice().len() as u64;
+                let values = (self.record.len() as u64).saturating_mul(crate::value::VALUE_BYTES);
+                if bytes.saturating_add(values) > value_budget(self.max_item_size) {
+                    return Some(Err(unreadable(line, "", too_large(self.max_item_size))));
                 }
                 let Some(headers) = headers else {
                     let row: Array = self.record.iter().map(|v| self.field(v)).collect();

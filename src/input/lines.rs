@@ -5,8 +5,10 @@ use std::io::BufRead;
 
 use rhai::{Dynamic, ImmutableString};
 
-use super::{InputFormat, ItemResult, UnreadableItem, too_long, unreadable};
-use crate::value::json_to_dynamic;
+use super::{
+    InputFormat, ItemResult, UnreadableItem, too_large, too_long, unreadable, value_budget,
+};
+use crate::value::{JsonParseError, parse_json_within};
 
 /// Where in the input an unreadable item was: its line, or, for NUL-ended items, which are
 /// not lines, its number.
@@ -157,9 +159,12 @@ fn line_item(
     };
     Some(match format {
         InputFormat::Jsonl if text.trim().is_empty() => return None,
-        InputFormat::Jsonl => match serde_json::from_str(text) {
-            Ok(value) => Ok(json_to_dynamic(value)),
-            Err(err) => Err(unreadable(line, text, format!("invalid JSON: {err}"))),
+        InputFormat::Jsonl => match parse_json_within(text, value_budget(max_item_size)) {
+            Ok(value) => Ok(value),
+            Err(JsonParseError::Invalid(err)) => {
+                Err(unreadable(line, text, format!("invalid JSON: {err}")))
+            }
+            Err(JsonParseError::TooLarge) => Err(too_large_item(line, text, max_item_size)),
         },
         _ => Ok(string_item(text)),
     })
@@ -170,6 +175,12 @@ fn line_item(
 /// copies that into the string it keeps, an allocation, a copy and a free more per line.
 fn string_item(text: &str) -> Dynamic {
     std::iter::once(text).collect::<ImmutableString>().into()
+}
+
+/// The record of a JSON line whose values would take too much memory, naming its start.
+fn too_large_item(line: u64, text: &str, max_item_size: usize) -> UnreadableItem {
+    let start: String = text.chars().take(40).collect();
+    unreadable(line, &format!("{start}…"), too_large(max_item_size))
 }
 
 /// The record of a line over the size limit, naming its start.

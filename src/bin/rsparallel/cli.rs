@@ -171,7 +171,8 @@ pub struct RunArgs {
     #[arg(long, value_name = "tree|grain|auto")]
     pub vm: Option<ScriptVm>,
 
-    /// The longest input line (or CSV row) read as an item, e.g. 1MiB.
+    /// The longest input line (or CSV row) read as an item, e.g. 1MiB. A JSON or CSV item whose
+    /// values would take more than 16 times this in memory is not read either.
     #[arg(long, value_name = "SIZE", default_value = "64MiB", value_parser = rsparallel::parse_size)]
     pub max_item_size: u64,
 
