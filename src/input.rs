@@ -85,15 +85,21 @@ pub fn read_items<'a, R: BufRead + Send + 'a>(
 /// bounds it, 1 GiB at the default 64 MiB.
 const VALUE_BYTES_PER_ITEM_BYTE: u64 = 16;
 
+/// The least [`value_budget`] is, whatever the limit on an item's text: a value's fixed cost
+/// would refuse even small items under a small limit.
+const MIN_VALUE_BUDGET: u64 = 1 << 20;
+
 /// The most memory one item's values may take, given the limit on its text.
 fn value_budget(max_item_size: usize) -> u64 {
-    (max_item_size as u64).saturating_mul(VALUE_BYTES_PER_ITEM_BYTE)
+    (max_item_size as u64)
+        .saturating_mul(VALUE_BYTES_PER_ITEM_BYTE)
+        .max(MIN_VALUE_BUDGET)
 }
 
 /// Why an item whose values would take more than [`value_budget`] was not read.
 fn too_large(max_item_size: usize) -> String {
     format!(
-        "its values would take more than {} of memory (16 times max-item-size)",
+        "its values would take more than {} of memory (16 times max-item-size, 1 MiB at least)",
         crate::limits::size::format_size(value_budget(max_item_size))
     )
 }

@@ -300,7 +300,7 @@ fn an_item_whose_values_would_take_16_times_the_size_limit_is_not_read() {
             .code(1)
             .stdout(read)
             .stderr(predicate::str::contains(
-                "its values would take more than 1 MiB of memory (16 times max-item-size)",
+                "its values would take more than 1 MiB of memory (16 times max-item-size, 1 MiB at least)",
             ));
     }
     // Under the limit, the same line is read.

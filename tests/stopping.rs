@@ -40,6 +40,25 @@ fn a_timeout_holds_whatever_the_jobs_operations_cost() {
 }
 
 #[test]
+fn a_text_form_that_finds_the_deadline_first_still_ends_its_job() {
+    // The job sleeps until 5 ms before its deadline, then writes 2 M values as text, which
+    // takes longer. The writer reads the time itself and may find the deadline before the
+    // ticker raises the job's alarm; it gives `<stopped>`, and the job must stop there, not
+    // complete with `<stopped>` for an answer.
+    for form in ["a.to_string().len()", "to_json(a).len()", "`${a}`.len()"] {
+        let script = format!(
+            "let t0 = now_ms(); let a = []; a.pad(2000000, 1); \
+             let w = 995 - (now_ms() - t0); if w > 0 {{ sleep(w) }} {form}"
+        );
+        let (code, records) = run_hostile(&script, &["1", "2", "3"], &["--timeout", "1s"]);
+        assert_eq!(code, 1, "{form}");
+        for record in &records {
+            assert_eq!(record["status"], "timed_out", "{form}: {record}");
+        }
+    }
+}
+
+#[test]
 fn durations_too_long_for_the_clock_mean_no_limit() {
     // Once, `--timeout` killed every worker (the run waited for ever), `--total-timeout`
     // panicked, `sleep(1e300)` failed its job with a panic message, and an infinite sleep

@@ -28,7 +28,7 @@ pub(super) fn parse_json(text: &str) -> Fallible<Dynamic> {
 /// the text is built in one call, before the cap is next looked at.
 fn check_room(function: &str, value: &Dynamic) -> Fallible<()> {
     match crate::limits::memory::room_left() {
-        Some(room) if crate::value::written_size_exceeds([value], room) => Err(too_large(
+        Some(room) if crate::value::written_size_exceeds_in_job([value], room)? => Err(too_large(
             function,
             "the JSON text would take more memory than the job has left (max-memory)",
         )),

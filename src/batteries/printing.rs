@@ -18,14 +18,14 @@ use crate::limits::signal::{Steps, checkpoint};
 use crate::value::HEX;
 
 /// Whether `values` written as text would not fit in the running job's memory; if so, the job
-/// is marked as past its cap.
-fn too_large<'a>(values: impl IntoIterator<Item = &'a Dynamic>) -> bool {
+/// is marked as past its cap. The job's stop, found as it measures, is its error.
+fn too_large<'a>(values: impl IntoIterator<Item = &'a Dynamic>) -> Fallible<bool> {
     match crate::limits::memory::room_left() {
-        Some(room) if crate::value::written_size_exceeds(values, room) => {
+        Some(room) if crate::value::written_size_exceeds_in_job(values, room)? => {
             crate::limits::memory::mark_over_cap();
-            true
+            Ok(true)
         }
-        _ => false,
+        _ => Ok(false),
     }
 }
 
@@ -71,7 +71,7 @@ fn format_blob(blob: &mut Blob) -> ImmutableString {
 }
 
 fn write_array(ctx: NativeCallContext, array: &mut Array) -> Fallible<ImmutableString> {
-    if too_large(array.iter()) {
+    if too_large(array.iter())? {
         return Ok(TOO_LARGE.into());
     }
     let len = array.len();
@@ -88,7 +88,7 @@ fn write_array(ctx: NativeCallContext, array: &mut Array) -> Fallible<ImmutableS
 }
 
 fn write_map(ctx: NativeCallContext, map: &mut Map) -> Fallible<ImmutableString> {
-    if too_large(map.values()) {
+    if too_large(map.values())? {
         return Ok(TOO_LARGE.into());
     }
     let len = map.len();

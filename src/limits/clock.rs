@@ -240,7 +240,12 @@ impl JobClock {
     /// check on every operation for it.
     pub(crate) fn check_and_settle(&self) -> Option<Stop> {
         let stop = self.check();
-        if stop.is_none() && self.alarm.load(Ordering::Relaxed) {
+        if stop.is_some() {
+            // Found before the ticker rang (a native reads the time itself): every operation
+            // from now on must see it too. A text form that found it gives `<stopped>` and
+            // leaves the stop to the job's next operation, which reads only the alarm.
+            self.alarm.store(true, Ordering::Relaxed);
+        } else if self.alarm.load(Ordering::Relaxed) {
             self.alarm.store(false, Ordering::Relaxed);
             // A cancel raised between the check and the store must not be lost.
             if self.cancel.load(Ordering::SeqCst) {
@@ -391,5 +396,14 @@ mod tests {
         clock.start_job(1_000, None);
         assert_eq!(clock.ops_run(501), 1);
         assert_eq!(clock.ops_run(600), 100);
+    }
+
+    #[test]
+    fn a_deadline_found_by_reading_the_time_is_seen_by_every_operation_after() {
+        // No ticker: only a native's own look at the time finds the deadline.
+        let clock = JobClock::new(Instant::now());
+        clock.start_job(0, Some(Duration::from_nanos(1)));
+        assert_eq!(clock.check_and_settle(), Some(Stop::TimedOut));
+        assert!((1..2048).all(|ops| clock.on_progress(ops).is_some()));
     }
 }
