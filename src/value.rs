@@ -134,6 +134,22 @@ pub fn written_size_exceeds<'a>(values: impl IntoIterator<Item = &'a Dynamic>, l
         .any(|value| add_written_size(value, &mut size, limit, 0, &mut no_clock) == Ok(true))
 }
 
+/// How many bytes writing `values` as JSON would take, counted up to `limit` (a count that
+/// passes it stops there, a little over).
+pub(crate) fn written_size_up_to<'a>(
+    values: impl IntoIterator<Item = &'a Dynamic>,
+    limit: u64,
+) -> u64 {
+    let mut size = 0_u64;
+    let mut no_clock = || Ok::<(), std::convert::Infallible>(());
+    for value in values {
+        if add_written_size(value, &mut size, limit, 0, &mut no_clock) == Ok(true) {
+            break;
+        }
+    }
+    size
+}
+
 /// [`written_size_exceeds`] for a native in a running job, with a look at the job's clock
 /// every thousand values: a walk over 20 M values takes ~0.2 s. The job's stop is its error.
 pub(crate) fn written_size_exceeds_in_job<'a>(

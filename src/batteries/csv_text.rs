@@ -1,7 +1,7 @@
 //! CSV in a script: `csv_split` (one record into its fields) and `to_csv` (fields into one
 //! row), quoted as RFC 4180 and the `csv` crate quote.
 
-use rhai::{Array, Dynamic, ImmutableString};
+use rhai::{Array, Dynamic, FuncRegistration, ImmutableString};
 
 use super::registrar::Registrar;
 use super::text::one_char;
@@ -95,9 +95,11 @@ pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("csv_split", |line: &str, delimiter: &str| {
         csv_split(line, one_char("csv_split", "delimiter", delimiter)?)
     });
-    engine.register_fn("to_csv", |fields: Array| to_csv(&fields));
-    engine.register_fn("to_csv", |fields: rhai::Map| {
-        to_csv(&fields.into_values().collect::<Vec<_>>())
+    // By reference, as `to_json`: a row taken by value is Rhai's copy of it, in one go.
+    let pure = || FuncRegistration::new("to_csv").with_purity(true);
+    engine.register_as(pure(), |fields: &mut Array| to_csv(fields));
+    engine.register_as(pure(), |fields: &mut rhai::Map| {
+        to_csv(&fields.values().cloned().collect::<Vec<_>>())
     });
 }
 

@@ -310,7 +310,12 @@ where
             });
         }
         let window_end = self.window.next_seq() + self.options.reorder_window.max(1) as u64;
-        while jobs.len() < size && (!self.options.keep_order || self.next_seq < window_end) {
+        let bytes = self.options.reorder_window_bytes;
+        let room = |run: &Self| {
+            !run.options.keep_order
+                || (run.next_seq < window_end && !run.window.holds_more_than(bytes))
+        };
+        while jobs.len() < size && room(self) {
             let read = self.source.read();
             let Read::Item(item) = read else {
                 break;

@@ -21,6 +21,10 @@ pub struct RunOptions {
     /// The most records held back waiting for an earlier one, when `keep_order` is set; input
     /// is not read further until the earliest outstanding job finishes. Default: 65,536.
     pub reorder_window: usize,
+    /// The most bytes of records held back that way (their items, outputs and stream lines,
+    /// as JSON would write them): records of 100 MB each, 65,536 of them, would not fit in any
+    /// memory. Input is not read further while they take more. Default: 256 MiB.
+    pub reorder_window_bytes: u64,
     /// A timeout for this run's jobs, instead of the pool's.
     pub timeout: Option<Duration>,
     /// How many more times a job that ended with a status in `retry_on` is tried. Scripts see
@@ -69,6 +73,7 @@ impl Default for RunOptions {
         RunOptions {
             keep_order: false,
             reorder_window: 65_536,
+            reorder_window_bytes: 256 << 20,
             timeout: None,
             retries: 0,
             retry_on: vec![JobStatus::Failed, JobStatus::TimedOut],
@@ -96,6 +101,12 @@ impl RunOptions {
     /// Sets [`reorder_window`](RunOptions#structfield.reorder_window).
     pub fn reorder_window(mut self, records: usize) -> Self {
         self.reorder_window = records;
+        self
+    }
+
+    /// Sets [`reorder_window_bytes`](RunOptions#structfield.reorder_window_bytes).
+    pub fn reorder_window_bytes(mut self, bytes: u64) -> Self {
+        self.reorder_window_bytes = bytes;
         self
     }
 

@@ -8,7 +8,8 @@ use crate::record::job::JobRecord;
 enum Slot {
     /// The job has not finished yet.
     Waiting,
-    Ready(JobRecord),
+    /// A record, and the bytes it is counted as holding ([`held_bytes`]).
+    Ready(JobRecord, u64),
     /// An item the run does not take: its place is passed over silently.
     Omitted,
 }
@@ -21,6 +22,8 @@ pub(crate) struct Window {
     /// Ordered: slot `i` is for seq `next + i`.
     slots: VecDeque<Slot>,
     next: u64,
+    /// Ordered: the bytes the ready records in `slots` hold.
+    held: u64,
 }
 
 impl Window {
@@ -30,7 +33,13 @@ impl Window {
             chunks: VecDeque::new(),
             slots: VecDeque::new(),
             next: 0,
+            held: 0,
         }
+    }
+
+    /// Whether the records held back (ordered runs) take more than `bytes`.
+    pub(crate) fn holds_more_than(&self, bytes: u64) -> bool {
+        self.held > bytes
     }
 
     /// The first sequence number not yet handed back (ordered runs).
@@ -66,7 +75,9 @@ impl Window {
     /// Puts a record of an ordered run in its seq's slot.
     fn place(&mut self, record: JobRecord) {
         let seq = record.seq;
-        *self.slot(seq) = Slot::Ready(record);
+        let bytes = held_bytes(&record);
+        self.held += bytes;
+        *self.slot(seq) = Slot::Ready(record, bytes);
     }
 
     /// Passes over `seq`: it yields no record.
@@ -84,10 +95,13 @@ impl Window {
         }
         loop {
             match self.slots.front() {
-                Some(Slot::Ready(_)) => {
+                Some(Slot::Ready(..)) => {
                     self.next += 1;
                     return match self.slots.pop_front() {
-                        Some(Slot::Ready(record)) => Some(record),
+                        Some(Slot::Ready(record, bytes)) => {
+                            self.held -= bytes;
+                            Some(record)
+                        }
                         _ => unreachable!("the front slot was just seen ready"),
                     };
                 }
@@ -110,4 +124,14 @@ impl Window {
             self.chunks.pop_front();
         }
     }
+}
+
+/// What a record held back is counted as taking: its item, outputs and stream lines as JSON
+/// would write them, the measure stopping at 1 GiB. A record's own fields are small beside
+/// what a job can make: a 100 MB string, an array of millions.
+fn held_bytes(record: &JobRecord) -> u64 {
+    const COUNTED_UP_TO: u64 = 1 << 30;
+    let values = std::iter::once(&record.item).chain(record.output.iter());
+    let lines: u64 = record.streams.iter().map(|l| l.text.len() as u64).sum();
+    crate::value::written_size_up_to(values, COUNTED_UP_TO) + lines
 }
