@@ -40,6 +40,20 @@ fn a_timeout_holds_whatever_the_jobs_operations_cost() {
 }
 
 #[test]
+fn a_job_that_evals_a_huge_text_stops_while_it_is_parsed() {
+    // 20 MB of statements: parsed in one call, which took seconds and gigabytes past the
+    // job's deadline and cap (30 MB: 5 s, 3 GB); the parser now looks at both as it reads.
+    let build = r#"let s = ""; s.pad(20000000, "x;"); "#;
+    let script = format!(r#"{build} eval("let x = 1;" + s)"#);
+    // The text is built in well under the timeout, even in a debug build.
+    let ran_for = timed_out_after(&script, "3s");
+    assert!(ran_for < 3000.0 + 2000.0, "{ran_for} ms");
+    let (code, records) = run_hostile(&script, &["x"], &["--max-memory", "64MiB"]);
+    assert_eq!(code, 1);
+    assert_eq!(records[0]["error"]["kind"], "memory_cap", "{}", records[0]);
+}
+
+#[test]
 fn a_text_form_that_finds_the_deadline_first_still_ends_its_job() {
     // The job sleeps until 5 ms before its deadline, then writes 2 M values as text, which
     // takes longer. The writer reads the time itself and may find the deadline before the

@@ -66,6 +66,11 @@ pub(super) fn wire_job_hooks(
         engine.on_progress(move |ops| progress_clock.on_progress(ops));
     }
 
+    // Not deprecated: Rhai marks the API volatile this way, and rsparallel pins the Rhai
+    // version it was checked with (Cargo.toml).
+    #[allow(deprecated)]
+    engine.on_parse_token(|token, _, _| crate::limits::signal::parse_checkpoint(token));
+
     let emit_capture = capture.clone();
     engine.register_fn("emit", move |value: Dynamic| {
         emit_capture.lock().emitted.push(value);

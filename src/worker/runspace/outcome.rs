@@ -15,6 +15,9 @@ pub(super) fn classify(
     state: &InitialState,
 ) -> (JobStatus, Option<JobError>) {
     let inner = err.unwrap_inner();
+    // A stop that ended an `eval`'s parse is a stop like any other.
+    let stop_of_parse = crate::limits::signal::stop_of_parse(inner);
+    let inner = stop_of_parse.as_ref().unwrap_or(inner);
     let position = inner.position();
     let mut thrown = None;
     let (status, kind, message) = match inner {
