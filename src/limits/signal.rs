@@ -216,7 +216,7 @@ pub(crate) fn parse_checkpoint(token: rhai::Token) -> rhai::Token {
         t.set(n);
         n
     });
-    if n % 1024 != 0 {
+    if !n.is_multiple_of(1024) {
         return token;
     }
     match checkpoint() {
