@@ -292,6 +292,31 @@ fn keep_order_holds_back_records_only_up_to_its_bytes() {
 }
 
 #[test]
+fn emit_outputs_what_a_value_holds_when_it_is_called() {
+    // Variables a closure captured are shared; arrays and maps are copied value by value.
+    let pool = pool(1, 0);
+    let records = run_range(
+        &pool,
+        "let x = [1]; let f = || x; emit(x); x.push(2); emit(x); \
+         let m = #{a: 1}; let g = || m; emit(m); m.b = 2; emit(m); \
+         const C = [9]; emit(C); emit(3); ()",
+        1,
+    );
+    let outputs: Vec<String> = records[0].output.iter().map(|v| format!("{v:?}")).collect();
+    assert_eq!(
+        outputs,
+        [
+            "[1]",
+            "[1, 2]",
+            "#{\"a\": 1}",
+            "#{\"a\": 1, \"b\": 2}",
+            "[9]",
+            "3"
+        ]
+    );
+}
+
+#[test]
 fn unreadable_items_become_failed_records_in_their_place() {
     let pool = pool(2, 0);
     let script = pool.compile("item").unwrap();

@@ -246,6 +246,28 @@ pub(crate) fn stop_of_parse(err: &EvalAltResult) -> Option<EvalAltResult> {
     Some(EvalAltResult::ErrorTerminated(token.into(), *pos))
 }
 
+/// A copy of `value`, an array's or map's values copied with a look at the clock every
+/// [`Steps::VALUES`]: the copy Rhai makes of an argument taken by value is made in one go
+/// (20 M values: ~0.25 s past the deadline).
+pub(crate) fn copy_stepped(value: &Dynamic) -> Result<Dynamic, Box<EvalAltResult>> {
+    if let Some(array) = value.read_lock::<Array>() {
+        return collect_stepped(array.iter().cloned()).map(Dynamic::from_array);
+    }
+    if let Some(map) = value.read_lock::<rhai::Map>() {
+        let mut copy = rhai::Map::new();
+        let mut steps = Steps::new(Steps::VALUES);
+        for (key, value) in map.iter() {
+            copy.insert(key.clone(), value.clone());
+            if let Err(stop) = steps.step(1) {
+                return drop_after_stop(copy, Err(stop));
+            }
+        }
+        return Ok(Dynamic::from_map(copy));
+    }
+    // A variable a closure captured is shared: the copy is of what it holds now.
+    Ok(value.flatten_clone())
+}
+
 /// Collects `values` into an array, a look at the clock every [`Steps::VALUES`]. Stopped, it
 /// leaves what it made to be dropped once the job's end is stamped: a million strings take
 /// ~20 ms to free.

@@ -72,9 +72,17 @@ pub(super) fn wire_job_hooks(
     engine.on_parse_token(|token, _, _| crate::limits::signal::parse_checkpoint(token));
 
     let emit_capture = capture.clone();
-    engine.register_fn("emit", move |value: Dynamic| {
-        emit_capture.lock().emitted.push(value);
-    });
+    // By reference, and copied here with the clock: taken by value, it is Rhai's copy.
+    rhai::FuncRegistration::new("emit")
+        .with_purity(true)
+        .register_into_engine(
+            engine,
+            move |value: &mut Dynamic| -> Result<(), Box<EvalAltResult>> {
+                let value = crate::limits::signal::copy_stepped(value)?;
+                emit_capture.lock().emitted.push(value);
+                Ok(())
+            },
+        );
 
     for kind in [
         StreamKind::Print,
