@@ -59,7 +59,13 @@ fn a_text_form_that_finds_the_deadline_first_still_ends_its_job() {
     // takes longer. The writer reads the time itself and may find the deadline before the
     // ticker raises the job's alarm; it gives `<stopped>`, and the job must stop there, not
     // complete with `<stopped>` for an answer.
-    for form in ["a.to_string().len()", "to_json(a).len()", "`${a}`.len()"] {
+    // `a.to_string()` last: no operation follows it, and its `<stopped>` would be the output.
+    for form in [
+        "a.to_string().len()",
+        "to_json(a).len()",
+        "`${a}`.len()",
+        "a.to_string()",
+    ] {
         let script = format!(
             "let t0 = now_ms(); let a = []; a.pad(2000000, 1); \
              let w = 995 - (now_ms() - t0); if w > 0 {{ sleep(w) }} {form}"

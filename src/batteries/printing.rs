@@ -55,7 +55,10 @@ pub(crate) fn native_text(
 const STOPPED: &str = "<stopped>";
 
 fn or_stopped(text: Fallible<ImmutableString>) -> ImmutableString {
-    text.unwrap_or_else(|_| STOPPED.into())
+    text.unwrap_or_else(|stop| {
+        crate::limits::signal::stood_in_for(stop);
+        STOPPED.into()
+    })
 }
 
 fn format_array(ctx: NativeCallContext, array: &mut Array) -> ImmutableString {

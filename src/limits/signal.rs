@@ -197,6 +197,44 @@ impl Steps {
     }
 }
 
+thread_local! {
+    /// The stop a native answered with a stand-in (`<stopped>`) instead of an error, for
+    /// [`settle`]: the job's next operation would end it, but it may have none.
+    static STOOD_IN: RefCell<Option<Box<EvalAltResult>>> = const { RefCell::new(None) };
+}
+
+/// Records that a native gave a stand-in for its text because of `stop`, where it could not
+/// fail its call (Rhai writes a value itself when its `to_string` fails).
+pub(crate) fn stood_in_for(stop: Box<EvalAltResult>) {
+    STOOD_IN.with(|s| *s.borrow_mut() = Some(stop));
+}
+
+/// Forgets a stand-in written outside the job about to start (by a batch's `begin`).
+pub(crate) fn forget_stand_in() {
+    STOOD_IN.with(|s| s.borrow_mut().take());
+}
+
+/// Settles how a job that ran to its end ended: it failed if a stand-in was written for it
+/// (its output may hold `<stopped>` or `<too large to write>` for an answer) or if it passed
+/// its memory cap (`over_cap`) in its last operation, as it would have at the next one. On
+/// grain, whose operation count is looked at on loops' jumps back, there often is no next one.
+/// Forgets the stand-in in every case, so the next job starts clean.
+pub(crate) fn settle(
+    result: &mut std::thread::Result<Result<Dynamic, Box<EvalAltResult>>>,
+    over_cap: bool,
+) {
+    let stood_in = STOOD_IN.with(|s| s.borrow_mut().take());
+    let Ok(result) = result else { return };
+    if result.is_err() {
+        return;
+    }
+    if over_cap {
+        *result = Err(terminated(Stop::MemoryCap));
+    } else if let Some(stop) = stood_in {
+        *result = Err(stop);
+    }
+}
+
 /// What a parse the job's stop ended says, before the stop's token ([`Stop::token`]).
 const PARSE_STOPPED: &str = "the job stopped while its text was parsed: ";
 

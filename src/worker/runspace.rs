@@ -277,6 +277,7 @@ impl Runspace {
         }
 
         self.clock.start_job(start.nanos, timeout);
+        signal::forget_stand_in();
         if self.state.max_memory.is_some() {
             memory::arm(self.state.max_memory);
         }
@@ -295,6 +296,10 @@ impl Runspace {
         }));
         let end = self.timer.job_end();
         self.clock.end_job();
+        signal::settle(
+            &mut result,
+            self.state.max_memory.is_some() && memory::over_cap(),
+        );
         if self.state.max_memory.is_some() {
             memory::disarm();
         }
