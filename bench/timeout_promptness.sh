@@ -103,7 +103,8 @@ build='let a = [5, 3, 9, 1, 7, 2, 8, 4, 6, 0]; for i in 0..21 { a += a; }'
 echo 1 > "$scratch/one.txt"
 for call in 'a.sort()' 'a.sort_desc()' 'a.order()' 'a.order_desc()' 'a.sort(|x, y| x - y)' \
     'a.order(|x, y| x < y)' 'a.dedup()' 'a.dedup(|x, y| x == y)' 'a == a' 'a != a' \
-    'a.contains(-1)' 'a.index_of(-1)' 'a + a' 'a.extract(1)' 'a.extract(1..20000000)'; do
+    'a.contains(-1)' 'a.index_of(-1)' 'a + a' 'a.extract(1)' 'a.extract(1..20000000)' \
+    'a.split(1)'; do
     late "$scratch/one.txt" "$build $call; 0" "$call" 1000
 done
 
