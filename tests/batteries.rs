@@ -233,3 +233,28 @@ fn delimiters_and_fills_may_be_one_character_strings_and_times_without_an_offset
         );
     }
 }
+
+#[test]
+fn a_pattern_over_64_kib_is_refused_before_it_is_parsed() {
+    // The crate parses a pattern whole before its size limit applies: 130 MB of pattern took
+    // the process past 6 GB. 128 KiB is refused, naming its start and length.
+    let pool = pool(1, 0);
+    let records = run_range(
+        &pool,
+        r#"let p = "abcdefgh"; for i in 0..14 { p += p; } is_match("x", p)"#,
+        1,
+    );
+    let error = records[0].error.as_ref().expect("refused");
+    assert!(
+        error
+            .message
+            .starts_with("is_match: a pattern of 131072 bytes (\"abcdefgh"),
+        "{}",
+        error.message
+    );
+    assert!(
+        error.message.ends_with("is over 64 KiB"),
+        "{}",
+        error.message
+    );
+}

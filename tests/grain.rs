@@ -364,3 +364,30 @@ fn host_scripts_choose_grain_with_the_vm_option() {
         .unwrap_err();
     assert!(err.to_string().contains("unknown vm 'fast'"), "{err}");
 }
+
+#[test]
+fn a_job_that_ends_past_its_deadline_is_timed_out_on_both_machines() {
+    // After a sleep to just before the deadline, copies Rhai makes in one go (no operation
+    // looks at the clock while they run) take the job past it; grain looks at its operation
+    // count only on loops' jumps back, so nothing after them did, and the job was `completed`.
+    let script = "let t0 = now_ms(); let a = []; a.pad(2000000, 1); \
+                  let w = 995 - (now_ms() - t0); if w > 0 { sleep(w) } \
+                  let b = a; let c = a; let d = a; 1";
+    for vm in [ScriptVm::TreeWalker, ScriptVm::Grain] {
+        let pool = RunspacePool::builder()
+            .threads(1)
+            .vm(vm)
+            .timeout(Duration::from_secs(1))
+            .build()
+            .unwrap();
+        let records = in_order(&pool, script, 2);
+        for record in &records {
+            assert_eq!(
+                record.status,
+                JobStatus::TimedOut,
+                "{vm:?}: {}",
+                outcome(record)
+            );
+        }
+    }
+}

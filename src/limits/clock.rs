@@ -167,6 +167,15 @@ impl JobClock {
         self.busy.store(false, Ordering::Relaxed);
     }
 
+    /// The running job's stop, if its alarm rang: for a job that ran to its end, whose last
+    /// operations may not have looked (grain looks on loops' jumps back). One load otherwise.
+    pub(crate) fn rang(&self) -> Option<Stop> {
+        self.alarm
+            .load(Ordering::Relaxed)
+            .then(|| self.check())
+            .flatten()
+    }
+
     /// Whether the last job reached a full check (`checked`).
     pub(crate) fn job_was_checked(&self) -> bool {
         self.checked.load(Ordering::Relaxed)

@@ -215,13 +215,15 @@ pub(crate) fn forget_stand_in() {
 }
 
 /// Settles how a job that ran to its end ended: it failed if a stand-in was written for it
-/// (its output may hold `<stopped>` or `<too large to write>` for an answer) or if it passed
-/// its memory cap (`over_cap`) in its last operation, as it would have at the next one. On
-/// grain, whose operation count is looked at on loops' jumps back, there often is no next one.
+/// (its output may hold `<stopped>` or `<too large to write>` for an answer), if it passed its
+/// memory cap (`over_cap`) in its last operation, or if its deadline or a cancel came before
+/// it ended (`rang`), as at its next operation. On grain, whose operation count is looked at
+/// on loops' jumps back, there often is no next one.
 /// Forgets the stand-in in every case, so the next job starts clean.
 pub(crate) fn settle(
     result: &mut std::thread::Result<Result<Dynamic, Box<EvalAltResult>>>,
     over_cap: bool,
+    rang: Option<Stop>,
 ) {
     let stood_in = STOOD_IN.with(|s| s.borrow_mut().take());
     let Ok(result) = result else { return };
@@ -232,6 +234,8 @@ pub(crate) fn settle(
         *result = Err(terminated(Stop::MemoryCap));
     } else if let Some(stop) = stood_in {
         *result = Err(stop);
+    } else if let Some(stop) = rang {
+        *result = Err(terminated(stop));
     }
 }
 

@@ -16,6 +16,14 @@ pub(crate) fn message_text(value: &dyn Display) -> String {
     bounded_text(value, MESSAGE_LIMIT)
 }
 
+/// `text` quoted for a message: whole when short, else its first 40 characters and `…`.
+pub(crate) fn quoted_start(text: &str) -> String {
+    match text.char_indices().nth(40) {
+        Some((end, _)) => format!("{:?}…", &text[..end]),
+        None => format!("{text:?}"),
+    }
+}
+
 /// `value`'s text, at most `limit` bytes of it (and the mark of a cut). The writer refuses
 /// what comes past `limit`, and Rust's formatting stops at the first refusal, so the cost is
 /// bounded by `limit`, not by the value: a list's remaining elements are skipped unwritten.

@@ -295,11 +295,9 @@ impl Runspace {
             }
         }));
         let end = self.timer.job_end();
+        let over_cap = self.state.max_memory.is_some() && memory::over_cap();
+        signal::settle(&mut result, over_cap, self.clock.rang());
         self.clock.end_job();
-        signal::settle(
-            &mut result,
-            self.state.max_memory.is_some() && memory::over_cap(),
-        );
         if self.state.max_memory.is_some() {
             memory::disarm();
         }
