@@ -10,7 +10,9 @@ mod csv_line;
 mod json_seed;
 mod json_text;
 
-pub(crate) use bounded_text::{message_text, quoted_start};
+pub(crate) use bounded_text::message_text;
+#[cfg(feature = "batteries")]
+pub(crate) use bounded_text::quoted_start;
 pub(crate) use csv_line::write_row;
 pub(crate) use json_seed::{JsonParseError, VALUE_BYTES, parse_json_within};
 pub(crate) use json_text::HEX;

@@ -17,6 +17,7 @@ pub(crate) fn message_text(value: &dyn Display) -> String {
 }
 
 /// `text` quoted for a message: whole when short, else its first 40 characters and `…`.
+#[cfg(feature = "batteries")]
 pub(crate) fn quoted_start(text: &str) -> String {
     match text.char_indices().nth(40) {
         Some((end, _)) => format!("{:?}…", &text[..end]),
