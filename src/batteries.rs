@@ -33,7 +33,7 @@
 
 use std::fmt::Display;
 
-use rhai::{Engine, EvalAltResult};
+use rhai::{Engine, EvalAltResult, INT};
 
 use registrar::Registrar;
 
@@ -118,6 +118,25 @@ fn failed_or_stopped(function: &str, problem: impl Display) -> Box<EvalAltResult
 /// is [`JobErrorKind::MemoryCap`](crate::JobErrorKind::MemoryCap).
 fn too_large(function: &str, problem: impl Display) -> Box<EvalAltResult> {
     EvalAltResult::ErrorDataTooLarge(format!("{function}: {problem}"), rhai::Position::NONE).into()
+}
+
+/// Where a part of `length` values (array elements, characters) starts, and how long it is,
+/// as Rhai counts them (its `calc_offset_len`): a negative start counts from the end, a length
+/// runs at most to it; a start past the end is `(length, 0)`.
+fn start_and_len(length: usize, start: INT, len: INT) -> (usize, usize) {
+    let start = if start < 0 {
+        usize::try_from(start.unsigned_abs()).map_or(0, |back| length - back.min(length))
+    } else {
+        match usize::try_from(start) {
+            Ok(start) if start < length => start,
+            _ => return (length, 0),
+        }
+    };
+    let len = match usize::try_from(len) {
+        Ok(len) => len.min(length - start),
+        Err(_) => 0,
+    };
+    (start, len)
 }
 
 /// The result type of a battery that can fail.

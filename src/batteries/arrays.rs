@@ -19,9 +19,9 @@ use std::ops::{Range, RangeInclusive};
 
 use rhai::{Array, Dynamic, FnPtr, INT, NativeCallContext};
 
-use super::Fallible;
 use super::registrar::Registrar;
 use super::sorting::{sort_by, sort_by_value, sorted_copy};
+use super::{Fallible, start_and_len};
 use crate::limits::signal::{Steps, checkpoint, collect_stepped, drop_after_stop};
 
 /// Removes each element the comparer finds the same as the last one kept before it, as
@@ -60,24 +60,6 @@ fn dedup_with(
     }
     array.truncate(kept);
     Ok(())
-}
-
-/// Where a part of an array of `length` values starts, and how long it is, as Rhai counts them
-/// (its `calc_offset_len`): a negative start counts from the end, a length runs at most to it.
-fn start_and_len(length: usize, start: INT, len: INT) -> (usize, usize) {
-    let start = if start < 0 {
-        usize::try_from(start.unsigned_abs()).map_or(0, |back| length - back.min(length))
-    } else {
-        match usize::try_from(start) {
-            Ok(start) if start < length => start,
-            _ => return (length, 0),
-        }
-    };
-    let len = match usize::try_from(len) {
-        Ok(len) => len.min(length - start),
-        Err(_) => 0,
-    };
-    (start, len)
 }
 
 /// A copy of `len` values of `array` from `start`, as Rhai's `extract`.

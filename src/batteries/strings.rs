@@ -146,14 +146,10 @@ fn char_span(text: &str, start: INT, len: INT) -> Fallible<Option<Range<usize>>>
     }
     let mut steps = Steps::new(Steps::BYTES);
     let count = char_count(text, &mut steps)?;
-    let offset = match usize::try_from(start) {
-        Ok(start) if start >= count => return Ok(None),
-        Ok(start) => start,
-        Err(_) => {
-            usize::try_from(start.unsigned_abs()).map_or(0, |back| count.saturating_sub(back))
-        }
-    };
-    let len = usize::try_from(len).map_or(count - offset, |len| len.min(count - offset));
+    let (offset, len) = super::start_and_len(count, start, len);
+    if offset >= count {
+        return Ok(None);
+    }
     let from = char_start(text, offset, &mut steps)?;
     let to = char_start(text, offset + len, &mut steps)?;
     Ok(Some(from..to))
