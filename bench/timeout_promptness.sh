@@ -66,7 +66,8 @@ for call in 'csv_split(item)' 'words(item)' 'lines(item)' 'slugify(item)' 'to_cs
     'url_decode(item)' 'to_json(item)' 'to_json(item.split(" "))' \
     'replace_regex(item, "[a-z]+", "$0$0")' 'item.to_upper()' 'item.to_lower()' \
     'item.replace("a", "bb")' 'item.remove("a")' 'item.sub_string(1)' 'item.crop(1)' \
-    'item.split("")' 'find_all(item, "[a-z]+")' 'item.chars(-1)' 'for c in item {}'; do
+    'item.split("")' 'find_all(item, "[a-z]+")' 'item.chars(-1)' 'for c in item {}' \
+    'print(item)' 'debug(item)' 'item.to_debug()' '[item].to_string()' '#{k: item}.to_string()'; do
     late "$scratch/big.txt" "$call; 0" "$call"
 done
 

@@ -65,7 +65,7 @@ mod text;
 mod time;
 
 pub use help::{FAMILIES, Family, HELP, HelpEntry};
-pub(crate) use printing::native_text;
+pub(crate) use printing::{STOPPED, native_text};
 #[cfg(feature = "batteries")]
 pub use regex::{REGEX_CACHE_CAPACITY, RegexCache};
 

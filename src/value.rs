@@ -9,6 +9,7 @@ mod bounded_text;
 mod csv_line;
 mod json_seed;
 mod json_text;
+mod stepped_text;
 
 pub(crate) use bounded_text::message_text;
 #[cfg(feature = "batteries")]
@@ -17,6 +18,7 @@ pub(crate) use csv_line::write_row;
 pub(crate) use json_seed::{JsonParseError, VALUE_BYTES, parse_json_within};
 pub(crate) use json_text::HEX;
 pub use json_text::{write_json, write_json_str};
+pub(crate) use stepped_text::{char_cut, char_pieces, copy_text, push_debug};
 
 /// Converts a JSON value into a Rhai value: objects become maps, arrays arrays, integers that
 /// fit `i64` integers, other numbers floats.

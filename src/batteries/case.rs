@@ -5,8 +5,8 @@ use rhai::ImmutableString;
 
 use super::Fallible;
 use super::registrar::Registrar;
-use super::strings::char_cut;
 use crate::limits::signal::Steps;
+use crate::value::char_cut;
 
 /// Whether `c` is surely not ignored by case rules: ASCII but for `'`, `.`, `:`, `^` and
 /// `` ` ``; a Latin-1, Greek or Cyrillic letter; a CJK ideograph, kana or Hangul syllable.

@@ -23,8 +23,8 @@
 use regex::{Captures, Match, Regex};
 
 use super::Fallible;
-use super::strings::char_cut;
 use crate::limits::signal::Steps;
+use crate::value::char_cut;
 
 /// Bytes searched between two looks at the clock: one look per window.
 const WINDOW: usize = Steps::BYTES;

@@ -15,13 +15,7 @@ use rhai::{INT, ImmutableString};
 use super::Fallible;
 use super::registrar::Registrar;
 use crate::limits::signal::Steps;
-
-/// The nearest character boundary at or after `at`.
-pub(super) fn char_cut(text: &str, at: usize) -> usize {
-    (at..=text.len())
-        .find(|&i| text.is_char_boundary(i))
-        .unwrap_or(text.len())
-}
+use crate::value::char_pieces;
 
 /// `text` with every `find` replaced by `with`, as `str::replace` gives it.
 fn replaced(text: &str, find: &str, with: &str) -> Fallible<ImmutableString> {
@@ -82,20 +76,6 @@ fn remove(text: &mut ImmutableString, find: &str) -> Fallible<()> {
         *text = replaced(text, find, "")?;
     }
     Ok(())
-}
-
-/// `text` in pieces of about [`Steps::BYTES`], cut between characters.
-pub(super) fn char_pieces(text: &str) -> impl Iterator<Item = &str> {
-    let mut at = 0;
-    std::iter::from_fn(move || {
-        if at == text.len() {
-            return None;
-        }
-        let end = char_cut(text, at + Steps::BYTES);
-        let piece = &text[at..end];
-        at = end;
-        Some(piece)
-    })
 }
 
 /// How many characters `text` has, counted a piece at a time.

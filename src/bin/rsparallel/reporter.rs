@@ -78,7 +78,11 @@ impl Reporter {
     /// Prints a line about the run itself going wrong (its aggregate failed), above the bar:
     /// even with `--quiet`, which silences what is about jobs.
     pub fn error(&self, text: &str) {
-        let text = format!("{text}\n");
+        self.write_line(format!("{text}\n"));
+    }
+
+    /// Writes `text`, a line with its newline, above the bar.
+    fn write_line(&self, text: String) {
         match &self.bar {
             Some(bar) => bar.suspend(|| self.stderr.write(text)),
             None => self.stderr.write(text),
@@ -90,7 +94,13 @@ impl Reporter {
         if event.line.kind == StreamKind::Verbose && !self.verbose {
             return;
         }
-        self.line(&event.format(self.tag));
+        if self.quiet.load(std::sync::atomic::Ordering::Relaxed) {
+            return;
+        }
+        // One copy of what may be a 64 MiB line, made on the job's time.
+        let mut text = event.format(self.tag);
+        text.push('\n');
+        self.write_line(text);
     }
 
     /// A finished record: advance the bar; name a job that did not complete.

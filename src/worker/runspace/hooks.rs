@@ -94,10 +94,13 @@ pub(super) fn wire_job_hooks(
         let capture = capture.clone();
         let sink = state.stream_sink.clone();
         let record = move |text: &str| {
-            let line = StreamLine {
-                kind,
-                text: text.to_string(),
-            };
+            // The hook cannot fail its call: a copy stopped by the job's end is a stand-in,
+            // and the job fails with that stop (`signal::settle`).
+            let text = crate::value::copy_text(text).unwrap_or_else(|stop| {
+                crate::limits::signal::stood_in_for(stop);
+                crate::batteries::STOPPED.to_string()
+            });
+            let line = StreamLine { kind, text };
             if let Some(sink) = &sink {
                 RUNNING_JOB.with(|running| {
                     let (seq, item) = &*running.borrow();
