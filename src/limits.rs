@@ -7,4 +7,5 @@ pub(crate) mod memory;
 pub(crate) mod signal;
 pub(crate) mod size;
 pub(crate) mod stack;
+pub(crate) mod stop;
 pub(crate) mod timer;

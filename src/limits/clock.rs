@@ -12,6 +12,8 @@
 use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
+use super::stop::Stop;
+
 /// `on_progress` runs on every engine operation; reading the time on each one costs more than
 /// the script itself for tiny scripts. The alarm is read on every operation; the time itself
 /// on one operation in 1024, so that a job still stops close to its deadline should the
@@ -31,44 +33,6 @@ const NO_DEADLINE: u64 = u64::MAX;
 
 /// The job has not run an operation yet.
 const NO_OPS_YET: u64 = u64::MAX;
-
-/// Why the clock ended a job.
-#[derive(Clone, Copy, Debug, PartialEq, Eq)]
-pub(crate) enum Stop {
-    TimedOut,
-    Cancelled,
-    /// Set by the memory cap, not the clock; it ends a job the same way.
-    MemoryCap,
-    /// The job ran past `max_ops`, counted by [`JobClock::ops_run`].
-    OpsBudget,
-    /// The job nested so deep (through `eval`, imports, calls) that the worker's native stack
-    /// ran low: stopped before it overflows and aborts the process.
-    StackLow,
-}
-
-impl Stop {
-    /// The token carried by `EvalAltResult::ErrorTerminated`, to tell the two apart afterwards.
-    pub(crate) fn token(self) -> &'static str {
-        match self {
-            Stop::TimedOut => "timed_out",
-            Stop::Cancelled => "cancelled",
-            Stop::MemoryCap => "memory_cap",
-            Stop::OpsBudget => "max_ops",
-            Stop::StackLow => "stack_low",
-        }
-    }
-
-    pub(crate) fn from_token(token: &rhai::Dynamic) -> Option<Stop> {
-        match token.clone().into_string().ok()?.as_str() {
-            "timed_out" => Some(Stop::TimedOut),
-            "cancelled" => Some(Stop::Cancelled),
-            "memory_cap" => Some(Stop::MemoryCap),
-            "max_ops" => Some(Stop::OpsBudget),
-            "stack_low" => Some(Stop::StackLow),
-            _ => None,
-        }
-    }
-}
 
 /// One worker's clock. The deadline is written and read by the worker thread only; the cancel
 /// flag and the current batch are also touched by whoever cancels.

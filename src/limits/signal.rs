@@ -10,7 +10,8 @@ use std::time::Duration;
 
 use rhai::{Array, Dynamic, EvalAltResult, Position};
 
-use crate::limits::clock::{JobClock, Stop};
+use crate::limits::clock::JobClock;
+use crate::limits::stop::Stop;
 
 thread_local! {
     /// The clock of the worker running on this thread; set once when the worker starts.

@@ -8,8 +8,9 @@ use std::time::Duration;
 use rhai::{Dynamic, Engine, EvalAltResult, NativeCallContext};
 
 use super::{Captured, InitialState};
-use crate::limits::clock::{JobClock, Stop};
+use crate::limits::clock::JobClock;
 use crate::limits::memory;
+use crate::limits::stop::Stop;
 use crate::record::job::{StreamEvent, StreamKind, StreamLine};
 use crate::script::vm::ScriptVm;
 

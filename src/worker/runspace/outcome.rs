@@ -5,7 +5,7 @@ use std::time::Duration;
 use rhai::{Dynamic, EvalAltResult};
 
 use super::InitialState;
-use crate::limits::clock::Stop;
+use crate::limits::stop::Stop;
 use crate::record::job::{JobError, JobErrorKind, JobStatus};
 
 /// Turns an evaluation error into the job's status and error.
