@@ -9,6 +9,7 @@ use rhai::{Dynamic, ImmutableString};
 
 use crate::record::job::{JobError, JobErrorKind};
 
+mod background;
 mod csv_options;
 mod csv_rows;
 mod csv_types;
@@ -16,6 +17,7 @@ mod lines;
 pub(crate) mod source;
 mod unreadable;
 
+pub use background::read_in_background;
 pub use csv_options::CsvOptions;
 pub use csv_rows::read_csv_items;
 pub use unreadable::UnreadableItem;

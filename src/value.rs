@@ -185,7 +185,10 @@ fn add_written_size<E>(
         return Ok(false);
     }
     tick()?;
-    let own = if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
+    // Numbers first: most values in a row are, and each test below is a lock and a type check.
+    let own = if value.is_int() || value.is_float() || value.is_bool() || value.is_unit() {
+        24
+    } else if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
         s.len() as u64 + 2
     } else if let Some(array) = value.read_lock::<Array>() {
         *size += 2 + array.len() as u64;

@@ -16,7 +16,9 @@ use crate::pool::RunspacePool;
 use crate::pool::run_options::RunOptions;
 use crate::record::job::{BatchId, JobRecord, JobStatus, StatusCounts};
 use crate::script::Script;
-use crate::worker::batch::{BatchControl, Chunk, HaltWatch, MAX_CHUNK, QueuedJob};
+use crate::worker::batch::{
+    BatchControl, Chunk, HaltWatch, MAX_CHUNK, MAX_CHUNK_BYTES, QueuedJob, item_bytes,
+};
 use finishing::Finish;
 use window::Window;
 
@@ -299,10 +301,13 @@ where
     fn read_chunk(&mut self) {
         let size = self.batch.chunk_size().min(MAX_CHUNK);
         let mut jobs = Vec::with_capacity(size.min(64));
-        while jobs.len() < size {
+        // Bounded in bytes as well as in jobs: memory must not follow the items' size.
+        let mut bytes = 0;
+        while jobs.len() < size && bytes < MAX_CHUNK_BYTES {
             let Some(record) = self.retry.pop_front() else {
                 break;
             };
+            bytes += item_bytes(&record.item);
             jobs.push(QueuedJob {
                 seq: record.seq,
                 item: record.item,
@@ -310,12 +315,12 @@ where
             });
         }
         let window_end = self.window.next_seq() + self.options.reorder_window.max(1) as u64;
-        let bytes = self.options.reorder_window_bytes;
+        let held_bytes = self.options.reorder_window_bytes;
         let room = |run: &Self| {
             !run.options.keep_order
-                || (run.next_seq < window_end && !run.window.holds_more_than(bytes))
+                || (run.next_seq < window_end && !run.window.holds_more_than(held_bytes))
         };
-        while jobs.len() < size && room(self) {
+        while jobs.len() < size && bytes < MAX_CHUNK_BYTES && room(self) {
             let read = self.source.read();
             let Read::Item(item) = read else {
                 break;
@@ -327,7 +332,10 @@ where
                 continue;
             }
             match item {
-                Ok(item) => jobs.push(QueuedJob::first(seq, item)),
+                Ok(item) => {
+                    bytes += item_bytes(&item);
+                    jobs.push(QueuedJob::first(seq, item));
+                }
                 Err(bad) => {
                     let (status, raw) = (JobStatus::Failed, bad.raw);
                     let mut record = JobRecord::not_run(self.batch.id, seq, raw, status, bad.error);

@@ -96,6 +96,17 @@ pub(crate) struct BatchControl {
 const CHUNK_TARGET: Duration = Duration::from_millis(2);
 pub(crate) const MAX_CHUNK: usize = 1024;
 
+/// How many bytes of items a chunk holds at most (a chunk holds one item whatever its size).
+/// By count alone, fast jobs over big items made chunks of hundreds of items: 1,000 lines of
+/// 2 MB each were read into memory 250 at a time, and lines of 64 MiB would have been 1,024.
+pub(crate) const MAX_CHUNK_BYTES: u64 = 1 << 20;
+
+/// An item's weight against [`MAX_CHUNK_BYTES`]: its size as JSON, counted no further than
+/// that (a string's is its length).
+pub(crate) fn item_bytes(item: &Dynamic) -> u64 {
+    crate::value::written_size_up_to([item], MAX_CHUNK_BYTES)
+}
+
 impl BatchControl {
     pub(crate) fn new(
         id: BatchId,

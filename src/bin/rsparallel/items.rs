@@ -6,7 +6,9 @@ use std::path::PathBuf;
 use std::sync::Arc;
 
 use anyhow::{Context, bail};
-use rsparallel::input::{CsvOptions, InputFormat, ItemResult, read_csv_items, read_items};
+use rsparallel::input::{
+    CsvOptions, InputFormat, ItemResult, read_csv_items, read_in_background, read_items,
+};
 use rsparallel::rhai::{Dynamic, ImmutableString};
 use rsparallel::value::json_to_dynamic;
 use rsparallel::{JobError, JobErrorKind, UnreadableItem};
@@ -176,7 +178,7 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
             // A FIFO, `/dev/stdin`, a process substitution: it may go silent like stdin, and
             // it can be read only once.
             Ok(Input {
-                items: Items::Channel(crate::background::read_in_background(items)),
+                items: Items::Channel(read_in_background(items)?),
                 total: None,
                 count_lines_of: None,
             })
@@ -186,7 +188,7 @@ pub(crate) fn open_input(args: &RunArgs, items: Vec<String>) -> anyhow::Result<I
             let items = Box::new(read_input(reader, args)?.take(head));
             // Stdin may go silent: read it on a thread, so the run never blocks on it.
             Ok(Input {
-                items: Items::Channel(crate::background::read_in_background(items)),
+                items: Items::Channel(read_in_background(items)?),
                 total: None,
                 count_lines_of: None,
             })

@@ -2,7 +2,6 @@
 
 mod aggregate;
 mod allow;
-mod background;
 mod cli;
 mod exec;
 mod functions;
