@@ -86,3 +86,32 @@ impl Ahead {
         }
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::*;
+    use rhai::Dynamic;
+
+    fn text(len: usize) -> ItemResult {
+        Ok(Dynamic::from("x".repeat(len)))
+    }
+
+    #[test]
+    fn the_reader_counts_only_what_the_run_has_not_taken() {
+        let (tx, rx) = crossbeam_channel::bounded(AHEAD_ITEMS);
+        let mut ahead = Ahead::default();
+        // One item bigger than the bound goes ahead alone.
+        assert!(ahead.send(&tx, text(AHEAD_BYTES as usize + 10)));
+        assert!(ahead.bytes > AHEAD_BYTES);
+        rx.recv().unwrap().unwrap();
+        // Taken: the next one is sent without waiting, and the first one is forgotten.
+        assert!(ahead.send(&tx, text(1000)));
+        assert!(ahead.send(&tx, text(3000)));
+        assert_eq!(ahead.sizes, [1002, 3002]);
+        rx.recv().unwrap().unwrap();
+        ahead.forget_taken(tx.len());
+        assert_eq!((ahead.sizes.len(), ahead.bytes), (1, 3002));
+        drop(rx);
+        assert!(!ahead.send(&tx, text(1)), "the run is gone");
+    }
+}
