@@ -57,8 +57,8 @@ impl Ahead {
     /// Sends `item` once the items ahead leave room for it; `false` when the run is gone.
     fn send(&mut self, tx: &Sender<ItemResult>, item: ItemResult) -> bool {
         let size = match &item {
-            Ok(value) => crate::value::written_size_up_to([value], AHEAD_BYTES),
-            Err(bad) => crate::value::written_size_up_to([&bad.raw], AHEAD_BYTES),
+            Ok(value) => crate::value::memory_size_up_to(value, AHEAD_BYTES),
+            Err(bad) => crate::value::memory_size_up_to(&bad.raw, AHEAD_BYTES),
         };
         let waiting = std::time::Instant::now();
         // The count of what was sent is looked at only when it could matter: the sum of all
@@ -107,10 +107,10 @@ mod tests {
         // Taken: the next one is sent without waiting, and the first one is forgotten.
         assert!(ahead.send(&tx, text(1000)));
         assert!(ahead.send(&tx, text(3000)));
-        assert_eq!(ahead.sizes, [1002, 3002]);
+        assert_eq!(ahead.sizes, [1066, 3066]);
         assert!(rx.recv().unwrap().is_ok());
         ahead.forget_taken(tx.len());
-        assert_eq!((ahead.sizes.len(), ahead.bytes), (1, 3002));
+        assert_eq!((ahead.sizes.len(), ahead.bytes), (1, 3066));
         drop(rx);
         assert!(!ahead.send(&tx, text(1)), "the run is gone");
     }

@@ -101,10 +101,10 @@ pub(crate) const MAX_CHUNK: usize = 1024;
 /// 2 MB each were read into memory 250 at a time, and lines of 64 MiB would have been 1,024.
 pub(crate) const MAX_CHUNK_BYTES: u64 = 1 << 20;
 
-/// An item's weight against [`MAX_CHUNK_BYTES`]: its size as JSON, counted no further than
-/// that (a string's is its length).
+/// An item's weight against [`MAX_CHUNK_BYTES`]: the memory it takes, counted no further
+/// than that (a string's is its length and a value's slot).
 pub(crate) fn item_bytes(item: &Dynamic) -> u64 {
-    crate::value::written_size_up_to([item], MAX_CHUNK_BYTES)
+    crate::value::memory_size_up_to(item, MAX_CHUNK_BYTES)
 }
 
 impl BatchControl {
