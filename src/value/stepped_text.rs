@@ -45,17 +45,36 @@ pub(crate) fn copy_text(text: &str) -> Result<String, Box<EvalAltResult>> {
 /// string: quoted, with escapes), a piece at a time. The escapes are chosen a character at a
 /// time, whatever comes before or after, so the pieces' texts joined are the whole one's.
 pub(crate) fn push_debug(out: &mut String, text: &str) -> Result<(), Box<EvalAltResult>> {
+    out.reserve(text.len() + 2);
     out.push('"');
     let mut steps = Steps::new(Steps::BYTES);
-    let mut quoted = String::new();
     for piece in char_pieces(text) {
         steps.step(piece.len())?;
-        quoted.clear();
-        let _ = write!(quoted, "{piece:?}");
-        out.push_str(&quoted[1..quoted.len() - 1]);
+        // Straight into `out`, but for each piece's own quotes: the opening one is not
+        // written, the closing one taken off.
+        let _ = write!(Unquoted { out, opened: false }, "{piece:?}");
+        out.pop();
     }
     out.push('"');
     Ok(())
+}
+
+/// Writes into `out` all it is given but the first byte (the opening quote of `{:?}`).
+struct Unquoted<'a> {
+    out: &'a mut String,
+    opened: bool,
+}
+
+impl std::fmt::Write for Unquoted<'_> {
+    fn write_str(&mut self, s: &str) -> std::fmt::Result {
+        if self.opened {
+            self.out.push_str(s);
+        } else {
+            self.opened = true;
+            self.out.push_str(s.get(1..).unwrap_or_default());
+        }
+        Ok(())
+    }
 }
 
 #[cfg(test)]
