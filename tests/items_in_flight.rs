@@ -58,11 +58,81 @@ fn a_pipe_is_read_ahead_of_busy_workers_only_so_far() {
             }
         }
     });
-    let mut stdout = child.stdout.take().unwrap();
+    let (lines, peak_kib) = wait_watching_peak(&mut child, str::to_string);
+    writer.join().unwrap();
+    assert_eq!(lines.len(), ITEMS);
+    assert!(lines.iter().all(|l| *l == ITEM.to_string()));
+    assert!(peak_kib < 128 << 10, "peak memory {} MB", peak_kib >> 10);
+}
+
+#[test]
+fn a_halted_run_skips_the_rest_of_its_input_a_chunk_at_a_time() {
+    // The first job fails and halts the run: the other 299 items of 1 MB become `skipped`
+    // records. They were all made before the first was handed back: 300 MB at once.
+    let dir = tempfile::tempdir().unwrap();
+    let input = dir.path().join("big.txt");
+    // Written a line at a time: this process's own peak is another test's measure.
+    let mut file = std::io::BufWriter::new(std::fs::File::create(&input).unwrap());
+    let line = format!("{}\n", "x".repeat(1 << 20));
+    for _ in 0..ITEMS {
+        file.write_all(line.as_bytes()).unwrap();
+    }
+    file.into_inner().unwrap().sync_all().unwrap();
+    for order in [None, Some("-k")] {
+        let mut child = std::process::Command::new(bin())
+            .args([
+                "run",
+                "-j",
+                "2",
+                "--halt",
+                "now,fail=1",
+                "--output",
+                "jsonl",
+            ])
+            .args([
+                "-e",
+                "if seq == 0 { throw \"first\" } item.len()",
+                "--input",
+            ])
+            .arg(&input)
+            .args(order)
+            .stdout(Stdio::piped())
+            .stderr(Stdio::null())
+            .spawn()
+            .unwrap();
+        // Each record holds its 1 MB item: only its seq and status are kept.
+        let (records, peak_kib) = wait_watching_peak(&mut child, |line| {
+            let record: serde_json::Value = serde_json::from_str(line).unwrap();
+            format!("{} {}", record["seq"], record["status"].as_str().unwrap())
+        });
+        let mut seqs: Vec<u64> = records
+            .iter()
+            .map(|r| r.split(' ').next().unwrap().parse().unwrap())
+            .collect();
+        if order.is_none() {
+            seqs.sort_unstable();
+        }
+        assert_eq!(seqs, (0..ITEMS as u64).collect::<Vec<_>>(), "{order:?}");
+        let skipped = records.iter().filter(|r| r.ends_with(" skipped")).count();
+        assert!(skipped > ITEMS / 2, "{order:?}: {skipped} skipped");
+        assert!(
+            peak_kib < 100 << 10,
+            "{order:?}: peak memory {} MB",
+            peak_kib >> 10
+        );
+    }
+}
+
+/// Waits for `child` to exit, keeping what `keep` makes of each line of its stdout, and
+/// samples its peak memory meanwhile.
+fn wait_watching_peak(
+    child: &mut std::process::Child,
+    keep: fn(&str) -> String,
+) -> (Vec<String>, u64) {
+    let stdout = std::io::BufReader::new(child.stdout.take().unwrap());
     let reader = std::thread::spawn(move || {
-        let mut out = String::new();
-        std::io::Read::read_to_string(&mut stdout, &mut out).unwrap();
-        out
+        let lines = std::io::BufRead::lines(stdout);
+        lines.map(|line| keep(&line.unwrap())).collect()
     });
     let status = format!("/proc/{}/status", child.id());
     let mut peak_kib = 0_u64;
@@ -75,9 +145,5 @@ fn a_pipe_is_read_ahead_of_busy_workers_only_so_far() {
         }
         std::thread::sleep(Duration::from_millis(20));
     }
-    writer.join().unwrap();
-    let out = reader.join().unwrap();
-    assert_eq!(out.lines().count(), ITEMS);
-    assert!(out.lines().all(|l| l == ITEM.to_string()));
-    assert!(peak_kib < 128 << 10, "peak memory {} MB", peak_kib >> 10);
+    (reader.join().unwrap(), peak_kib)
 }

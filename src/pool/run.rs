@@ -95,6 +95,8 @@ pub struct Run<'pool, I> {
     past_deadline: bool,
     /// Why the run stopped early, for the records of the jobs it did not run.
     stop_reason: Option<String>,
+    /// A stopped run skipping the rest of its input: how long it may still spend reading.
+    skip_time_left: Option<std::time::Duration>,
     counts: StatusCounts,
     idle: Option<Box<dyn FnMut() + Send + 'pool>>,
     yielded_since_idle: bool,
@@ -177,6 +179,7 @@ impl RunspacePool {
             past_deadline: false,
             options,
             stop_reason: None,
+            skip_time_left: None,
             counts: StatusCounts::default(),
             idle: None,
             yielded_since_idle: false,

@@ -10,7 +10,17 @@ use crate::input::UnreadableItem;
 use crate::input::source::Read;
 use crate::record::job::{JobError, JobErrorKind, JobRecord, JobStatus};
 use crate::record::output::JobOutput;
-use crate::worker::batch::{Fate, is_retried};
+use crate::worker::batch::{Fate, MAX_CHUNK, MAX_CHUNK_BYTES, is_retried, item_bytes};
+
+/// What a stopped run did when it skipped some of its input.
+pub(super) enum Skip {
+    /// It recorded a chunk of items as skipped.
+    Read,
+    /// It keeps order and jobs are out: it waits for their records before reading more.
+    Held,
+    /// The input is ended, silent, or took its time: no more is read.
+    Done,
+}
 
 /// How long a stopped run goes on reading its input to record the unread items as skipped.
 const SKIP_READING_LIMIT: Duration = Duration::from_secs(2);
@@ -121,7 +131,9 @@ where
         self.window.accept(record);
     }
 
-    /// Records the jobs that were read but will not start now that the batch is stopped.
+    /// Records the jobs that were read but will not start now that the batch is stopped. A
+    /// halted run, or one past its deadline, then goes on to skip the rest of its input
+    /// ([`skip_some`](Self::skip_some)); a cancelled one reads no more.
     pub(super) fn drain_unstarted(&mut self) {
         let status = match self.batch.fate() {
             Fate::Cancel => JobStatus::Cancelled,
@@ -143,10 +155,15 @@ where
             }
         }
         if status == JobStatus::Skipped {
-            self.skip_rest_of_input();
-        } else if let Some(item) = self.source.take_lookahead() {
-            // An item already taken off a channel was read: it gets its record too.
-            self.record_unstarted(item, status);
+            if self.skip_time_left.is_none() {
+                self.skip_time_left = Some(SKIP_READING_LIMIT);
+            }
+        } else {
+            if let Some(item) = self.source.take_lookahead() {
+                // An item already taken off a channel was read: it gets its record too.
+                self.record_unstarted(item, status);
+            }
+            self.source.end();
         }
     }
 
@@ -164,19 +181,50 @@ where
     }
 
     /// A halted run, or one past its deadline, accounts for the input it has not read yet:
-    /// each item becomes a `skipped` record, so nothing is dropped silently. An input that is
-    /// slow to give its items (a silent pipe) is not waited for: only what it has is taken,
-    /// and reading stops after a bounded time.
-    fn skip_rest_of_input(&mut self) {
+    /// each item becomes a `skipped` record, so nothing is dropped silently. The records are
+    /// made a chunk at a time (as many items and bytes as a chunk of jobs), each chunk handed
+    /// back before the next is read, so memory does not follow the rest of the input. An
+    /// ordered run could hand back none of them while a job is out: it waits for the jobs
+    /// first ([`Skip::Held`]).
+    /// An input that is slow to give its items (a silent pipe) is not waited for: only what
+    /// it has is taken, and reading stops after a bounded time spent reading.
+    pub(super) fn skip_some(&mut self) -> Skip {
+        let Some(time_left) = self.skip_time_left else {
+            return Skip::Done;
+        };
+        if self.options.keep_order && self.outstanding > 0 {
+            // Records behind a running job's are held back, not handed out: read no further.
+            return Skip::Held;
+        }
         let started = Instant::now();
-        while started.elapsed() < SKIP_READING_LIMIT {
+        let (mut count, mut bytes) = (0, 0);
+        while count < MAX_CHUNK && bytes < MAX_CHUNK_BYTES {
             match self.source.read() {
-                // `finish` gives the record the reason the run stopped.
-                Read::Item(item) => self.record_unstarted(item, JobStatus::Skipped),
-                Read::WouldBlock | Read::Ended => break,
+                Read::Item(item) => {
+                    bytes += match &item {
+                        Ok(item) => item_bytes(item),
+                        Err(bad) => item_bytes(&bad.raw),
+                    };
+                    count += 1;
+                    // `finish` gives the record the reason the run stopped.
+                    self.record_unstarted(item, JobStatus::Skipped);
+                }
+                Read::WouldBlock | Read::Ended => {
+                    self.skip_time_left = None;
+                    return Skip::Done;
+                }
             }
         }
-        self.source.end();
+        match time_left.checked_sub(started.elapsed()) {
+            Some(left) if !left.is_zero() => {
+                self.skip_time_left = Some(left);
+                Skip::Read
+            }
+            _ => {
+                self.skip_time_left = None;
+                Skip::Done
+            }
+        }
     }
 
     pub(super) fn check_deadline(&mut self) {

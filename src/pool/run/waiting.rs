@@ -4,6 +4,7 @@
 use crossbeam_channel::{Select, SelectedOperation, TryRecvError, TrySendError};
 use rhai::Dynamic;
 
+use super::stopping::Skip;
 use super::{Run, RunEvent, Step};
 use crate::input::UnreadableItem;
 
@@ -22,12 +23,23 @@ where
             self.check_deadline();
             self.note_halt();
             let unstarted = self.pending.is_some() || !self.retry.is_empty();
-            if self.batch.is_stopped() && (!self.source.is_ended() || unstarted) {
+            let stopped = self.batch.is_stopped();
+            if stopped && (!self.source.is_ended() || unstarted) {
                 self.drain_unstarted();
-                self.source.end();
-                continue;
+                match self.skip_some() {
+                    Skip::Read => continue,
+                    Skip::Done => {
+                        self.source.end();
+                        continue;
+                    }
+                    // An ordered window full of skipped records: wait for a running job.
+                    Skip::Held => {}
+                }
             }
-            if self.pending.is_none() && (!self.source.is_ended() || !self.retry.is_empty()) {
+            if !stopped
+                && self.pending.is_none()
+                && (!self.source.is_ended() || !self.retry.is_empty())
+            {
                 let before = (self.next_seq, self.retry.len());
                 self.read_chunk();
                 if self.pending.is_none() && (self.next_seq, self.retry.len()) != before {
@@ -83,7 +95,7 @@ where
                     };
                     self.absorb(records);
                 }
-            } else if let Some(items) = self.source.waiting_channel() {
+            } else if let Some(items) = self.source.waiting_channel().filter(|_| !stopped) {
                 let items = items.clone();
                 if self.before_waiting() {
                     return Step::Event(RunEvent::Idle);
