@@ -54,6 +54,8 @@ mod printing;
 #[cfg(feature = "batteries")]
 mod regex;
 #[cfg(feature = "batteries")]
+mod regex_cache;
+#[cfg(feature = "batteries")]
 mod regex_search;
 pub(crate) mod registrar;
 mod sizes;
@@ -67,7 +69,7 @@ mod time;
 pub use help::{FAMILIES, Family, HELP, HelpEntry};
 pub(crate) use printing::{STOPPED, native_text};
 #[cfg(feature = "batteries")]
-pub use regex::{REGEX_CACHE_CAPACITY, RegexCache};
+pub use regex_cache::{REGEX_CACHE_CAPACITY, RegexCache};
 
 /// Registers every battery on `engine`. Each call gives the engine its own regular-expression
 /// cache, so engines built in different threads never share or lock each other's.

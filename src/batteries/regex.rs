@@ -1,91 +1,15 @@
 //! Regular expressions (the `regex` crate), compiled once per worker and kept in a bounded cache.
 
-use super::registrar::Registrar;
-use std::collections::HashMap;
 use std::sync::{Arc, Mutex};
 
-use regex::{Regex, RegexBuilder, Replacer as _};
+use regex::Replacer as _;
 use rhai::{Array, Dynamic, ImmutableString, Map};
 
+use super::regex_cache::{REGEX_CACHE_CAPACITY, RegexCache};
 use super::regex_search::Pattern;
+use super::registrar::Registrar;
 use super::{Fallible, error};
 use crate::limits::signal::Steps;
-
-/// How many compiled patterns one engine keeps. Scripts use a handful of literal patterns,
-/// which stay cached for good; a script that builds patterns from its items gets a cache that
-/// churns but never grows past this.
-pub const REGEX_CACHE_CAPACITY: usize = 64;
-
-/// The most memory one compiled pattern may take (the `regex` default is 10 MiB). Together
-/// with the capacity this bounds a worker's cache; a pattern over it fails with a clear error.
-const PATTERN_SIZE_LIMIT: usize = 2 << 20;
-
-/// Compiled patterns keyed by their text, in two generations: a hit in the older one moves the
-/// pattern to the newer; when the newer fills, the older is dropped and the newer takes its
-/// place. That evicts patterns unused for a generation (an approximate LRU) in O(1), with at
-/// most `capacity` patterns alive.
-#[derive(Debug)]
-pub struct RegexCache {
-    current: HashMap<String, Pattern>,
-    previous: HashMap<String, Pattern>,
-    generation: usize,
-}
-
-impl RegexCache {
-    /// An empty cache holding at most `capacity` patterns (at least 2).
-    pub fn new(capacity: usize) -> Self {
-        RegexCache {
-            current: HashMap::new(),
-            previous: HashMap::new(),
-            generation: (capacity / 2).max(1),
-        }
-    }
-
-    /// How many compiled patterns the cache holds.
-    pub fn len(&self) -> usize {
-        self.current.len() + self.previous.len()
-    }
-
-    /// Whether the cache holds no pattern.
-    pub fn is_empty(&self) -> bool {
-        self.len() == 0
-    }
-
-    /// Runs `f` with the compiled `pattern`, compiling it on a miss. The regex is lent, not
-    /// cloned: a clone would start with an empty matching cache and lose its warm state.
-    pub fn with<T>(
-        &mut self,
-        pattern: &str,
-        f: impl FnOnce(&Regex) -> T,
-    ) -> Result<T, regex::Error> {
-        self.with_pattern(pattern, |compiled| f(&compiled.regex))
-    }
-
-    /// Runs `f` with the compiled `pattern` and what a search of it in steps needs.
-    pub(crate) fn with_pattern<T>(
-        &mut self,
-        pattern: &str,
-        f: impl FnOnce(&Pattern) -> T,
-    ) -> Result<T, regex::Error> {
-        if let Some(compiled) = self.current.get(pattern) {
-            return Ok(f(compiled));
-        }
-        let compiled = match self.previous.remove(pattern) {
-            Some(compiled) => compiled,
-            None => {
-                let regex = RegexBuilder::new(pattern)
-                    .size_limit(PATTERN_SIZE_LIMIT)
-                    .build()?;
-                Pattern::new(regex, pattern)
-            }
-        };
-        if self.current.len() >= self.generation {
-            self.previous = std::mem::take(&mut self.current);
-        }
-        let compiled = self.current.entry(pattern.to_string()).or_insert(compiled);
-        Ok(f(compiled))
-    }
-}
 
 /// One engine's cache, shared by the closures registered on it.
 type Shared = Arc<Mutex<RegexCache>>;
@@ -291,7 +215,7 @@ mod tests {
         let replacements = ["-", "", "$0$0", "<$1|$2>", "${w}!", "$$", "$9", "é"];
         for text in texts {
             for pattern in patterns {
-                let re = Regex::new(pattern).unwrap();
+                let re = regex::Regex::new(pattern).unwrap();
                 let compiled = Pattern::new(re.clone(), pattern);
                 for replacement in replacements {
                     let expected = re.replace_all(text, replacement);
@@ -384,18 +308,5 @@ mod tests {
         assert_eq!(len, 2);
         // Another engine has its own, empty cache.
         assert_eq!(eval::<i64>(&engine(), "regex_cache_len()"), 0);
-    }
-
-    #[test]
-    fn the_cache_is_bounded_and_keeps_patterns_in_use() {
-        let mut cache = RegexCache::new(8);
-        for i in 0..10_000 {
-            cache.with("hot", |_| ()).unwrap();
-            cache.with(&format!("cold{i}"), |_| ()).unwrap();
-            assert!(cache.len() <= 8, "{} patterns after {i}", cache.len());
-        }
-        // The pattern used all along survived every eviction.
-        assert!(cache.current.contains_key("hot") || cache.previous.contains_key("hot"));
-        assert!(cache.with("(", |_| ()).is_err());
     }
 }

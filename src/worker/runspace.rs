@@ -95,10 +95,7 @@ impl InitialState {
         }
         engine.set_max_call_levels(self.max_call_depth);
         engine.set_max_expr_depths(self.max_expr_depth, self.max_expr_depth);
-        // A grain `Vm` counts operations across jobs: its budget is kept by the progress hook.
-        if self.max_ops > 0 && self.vm == ScriptVm::TreeWalker {
-            engine.set_max_operations(self.max_ops);
-        }
+        // The operations budget is kept by the progress hook (`hooks::wire_job_hooks`).
         engine.set_module_resolver(SandboxedResolver::new(
             &self.module_paths,
             self.module_cache.clone(),
@@ -295,6 +292,9 @@ impl Runspace {
             }
         }));
         let end = self.timer.job_end();
+        if signal::catch_stop(&mut result) {
+            evaluator.recover();
+        }
         let over_cap = self.state.max_memory.is_some() && memory::over_cap();
         signal::settle(&mut result, over_cap, self.clock.rang());
         self.clock.end_job();
@@ -359,30 +359,7 @@ impl Runspace {
                 )
             }
         };
-        let (status, error) = match self.state.max_memory {
-            Some(cap)
-                if !output.is_empty() && crate::value::written_size_exceeds(output.iter(), cap) =>
-            {
-                output = JobOutput::new();
-                if status != JobStatus::Completed {
-                    // The job's own failure says more; its outputs are dropped all the same.
-                    (status, error)
-                } else {
-                    (
-                        JobStatus::Failed,
-                        Some(JobError::new(
-                            JobErrorKind::MemoryCap,
-                            format!(
-                                "the job's output would take more than the memory cap of {} to \
-                                 write (max-memory)",
-                                crate::limits::size::format_size(cap)
-                            ),
-                        )),
-                    )
-                }
-            }
-            _ => (status, error),
-        };
+        let (status, error) = outcome::cap_output(status, error, &mut output, &self.state);
         records.push(JobRecord {
             seq,
             batch: batch.id,

@@ -7,6 +7,7 @@ use rhai::{Dynamic, EvalAltResult};
 use super::InitialState;
 use crate::limits::stop::Stop;
 use crate::record::job::{JobError, JobErrorKind, JobStatus};
+use crate::record::output::JobOutput;
 
 /// Turns an evaluation error into the job's status and error.
 pub(super) fn classify(
@@ -141,4 +142,32 @@ pub(super) fn panic_message(panic: &(dyn std::any::Any + Send)) -> String {
     } else {
         "unknown panic".to_string()
     }
+}
+
+/// A job's outputs that would take more than the memory cap to write are dropped: the job
+/// fails saying so, unless it failed already, whose own failure says more.
+pub(super) fn cap_output(
+    status: JobStatus,
+    error: Option<JobError>,
+    output: &mut JobOutput,
+    state: &InitialState,
+) -> (JobStatus, Option<JobError>) {
+    let Some(cap) = state.max_memory else {
+        return (status, error);
+    };
+    if output.is_empty() || !crate::value::written_size_exceeds(output.iter(), cap) {
+        return (status, error);
+    }
+    *output = JobOutput::new();
+    if status != JobStatus::Completed {
+        return (status, error);
+    }
+    let why = format!(
+        "the job's output would take more than the memory cap of {} to write (max-memory)",
+        crate::limits::size::format_size(cap)
+    );
+    (
+        JobStatus::Failed,
+        Some(JobError::new(JobErrorKind::MemoryCap, why)),
+    )
 }
