@@ -32,7 +32,7 @@ where
                         self.source.end();
                         continue;
                     }
-                    // An ordered window full of skipped records: wait for a running job.
+                    // Ordered, with jobs out: wait for their records before reading more.
                     Skip::Held => {}
                 }
             }
