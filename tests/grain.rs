@@ -94,8 +94,8 @@ fn a_runaway_loop_times_out_and_the_worker_takes_the_next_item() {
     assert!(records[0].duration() >= Duration::from_millis(50));
     let error = records[0].error.as_ref().unwrap();
     assert_eq!(error.message, "timed out after 50ms");
-    // The stop unwinds out of the VM (`Stop::unwind`): the record has no position.
-    assert_eq!((error.line, error.column), (None, None));
+    // The VM stops on the loop's jump back, which has no position; the record names the loop.
+    assert_eq!((error.line, error.column), (Some(1), Some(21)));
     for next in &records[1..] {
         assert_eq!(next.status, JobStatus::Completed, "{next:?}");
         assert_eq!(next.worker, records[0].worker);

@@ -12,7 +12,6 @@ use rhai::{
 
 use super::Fallible;
 use crate::limits::signal::{Steps, checkpoint, drop_after_stop};
-use crate::limits::stop::Unwound;
 
 /// The job's stop, carried out of a sort by unwinding: a slice's sort has no other way out,
 /// and leaves the slice a whole permutation of itself when it unwinds.
@@ -49,8 +48,6 @@ fn sort_weighed(
     }));
     sorted.map_err(|unwound| match unwound.downcast::<Stopped>() {
         Ok(stopped) => stopped.0,
-        // The job's stop, unwound out of a comparer's script: it goes on to the worker.
-        Err(panic) if panic.is::<Unwound>() => resume_unwind(panic),
         // std's sort may panic on comparisons that are not a total order (a comparer's, or
         // floats with NaN taken as equal). Rhai's sorts by a comparer make that an error; its
         // sorts by value let the panic through, and the job fails with it.

@@ -190,9 +190,9 @@ impl JobClock {
     /// The `on_progress` test: one load on most operations, a real check when the alarm is up
     /// and on one operation in 1024.
     #[inline]
-    pub(crate) fn on_progress(&self, ops: u64) -> Option<Stop> {
+    pub(crate) fn on_progress(&self, ops: u64) -> Option<rhai::Dynamic> {
         if crate::limits::stack::position() < self.stack_floor.load(Ordering::Relaxed) {
-            return Some(Stop::StackLow);
+            return Some(Stop::StackLow.token().into());
         }
         if ops & CHECK_EVERY_OPS_MASK != 0 && !self.alarm.load(Ordering::Relaxed) {
             return None;
@@ -203,9 +203,9 @@ impl JobClock {
     /// Kept out of line, so that the hook's common path stays a few instructions.
     #[cold]
     #[inline(never)]
-    fn checked_progress(&self) -> Option<Stop> {
+    fn checked_progress(&self) -> Option<rhai::Dynamic> {
         self.checked.store(true, Ordering::Relaxed);
-        self.check_and_settle()
+        self.check_and_settle().map(|stop| stop.token().into())
     }
 
     /// [`check`](Self::check), and lowers an alarm that proved stale: the ticker can ring for

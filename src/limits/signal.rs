@@ -11,7 +11,7 @@ use std::time::Duration;
 use rhai::{Array, Dynamic, EvalAltResult, Position};
 
 use crate::limits::clock::JobClock;
-use crate::limits::stop::{Stop, Unwound};
+use crate::limits::stop::Stop;
 
 thread_local! {
     /// The clock of the worker running on this thread; set once when the worker starts.
@@ -157,20 +157,6 @@ pub(crate) fn checkpoint() -> Result<(), Box<EvalAltResult>> {
         None => host_interrupted().map_or(Ok(()), Err),
         Some(stop) => Err(terminated(stop)),
     }
-}
-
-/// Takes a stop unwound out of the engine ([`Stop::unwind`]) as the job's result: the stop,
-/// as a native would have answered it, without a position. `true` when there was one: what
-/// evaluated the job was left mid-way and starts afresh (`Evaluator::recover`).
-pub(crate) fn catch_stop(
-    result: &mut std::thread::Result<Result<Dynamic, Box<EvalAltResult>>>,
-) -> bool {
-    let Err(panic) = result else { return false };
-    let Some(&Unwound(stop)) = panic.downcast_ref::<Unwound>() else {
-        return false;
-    };
-    *result = Ok(Err(terminated(stop)));
-    true
 }
 
 fn terminated(stop: Stop) -> Box<EvalAltResult> {

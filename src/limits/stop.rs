@@ -1,6 +1,5 @@
-//! Why a job was stopped before its end, and how the stop leaves the engine: unwound out of
-//! the progress hook ([`Stop::unwind`]), or, found by a native, as Rhai's `ErrorTerminated`
-//! carrying a token that tells it from the script's own errors afterwards.
+//! Why a job was stopped before its end, and the token that carries the reason through Rhai's
+//! `ErrorTerminated`, to tell a stop from the script's own errors afterwards.
 
 /// Why the clock ended a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
@@ -37,25 +36,5 @@ impl Stop {
             "stack_low" => Some(Stop::StackLow),
             _ => None,
         }
-    }
-}
-
-/// The payload of a job's stop unwound out of the engine by [`Stop::unwind`].
-#[derive(Debug)]
-pub(crate) struct Unwound(pub(crate) Stop);
-
-impl Stop {
-    /// Ends the running job by unwinding out of the engine to the worker, which catches it
-    /// (`signal::catch_stop`). The progress hook cannot stop a job by returning the stop: in
-    /// an interpolation (`${a}`) and in `print(a)`, Rhai takes a failure of the operation
-    /// before `to_string` as its cue to write the value with its own `Display`, whole, with no
-    /// look at the clock or the cap. An array of a million references to one string of 1 MB
-    /// is 16 MB of memory and a terabyte of text: written whole, it aborted the process.
-    /// Unwinding leaves no frame of the engine's a say. `resume_unwind` skips the panic hook,
-    /// which would print a message.
-    #[cold]
-    #[inline(never)]
-    pub(crate) fn unwind(self) -> ! {
-        std::panic::resume_unwind(Box::new(Unwound(self)))
     }
 }

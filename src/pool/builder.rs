@@ -177,11 +177,6 @@ impl RunspacePoolBuilder {
     /// as pure unless told, and lets a pure one be called as a method on a constant. The
     /// pool's [`variable`](Self::variable)s are constants that all jobs of a worker share:
     /// changed in place, they would stay changed for its later jobs.
-    ///
-    /// A job's timeout, a cancel or a cap, found between two of the engine's operations, ends
-    /// the job by unwinding out of the engine to its worker, not as an error a call returns:
-    /// a native that calls back into a script (`FnPtr::call_raw`) may be unwound through
-    /// there. Hold no lock across such a call, and clean up in `Drop`, not after it.
     pub fn setup(mut self, hook: impl Fn(&mut Engine) + Send + Sync + 'static) -> Self {
         self.setup = Some(Arc::new(hook));
         self

@@ -37,8 +37,9 @@ pub enum ScriptVm {
     /// define functions or closures, which grain registers anew for each job so that natives
     /// such as `map` can call them (the pool's function libraries are spared), and on scripts
     /// that `import` (or declare constants their functions read), after each job of which the
-    /// worker rebuilds its VM, since a VM keeps what they leave behind, and after each job stopped
-    /// by its timeout, a cancel or a cap, whose stop unwinds out of the VM mid-way.
+    /// worker rebuilds its VM, since a VM keeps what they leave behind. A job stopped inside a
+    /// loop by its timeout, a cancel or `max_ops` is reported at the nearest instruction with a
+    /// source position, a few columns from where the tree walker would say.
     Grain,
 }
 

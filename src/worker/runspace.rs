@@ -95,7 +95,10 @@ impl InitialState {
         }
         engine.set_max_call_levels(self.max_call_depth);
         engine.set_max_expr_depths(self.max_expr_depth, self.max_expr_depth);
-        // The operations budget is kept by the progress hook (`hooks::wire_job_hooks`).
+        // A grain `Vm` counts operations across jobs: its budget is kept by the progress hook.
+        if self.max_ops > 0 && self.vm == ScriptVm::TreeWalker {
+            engine.set_max_operations(self.max_ops);
+        }
         engine.set_module_resolver(SandboxedResolver::new(
             &self.module_paths,
             self.module_cache.clone(),
@@ -292,9 +295,6 @@ impl Runspace {
             }
         }));
         let end = self.timer.job_end();
-        if signal::catch_stop(&mut result) {
-            evaluator.recover();
-        }
         let over_cap = self.state.max_memory.is_some() && memory::over_cap();
         signal::settle(&mut result, over_cap, self.clock.rang());
         self.clock.end_job();

@@ -58,17 +58,6 @@ impl<'e> Evaluator<'e> {
         std::ptr::eq(tree.engine(), &*runspace.engine)
     }
 
-    /// Starts afresh after a job's stop unwound out of the engine mid-way ([`Stop::unwind`]):
-    /// a `Vm` is left half-updated, and the tree walker's kept resolutions with a layer more.
-    ///
-    /// [`Stop::unwind`]: crate::limits::stop::Stop::unwind
-    pub(crate) fn recover(&mut self) {
-        if let Evaluator::Grain { tree, vm, .. } = self {
-            *vm = Vm::new(tree.engine());
-        }
-        self.tree().forget_resolutions();
-    }
-
     /// Whether its tree walker may still keep resolved calls across jobs (see `tree_walker`).
     pub(crate) fn may_keep_calls(&self) -> bool {
         let (Evaluator::TreeWalker(tree) | Evaluator::Grain { tree, .. }) = self;

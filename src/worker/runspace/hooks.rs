@@ -12,6 +12,7 @@ use crate::limits::clock::JobClock;
 use crate::limits::memory;
 use crate::limits::stop::Stop;
 use crate::record::job::{StreamEvent, StreamKind, StreamLine};
+use crate::script::vm::ScriptVm;
 
 thread_local! {
     /// The seq and item of the job this worker thread is running, for live stream lines (when
@@ -39,33 +40,31 @@ pub(super) fn wire_job_hooks(
     clock: &Arc<JobClock>,
     capture: &Arc<Captured>,
 ) {
-    // A stop found here leaves the engine by unwinding (`Stop::unwind`), never as the hook's
-    // answer: Rhai writes a value whole when that answer comes before a `to_string`.
     let progress_clock = clock.clone();
-    if state.max_ops > 0 {
-        // Kept here, not as the engine's own budget: a grain `Vm` counts operations across
-        // jobs (see `JobClock::ops_run`), and the engine's budget ends a job by an answer.
+    if state.vm != ScriptVm::TreeWalker && state.max_ops > 0 {
+        // The engine's own budget would count a grain `Vm`'s operations across jobs; this
+        // one counts each job's (see `JobClock::ops_run`).
         let (max_ops, capped) = (state.max_ops, state.max_memory.is_some());
         engine.on_progress(move |ops| {
             if capped && memory::over_cap() {
-                Stop::MemoryCap.unwind();
+                return Some(Stop::MemoryCap.token().into());
             }
             if progress_clock.ops_run(ops) > max_ops {
-                Stop::OpsBudget.unwind();
+                return Some(Stop::OpsBudget.token().into());
             }
-            unwind_on(progress_clock.on_progress(ops))
+            progress_clock.on_progress(ops)
         });
     } else if state.max_memory.is_some() {
         // One growing operation can allocate a lot (`s += s` doubles a string), so the memory
         // flag is read on every operation; it is a thread-local load.
         engine.on_progress(move |ops| {
             if memory::over_cap() {
-                Stop::MemoryCap.unwind();
+                return Some(Stop::MemoryCap.token().into());
             }
-            unwind_on(progress_clock.on_progress(ops))
+            progress_clock.on_progress(ops)
         });
     } else {
-        engine.on_progress(move |ops| unwind_on(progress_clock.on_progress(ops)));
+        engine.on_progress(move |ops| progress_clock.on_progress(ops));
     }
 
     // Not deprecated: Rhai marks the API volatile this way, and rsparallel pins the Rhai
@@ -171,13 +170,4 @@ fn sleep_on(
     clock.sleep(wanted).map_err(|stop| {
         EvalAltResult::ErrorTerminated(stop.token().into(), ctx.call_position()).into()
     })
-}
-
-/// The progress hook's answer, always none: a stop unwinds instead ([`Stop::unwind`]).
-#[inline]
-fn unwind_on(stop: Option<Stop>) -> Option<Dynamic> {
-    if let Some(stop) = stop {
-        stop.unwind();
-    }
-    None
 }

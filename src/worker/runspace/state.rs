@@ -250,11 +250,10 @@ impl Runspace {
         if self.state.max_memory.is_some() {
             memory::arm(self.state.max_memory);
         }
-        let mut result = catch_unwind(AssertUnwindSafe(|| {
+        let result = catch_unwind(AssertUnwindSafe(|| {
             self.engine
                 .eval_ast_with_scope::<Dynamic>(&mut self.scope, ast)
         }));
-        signal::catch_stop(&mut result);
         self.clock.end_job();
         if self.state.max_memory.is_some() {
             memory::disarm();

@@ -111,12 +111,6 @@ impl<'e> TreeWalker<'e> {
         self.caches = Caches::new();
     }
 
-    /// Drops the resolutions kept so far: a job that ended by unwinding may have left them a
-    /// layer that would only grow.
-    pub(crate) fn forget_resolutions(&mut self) {
-        self.caches = Caches::new();
-    }
-
     /// How many resolutions the cache's current layer holds.
     fn kept_resolutions(&mut self) -> usize {
         match self.caches.fn_resolution_caches_len() {
