@@ -184,3 +184,55 @@ fn the_host_apis_records_have_the_fields_of_the_command_lines() {
         }
     }
 }
+
+#[test]
+fn a_budget_rhai_swallowed_still_fails_its_job() {
+    // Rhai's `sort` takes a comparator's error for "equal", and an interpolation writes a
+    // value whole when its `to_string` fails: a budget run out there was lost, and with no
+    // operation after it the job completed, an unsorted array for its answer. Under every
+    // budget, a job either fails on it or gives the right answer.
+    let source = "let a = [5, 3, 8, 1, 9, 2, 7]; a.sort(|x, y| x - y); `${a}`";
+    for vm in [
+        rsparallel::ScriptVm::TreeWalker,
+        rsparallel::ScriptVm::Grain,
+    ] {
+        let (mut failed, mut completed) = (0, 0);
+        for budget in 1..=40 {
+            let pool = RunspacePool::builder()
+                .threads(1)
+                .vm(vm)
+                .max_operations(budget)
+                .build()
+                .unwrap();
+            let script = pool.compile(source).unwrap();
+            let options = RunOptions::default()
+                .begin(pool.compile("let b = [4, 6, 5];").unwrap())
+                .end(pool.compile("b.sort(|x, y| x - y); b").unwrap());
+            let mut run = pool
+                .run_with(&script, std::iter::once(Ok(Dynamic::from(0_i64))), options)
+                .unwrap();
+            let record = run.next().unwrap();
+            match record.status {
+                JobStatus::Completed => {
+                    completed += 1;
+                    let output = record.output[0].to_string();
+                    assert_eq!(output, "[1, 2, 3, 5, 7, 8, 9]", "{vm:?}, budget {budget}");
+                }
+                // Its worker's `begin` ran out of budget first.
+                JobStatus::Skipped => {}
+                _ => {
+                    failed += 1;
+                    let kind = record.error.as_ref().map(|e| e.kind);
+                    assert_eq!(kind, Some(JobErrorKind::OpsBudget), "{vm:?}, {budget}");
+                }
+            }
+            assert!(run.next().is_none());
+            match run.aggregate() {
+                Some(Ok(values)) => assert_eq!(values[0].to_string(), "[4, 5, 6]"),
+                Some(Err(error)) => assert_eq!(error.kind, JobErrorKind::OpsBudget, "{error:?}"),
+                None => panic!("{vm:?}, budget {budget}: no aggregate"),
+            }
+        }
+        assert!(failed > 0 && completed > 0, "{vm:?}: {failed} failed");
+    }
+}

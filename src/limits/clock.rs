@@ -9,7 +9,7 @@
 //! that can run long look at the clock itself between pieces of their work
 //! ([`crate::limits::signal::checkpoint`]).
 
-use std::sync::atomic::{AtomicBool, AtomicU64, Ordering};
+use std::sync::atomic::{AtomicBool, AtomicU8, AtomicU64, Ordering};
 use std::time::{Duration, Instant};
 
 use super::stop::Stop;
@@ -59,6 +59,10 @@ pub(crate) struct JobClock {
     checked: AtomicBool,
     /// The engine's operation count just before the running job's first operation.
     ops_before_job: AtomicU64,
+    /// The [`Stop::code`] of the first stop the progress hook answered in the running job, 0
+    /// for none: Rhai can swallow an answer (the one before an interpolation's `to_string`)
+    /// and the job run to its end with nothing after to ask again (see [`Self::answer`]).
+    answered: AtomicU8,
     /// The lowest address the worker's stack may reach before its job is stopped (stacks grow
     /// down); 0 until the worker sets it.
     stack_floor: std::sync::atomic::AtomicUsize,
@@ -77,6 +81,7 @@ impl JobClock {
             busy: AtomicBool::new(false),
             checked: AtomicBool::new(false),
             ops_before_job: AtomicU64::new(NO_OPS_YET),
+            answered: AtomicU8::new(0),
             ticker: std::sync::OnceLock::new(),
             stack_floor: std::sync::atomic::AtomicUsize::new(0),
         }
@@ -119,6 +124,9 @@ impl JobClock {
         self.busy.store(true, Ordering::Relaxed);
         self.checked.store(false, Ordering::Relaxed);
         self.ops_before_job.store(NO_OPS_YET, Ordering::Relaxed);
+        if self.answered.load(Ordering::Relaxed) != 0 {
+            self.answered.store(0, Ordering::Relaxed);
+        }
         if deadline != NO_DEADLINE
             && let Some(ticker) = self.ticker.get()
         {
@@ -131,13 +139,27 @@ impl JobClock {
         self.busy.store(false, Ordering::Relaxed);
     }
 
-    /// The running job's stop, if its alarm rang: for a job that ran to its end, whose last
-    /// operations may not have looked (grain looks on loops' jumps back). One load otherwise.
-    pub(crate) fn rang(&self) -> Option<Stop> {
-        self.alarm
-            .load(Ordering::Relaxed)
-            .then(|| self.check())
-            .flatten()
+    /// The progress hook's answer: `stop`'s token, which ends the job at the operation that
+    /// asked. Remembered for [`owed_stop`](Self::owed_stop), should the job run on to its end
+    /// all the same.
+    #[cold]
+    pub(crate) fn answer(&self, stop: Stop) -> Option<rhai::Dynamic> {
+        if self.answered.load(Ordering::Relaxed) == 0 {
+            self.answered.store(stop.code(), Ordering::Relaxed);
+        }
+        Some(stop.token().into())
+    }
+
+    /// The stop owed to a job that ran to its end: the first one the hook answered during it,
+    /// which Rhai swallowed, or else one its alarm rang for, which no operation after looked
+    /// at (grain looks on loops' jumps back). Two loads when there is none.
+    pub(crate) fn owed_stop(&self) -> Option<Stop> {
+        Stop::from_code(self.answered.load(Ordering::Relaxed)).or_else(|| {
+            self.alarm
+                .load(Ordering::Relaxed)
+                .then(|| self.check())
+                .flatten()
+        })
     }
 
     /// Whether the last job reached a full check (`checked`).
@@ -192,7 +214,7 @@ impl JobClock {
     #[inline]
     pub(crate) fn on_progress(&self, ops: u64) -> Option<rhai::Dynamic> {
         if crate::limits::stack::position() < self.stack_floor.load(Ordering::Relaxed) {
-            return Some(Stop::StackLow.token().into());
+            return self.answer(Stop::StackLow);
         }
         if ops & CHECK_EVERY_OPS_MASK != 0 && !self.alarm.load(Ordering::Relaxed) {
             return None;
@@ -205,7 +227,7 @@ impl JobClock {
     #[inline(never)]
     fn checked_progress(&self) -> Option<rhai::Dynamic> {
         self.checked.store(true, Ordering::Relaxed);
-        self.check_and_settle().map(|stop| stop.token().into())
+        self.check_and_settle().and_then(|stop| self.answer(stop))
     }
 
     /// [`check`](Self::check), and lowers an alarm that proved stale: the ticker can ring for

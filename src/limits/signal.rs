@@ -210,21 +210,22 @@ pub(crate) fn stood_in_for(stop: Box<EvalAltResult>) {
     STOOD_IN.with(|s| *s.borrow_mut() = Some(stop));
 }
 
-/// Forgets a stand-in written outside the job about to start (by a batch's `begin`).
+/// Forgets a stand-in written outside the job or script about to start.
 pub(crate) fn forget_stand_in() {
     STOOD_IN.with(|s| s.borrow_mut().take());
 }
 
 /// Settles how a job that ran to its end ended: it failed if a stand-in was written for it
 /// (its output may hold `<stopped>` or `<too large to write>` for an answer), if it passed its
-/// memory cap (`over_cap`) in its last operation, or if its deadline or a cancel came before
-/// it ended (`rang`), as at its next operation. On grain, whose operation count is looked at
-/// on loops' jumps back, there often is no next one.
+/// memory cap (`over_cap`) in its last operation, or if a stop is `owed` to it
+/// ([`JobClock::owed_stop`](super::clock::JobClock::owed_stop)): one the progress hook answered
+/// and Rhai swallowed (a `sort` comparator's, an interpolation's), or a deadline or cancel that
+/// came with no operation after to look (grain looks on loops' jumps back).
 /// Forgets the stand-in in every case, so the next job starts clean.
 pub(crate) fn settle(
     result: &mut std::thread::Result<Result<Dynamic, Box<EvalAltResult>>>,
     over_cap: bool,
-    rang: Option<Stop>,
+    owed: Option<Stop>,
 ) {
     let stood_in = STOOD_IN.with(|s| s.borrow_mut().take());
     let Ok(result) = result else { return };
@@ -235,7 +236,7 @@ pub(crate) fn settle(
         *result = Err(terminated(Stop::MemoryCap));
     } else if let Some(stop) = stood_in {
         *result = Err(stop);
-    } else if let Some(stop) = rang {
+    } else if let Some(stop) = owed {
         *result = Err(terminated(stop));
     }
 }

@@ -3,8 +3,9 @@
 
 /// Why the clock ended a job.
 #[derive(Clone, Copy, Debug, PartialEq, Eq)]
+#[repr(u8)]
 pub(crate) enum Stop {
-    TimedOut,
+    TimedOut = 1,
     Cancelled,
     /// Set by the memory cap, not the clock; it ends a job the same way.
     MemoryCap,
@@ -16,6 +17,24 @@ pub(crate) enum Stop {
 }
 
 impl Stop {
+    const ALL: [Stop; 5] = [
+        Stop::TimedOut,
+        Stop::Cancelled,
+        Stop::MemoryCap,
+        Stop::OpsBudget,
+        Stop::StackLow,
+    ];
+
+    /// The stop as one byte, never 0 (which stands for none), for an atomic to hold.
+    pub(crate) fn code(self) -> u8 {
+        self as u8
+    }
+
+    /// The stop whose [`code`](Self::code) is `code`; `None` for 0.
+    pub(crate) fn from_code(code: u8) -> Option<Stop> {
+        Stop::ALL.into_iter().find(|stop| stop.code() == code)
+    }
+
     /// The token carried by `EvalAltResult::ErrorTerminated`, to tell the two apart afterwards.
     pub(crate) fn token(self) -> &'static str {
         match self {

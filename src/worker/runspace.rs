@@ -95,10 +95,6 @@ impl InitialState {
         }
         engine.set_max_call_levels(self.max_call_depth);
         engine.set_max_expr_depths(self.max_expr_depth, self.max_expr_depth);
-        // A grain `Vm` counts operations across jobs: its budget is kept by the progress hook.
-        if self.max_ops > 0 && self.vm == ScriptVm::TreeWalker {
-            engine.set_max_operations(self.max_ops);
-        }
         engine.set_module_resolver(SandboxedResolver::new(
             &self.module_paths,
             self.module_cache.clone(),
@@ -296,7 +292,7 @@ impl Runspace {
         }));
         let end = self.timer.job_end();
         let over_cap = self.state.max_memory.is_some() && memory::over_cap();
-        signal::settle(&mut result, over_cap, self.clock.rang());
+        signal::settle(&mut result, over_cap, self.clock.owed_stop());
         self.clock.end_job();
         if self.state.max_memory.is_some() {
             memory::disarm();

@@ -12,7 +12,6 @@ use crate::limits::clock::JobClock;
 use crate::limits::memory;
 use crate::limits::stop::Stop;
 use crate::record::job::{StreamEvent, StreamKind, StreamLine};
-use crate::script::vm::ScriptVm;
 
 thread_local! {
     /// The seq and item of the job this worker thread is running, for live stream lines (when
@@ -41,25 +40,26 @@ pub(super) fn wire_job_hooks(
     capture: &Arc<Captured>,
 ) {
     let progress_clock = clock.clone();
-    if state.vm != ScriptVm::TreeWalker && state.max_ops > 0 {
-        // The engine's own budget would count a grain `Vm`'s operations across jobs; this
-        // one counts each job's (see `JobClock::ops_run`).
-        let (max_ops, capped) = (state.max_ops, state.max_memory.is_some());
+    // The operations budget is kept here, not by the engine's own (`set_max_operations`): a
+    // grain `Vm` counts on across jobs (`JobClock::ops_run` counts each job's), and a stop
+    // decided here is remembered by the clock, should Rhai swallow it (`JobClock::answer`).
+    let (max_ops, capped) = (state.max_ops, state.max_memory.is_some());
+    if max_ops > 0 {
         engine.on_progress(move |ops| {
             if capped && memory::over_cap() {
-                return Some(Stop::MemoryCap.token().into());
+                return progress_clock.answer(Stop::MemoryCap);
             }
             if progress_clock.ops_run(ops) > max_ops {
-                return Some(Stop::OpsBudget.token().into());
+                return progress_clock.answer(Stop::OpsBudget);
             }
             progress_clock.on_progress(ops)
         });
-    } else if state.max_memory.is_some() {
+    } else if capped {
         // One growing operation can allocate a lot (`s += s` doubles a string), so the memory
         // flag is read on every operation; it is a thread-local load.
         engine.on_progress(move |ops| {
             if memory::over_cap() {
-                return Some(Stop::MemoryCap.token().into());
+                return progress_clock.answer(Stop::MemoryCap);
             }
             progress_clock.on_progress(ops)
         });

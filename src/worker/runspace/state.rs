@@ -250,10 +250,13 @@ impl Runspace {
         if self.state.max_memory.is_some() {
             memory::arm(self.state.max_memory);
         }
-        let result = catch_unwind(AssertUnwindSafe(|| {
+        signal::forget_stand_in();
+        let mut result = catch_unwind(AssertUnwindSafe(|| {
             self.engine
                 .eval_ast_with_scope::<Dynamic>(&mut self.scope, ast)
         }));
+        let over_cap = self.state.max_memory.is_some() && memory::over_cap();
+        signal::settle(&mut result, over_cap, self.clock.owed_stop());
         self.clock.end_job();
         if self.state.max_memory.is_some() {
             memory::disarm();
