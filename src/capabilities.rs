@@ -43,11 +43,16 @@ pub(crate) fn register(engine: &mut impl Registrar, permissions: &Arc<Permission
 /// The error of a call `permissions` does not allow: `what` (a path, a host, a program, a
 /// variable) named, and the flag that would allow it.
 pub(crate) fn refused(capability: Capability, what: &str) -> Box<EvalAltResult> {
-    let message = format!(
-        "{} access to {what:?} is not granted ({}={what})",
-        capability.noun(),
-        capability.flag()
-    );
+    let noun = capability.noun();
+    // An empty name is never granted, and `--allow-env=` names nothing.
+    let message = if what.is_empty() {
+        format!("{noun} access to \"\" is not granted (an empty name is never granted)")
+    } else {
+        format!(
+            "{noun} access to {what:?} is not granted ({}={what})",
+            capability.flag()
+        )
+    };
     EvalAltResult::ErrorRuntime(message.into(), Position::NONE).into()
 }
 

@@ -100,8 +100,9 @@ fn a_program_is_granted_by_name_or_path_and_its_args_never_meet_a_shell() {
         r#"run_process("echo", ["real"], #{{ env: #{{ PATH: {:?} }} }}).stdout"#,
         dir.path().to_str().unwrap()
     );
+    let path_granted = pool(allow_run("echo").allow(Capability::Env, Some("PATH")), None);
     assert_eq!(
-        value(run_one(&by_name, &path_option, 0_i64)).to_string(),
+        value(run_one(&path_granted, &path_option, 0_i64)).to_string(),
         "real\n"
     );
 
@@ -141,7 +142,10 @@ fn stdin_env_cwd_and_exit_codes() {
     );
 
     let env = r#"run_process("sh", ["-c", "echo $RSP_A $RSP_B >&2"], #{ env: #{ RSP_A: "a", RSP_B: 2 } })"#;
-    let record = run_one(&pool, env, 0_i64);
+    let granted = Permissions::none()
+        .allow(Capability::Run, Some("sh"))
+        .allow(Capability::Env, Some("RSP_A,RSP_B"));
+    let record = run_one(&self::pool(granted, None), env, 0_i64);
     assert_eq!(field(record, "stderr").to_string(), "a 2\n");
     let dir = tempfile::tempdir().unwrap();
     let cwd = format!(
@@ -314,7 +318,13 @@ fn the_dynamic_loaders_variables_are_refused() {
             "{message}"
         );
     }
-    // Other variables pass.
+    // Other variables pass, where `--allow-env` grants them.
+    let pool = self::pool(
+        Permissions::none()
+            .allow(Capability::Run, Some("true"))
+            .allow(Capability::Env, Some("LANG")),
+        None,
+    );
     let record = run_one(
         &pool,
         r#"run_process("true", [], #{ env: #{ LANG: "C" } }).code"#,
@@ -354,4 +364,21 @@ fn a_program_granted_by_a_relative_path_is_that_file_whatever_the_cwd() {
         stderr.contains(r#"run access to "bin/tool" is not granted"#),
         "{stderr}"
     );
+}
+
+#[test]
+fn a_script_sets_only_the_variables_it_is_granted() {
+    // Given any variable the script names, a granted program can be made to run other code:
+    // `BASH_ENV` for a program that runs bash, `GCONV_PATH` for iconv.
+    let sets = r#"run_process("printenv", ["BASH_ENV"], #{ env: #{ BASH_ENV: "/x" } }).stdout"#;
+    let run = || Permissions::none().allow(Capability::Run, Some("printenv"));
+    let message = error(run_one(&pool(run(), None), sets, 0_i64));
+    assert!(message.contains("--allow-env=BASH_ENV"), "{message}");
+    let other = pool(run().allow(Capability::Env, Some("LANG")), None);
+    let message = error(run_one(&other, sets, 0_i64));
+    assert!(message.contains("--allow-env=BASH_ENV"), "{message}");
+    let granted = pool(run().allow(Capability::Env, Some("BASH_ENV")), None);
+    assert_eq!(value(run_one(&granted, sets, 0_i64)).to_string(), "/x\n");
+    let everything = pool(run().allow(Capability::Env, None), None);
+    assert_eq!(value(run_one(&everything, sets, 0_i64)).to_string(), "/x\n");
 }

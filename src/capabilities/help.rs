@@ -131,7 +131,7 @@ const PROCESSES: &[HelpEntry] = &[
     ),
     (
         "run_process(program, args, options)",
-        "options: stdin (text or blob), env (a map), cwd",
+        "options: stdin (text or blob), env (a map of variables --allow-env grants), cwd",
         r#"run_process("wc", ["-l"], #{ stdin: "a\nb\n" }).stdout"#,
     ),
 ];

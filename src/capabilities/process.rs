@@ -1,6 +1,8 @@
 //! `run_process(program, args [, #{ stdin, env, cwd }])` → `#{ code, stdout, stderr }`: runs a
 //! program `--allow-run` grants, bounded by its job.
 //!
+//! The `env` option sets only variables `--allow-env` grants (see [`granted_variables`]).
+//!
 //! No shell is involved: `args` reach the program as they are, so no item can smuggle in a
 //! `; rm -rf ~` (a script that wants a shell is granted `sh` and calls it). The child runs in a
 //! process group of its own, and the whole group is killed with SIGKILL, which no program can
@@ -66,6 +68,17 @@ pub(super) fn register(engine: &mut impl Registrar, permissions: &Arc<Permission
     );
 }
 
+/// The variables the `env` option sets, each of which `--allow-env` must grant: a variable
+/// the script may not read, it may not set either. Any variable the script chose could make a
+/// granted program run other code (`BASH_ENV`, `GCONV_PATH`, `PERL5OPT` for a program that runs
+/// bash, iconv or perl), as the dynamic loader's do.
+fn granted_variables(grant: &Grant, set: Vec<(String, String)>) -> Fallible<Vec<(String, String)>> {
+    match set.iter().find(|(name, _)| !grant.allows(name)) {
+        Some((name, _)) => Err(refused(Capability::Env, name)),
+        None => Ok(set),
+    }
+}
+
 fn run_process(
     permissions: &Permissions,
     program: &str,
@@ -79,6 +92,7 @@ fn run_process(
         .as_ref()
         .map_or(here.clone(), |cwd| here.join(cwd));
     let path = granted(permissions.grant(Capability::Run), program, &base, &here)?;
+    let variables = granted_variables(permissions.grant(Capability::Env), options.env)?;
     let args = args
         .into_iter()
         .enumerate()
@@ -95,7 +109,7 @@ fn run_process(
     command
         .arg0(program)
         .args(&args)
-        .envs(options.env)
+        .envs(variables)
         .env(group::TOKEN_VARIABLE, &token)
         .process_group(0)
         .stdin(stdin)
