@@ -236,3 +236,61 @@ fn a_budget_rhai_swallowed_still_fails_its_job() {
         assert!(failed > 0 && completed > 0, "{vm:?}: {failed} failed");
     }
 }
+
+#[test]
+fn a_limit_a_comparer_meets_fails_its_job_instead_of_changing_the_answer() {
+    // Rhai's sort takes a comparer's failure for "equal", its dedup for "not the same"; a
+    // comparer refused memory, or nested too deep, left the array as it was, and the job
+    // completed with it.
+    let fails = [
+        (
+            "let a = [5, 3, 8, 1]; a.sort(|x, y| { blob(100000000); x - y }); a",
+            JobErrorKind::MemoryCap,
+        ),
+        (
+            "let a = [1, 1, 2]; a.dedup(|x, y| { blob(100000000); x == y }); a",
+            JobErrorKind::MemoryCap,
+        ),
+        (
+            "fn f(n) { if n > 0 { f(n - 1) } } let a = [5, 3, 8, 1]; a.sort(|x, y| { f(20); x - y }); a",
+            JobErrorKind::CallDepth,
+        ),
+    ];
+    for vm in [
+        rsparallel::ScriptVm::TreeWalker,
+        rsparallel::ScriptVm::Grain,
+    ] {
+        let pool = RunspacePool::builder()
+            .threads(1)
+            .vm(vm)
+            .max_memory(64 << 20)
+            .max_call_depth(10)
+            .build()
+            .unwrap();
+        for (source, kind) in fails {
+            let script = pool.compile(source).unwrap();
+            let record = pool
+                .run(&script, [Dynamic::from(0_i64)])
+                .unwrap()
+                .next()
+                .unwrap();
+            assert_eq!(
+                record.status,
+                JobStatus::Failed,
+                "{vm:?} {source}: {:?}",
+                record.output
+            );
+            assert_eq!(record.error.unwrap().kind, kind, "{vm:?} {source}");
+        }
+        // A comparer's own error is still Rhai's "equal".
+        let thrown = pool
+            .compile("let a = [2, 1]; a.sort(|x, y| { throw 1; }); a")
+            .unwrap();
+        let record = pool
+            .run(&thrown, [Dynamic::from(0_i64)])
+            .unwrap()
+            .next()
+            .unwrap();
+        assert_eq!(record.status, JobStatus::Completed, "{:?}", record.error);
+    }
+}

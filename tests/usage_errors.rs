@@ -182,3 +182,33 @@ fn an_input_folder_and_absurd_thread_counts_are_usage_errors() {
     assert!(String::from_utf8_lossy(&threads.stderr).contains("more than a pool may have"));
     assert!(threads.stdout.is_empty());
 }
+
+#[test]
+fn a_permission_flag_with_an_empty_value_grants_nothing_and_is_refused() {
+    // `--allow-read=$DIRS` with `DIRS` empty must not read as `--allow-read`, everything.
+    for flag in ["read", "write", "net", "run", "env"] {
+        for value in ["", ",", " , "] {
+            let flag = format!("--allow-{flag}={value}");
+            for args in [["run", "-e", "1"], ["exec", "driver.rhai", "x"]] {
+                rsparallel()
+                    .args([args[0], flag.as_str(), args[1], args[2]])
+                    .timeout(Duration::from_secs(30))
+                    .assert()
+                    .code(2)
+                    .stdout("")
+                    .stderr(predicate::str::contains("names nothing"));
+            }
+        }
+    }
+    rsparallel()
+        .args([
+            "run",
+            "--allow-env=HOME",
+            "-e",
+            "env(\"HOME\").len() > 0",
+            "x",
+        ])
+        .assert()
+        .success()
+        .stdout("true\n");
+}

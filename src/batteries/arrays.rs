@@ -38,6 +38,12 @@ fn dedup_with(
     for read in 1..array.len() {
         let verdict = match same(array[kept - 1].clone(), array[read].clone()) {
             Ok(verdict) => verdict.as_bool().unwrap_or(false),
+            // A limit the comparer met (its budget, depth or cap) is not its failure: taken
+            // for "not the same", it would change the answer.
+            Err(limit) if !limit.is_catchable() => {
+                array.drain(kept..read);
+                return Err(limit);
+            }
             // As Rhai's: a comparer that fails finds the two not the same; but the job's own
             // stop (its deadline, a cancel, its cap) is not the comparer's failure.
             Err(_) => {

@@ -76,7 +76,12 @@ pub(super) fn sort_by(
         return Ok(());
     }
     sort_stepped(array, true, |x, y| {
-        let verdict = comparer.call_raw(ctx, None, [x.clone(), y.clone()]);
+        let verdict = match comparer.call_raw(ctx, None, [x.clone(), y.clone()]) {
+            // A limit the comparer met (its budget, depth or cap, the job's stop) ends the
+            // sort: taken for "equal", as Rhai takes a failure, it would change the answer.
+            Err(limit) if !limit.is_catchable() => stop_sort(limit),
+            verdict => verdict,
+        };
         if verdict.is_err()
             && let Err(stop) = checkpoint()
         {
