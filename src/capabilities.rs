@@ -40,6 +40,28 @@ pub(crate) fn register(engine: &mut impl Registrar, permissions: &Arc<Permission
     files::register(engine, permissions);
 }
 
+/// The text of the file at `path`, read as a script's `read_file(path)` is, through
+/// `permissions`' read grant: for the files a host script names (a job's script, a function
+/// library), which must not reach further than its own `read_file`. `function` names the call
+/// in errors.
+pub(crate) fn read_granted_text(
+    permissions: &Permissions,
+    function: &str,
+    path: &str,
+) -> Result<String, Box<EvalAltResult>> {
+    #[cfg(feature = "capabilities")]
+    {
+        files::read_granted_text(&Arc::new(permissions.clone()), function, path)
+    }
+    // Without the file functions, only a grant of everything reads, as the process would.
+    #[cfg(not(feature = "capabilities"))]
+    match permissions.grant(Capability::Read) {
+        Grant::Everything => std::fs::read_to_string(path)
+            .map_err(|e| failed(function, format!("cannot read {path}: {e}"))),
+        _ => Err(refused(Capability::Read, path)),
+    }
+}
+
 /// The error of a call `permissions` does not allow: `what` (a path, a host, a program, a
 /// variable) named, and the flag that would allow it.
 pub(crate) fn refused(capability: Capability, what: &str) -> Box<EvalAltResult> {

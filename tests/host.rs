@@ -2,6 +2,7 @@
 
 use std::sync::{Arc, Mutex};
 
+use rsparallel::capabilities::{Capability, Permissions};
 use rsparallel::host::Host;
 use rsparallel::rhai::{Array, Dynamic, Engine, EvalAltResult, Map, Scope};
 
@@ -122,7 +123,27 @@ fn scripts_from_files_and_function_libraries_run() {
     std::fs::write(&lib, "fn triple(x) { x * 3 }").unwrap();
     let script = dir.path().join("job.rhai");
     std::fs::write(&script, "triple(item)").unwrap();
-    let engine = Host::new().engine();
+    // Read as the host script's own `read_file` would: through its read grant.
+    let refused = Host::new().engine();
+    for source in [
+        format!(
+            "new_runspace_pool(#{{ functions: {:?} }})",
+            lib.display().to_string()
+        ),
+        format!(
+            "new_runspace_job(new_runspace_pool(), #{{ file: {:?} }}, [1])",
+            script.display().to_string()
+        ),
+    ] {
+        let message = refused.eval::<Dynamic>(&source).unwrap_err().to_string();
+        assert!(message.contains("read access to"), "{message}");
+        assert!(
+            message.contains("is not granted (--allow-read="),
+            "{message}"
+        );
+    }
+    let granted = Permissions::none().allow(Capability::Read, Some(dir.path().to_str().unwrap()));
+    let engine = Host::new().permissions(granted).engine();
     let mut scope = Scope::new();
     scope.push("lib", lib.display().to_string());
     scope.push("job", script.display().to_string());

@@ -103,6 +103,15 @@ fn read_text(grants: &Grants, function: &str, given: &str) -> Fallible<String> {
     })
 }
 
+/// [`read_text`] through `permissions` (see [`super::read_granted_text`]).
+pub(super) fn read_granted_text(
+    permissions: &Arc<Permissions>,
+    function: &str,
+    given: &str,
+) -> Fallible<String> {
+    read_text(&Grants(permissions.clone()), function, given)
+}
+
 fn read_lines(grants: &Grants, given: &str) -> Fallible<Array> {
     let text = read_text(grants, "read_lines", given)?;
     let mut lines = Array::new();

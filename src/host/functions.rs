@@ -252,10 +252,13 @@ fn new_job(
         .read_lock::<Map>()
         .and_then(|m| m.get("file").and_then(|f| f.clone().into_string().ok()))
     {
-        match std::fs::read_to_string(&file) {
-            Ok(source) => pool.compile_with_functions(&file, &source, &functions),
-            Err(err) => return Err(error(format!("new_runspace_job: cannot read {file}: {err}"))),
-        }
+        // Read as the host script's own `read_file` would: no further than its read grant.
+        let source = crate::capabilities::read_granted_text(
+            &host.permissions,
+            "new_runspace_job",
+            &file,
+        )?;
+        pool.compile_with_functions(&file, &source, &functions)
     } else {
         return Err(error(format!(
             "new_runspace_job: the script must be source text or #{{ file: \"path.rhai\" }}, not {}",

@@ -37,9 +37,15 @@ pub(crate) fn pool_builder(
             "variables" => variables(f, value)?
                 .into_iter()
                 .fold(builder, |b, (name, value)| b.variable(name, value)),
-            "functions" => paths(f, key, value)?
-                .iter()
-                .fold(builder, |b, path| b.functions_file(path)),
+            // Read as the host script's own `read_file` would: no further than its grant.
+            "functions" => paths(f, key, value)?.iter().try_fold(builder, |b, path| {
+                crate::capabilities::read_granted_text(host_permissions, f, path)
+                    .map(|source| b.functions_source(path, source))
+                    .map_err(|e| match *e {
+                        rhai::EvalAltResult::ErrorRuntime(why, _) => why.to_string(),
+                        other => other.to_string(),
+                    })
+            })?,
             "vm" => builder.vm(vm(f, key, value)?),
             "allow" => builder.permissions(allow(f, value, host_permissions)?),
             other => return Err(unknown(f, other, POOL_KEYS)),
