@@ -375,3 +375,39 @@ fn a_folder_of_many_names_is_listed_within_the_jobs_memory_cap() {
     let record = jsonl_record(&["-e", "list_dir(item).len()"], dir.path(), &many);
     assert_eq!(record["error"]["kind"], "memory_cap", "{record}");
 }
+
+#[test]
+fn a_grant_is_where_its_path_led_when_granted_whatever_links_change_after() {
+    let (dir, g) = tree();
+    // Granted through a symlink, then the link retargeted out: the jobs still reach the
+    // folder it led to when granted, by either name, and never the new target.
+    let link = dir.path().join("current");
+    symlink(&g, &link).unwrap();
+    let pool = pool(Some(&link), None);
+    std::fs::remove_file(&link).unwrap();
+    symlink(dir.path(), &link).unwrap();
+    let read = |pool: &RunspacePool, path: &Path| {
+        run(pool, "read_file(item)", &[path.to_path_buf()]).remove(0)
+    };
+    assert_eq!(
+        output(&read(&pool, &link.join("a.txt"))),
+        "alpha\nbeta\r\ngamma"
+    );
+    assert_eq!(
+        output(&read(&pool, &g.join("a.txt"))),
+        "alpha\nbeta\r\ngamma"
+    );
+    let message = error(&read(&pool, &link.join("secret.txt")));
+    assert!(message.contains("No such file"), "{message}");
+    // A folder granted before it exists, which a symlink out then takes the place of: the
+    // grant was of a folder beneath `granted`, and the link is refused, not followed. (A host
+    // script's pool gave its jobs more than the host had this way.)
+    let later = g.join("later");
+    let pool = self::pool(Some(&later), None);
+    symlink(dir.path(), &later).unwrap();
+    let message = error(&read(&pool, &later.join("secret.txt")));
+    assert!(message.contains("is not granted"), "{message}");
+    let host = Permissions::none().allow(Capability::Read, Some(g.to_str().unwrap()));
+    let wanted = Permissions::none().allow(Capability::Read, Some(later.to_str().unwrap()));
+    assert!(wanted.beyond(&host).is_some(), "the link now leads out");
+}

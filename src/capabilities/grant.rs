@@ -163,6 +163,15 @@ fn resolved(path: &Path) -> PathBuf {
     }
 }
 
+/// A granted path (read, write) as written, made absolute, and where it led when it was
+/// granted ([`resolved`]). A path is opened beneath `real`, not by following `written` again:
+/// a symlink retargeted, or put in place of a folder, after the grant does not move it.
+#[derive(Clone, Debug, PartialEq, Eq)]
+pub(crate) struct Root {
+    pub(crate) written: PathBuf,
+    pub(crate) real: PathBuf,
+}
+
 /// What a pool's jobs may reach beyond the engine: one [`Grant`] per [`Capability`], nothing by
 /// default.
 ///
@@ -183,6 +192,9 @@ pub struct Permissions {
     net: Grant,
     run: Grant,
     env: Grant,
+    /// The paths `read` and `write` grant, resolved when granted.
+    read_roots: Vec<Root>,
+    write_roots: Vec<Root>,
 }
 
 impl Permissions {
@@ -200,9 +212,33 @@ impl Permissions {
 
     /// Grants `capability`: everything for `None`, else the comma-separated list in `value`
     /// (added to what was granted before), as `--allow-read=/data,/tmp` writes it.
+    ///
+    /// A path is resolved now, symlinks followed: `--allow-read=/data/current`, a symlink to
+    /// `/data/v7`, grants `/data/v7` (reached by either name), whatever the link leads to later.
     pub fn allow(mut self, capability: Capability, value: Option<&str>) -> Self {
         self.grant_mut(capability).widen(value);
+        let roots = match capability {
+            Capability::Read => &mut self.read_roots,
+            Capability::Write => &mut self.write_roots,
+            _ => return self,
+        };
+        let items = value.into_iter().flat_map(|v| v.split(',')).map(str::trim);
+        roots.extend(items.filter(|s| !s.is_empty()).map(|item| Root {
+            written: absolute(Path::new(item)),
+            real: resolved(Path::new(item)),
+        }));
         self
+    }
+
+    /// The paths granted for `capability` (read, write), as resolved when granted; none for
+    /// the others, and for a grant of everything.
+    pub(crate) fn roots(&self, capability: Capability) -> &[Root] {
+        match (capability, self.grant(capability)) {
+            (_, Grant::Everything) => &[],
+            (Capability::Read, _) => &self.read_roots,
+            (Capability::Write, _) => &self.write_roots,
+            _ => &[],
+        }
     }
 
     /// What is granted of `capability`.
@@ -241,12 +277,13 @@ impl Permissions {
             let within = |item: &String| {
                 if paths {
                     // Where the paths really lead, `..` and symlinks followed: `a/../b`, or a
-                    // link inside `a` to `b`, is not under `a`.
+                    // link inside `a` to `b`, is not under `a`. The limit's paths as they were
+                    // resolved when granted, as its own calls open them.
                     let item = resolved(Path::new(item));
-                    allowed
-                        .paths()
+                    limit
+                        .roots(capability)
                         .iter()
-                        .any(|granted| item.starts_with(resolved(granted)))
+                        .any(|granted| item.starts_with(&granted.real))
                 } else {
                     allowed.allows(item)
                 }

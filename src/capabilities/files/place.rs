@@ -37,8 +37,33 @@ pub(super) enum Place {
 }
 
 impl Place {
+    /// The granted folder `root`, a path resolved when it was granted (no symlink in it then),
+    /// opened one folder at a time from `/`, none of them through a symlink: a folder swapped
+    /// for a link since, or a link put where the grant named a folder still to be made, is
+    /// refused (`ELOOP`) instead of followed out of the grant.
     fn root(root: &Path) -> io::Result<Dir> {
-        Dir::open_ambient_dir(root, ambient_authority())
+        let mut dir = Dir::open_ambient_dir("/", ambient_authority())?.into_std_file();
+        for part in root.components() {
+            match part {
+                Component::RootDir => {}
+                Component::Normal(name) => {
+                    dir = match open_folder_not_link(&dir, name) {
+                        Ok(next) => next,
+                        Err(_) if is_link(&dir, name) => {
+                            // As cap-std says a path leads out (see `io_failed`).
+                            let why = "a symlink has taken the place of a granted folder";
+                            return Err(io::Error::new(io::ErrorKind::PermissionDenied, why));
+                        }
+                        Err(e) => return Err(e),
+                    }
+                }
+                _ => {
+                    let why = format!("{} is not a resolved path", root.display());
+                    return Err(io::Error::new(io::ErrorKind::InvalidInput, why));
+                }
+            }
+        }
+        Ok(Dir::from_std_file(dir))
     }
 
     /// Opens the file for `mode`. Only regular files (and folders, which fail as such when
@@ -161,6 +186,34 @@ impl Place {
     }
 }
 
+/// Whether `name` in the folder `parent` is a symlink.
+fn is_link(parent: &File, name: &std::ffi::OsStr) -> bool {
+    let Ok(parent) = parent.try_clone() else {
+        return false;
+    };
+    Dir::from_std_file(parent)
+        .symlink_metadata(name)
+        .is_ok_and(|meta| meta.file_type().is_symlink())
+}
+
+/// The folder `name` in `parent`, refused if `name` is a symlink. cap-std follows a symlink
+/// that stays beneath its folder, and `/` holds every path.
+#[allow(unsafe_code)]
+fn open_folder_not_link(parent: &File, name: &std::ffi::OsStr) -> io::Result<File> {
+    use std::os::fd::{AsRawFd, FromRawFd};
+    use std::os::unix::ffi::OsStrExt;
+    let name = std::ffi::CString::new(name.as_bytes())?;
+    let flags = libc::O_RDONLY | libc::O_DIRECTORY | libc::O_NOFOLLOW | libc::O_CLOEXEC;
+    // SAFETY: `parent` is an open folder and `name` a NUL-terminated string, both alive for
+    // the call; a descriptor openat returns is owned by nothing else.
+    let fd = unsafe { libc::openat(parent.as_raw_fd(), name.as_ptr(), flags) };
+    if fd < 0 {
+        return Err(io::Error::last_os_error());
+    }
+    // SAFETY: `fd` was just opened, and is given to the `File` alone.
+    Ok(unsafe { File::from_raw_fd(fd) })
+}
+
 fn kind_name(file: bool, dir: bool, symlink: bool) -> &'static str {
     match (file, dir, symlink) {
         (true, _, _) => "file",
@@ -193,35 +246,43 @@ impl Grants {
         given: &str,
     ) -> Fallible<Place> {
         let path = std::path::absolute(given).map_err(|e| failed(function, e))?;
-        let roots = self.0.grant(capability).paths();
-        // The outermost grant holding the path, so that a symlink from one granted folder
-        // into another granted inside it is followed.
-        let root = roots
+        if *self.0.grant(capability) == crate::capabilities::Grant::Everything {
+            // The whole file system: nothing to escape (`..` above `/` is `/`).
+            return Ok(Place::Anywhere(path));
+        }
+        // The outermost grant holding the path, by the name it was granted under or by where
+        // that led, so that a symlink from one granted folder into another granted inside it
+        // is followed.
+        let (root, rest) = self
+            .0
+            .roots(capability)
             .iter()
-            .filter(|root| path.starts_with(root))
-            .min_by_key(|root| root.components().count())
+            .filter_map(|root| {
+                let rest = (path.strip_prefix(&root.written))
+                    .or_else(|_| path.strip_prefix(&root.real))
+                    .ok()?;
+                Some((root, rest))
+            })
+            .max_by_key(|(_, rest)| rest.components().count())
             .ok_or_else(|| refused(capability, given))?;
-        let rest = path.strip_prefix(root).unwrap_or(&path);
         if climbs_out(rest) {
             return Err(refused(capability, given));
         }
-        if root.parent().is_none() {
-            return Ok(Place::Anywhere(path));
-        }
-        if !rest.as_os_str().is_empty() || root.is_dir() {
+        let real = &root.real;
+        if !rest.as_os_str().is_empty() || real.is_dir() {
             let rest = if rest.as_os_str().is_empty() {
                 PathBuf::from(".")
             } else {
                 rest.to_path_buf()
             };
             return Ok(Place::Beneath {
-                root: root.clone(),
+                root: real.clone(),
                 rest,
             });
         }
         // A granted file (or one to be written): its folder is opened, and only its name is
         // reachable through it.
-        match (root.parent(), root.file_name()) {
+        match (real.parent(), real.file_name()) {
             (Some(folder), Some(name)) => Ok(Place::Beneath {
                 root: folder.to_path_buf(),
                 rest: PathBuf::from(name),
