@@ -29,6 +29,8 @@ fn a_timeout_holds_whatever_the_jobs_operations_cost() {
         r#"let s = "x"; s.pad(20000000, "y"); loop { sha256(s); }"#,
         r#"let s = "x"; s.pad(20000000, "y"); loop { md5(s); }"#,
         r#"let s = "x"; s.pad(300000, "y"); loop { s.to_chars(); }"#,
+        // Few copies, each of a big value: 1.2 s past a 20 ms timeout.
+        r#"let v = []; v.pad(1000, 1); let a = []; a.pad(60000, v); a.len()"#,
     ] {
         let took = timed_out_after(script, "200ms");
         assert!(took >= 200.0, "{script}: {took} ms");
