@@ -197,7 +197,7 @@ fn a_budget_rhai_swallowed_still_fails_its_job() {
         rsparallel::ScriptVm::Grain,
     ] {
         let (mut failed, mut completed) = (0, 0);
-        for budget in 1..=40 {
+        for budget in 1..=150 {
             let pool = RunspacePool::builder()
                 .threads(1)
                 .vm(vm)
@@ -292,5 +292,41 @@ fn a_limit_a_comparer_meets_fails_its_job_instead_of_changing_the_answer() {
             .next()
             .unwrap();
         assert_eq!(record.status, JobStatus::Completed, "{:?}", record.error);
+    }
+}
+
+#[test]
+fn the_budget_counts_the_operations_of_closures_natives_call() {
+    // A closure a native calls counted from its caller's count on a copy thrown away when it
+    // returned: 10,000 calls of this one, ~100 operations each, stayed within 1,000.
+    let source = "let a = []; a.pad(10000, 0); a.map(|x, i| { let s = 0; for k in 0..5 { s += k * i } s }).len()";
+    for vm in [
+        rsparallel::ScriptVm::TreeWalker,
+        rsparallel::ScriptVm::Grain,
+    ] {
+        let run = |budget| {
+            let pool = RunspacePool::builder()
+                .threads(1)
+                .vm(vm)
+                .max_operations(budget)
+                .build()
+                .unwrap();
+            let script = pool.compile(source).unwrap();
+            pool.run(&script, [Dynamic::from(0_i64)])
+                .unwrap()
+                .next()
+                .unwrap()
+        };
+        let over = run(1000);
+        assert_eq!(over.status, JobStatus::Failed, "{vm:?}: {:?}", over.output);
+        assert_eq!(over.error.unwrap().kind, JobErrorKind::OpsBudget);
+        let within = run(10_000_000);
+        assert_eq!(
+            within.status,
+            JobStatus::Completed,
+            "{vm:?}: {:?}",
+            within.error
+        );
+        assert_eq!(within.output[0].as_int(), Ok(10_000));
     }
 }

@@ -57,8 +57,11 @@ pub(crate) struct JobClock {
     /// more, or its alarm rang. A job that did not cannot have nested a value more than ~1,000
     /// levels deeper than it was given (see `worker::runspace::cycles`).
     checked: AtomicBool,
-    /// The engine's operation count just before the running job's first operation.
-    ops_before_job: AtomicU64,
+    /// The engine's operation count at the hook's last call, `NO_OPS_YET` before the job's
+    /// first operation.
+    last_ops: AtomicU64,
+    /// The operations the running job has run, counted by [`Self::ops_run`].
+    ops_counted: AtomicU64,
     /// The [`Stop::code`] of the first stop the progress hook answered in the running job, 0
     /// for none: Rhai can swallow an answer (the one before an interpolation's `to_string`)
     /// and the job run to its end with nothing after to ask again (see [`Self::answer`]).
@@ -80,7 +83,8 @@ impl JobClock {
             current_batch: AtomicU64::new(u64::MAX),
             busy: AtomicBool::new(false),
             checked: AtomicBool::new(false),
-            ops_before_job: AtomicU64::new(NO_OPS_YET),
+            last_ops: AtomicU64::new(NO_OPS_YET),
+            ops_counted: AtomicU64::new(0),
             answered: AtomicU8::new(0),
             ticker: std::sync::OnceLock::new(),
             stack_floor: std::sync::atomic::AtomicUsize::new(0),
@@ -123,7 +127,8 @@ impl JobClock {
         self.deadline.store(deadline, Ordering::Relaxed);
         self.busy.store(true, Ordering::Relaxed);
         self.checked.store(false, Ordering::Relaxed);
-        self.ops_before_job.store(NO_OPS_YET, Ordering::Relaxed);
+        self.last_ops.store(NO_OPS_YET, Ordering::Relaxed);
+        self.ops_counted.store(0, Ordering::Relaxed);
         if self.answered.load(Ordering::Relaxed) != 0 {
             self.answered.store(0, Ordering::Relaxed);
         }
@@ -251,17 +256,25 @@ impl JobClock {
         stop
     }
 
-    /// How many operations the running job has run, given the engine's count `ops`.
+    /// How many operations the running job has run, given the engine's count `ops` at this
+    /// call of the progress hook.
     ///
-    /// The tree walker counts each job from zero, but a grain `Vm` counts on across all the
-    /// jobs it runs, and cannot be reset: the count at the job's first operation is its zero.
+    /// The engine's count is not the job's. A grain `Vm` counts on across all the jobs it runs,
+    /// and cannot be reset. And a closure a native calls (`map`, `filter`, a sort's comparer)
+    /// counts from its caller's count on a copy that is thrown away when it returns, so that
+    /// the caller counts again from where it was: by the engine's count, 2 M calls of a closure
+    /// with a loop in it stayed under a budget of 100. So the job's count is kept here: what
+    /// the engine's count went up by since the last call, or one operation where it went back.
     pub(crate) fn ops_run(&self, ops: u64) -> u64 {
-        let mut before = self.ops_before_job.load(Ordering::Relaxed);
-        if before == NO_OPS_YET {
-            before = ops.saturating_sub(1);
-            self.ops_before_job.store(before, Ordering::Relaxed);
-        }
-        ops.saturating_sub(before)
+        let last = self.last_ops.load(Ordering::Relaxed);
+        let ran = match ops.checked_sub(last) {
+            Some(more) if last != NO_OPS_YET && more > 0 => more,
+            _ => 1,
+        };
+        let total = self.ops_counted.load(Ordering::Relaxed).saturating_add(ran);
+        self.last_ops.store(ops, Ordering::Relaxed);
+        self.ops_counted.store(total, Ordering::Relaxed);
+        total
     }
 
     /// The time left before the deadline, `None` when there is none.
