@@ -21,6 +21,7 @@ use crate::limits::signal::checkpoint;
 use crate::limits::size::format_size;
 
 mod place;
+mod root;
 
 use place::{Grants, Mode, io_failed};
 
