@@ -3,6 +3,15 @@
 use std::fmt;
 use std::path::{Path, PathBuf};
 
+/// Whether `limit` grants all that the `--allow-net` entry `entry` does; as text without the
+/// network functions.
+#[cfg(feature = "capabilities")]
+use super::net::net_within;
+#[cfg(not(feature = "capabilities"))]
+fn net_within(limit: &Grant, entry: &str) -> bool {
+    limit.allows(entry)
+}
+
 /// One kind of access a job script can be granted.
 #[derive(Clone, Copy, Debug, PartialEq, Eq, Hash)]
 #[non_exhaustive]
@@ -284,6 +293,8 @@ impl Permissions {
                         .roots(capability)
                         .iter()
                         .any(|granted| item.starts_with(&granted.real))
+                } else if capability == Capability::Net {
+                    net_within(allowed, item)
                 } else {
                     allowed.allows(item)
                 }

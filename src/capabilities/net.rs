@@ -17,7 +17,7 @@ use std::sync::Arc;
 
 use rhai::{Array, Dynamic, EvalAltResult, INT, Map, NativeCallContext};
 
-pub(crate) use hosts::net_allows;
+pub(crate) use hosts::{net_allows, net_within};
 use http::Request;
 
 use super::{Capability, Permissions, failed, refused};

@@ -22,6 +22,22 @@ pub(crate) fn net_allows(grant: &Grant, host: &str, port: Option<u16>) -> bool {
     }
 }
 
+/// Whether `limit` grants all that the grant entry `entry` (`host` or `host:port`) does: a
+/// host script's pool may narrow `127.0.0.1` to `127.0.0.1:8080`, not widen the other way.
+pub(crate) fn net_within(limit: &Grant, entry: &str) -> bool {
+    match split_host_port(entry) {
+        (host, Some(port)) => net_allows(limit, host, Some(port)),
+        (host, None) => match limit {
+            Grant::Everything => true,
+            Grant::Only(list) => list.iter().any(|granted| {
+                let (granted_host, granted_port) = split_host_port(granted);
+                granted_port.is_none() && same_host(granted_host, host)
+            }),
+            _ => false,
+        },
+    }
+}
+
 /// `host` or `host:port` as a grant writes it; an IPv6 address with a port in brackets
 /// (`[::1]:8080`). A port that is not a number leaves the whole entry as a host that matches
 /// nothing, rather than a host granted on every port.
@@ -113,6 +129,10 @@ mod tests {
     fn a_host_is_granted_on_every_port_and_a_host_port_on_its_own() {
         let grant = only(&["Example.COM", "127.0.0.1:8080", "[::1]:9000", "::2"]);
         assert!(net_allows(&grant, "example.com", Some(443)));
+        assert!(net_within(&grant, "example.com:443"));
+        assert!(net_within(&grant, "127.0.0.1:8080"));
+        assert!(!net_within(&grant, "127.0.0.1"));
+        assert!(!net_within(&grant, "127.0.0.1:8081"));
         assert!(net_allows(&grant, "EXAMPLE.com", Some(1)));
         assert!(net_allows(&grant, "127.0.0.1", Some(8080)));
         assert!(!net_allows(&grant, "127.0.0.1", Some(8081)));
