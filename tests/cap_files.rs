@@ -410,4 +410,15 @@ fn a_grant_is_where_its_path_led_when_granted_whatever_links_change_after() {
     let host = Permissions::none().allow(Capability::Read, Some(g.to_str().unwrap()));
     let wanted = Permissions::none().allow(Capability::Read, Some(later.to_str().unwrap()));
     assert!(wanted.beyond(&host).is_some(), "the link now leads out");
+    // A host script's pool is checked by where its paths led when granted, and opens them
+    // there: a link swapped in after the check is refused, not followed.
+    let swapped = g.join("swapped");
+    std::fs::create_dir(&swapped).unwrap();
+    let wanted = Permissions::none().allow(Capability::Read, Some(swapped.to_str().unwrap()));
+    assert_eq!(wanted.beyond(&host), None);
+    std::fs::remove_dir(&swapped).unwrap();
+    symlink(dir.path(), &swapped).unwrap();
+    let pool = RunspacePool::builder().permissions(wanted).build().unwrap();
+    let message = error(&read(&pool, &swapped.join("secret.txt")));
+    assert!(message.contains("is not granted"), "{message}");
 }

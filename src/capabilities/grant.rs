@@ -282,18 +282,21 @@ impl Permissions {
                 (Grant::Everything, _) => return Some((capability, String::new())),
                 (Grant::Only(items), _) => items,
             };
-            let paths = matches!(capability, Capability::Read | Capability::Write);
+            if matches!(capability, Capability::Read | Capability::Write) {
+                // Where the paths led when granted, `..` and symlinks followed (`a/../b`, or a
+                // link inside `a` to `b`, is not under `a`), on both sides: those are the
+                // folders the calls open, so a link swapped after this check moves nothing.
+                let granted = limit.roots(capability);
+                let outside = self.roots(capability).iter().find(|root| {
+                    !granted.iter().any(|limit| root.real.starts_with(&limit.real))
+                });
+                match outside {
+                    Some(root) => return Some((capability, root.written.display().to_string())),
+                    None => continue,
+                }
+            }
             let within = |item: &String| {
-                if paths {
-                    // Where the paths really lead, `..` and symlinks followed: `a/../b`, or a
-                    // link inside `a` to `b`, is not under `a`. The limit's paths as they were
-                    // resolved when granted, as its own calls open them.
-                    let item = resolved(Path::new(item));
-                    limit
-                        .roots(capability)
-                        .iter()
-                        .any(|granted| item.starts_with(&granted.real))
-                } else if capability == Capability::Net {
+                if capability == Capability::Net {
                     net_within(allowed, item)
                 } else {
                     allowed.allows(item)
