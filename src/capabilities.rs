@@ -25,6 +25,7 @@ mod help;
 mod net;
 #[cfg(feature = "capabilities")]
 mod process;
+mod programs;
 
 pub use grant::{Capability, Grant, Permissions};
 pub use help::FAMILIES;

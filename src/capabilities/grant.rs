@@ -204,6 +204,8 @@ pub struct Permissions {
     /// The paths `read` and `write` grant, resolved when granted.
     read_roots: Vec<Root>,
     write_roots: Vec<Root>,
+    /// The files the programs `run` grants were when granted, symlinks followed.
+    run_files: Vec<PathBuf>,
 }
 
 impl Permissions {
@@ -226,17 +228,30 @@ impl Permissions {
     /// `/data/v7`, grants `/data/v7` (reached by either name), whatever the link leads to later.
     pub fn allow(mut self, capability: Capability, value: Option<&str>) -> Self {
         self.grant_mut(capability).widen(value);
+        let items = value.into_iter().flat_map(|v| v.split(',')).map(str::trim);
+        if capability == Capability::Run {
+            let here = std::env::current_dir().unwrap_or_default();
+            let files = items
+                .filter_map(|program| super::programs::locate(program, &here)?.canonicalize().ok());
+            self.run_files.extend(files);
+            return self;
+        }
         let roots = match capability {
             Capability::Read => &mut self.read_roots,
             Capability::Write => &mut self.write_roots,
             _ => return self,
         };
-        let items = value.into_iter().flat_map(|v| v.split(',')).map(str::trim);
         roots.extend(items.filter(|s| !s.is_empty()).map(|item| Root {
             written: absolute(Path::new(item)),
             real: resolved(Path::new(item)),
         }));
         self
+    }
+
+    /// The files the programs `run` grants led to when granted (see `process::granted`).
+    #[cfg_attr(not(feature = "capabilities"), expect(dead_code))]
+    pub(crate) fn run_files(&self) -> &[PathBuf] {
+        &self.run_files
     }
 
     /// The paths granted for `capability` (read, write), as resolved when granted; none for
@@ -288,7 +303,9 @@ impl Permissions {
                 // folders the calls open, so a link swapped after this check moves nothing.
                 let granted = limit.roots(capability);
                 let outside = self.roots(capability).iter().find(|root| {
-                    !granted.iter().any(|limit| root.real.starts_with(&limit.real))
+                    !granted
+                        .iter()
+                        .any(|limit| root.real.starts_with(&limit.real))
                 });
                 match outside {
                     Some(root) => return Some((capability, root.written.display().to_string())),

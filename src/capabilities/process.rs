@@ -24,7 +24,6 @@ use crate::batteries::registrar::Registrar;
 use std::fs::File;
 use std::io::{ErrorKind, Read, Write};
 use std::os::fd::{AsRawFd, OwnedFd};
-use std::os::unix::fs::PermissionsExt;
 use std::os::unix::process::{CommandExt, ExitStatusExt};
 use std::path::{Path, PathBuf};
 use std::process::{ExitStatus, Stdio};
@@ -34,6 +33,7 @@ use std::time::{Duration, Instant};
 
 use rhai::{Array, Dynamic, EvalAltResult, Map, Position};
 
+use super::programs::locate;
 use super::{Capability, Grant, Permissions, failed, refused};
 use crate::JobSignal;
 use group::Group;
@@ -91,7 +91,7 @@ fn run_process(
         .cwd
         .as_ref()
         .map_or(here.clone(), |cwd| here.join(cwd));
-    let path = granted(permissions.grant(Capability::Run), program, &base, &here)?;
+    let path = granted(permissions, program, &base, &here)?;
     let variables = granted_variables(permissions.grant(Capability::Env), options.env)?;
     let args = args
         .into_iter()
@@ -150,7 +150,13 @@ fn run_process(
 /// it and a granted entry lead to (`--allow-run=git` grants `/usr/bin/git`, and the other way
 /// round). Names are looked up in rsparallel's own PATH; paths are taken from `base` (the
 /// `cwd` option), granted entries from `here`.
-fn granted(grant: &Grant, program: &str, base: &Path, here: &Path) -> Fallible<PathBuf> {
+fn granted(
+    permissions: &Permissions,
+    program: &str,
+    base: &Path,
+    here: &Path,
+) -> Fallible<PathBuf> {
+    let grant = permissions.grant(Capability::Run);
     let found = locate(program, base);
     // A path is granted by where it leads, never by its text: `bin/tool` granted from here
     // is not `bin/tool` under another `cwd`.
@@ -166,30 +172,17 @@ fn granted(grant: &Grant, program: &str, base: &Path, here: &Path) -> Fallible<P
     if !allowed {
         return Err(refused(Capability::Run, program));
     }
-    found.ok_or_else(|| failed("run_process", format!("program {program:?} not found")))
-}
-
-/// Where `program` is: a path (with a `/`) from `base`, or a name in the PATH. Its folder is
-/// resolved (`/bin` is `/usr/bin` on most systems) but not the file, so that granting `sh`
-/// does not grant `dash` because one links to the other.
-fn locate(program: &str, base: &Path) -> Option<PathBuf> {
-    let executable = |path: &Path| {
-        path.metadata()
-            .is_ok_and(|m| m.is_file() && m.permissions().mode() & 0o111 != 0)
-    };
-    let path = if program.contains('/') {
-        Some(base.join(program)).filter(|path| executable(path))
-    } else if program.is_empty() {
-        None
-    } else {
-        let dirs =
-            std::env::var_os("PATH").unwrap_or_else(|| "/usr/local/bin:/usr/bin:/bin".into());
-        std::env::split_paths(&dirs)
-            .map(|dir| base.join(dir).join(program))
-            .find(|path| executable(path))
-    }?;
-    let dir = path.parent()?.canonicalize().ok()?;
-    Some(dir.join(path.file_name()?))
+    let found =
+        found.ok_or_else(|| failed("run_process", format!("program {program:?} not found")))?;
+    if matches!(grant, Grant::Everything) {
+        return Ok(found);
+    }
+    // The file a granted entry led to when it was granted, run by that name: a symlink
+    // retargeted since (`tool` to `id`) would run another program.
+    match found.canonicalize() {
+        Ok(file) if permissions.run_files().contains(&file) => Ok(file),
+        _ => Err(refused(Capability::Run, program)),
+    }
 }
 
 /// Writes `input` to the program on a thread of its own, so that a program that does not read
