@@ -379,6 +379,10 @@ fn a_script_sets_only_the_variables_it_is_granted() {
     assert!(message.contains("--allow-env=BASH_ENV"), "{message}");
     let granted = pool(run().allow(Capability::Env, Some("BASH_ENV")), None);
     assert_eq!(value(run_one(&granted, sets, 0_i64)).to_string(), "/x\n");
+    // One known to load code, only where the flag names it, not with `--allow-env` alone.
     let everything = pool(run().allow(Capability::Env, None), None);
-    assert_eq!(value(run_one(&everything, sets, 0_i64)).to_string(), "/x\n");
+    let message = error(run_one(&everything, sets, 0_i64));
+    assert!(message.contains("--allow-env=BASH_ENV"), "{message}");
+    let lang = r#"run_process("printenv", ["LANG"], #{ env: #{ LANG: "C" } }).stdout"#;
+    assert_eq!(value(run_one(&everything, lang, 0_i64)).to_string(), "C\n");
 }
