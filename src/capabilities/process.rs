@@ -37,7 +37,7 @@ use super::programs::locate;
 use super::{Capability, Grant, Permissions, failed, refused};
 use crate::JobSignal;
 use group::Group;
-use options::{Input, Options, text};
+use options::{Input, Options, granted_variables, text};
 
 mod group;
 mod options;
@@ -66,52 +66,6 @@ pub(super) fn register(engine: &mut impl Registrar, permissions: &Arc<Permission
             run_process(&granted, program, args, options)
         },
     );
-}
-
-/// Variables known to make a program load or run code of their value's choosing, besides the
-/// dynamic loader's (refused outright, `options`): with `--allow-env` alone, a script may set
-/// none of them; the flag must name each one. Not a complete list, which no list can be: a
-/// second line behind naming the variables a script may set.
-const LOADS_CODE: &[&str] = &[
-    "BASH_ENV",
-    "ENV",
-    "GCONV_PATH",
-    "GLIBC_TUNABLES",
-    "PERL5OPT",
-    "PERL5LIB",
-    "PERLLIB",
-    "PYTHONPATH",
-    "PYTHONSTARTUP",
-    "PYTHONHOME",
-    "NODE_OPTIONS",
-    "NODE_PATH",
-    "RUBYOPT",
-    "RUBYLIB",
-    "JAVA_TOOL_OPTIONS",
-    "_JAVA_OPTIONS",
-    "LUA_INIT",
-    "GIT_EXEC_PATH",
-    "GIT_SSH_COMMAND",
-    "SHELLOPTS",
-    "PS4",
-];
-
-/// The variables the `env` option sets, each of which `--allow-env` must grant: a variable
-/// the script may not read, it may not set either. Any variable the script chose could make a
-/// granted program run other code (`BASH_ENV`, `GCONV_PATH`, `PERL5OPT` for a program that runs
-/// bash, iconv or perl), as the dynamic loader's do; those known to ([`LOADS_CODE`], bash's
-/// exported functions) only where the flag names them.
-fn granted_variables(grant: &Grant, set: Vec<(String, String)>) -> Fallible<Vec<(String, String)>> {
-    let named = |name: &str| matches!(grant, Grant::Only(list) if list.iter().any(|n| n == name));
-    let loads_code = |name: &str| LOADS_CODE.contains(&name) || name.starts_with("BASH_FUNC_");
-    let refused_name = set
-        .iter()
-        .map(|(name, _)| name.as_str())
-        .find(|&name| !grant.allows(name) || (loads_code(name) && !named(name)));
-    match refused_name {
-        Some(name) => Err(refused(Capability::Env, name)),
-        None => Ok(set),
-    }
 }
 
 fn run_process(
