@@ -88,13 +88,13 @@ pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_mutating("tally", tally_all);
     // A field past the end is counted under "", as `field` gives it.
     engine.register_mutating("tally_field", |counts: &mut Map, line: &str, n: INT| {
-        let key = field_of(line, n, None).unwrap_or("");
+        let key = field_of(line, n, None)?.unwrap_or("");
         tally(counts, key, Dynamic::from_int(1))
     });
     engine.register_mutating(
         "tally_field",
         |counts: &mut Map, line: &str, n: INT, separator: &str| {
-            let key = field_of(line, n, Some(separator)).unwrap_or("");
+            let key = field_of(line, n, Some(separator))?.unwrap_or("");
             tally(counts, key, Dynamic::from_int(1))
         },
     );
