@@ -6,14 +6,14 @@
 
 use std::io::{BufRead, BufReader};
 use std::os::unix::fs::PermissionsExt;
-use std::path::{Path, PathBuf};
+use std::path::Path;
 use std::process::Stdio;
 use std::time::{Duration, Instant};
 
 mod common;
 
 use assert_cmd::Command;
-use common::procs::{eventually, processes};
+use common::procs::{eventually, processes, which};
 use predicates::prelude::*;
 use rsparallel::capabilities::{Capability, Permissions};
 use rsparallel::rhai::{Dynamic, Map};
@@ -49,15 +49,6 @@ fn error(record: JobRecord) -> String {
 
 fn allow_run(programs: &str) -> Permissions {
     Permissions::none().allow(Capability::Run, Some(programs))
-}
-
-/// Where `program` is in the PATH.
-fn which(program: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{program} in the PATH"))
 }
 
 fn executable(path: &Path, text: &str) {

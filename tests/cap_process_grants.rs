@@ -6,20 +6,13 @@
 mod common;
 
 use std::os::unix::fs::{PermissionsExt, symlink};
-use std::path::{Path, PathBuf};
+use std::path::Path;
 
+use common::procs::which;
 use common::rsparallel;
 use rsparallel::capabilities::{Capability, Permissions};
 use rsparallel::rhai::Dynamic;
 use rsparallel::{JobRecord, RunspacePool};
-
-fn which(program: &str) -> PathBuf {
-    let path = std::env::var_os("PATH").unwrap();
-    std::env::split_paths(&path)
-        .map(|dir| dir.join(program))
-        .find(|p| p.is_file())
-        .unwrap_or_else(|| panic!("{program} in the PATH"))
-}
 
 fn run_one(pool: &RunspacePool, source: &str) -> JobRecord {
     let script = pool.compile(source).unwrap();

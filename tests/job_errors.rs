@@ -185,6 +185,21 @@ fn the_host_apis_records_have_the_fields_of_the_command_lines() {
     }
 }
 
+/// Both interpreters, for the tests that hold each to the same outcome.
+const BOTH_VMS: [rsparallel::ScriptVm; 2] = [
+    rsparallel::ScriptVm::TreeWalker,
+    rsparallel::ScriptVm::Grain,
+];
+
+/// The record of `source` run once, over the item 0, on `pool`.
+fn one_job(pool: &RunspacePool, source: &str) -> rsparallel::JobRecord {
+    let script = pool.compile(source).unwrap();
+    pool.run(&script, [Dynamic::from(0_i64)])
+        .unwrap()
+        .next()
+        .unwrap()
+}
+
 #[test]
 fn a_budget_rhai_swallowed_still_fails_its_job() {
     // Rhai's `sort` takes a comparator's error for "equal", and an interpolation writes a
@@ -192,10 +207,7 @@ fn a_budget_rhai_swallowed_still_fails_its_job() {
     // operation after it the job completed, an unsorted array for its answer. Under every
     // budget, a job either fails on it or gives the right answer.
     let source = "let a = [5, 3, 8, 1, 9, 2, 7]; a.sort(|x, y| x - y); `${a}`";
-    for vm in [
-        rsparallel::ScriptVm::TreeWalker,
-        rsparallel::ScriptVm::Grain,
-    ] {
+    for vm in BOTH_VMS {
         let (mut failed, mut completed) = (0, 0);
         for budget in 1..=150 {
             let pool = RunspacePool::builder()
@@ -256,10 +268,7 @@ fn a_limit_a_comparer_meets_fails_its_job_instead_of_changing_the_answer() {
             JobErrorKind::CallDepth,
         ),
     ];
-    for vm in [
-        rsparallel::ScriptVm::TreeWalker,
-        rsparallel::ScriptVm::Grain,
-    ] {
+    for vm in BOTH_VMS {
         let pool = RunspacePool::builder()
             .threads(1)
             .vm(vm)
@@ -268,12 +277,7 @@ fn a_limit_a_comparer_meets_fails_its_job_instead_of_changing_the_answer() {
             .build()
             .unwrap();
         for (source, kind) in fails {
-            let script = pool.compile(source).unwrap();
-            let record = pool
-                .run(&script, [Dynamic::from(0_i64)])
-                .unwrap()
-                .next()
-                .unwrap();
+            let record = one_job(&pool, source);
             assert_eq!(
                 record.status,
                 JobStatus::Failed,
@@ -283,14 +287,7 @@ fn a_limit_a_comparer_meets_fails_its_job_instead_of_changing_the_answer() {
             assert_eq!(record.error.unwrap().kind, kind, "{vm:?} {source}");
         }
         // A comparer's own error is still Rhai's "equal".
-        let thrown = pool
-            .compile("let a = [2, 1]; a.sort(|x, y| { throw 1; }); a")
-            .unwrap();
-        let record = pool
-            .run(&thrown, [Dynamic::from(0_i64)])
-            .unwrap()
-            .next()
-            .unwrap();
+        let record = one_job(&pool, "let a = [2, 1]; a.sort(|x, y| { throw 1; }); a");
         assert_eq!(record.status, JobStatus::Completed, "{:?}", record.error);
     }
 }
@@ -300,10 +297,7 @@ fn the_budget_counts_the_operations_of_closures_natives_call() {
     // A closure a native calls counted from its caller's count on a copy thrown away when it
     // returned: 10,000 calls of this one, ~100 operations each, stayed within 1,000.
     let source = "let a = []; a.pad(10000, 0); a.map(|x, i| { let s = 0; for k in 0..5 { s += k * i } s }).len()";
-    for vm in [
-        rsparallel::ScriptVm::TreeWalker,
-        rsparallel::ScriptVm::Grain,
-    ] {
+    for vm in BOTH_VMS {
         let run = |budget| {
             let pool = RunspacePool::builder()
                 .threads(1)
@@ -311,11 +305,7 @@ fn the_budget_counts_the_operations_of_closures_natives_call() {
                 .max_operations(budget)
                 .build()
                 .unwrap();
-            let script = pool.compile(source).unwrap();
-            pool.run(&script, [Dynamic::from(0_i64)])
-                .unwrap()
-                .next()
-                .unwrap()
+            one_job(&pool, source)
         };
         let over = run(1000);
         assert_eq!(over.status, JobStatus::Failed, "{vm:?}: {:?}", over.output);

@@ -44,3 +44,12 @@ pub fn eventually(within: Duration, mut done: impl FnMut() -> bool) -> bool {
     }
     done()
 }
+
+/// Where `program` is in the PATH.
+pub fn which(program: &str) -> std::path::PathBuf {
+    let path = std::env::var_os("PATH").unwrap();
+    std::env::split_paths(&path)
+        .map(|dir| dir.join(program))
+        .find(|p| p.is_file())
+        .unwrap_or_else(|| panic!("{program} in the PATH"))
+}
