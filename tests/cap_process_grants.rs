@@ -9,18 +9,9 @@ use std::os::unix::fs::{PermissionsExt, symlink};
 use std::path::Path;
 
 use common::procs::which;
-use common::rsparallel;
+use common::{one_job, rsparallel};
+use rsparallel::RunspacePool;
 use rsparallel::capabilities::{Capability, Permissions};
-use rsparallel::rhai::Dynamic;
-use rsparallel::{JobRecord, RunspacePool};
-
-fn run_one(pool: &RunspacePool, source: &str) -> JobRecord {
-    let script = pool.compile(source).unwrap();
-    pool.run(&script, [Dynamic::from(0_i64)])
-        .unwrap()
-        .next()
-        .unwrap()
-}
 
 #[test]
 fn a_program_granted_through_a_symlink_is_the_file_it_led_to_when_granted() {
@@ -34,13 +25,13 @@ fn a_program_granted_through_a_symlink_is_the_file_it_led_to_when_granted() {
         .build()
         .unwrap();
     let call = format!(r#"run_process({:?}, ["x"]).stdout"#, tool.to_str().unwrap());
-    let record = run_one(&pool, &call);
+    let record = one_job(&pool, &call);
     assert!(record.is_completed(), "{:?}", record.error);
     assert_eq!(record.output[0].to_string(), "x\n");
     // Retargeted after the grant: `id` would run, by the granted path.
     std::fs::remove_file(&tool).unwrap();
     symlink(which("id"), &tool).unwrap();
-    let record = run_one(&pool, &call);
+    let record = one_job(&pool, &call);
     let message = record.error.map(|e| e.message).unwrap_or_default();
     assert!(
         message.contains("is not granted (--allow-run="),

@@ -5,7 +5,7 @@ mod common;
 
 use std::time::Duration;
 
-use common::{jsonl_records, rsparallel};
+use common::{jsonl_records, one_job, rsparallel};
 use rsparallel::rhai::{Dynamic, Map};
 use rsparallel::{JobError, JobErrorKind, JobStatus, RunOptions, RunspacePool, UnreadableItem};
 use serde_json::json;
@@ -191,12 +191,13 @@ const BOTH_VMS: [rsparallel::ScriptVm; 2] = [
     rsparallel::ScriptVm::Grain,
 ];
 
-/// The record of `source` run once, over the item 0, on `pool`.
-fn one_job(pool: &RunspacePool, source: &str) -> rsparallel::JobRecord {
-    let script = pool.compile(source).unwrap();
-    pool.run(&script, [Dynamic::from(0_i64)])
-        .unwrap()
-        .next()
+/// A one-worker pool on `vm` under a budget of `budget` operations.
+fn budgeted(vm: rsparallel::ScriptVm, budget: u64) -> RunspacePool {
+    RunspacePool::builder()
+        .threads(1)
+        .vm(vm)
+        .max_operations(budget)
+        .build()
         .unwrap()
 }
 
@@ -210,12 +211,7 @@ fn a_budget_rhai_swallowed_still_fails_its_job() {
     for vm in BOTH_VMS {
         let (mut failed, mut completed) = (0, 0);
         for budget in 1..=150 {
-            let pool = RunspacePool::builder()
-                .threads(1)
-                .vm(vm)
-                .max_operations(budget)
-                .build()
-                .unwrap();
+            let pool = budgeted(vm, budget);
             let script = pool.compile(source).unwrap();
             let options = RunOptions::default()
                 .begin(pool.compile("let b = [4, 6, 5];").unwrap())
@@ -298,15 +294,7 @@ fn the_budget_counts_the_operations_of_closures_natives_call() {
     // returned: 10,000 calls of this one, ~100 operations each, stayed within 1,000.
     let source = "let a = []; a.pad(10000, 0); a.map(|x, i| { let s = 0; for k in 0..5 { s += k * i } s }).len()";
     for vm in BOTH_VMS {
-        let run = |budget| {
-            let pool = RunspacePool::builder()
-                .threads(1)
-                .vm(vm)
-                .max_operations(budget)
-                .build()
-                .unwrap();
-            one_job(&pool, source)
-        };
+        let run = |budget| one_job(&budgeted(vm, budget), source);
         let over = run(1000);
         assert_eq!(over.status, JobStatus::Failed, "{vm:?}: {:?}", over.output);
         assert_eq!(over.error.unwrap().kind, JobErrorKind::OpsBudget);

@@ -26,6 +26,11 @@ pub fn run_range(pool: &RunspacePool, source: &str, n: i64) -> Vec<JobRecord> {
     pool.run(&script, 0..n).expect("run starts").collect()
 }
 
+/// The record of `source` run once, over the item 0.
+pub fn one_job(pool: &RunspacePool, source: &str) -> JobRecord {
+    run_range(pool, source, 1).remove(0)
+}
+
 /// Counts records per status.
 pub fn count_by_status(records: &[JobRecord]) -> HashMap<JobStatus, usize> {
     let mut counts = HashMap::new();
