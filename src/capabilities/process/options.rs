@@ -118,12 +118,13 @@ pub(super) fn granted_variables(
     grant: &Grant,
     set: Vec<(String, String)>,
 ) -> Fallible<Vec<(String, String)>> {
-    let named = |name: &str| matches!(grant, Grant::Only(list) if list.iter().any(|n| n == name));
+    // A grant of everything names no variable.
+    let named_only = matches!(grant, Grant::Only(_));
     let loads_code = |name: &str| LOADS_CODE.contains(&name) || name.starts_with("BASH_FUNC_");
     let refused_name = set
         .iter()
         .map(|(name, _)| name.as_str())
-        .find(|&name| !grant.allows(name) || (loads_code(name) && !named(name)));
+        .find(|&name| !grant.allows(name) || (loads_code(name) && !named_only));
     match refused_name {
         Some(name) => Err(refused(Capability::Env, name)),
         None => Ok(set),
