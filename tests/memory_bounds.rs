@@ -65,6 +65,59 @@ fn values_sharing_one_string_cannot_expand_past_the_memory_cap() {
     }
 }
 
+/// Runs `rsparallel run -e SCRIPT --output jsonl` over one item with `flags` on `vm`, in an
+/// address space of 4 GB (a regression that writes terabytes then fails to allocate instead
+/// of taking the machine's memory), and gives back the one record's error kind; a process
+/// ended by a signal fails the test.
+fn error_kind_under_4_gb(script: &str, vm: &str, flags: &[&str]) -> String {
+    let output = StdCommand::new("sh")
+        .args(["-c", r#"ulimit -v 4000000 && exec "$0" "$@""#])
+        .arg(common::bin())
+        .args(["run", "-e", script, "--output", "jsonl", "1"])
+        .args(flags)
+        .env("RSPARALLEL_VM", vm)
+        .output()
+        .unwrap();
+    let stderr = String::from_utf8_lossy(&output.stderr);
+    assert_eq!(output.status.code(), Some(1), "{vm} {flags:?}: {stderr}");
+    let records = common::jsonl(&output.stdout);
+    assert_eq!(records.len(), 1, "{vm} {flags:?}: {stderr}");
+    assert_eq!(records[0]["status"], "failed", "{vm} {flags:?}");
+    records[0]["error"]["kind"].as_str().unwrap().to_string()
+}
+
+#[test]
+fn a_job_stopped_where_rhai_calls_to_string_fails_instead_of_writing_its_value() {
+    // 800,000 references to one 1 MB string: 13 MB held, 800 GB as text. Rhai's interpolation
+    // and `+` call `to_string` through a path that counts an operation first, and took a stop
+    // answered there for a failed call, their cue to write the value whole: the process died
+    // asking for memory, at the cap the interpolation's copy passes (16 MiB), and at the
+    // budget that runs out at that operation (22 on the tree walker, 2 on grain).
+    let build = r#"let s = "x"; s.pad(1000000, "x"); let a = []; a.pad(800000, s);"#;
+    let forms = [
+        "`${a}`.len()",
+        r#"("" + a).len()"#,
+        "fn f(a) { `${a}` } f(a).len()",
+        "eval(\"`${a}`\").len()",
+    ];
+    for vm in ["tree", "grain"] {
+        for form in forms {
+            let script = format!("{build} {form}");
+            let kind = error_kind_under_4_gb(&script, vm, &["--max-memory", "16MiB"]);
+            assert_eq!(kind, "memory_cap", "{vm}: {form}");
+        }
+        let script = format!("{build} {}", forms[0]);
+        for budget in 1..=24 {
+            let flags = ["--max-memory", "256MiB", "--max-ops", &budget.to_string()];
+            let kind = error_kind_under_4_gb(&script, vm, &flags);
+            assert!(
+                ["ops_budget", "memory_cap"].contains(&kind.as_str()),
+                "{kind}"
+            );
+        }
+    }
+}
+
 #[test]
 fn errors_and_stream_lines_quote_a_value_sharing_one_string_only_in_part() {
     // 100,000 references to one 1 MB string: 100 GB of text, which an error message or a
