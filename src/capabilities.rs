@@ -23,6 +23,7 @@ mod grant;
 mod help;
 #[cfg(feature = "capabilities")]
 mod net;
+mod net_entry;
 #[cfg(feature = "capabilities")]
 mod process;
 mod programs;

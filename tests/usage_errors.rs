@@ -200,6 +200,37 @@ fn a_permission_flag_with_an_empty_value_grants_nothing_and_is_refused() {
             }
         }
     }
+    // A network entry that no host can match granted nothing, silently; it is refused, by
+    // the flag and by a host script's pool option alike.
+    for (value, why) in [
+        (":", "names no host"),
+        ("*", "a wildcard matches no host"),
+        ("example.com:http", "the port must be a number"),
+        ("https://example.com", "not a URL"),
+        ("127.0.0.1,:80", "names no host"),
+    ] {
+        let flag = format!("--allow-net={value}");
+        rsparallel()
+            .args(["run", flag.as_str(), "-e", "1", "x"])
+            .assert()
+            .code(2)
+            .stdout("")
+            .stderr(predicate::str::contains(why));
+        let pool = format!("new_runspace_pool(#{{ allow: #{{ net: {value:?} }} }})");
+        common::exec_driver_with(&["--allow-net"], &pool)
+            .code(1)
+            .stderr(predicate::str::contains(why));
+    }
+    rsparallel()
+        .args([
+            "run",
+            "--allow-net=127.0.0.1:8080,[::1]:9000,example.com",
+            "-e",
+            "1",
+            "x",
+        ])
+        .assert()
+        .success();
     rsparallel()
         .args([
             "run",

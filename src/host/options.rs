@@ -292,6 +292,12 @@ fn allow(f: &str, value: &Dynamic, host: &Permissions) -> Result<Permissions, St
             vec![Some(grant.to_string())]
         };
         for list in lists {
+            let entries = list.iter().flat_map(|l| l.split(',')).map(str::trim);
+            for entry in entries.filter(|e| !e.is_empty()) {
+                capability
+                    .check_entry(entry)
+                    .map_err(|problem| format!("{f}: option 'allow': {capability}: {problem}"))?;
+            }
             permissions = permissions.allow(capability, list.as_deref());
         }
     }

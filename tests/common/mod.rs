@@ -256,8 +256,13 @@ pub fn pool_with_a_panicking_native() -> RunspacePool {
 
 /// Runs `source` as a host script under `rsparallel exec`, from a file of its own.
 pub fn exec_driver(source: &str) -> assert_cmd::assert::Assert {
+    exec_driver_with(&[], source)
+}
+
+/// [`exec_driver`] with `flags` before the script (permissions, `--timeout`).
+pub fn exec_driver_with(flags: &[&str], source: &str) -> assert_cmd::assert::Assert {
     let dir = tempfile::tempdir().unwrap();
     let path = dir.path().join("driver.rhai");
     std::fs::write(&path, source).unwrap();
-    rsparallel().arg("exec").arg(&path).assert()
+    rsparallel().arg("exec").args(flags).arg(&path).assert()
 }

@@ -18,6 +18,18 @@ fn listed(value: &str) -> Result<String, String> {
     Ok(value.to_string())
 }
 
+/// `--allow-net`'s value: [`listed`], each host written so that it can match
+/// (`Capability::check_entry`): `--allow-net=:` or `--allow-net='*'` granted nothing, silently.
+fn listed_hosts(value: &str) -> Result<String, String> {
+    let value = listed(value)?;
+    if value != EVERYTHING {
+        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
+            Capability::Net.check_entry(entry)?;
+        }
+    }
+    Ok(value)
+}
+
 #[derive(Clone, Debug, Default, Args)]
 #[command(next_help_heading = "Permissions (nothing is granted unless a flag says so)")]
 pub struct AllowArgs {
@@ -34,7 +46,7 @@ pub struct AllowArgs {
     /// HTTP(S) requests, TCP connections and name resolution to these hosts (all, without a
     /// value).
     #[arg(long, value_name = "HOST[:PORT],...", num_args = 0..=1, require_equals = true,
-          default_missing_value = EVERYTHING, value_parser = listed)]
+          default_missing_value = EVERYTHING, value_parser = listed_hosts)]
     pub allow_net: Vec<String>,
 
     /// Running these programs (all, without a value); no shell unless a shell is granted.

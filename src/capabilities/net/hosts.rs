@@ -5,6 +5,7 @@ use std::fmt;
 use ureq::http::Uri;
 
 use crate::capabilities::Grant;
+use crate::capabilities::net_entry::{split_host_port, unbracketed};
 
 /// Whether `grant` allows `host` on `port`: its list names the host (any port) or
 /// `host:port`. Host names compare without regard to case; addresses compare as written
@@ -38,39 +39,8 @@ pub(crate) fn net_within(limit: &Grant, entry: &str) -> bool {
     }
 }
 
-/// `host` or `host:port` as a grant writes it; an IPv6 address with a port in brackets
-/// (`[::1]:8080`). A port that is not a number leaves the whole entry as a host that matches
-/// nothing, rather than a host granted on every port.
-fn split_host_port(entry: &str) -> (&str, Option<u16>) {
-    if let Some(rest) = entry.strip_prefix('[')
-        && let Some((host, after)) = rest.split_once(']')
-    {
-        return match after {
-            "" => (host, None),
-            _ => match after.strip_prefix(':').and_then(|p| p.parse().ok()) {
-                Some(port) => (host, Some(port)),
-                None => (entry, None),
-            },
-        };
-    }
-    match entry.rsplit_once(':') {
-        // One colon: a port. More: an IPv6 address without one.
-        Some((host, port)) if !host.contains(':') => match port.parse() {
-            Ok(port) => (host, Some(port)),
-            Err(_) => (entry, None),
-        },
-        _ => (entry, None),
-    }
-}
-
 fn same_host(a: &str, b: &str) -> bool {
     unbracketed(a).eq_ignore_ascii_case(unbracketed(b))
-}
-
-fn unbracketed(host: &str) -> &str {
-    host.strip_prefix('[')
-        .and_then(|h| h.strip_suffix(']'))
-        .unwrap_or(host)
 }
 
 /// The host and port an `http` or `https` URL leads to (the scheme's port when it names none).
