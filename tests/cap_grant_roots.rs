@@ -58,3 +58,59 @@ fn a_grant_is_where_its_path_led_when_granted_whatever_links_change_after() {
     let message = error(&read(&pool, &swapped.join("secret.txt")));
     assert!(message.contains("is not granted"), "{message}");
 }
+
+#[test]
+fn the_kernels_file_systems_are_reached_only_by_a_grant_naming_them() {
+    // `/proc/self/environ` holds what `--allow-env` withholds, `/proc/PID/mem` the process's
+    // memory: a grant of a folder above them, or of everything, does not reach them; a link
+    // into them is caught by what the opened file is on, not by its path.
+    let dir = tempfile::tempdir().unwrap();
+    let link = dir.path().join("environ");
+    symlink("/proc/self/environ", &link).unwrap();
+    let grant = |read: Option<&str>, write: Option<&str>| {
+        let permissions = Permissions::none()
+            .allow(Capability::Read, read)
+            .allow(Capability::Write, write);
+        RunspacePool::builder()
+            .threads(1)
+            .permissions(permissions)
+            .build()
+            .unwrap()
+    };
+    let read = |pool: &RunspacePool, path: &str| {
+        run(pool, "read_file(item).len()", &[path.into()]).remove(0)
+    };
+    let refused = |record| {
+        let message = error(&record);
+        assert!(message.contains("kernel's file systems"), "{message}");
+    };
+    let everything = grant(None, None);
+    for path in [
+        "/proc/self/environ",
+        "/proc/self/status",
+        "/sys/kernel/mm/transparent_hugepage/enabled",
+    ] {
+        if Path::new(path).exists() {
+            refused(read(&everything, path));
+            refused(read(&grant(Some("/"), None), path));
+        }
+    }
+    refused(read(&everything, link.to_str().unwrap()));
+    let write = run(
+        &everything,
+        r#"write_file(item, "x")"#,
+        &["/proc/thread-self/comm".into()],
+    );
+    refused(write.into_iter().next().unwrap());
+    // Named, they are granted; and so by -A.
+    let named = grant(Some("/proc/self/status"), None);
+    assert!(output(&read(&named, "/proc/self/status")) != "0");
+    let all = RunspacePool::builder()
+        .threads(1)
+        .permissions(Permissions::all())
+        .build()
+        .unwrap();
+    assert!(output(&read(&all, "/proc/self/status")) != "0");
+    // Files elsewhere are read as before.
+    assert!(output(&read(&everything, "/etc/passwd")) != "0");
+}

@@ -20,6 +20,7 @@ use crate::limits::memory::would_pass_cap;
 use crate::limits::signal::checkpoint;
 use crate::limits::size::format_size;
 
+mod kernel_fs;
 mod place;
 mod root;
 

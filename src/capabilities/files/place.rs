@@ -14,7 +14,7 @@ use cap_std::fs::Dir;
 use rhai::{Dynamic, EvalAltResult, INT, Map};
 
 use super::Fallible;
-use super::root;
+use super::{kernel_fs, root};
 use crate::capabilities::{Capability, Permissions, failed, refused};
 
 /// How a call opens its file.
@@ -33,7 +33,8 @@ pub(super) enum Place {
     Beneath { root: PathBuf, rest: PathBuf },
     /// Anywhere, when the whole file system is granted: there is nothing to escape, and
     /// cap-std would refuse the absolute symlinks a system is full of (`/etc/localtime`).
-    Anywhere(PathBuf),
+    /// `kernel`: the kernel's own file systems are granted too (`-A`, see `kernel_fs`).
+    Anywhere { path: PathBuf, kernel: bool },
 }
 
 impl Place {
@@ -63,7 +64,18 @@ impl Place {
                 "not a regular file (a FIFO, socket or device could keep the job waiting)",
             ));
         }
+        if kernel_fs::holds(&file)? && !self.reaches_kernel_fs() {
+            return Err(kernel_fs::refused());
+        }
         Ok(file)
+    }
+
+    /// Whether the grant that led here reaches into the kernel's file systems (`kernel_fs`).
+    fn reaches_kernel_fs(&self) -> bool {
+        match self {
+            Place::Beneath { root, .. } => kernel_fs::is_granted_inside(root),
+            Place::Anywhere { kernel, .. } => *kernel,
+        }
     }
 
     fn open_without_waiting(&self, mode: Mode) -> io::Result<File> {
@@ -78,7 +90,7 @@ impl Place {
                 cap_std::fs::OpenOptionsExt::custom_flags(&mut options, libc::O_NONBLOCK);
                 Ok(Place::root(root)?.open_with(rest, &options)?.into_std())
             }
-            Place::Anywhere(path) => {
+            Place::Anywhere { path, .. } => {
                 let mut options = std::fs::OpenOptions::new();
                 match mode {
                     Mode::Read => options.read(true),
@@ -105,7 +117,7 @@ impl Place {
                 let kind = kind_name(kind.is_file(), kind.is_dir(), kind.is_symlink());
                 (meta.len(), meta.modified().ok().map(|t| t.into_std()), kind)
             }
-            Place::Anywhere(path) => {
+            Place::Anywhere { path, .. } => {
                 let meta = if follow {
                     std::fs::metadata(path)?
                 } else {
@@ -151,7 +163,7 @@ impl Place {
                     add(entry.map(|e| (e.file_name(), e.file_type().map(|t| t.is_dir()))))?;
                 }
             }
-            Place::Anywhere(path) => {
+            Place::Anywhere { path, .. } => {
                 for entry in std::fs::read_dir(path.join(sub)).map_err(&failed)? {
                     add(entry.map(|e| (e.file_name(), e.file_type().map(|t| t.is_dir()))))?;
                 }
@@ -164,7 +176,7 @@ impl Place {
     pub(super) fn remove_file(&self) -> io::Result<()> {
         match self {
             Place::Beneath { root, rest } => Place::root(root)?.remove_file(rest),
-            Place::Anywhere(path) => std::fs::remove_file(path),
+            Place::Anywhere { path, .. } => std::fs::remove_file(path),
         }
     }
 }
@@ -203,7 +215,10 @@ impl Grants {
         let path = std::path::absolute(given).map_err(|e| failed(function, e))?;
         if *self.0.grant(capability) == crate::capabilities::Grant::Everything {
             // The whole file system: nothing to escape (`..` above `/` is `/`).
-            return Ok(Place::Anywhere(path));
+            let kernel = Capability::ALL
+                .into_iter()
+                .all(|c| *self.0.grant(c) == crate::capabilities::Grant::Everything);
+            return Ok(Place::Anywhere { path, kernel });
         }
         // The outermost grant holding the path, by the name it was granted under or by where
         // that led, so that a symlink from one granted folder into another granted inside it
@@ -269,6 +284,15 @@ pub(super) fn io_failed(
     given: &str,
     e: io::Error,
 ) -> Box<EvalAltResult> {
+    if kernel_fs::is_refusal(&e) {
+        let message = format!(
+            "{} access to {given:?} is not granted: the kernel's file systems (/proc, /sys) are \
+             reached only by a grant naming a path in them ({}=/proc/...) or -A",
+            capability.noun(),
+            capability.flag()
+        );
+        return EvalAltResult::ErrorRuntime(message.into(), rhai::Position::NONE).into();
+    }
     if e.kind() == io::ErrorKind::PermissionDenied && e.raw_os_error().is_none() {
         let message = format!(
             "{} access to {given:?} is not granted: it leads outside what {} grants",
