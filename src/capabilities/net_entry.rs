@@ -74,7 +74,7 @@ mod tests {
 
     #[test]
     fn an_entry_that_names_no_reachable_host_is_refused() {
-        for entry in [
+        let refused = [
             ":",
             ":80",
             "[]",
@@ -82,29 +82,27 @@ mod tests {
             "*",
             "*.example.com",
             "example.com:http",
-        ] {
-            assert!(problem(entry).is_some(), "{entry}");
-        }
-        for entry in [
+            "h:0",
             "http://example.com",
             "example.com/x",
             "a b",
             "[::1",
             "[::1]x",
-            "h:0",
-        ] {
-            assert!(problem(entry).is_some(), "{entry}");
-        }
-        for entry in [
+        ];
+        let granted = [
             "example.com",
             "EXAMPLE.com:443",
             "127.0.0.1:8080",
             "::1",
             "[::1]",
-        ] {
+            "[::1]:9000",
+        ];
+        for entry in refused {
+            assert!(problem(entry).is_some(), "{entry}");
+        }
+        for entry in granted {
             assert_eq!(problem(entry), None, "{entry}");
         }
-        assert_eq!(problem("[::1]:9000"), None);
         assert_eq!(split_host_port("[::1]:9000"), ("::1", Some(9000)));
         assert_eq!(split_host_port("::1"), ("::1", None));
     }
