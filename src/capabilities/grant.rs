@@ -59,14 +59,19 @@ impl Capability {
         Capability::ALL.into_iter().find(|c| c.name() == name)
     }
 
-    /// Whether `entry`, one item of a grant's list, names something this capability could
-    /// reach, or why not. Network entries are checked (`host` or `host:port`); a path, program
-    /// or variable that does not exist yet is taken as written.
-    pub fn check_entry(self, entry: &str) -> Result<(), String> {
-        match (self, super::net_entry::problem(entry)) {
-            (Capability::Net, Some(problem)) => Err(format!("{entry:?}: {problem}")),
-            _ => Ok(()),
+    /// Whether each entry of `list` (comma-separated, as [`Permissions::allow`] takes it)
+    /// names something this capability could reach, or why the first that does not. Network
+    /// entries are checked (`host` or `host:port`); a path, program or variable that does not
+    /// exist yet is taken as written.
+    pub fn check_list(self, list: &str) -> Result<(), String> {
+        if self != Capability::Net {
+            return Ok(());
         }
+        let mut entries = list.split(',').map(str::trim).filter(|e| !e.is_empty());
+        entries.try_for_each(|entry| match super::net_entry::problem(entry) {
+            Some(problem) => Err(format!("{entry:?}: {problem}")),
+            None => Ok(()),
+        })
     }
 
     /// What a refusal calls the access: `read access`, `network access`.
@@ -237,7 +242,7 @@ impl Permissions {
     /// A path is resolved now, symlinks followed: `--allow-read=/data/current`, a symlink to
     /// `/data/v7`, grants `/data/v7` (reached by either name), whatever the link leads to later.
     /// Entries are taken as written: one that names nothing (`:` for the network) grants
-    /// nothing; [`Capability::check_entry`] tells them, as the command line and host scripts
+    /// nothing; [`Capability::check_list`] tells them, as the command line and host scripts
     /// do before they grant.
     pub fn allow(mut self, capability: Capability, value: Option<&str>) -> Self {
         self.grant_mut(capability).widen(value);

@@ -292,10 +292,9 @@ fn allow(f: &str, value: &Dynamic, host: &Permissions) -> Result<Permissions, St
             vec![Some(grant.to_string())]
         };
         for list in lists {
-            let entries = list.iter().flat_map(|l| l.split(',')).map(str::trim);
-            for entry in entries.filter(|e| !e.is_empty()) {
+            if let Some(list) = &list {
                 capability
-                    .check_entry(entry)
+                    .check_list(list)
                     .map_err(|problem| format!("{f}: option 'allow': {capability}: {problem}"))?;
             }
             permissions = permissions.allow(capability, list.as_deref());

@@ -19,13 +19,11 @@ fn listed(value: &str) -> Result<String, String> {
 }
 
 /// `--allow-net`'s value: [`listed`], each host written so that it can match
-/// (`Capability::check_entry`): `--allow-net=:` or `--allow-net='*'` granted nothing, silently.
+/// (`Capability::check_list`): `--allow-net=:` or `--allow-net='*'` granted nothing, silently.
 fn listed_hosts(value: &str) -> Result<String, String> {
     let value = listed(value)?;
     if value != EVERYTHING {
-        for entry in value.split(',').map(str::trim).filter(|e| !e.is_empty()) {
-            Capability::Net.check_entry(entry)?;
-        }
+        Capability::Net.check_list(&value)?;
     }
     Ok(value)
 }
