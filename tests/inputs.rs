@@ -7,7 +7,7 @@ mod common;
 use std::process::Command as StdCommand;
 use std::time::Duration;
 
-use common::{jsonl_records, rsparallel};
+use common::{jsonl, jsonl_records, rsparallel};
 use predicates::prelude::*;
 
 #[test]
@@ -148,13 +148,16 @@ fn bad_input_lines_fail_with_their_line_number_and_the_rest_is_processed() {
 
 #[test]
 fn an_empty_input_runs_nothing_and_succeeds() {
-    for format in ["lines", "jsonl", "csv"] {
-        rsparallel()
-            .args(["run", "-e", "item", "--format", format])
-            .write_stdin("")
-            .assert()
-            .success()
-            .stdout("");
+    // A byte order mark alone is an empty input too: it once made one empty item.
+    for input in ["", "\u{feff}"] {
+        for format in ["lines", "jsonl", "csv", "nul"] {
+            rsparallel()
+                .args(["run", "-e", "item", "--format", format])
+                .write_stdin(input)
+                .assert()
+                .success()
+                .stdout("");
+        }
     }
 }
 
@@ -252,6 +255,52 @@ fn head_reads_only_the_first_items_of_any_input() {
         .assert()
         .success()
         .stdout("1\n2\n");
+}
+
+#[test]
+fn head_does_not_wait_for_the_end_of_a_line_over_the_size_limit() {
+    // An endless line: its record (too long) is all `--head 1` needs. The rest of the line
+    // was once read past before the record was made, for ever.
+    for format in ["lines", "jsonl", "nul"] {
+        let mut child = StdCommand::new(env!("CARGO_BIN_EXE_rsparallel"))
+            .args([
+                "run",
+                "-e",
+                "item",
+                "--head",
+                "1",
+                "--max-item-size",
+                "1KiB",
+            ])
+            .args(["--output", "jsonl", "--format", format])
+            .stdin(std::process::Stdio::piped())
+            .stdout(std::process::Stdio::piped())
+            .stderr(std::process::Stdio::null())
+            .spawn()
+            .unwrap();
+        let mut stdin = child.stdin.take().unwrap();
+        // Writes until rsparallel exits and the pipe breaks.
+        let writer = std::thread::spawn(move || {
+            use std::io::Write;
+            let block = vec![b'y'; 64 * 1024];
+            while stdin.write_all(&block).is_ok() {}
+        });
+        let started = std::time::Instant::now();
+        while child.try_wait().unwrap().is_none() {
+            if started.elapsed() > Duration::from_secs(60) {
+                child.kill().unwrap();
+                panic!("{format}: still reading after a minute");
+            }
+            std::thread::sleep(Duration::from_millis(20));
+        }
+        let output = child.wait_with_output().unwrap();
+        writer.join().unwrap();
+        assert_eq!(output.status.code(), Some(1), "{format}");
+        let records = jsonl(&output.stdout);
+        assert_eq!(records.len(), 1, "{format}");
+        let message = records[0]["error"]["message"].as_str().unwrap();
+        assert!(message.contains("input "), "{format}: {message}");
+    }
 }
 
 #[test]

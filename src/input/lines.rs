@@ -53,6 +53,9 @@ pub(super) struct LineItems<R> {
     buf: Vec<u8>,
     /// A read error ends the input after one record that reports it.
     failed: bool,
+    /// The rest of a line over the size limit is still to be read past: after its record is
+    /// taken, so that `--head` need not wait for the end of a line that has none.
+    skip_line: bool,
 }
 
 impl<R> LineItems<R> {
@@ -64,6 +67,7 @@ impl<R> LineItems<R> {
             line: 0,
             buf: Vec::new(),
             failed: false,
+            skip_line: false,
         }
     }
 }
@@ -75,6 +79,9 @@ impl<R: BufRead> Iterator for LineItems<R> {
         loop {
             if self.failed {
                 return None;
+            }
+            if std::mem::take(&mut self.skip_line) {
+                self.skip_rest_of_line();
             }
             self.line += 1;
             let end = self.end();
@@ -108,7 +115,7 @@ impl<R: BufRead> Iterator for LineItems<R> {
                 }
             }
             if self.buf.len() == limit && self.buf.last() != Some(&end) {
-                self.skip_rest_of_line();
+                self.skip_line = true;
                 let at = At::of(self.format, self.line);
                 return Some(Err(too_long_item(at, &self.buf, self.max_item_size)));
             }
@@ -121,7 +128,8 @@ impl<R: BufRead> Iterator for LineItems<R> {
 }
 
 /// The item of input line `line`, `bytes` with its end (`\n`, or NUL for [`InputFormat::Nul`])
-/// if it has one; `None` for a blank line of JSON Lines, which is no item.
+/// if it has one; `None` for a blank line of JSON Lines, or an input that is only a byte order
+/// mark, which are no item.
 fn line_item(
     format: InputFormat,
     line: u64,
@@ -143,6 +151,10 @@ fn line_item(
     // A byte order mark opening the input (as some editors and Windows tools write UTF-8) is
     // not part of the first item.
     if line == 1 {
+        if raw == BOM {
+            // The whole input: a mark and nothing else, which is no item.
+            return None;
+        }
         bytes = bytes.strip_prefix(BOM).unwrap_or(bytes);
     }
     // The limit is on the line's content, whatever ends it (`\n`, `\r\n`, nothing).
