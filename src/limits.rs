@@ -3,6 +3,7 @@
 //! and the timer that stamps each job's start and end.
 
 pub(crate) mod clock;
+pub(crate) mod copies;
 pub(crate) mod memory;
 pub(crate) mod signal;
 pub(crate) mod size;

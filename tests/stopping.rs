@@ -42,6 +42,47 @@ fn a_timeout_holds_whatever_the_jobs_operations_cost() {
 }
 
 #[test]
+fn a_copy_rhai_makes_of_a_big_value_stops_at_the_deadline() {
+    // Reading a container by value copies it whole, in one operation, with one look at the
+    // clock before: a deadline in the middle of one such copy (30 M values, 2 M map entries,
+    // a 400 MB BLOB) was met 0.4-0.9 s late. Each job waits until just before its deadline,
+    // says so, and copies; it must be stopped in the copy, whether an operation follows or
+    // none does (a copy left empty must not become the job's output). In a debug build, one
+    // copy of the first two arrays takes ~0.5 s; the others are smaller, for the stand-in.
+    for (build, copies) in [
+        ("let a = []; a.pad(10000000, 1);", 2),
+        // Small copies add up: 100,000 arrays of 100 values.
+        (
+            "let v = []; v.pad(100, 1); let a = []; a.pad(100000, v);",
+            2,
+        ),
+        ("let a = blob(40000000, 7);", 4),
+        ("let a = #{}; for i in 0..50000 { a[`k${i}`] = i; }", 4),
+    ] {
+        let copy = format!("[{}]", vec!["a"; copies].join(", "));
+        for tail in [format!("let b = {copy}; b.len()"), copy] {
+            let script = format!(
+                "let t0 = now_ms(); {build} let w = 2950 - (now_ms() - t0); \
+                 if w > 0 {{ sleep(w); print(\"copying\") }} {tail}"
+            );
+            let (code, records) = run_hostile(&script, &["x"], &["--timeout", "3s"]);
+            assert_eq!(code, 1);
+            let record = &records[0];
+            assert_eq!(record["status"], "timed_out", "{script}: {record}");
+            assert_eq!(
+                record["streams"][0]["text"], "copying",
+                "{script}: built too late"
+            );
+            let took = record["duration_ms"].as_f64().unwrap();
+            assert!(
+                took < 3000.0 + 400.0,
+                "{script}: ran {took} ms under a 3 s timeout"
+            );
+        }
+    }
+}
+
+#[test]
 fn a_job_that_evals_a_huge_text_stops_while_it_is_parsed() {
     // 20 MB of statements: parsed in one call, which took seconds and gigabytes past the
     // job's deadline and cap (30 MB: 5 s, 3 GB); the parser now looks at both as it reads.

@@ -36,9 +36,14 @@ pub(crate) fn drop_after_stop<R>(
         Err(EvalAltResult::ErrorTerminated(..))
     );
     if stopped && WORKER_CLOCK.with(|c| c.borrow().is_some()) {
-        LEFT_BEHIND.with(|left| left.borrow_mut().push(Box::new(value)));
+        leave_behind(Box::new(value));
     }
     outcome
+}
+
+/// Keeps `value`, which the job's stop left, to be dropped once the job's end is stamped.
+pub(crate) fn leave_behind(value: Box<dyn Any>) {
+    LEFT_BEHIND.with(|left| left.borrow_mut().push(value));
 }
 
 /// Drops what the job just ended left behind ([`drop_after_stop`]); the worker calls it after
@@ -72,6 +77,7 @@ pub(crate) fn host_interrupted() -> Option<Box<EvalAltResult>> {
 
 pub(crate) fn install(clock: Arc<JobClock>) {
     WORKER_CLOCK.with(|c| *c.borrow_mut() = Some(clock));
+    super::copies::install();
 }
 
 /// The deadline and cancel signal of the job running on this thread.
@@ -210,9 +216,11 @@ pub(crate) fn stood_in_for(stop: Box<EvalAltResult>) {
     STOOD_IN.with(|s| *s.borrow_mut() = Some(stop));
 }
 
-/// Forgets a stand-in written outside the job or script about to start.
+/// Forgets a stand-in written outside the job or script about to start, whose evaluation
+/// begins: until [`settle`], Rhai's copies stop at its stop ([`super::copies`]).
 pub(crate) fn forget_stand_in() {
     STOOD_IN.with(|s| s.borrow_mut().take());
+    super::copies::set_in_job(true);
 }
 
 /// Settles how a job that ran to its end ended: it failed if a stand-in was written for it
@@ -227,6 +235,7 @@ pub(crate) fn settle(
     over_cap: bool,
     owed: Option<Stop>,
 ) {
+    super::copies::set_in_job(false);
     let stood_in = STOOD_IN.with(|s| s.borrow_mut().take());
     let Ok(result) = result else { return };
     if result.is_err() {

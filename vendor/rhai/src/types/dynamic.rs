@@ -834,11 +834,23 @@ impl Clone for Dynamic {
             #[cfg(feature = "decimal")]
             Union::Decimal(ref v, tag, ..) => Self(Union::Decimal(v.clone(), tag, ReadWrite)),
             #[cfg(not(feature = "no_index"))]
-            Union::Array(ref v, tag, ..) => Self(Union::Array(v.clone(), tag, ReadWrite)),
+            Union::Array(ref v, tag, ..) => Self(Union::Array(
+                Box::new(super::copy_watch::copy_vec(v)),
+                tag,
+                ReadWrite,
+            )),
             #[cfg(not(feature = "no_index"))]
-            Union::Blob(ref v, tag, ..) => Self(Union::Blob(v.clone(), tag, ReadWrite)),
+            Union::Blob(ref v, tag, ..) => Self(Union::Blob(
+                Box::new(super::copy_watch::copy_vec(v)),
+                tag,
+                ReadWrite,
+            )),
             #[cfg(not(feature = "no_object"))]
-            Union::Map(ref v, tag, ..) => Self(Union::Map(v.clone(), tag, ReadWrite)),
+            Union::Map(ref v, tag, ..) => Self(Union::Map(
+                Box::new(super::copy_watch::copy_map(v)),
+                tag,
+                ReadWrite,
+            )),
             Union::FnPtr(ref v, tag, ..) => Self(Union::FnPtr(v.clone(), tag, ReadWrite)),
             #[cfg(not(feature = "no_time"))]
             Union::TimeStamp(ref v, tag, ..) => Self(Union::TimeStamp(v.clone(), tag, ReadWrite)),

@@ -1,0 +1,103 @@
+//! A watch on the copies Rhai makes of arrays, BLOBs and object maps (a change made to this
+//! copy of Rhai; see `vendor/README.md` in the repository that carries it).
+//!
+//! A script that reads a container by value (`let b = a;`, `[a, a]`, an argument passed by
+//! value) makes Rhai copy it whole, in one operation: the progress hook is called once, before
+//! it. A copy of tens of millions of values takes the better part of a second, and an
+//! application whose progress hook enforces a deadline could not end the script before the
+//! copy did. The watch set with [`set_copy_watch`] is asked, every [`EVERY`] bytes copied,
+//! whether the copy may go on. When it says no, the copy is left empty (a stand-in: the
+//! application must fail the evaluation, as its progress hook will at the next operation), and
+//! what had been copied is handed to the watch to drop when it chooses: freeing it can take as
+//! long as copying it did.
+
+use crate::Dynamic;
+use std::any::Any;
+use std::cell::Cell;
+use std::collections::BTreeMap;
+use std::sync::OnceLock;
+
+/// Decides whether the copies Rhai makes on a thread may go on; see the module's notes.
+pub trait CopyWatch: Send + Sync {
+    /// Whether the copy being made on this thread may go on; asked every [`EVERY`] bytes of
+    /// copies. `false` leaves this copy empty.
+    fn go_on(&self) -> bool;
+    /// Takes what a copy had made when [`go_on`](CopyWatch::go_on) stopped it.
+    fn left_behind(&self, partial: Box<dyn Any>);
+}
+
+/// Bytes of copies (values' slots, a BLOB's bytes) between two questions to the watch.
+pub const EVERY: usize = 64 * 1024;
+
+static WATCH: OnceLock<&'static dyn CopyWatch> = OnceLock::new();
+
+thread_local! {
+    /// Bytes copied on this thread since the watch was last asked: small copies add up (an
+    /// array of a million small arrays is a million small copies).
+    static COPIED: Cell<usize> = const { Cell::new(0) };
+}
+
+/// Sets the watch on every copy of an array, BLOB or object map, for the whole process; the
+/// first watch set stays. Returns whether this one was set.
+pub fn set_copy_watch(watch: &'static dyn CopyWatch) -> bool {
+    WATCH.set(watch).is_ok()
+}
+
+/// Counts `bytes` more of copies; `false` when the watch stops the copy.
+fn go_on(watch: &dyn CopyWatch, bytes: usize) -> bool {
+    let copied = COPIED.with(|c| {
+        let copied = c.get().saturating_add(bytes);
+        c.set(if copied >= EVERY { 0 } else { copied });
+        copied
+    });
+    copied < EVERY || watch.go_on()
+}
+
+/// A copy of `items`, a piece of [`EVERY`] bytes at a time; empty if the watch stops it.
+pub(crate) fn copy_vec<T: Clone + 'static>(items: &[T]) -> Vec<T> {
+    let Some(watch) = WATCH.get() else {
+        return items.to_vec();
+    };
+    let size = std::mem::size_of::<T>().max(1);
+    if items.len().saturating_mul(size) < EVERY {
+        return match go_on(*watch, items.len() * size) {
+            true => items.to_vec(),
+            false => Vec::new(),
+        };
+    }
+    let mut copy = Vec::with_capacity(items.len());
+    for piece in items.chunks(EVERY / size) {
+        if !go_on(*watch, piece.len() * size) {
+            watch.left_behind(Box::new(copy));
+            return Vec::new();
+        }
+        copy.extend_from_slice(piece);
+    }
+    copy
+}
+
+/// A copy of `map`, [`EVERY`] bytes of entries at a time; empty if the watch stops it.
+pub(crate) fn copy_map<K: Clone + Ord + 'static>(
+    map: &BTreeMap<K, Dynamic>,
+) -> BTreeMap<K, Dynamic> {
+    let Some(watch) = WATCH.get() else {
+        return map.clone();
+    };
+    let entry = std::mem::size_of::<(K, Dynamic)>();
+    if map.len().saturating_mul(entry) < EVERY {
+        return match go_on(*watch, map.len() * entry) {
+            true => map.clone(),
+            false => BTreeMap::new(),
+        };
+    }
+    // In order, so the map is built from sorted entries, in one pass.
+    let mut entries = Vec::with_capacity(map.len());
+    for (n, (key, value)) in map.iter().enumerate() {
+        if n % (EVERY / entry) == 0 && !go_on(*watch, EVERY) {
+            watch.left_behind(Box::new(entries));
+            return BTreeMap::new();
+        }
+        entries.push((key.clone(), value.clone()));
+    }
+    entries.into_iter().collect()
+}
