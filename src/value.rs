@@ -192,6 +192,12 @@ pub fn write_text(value: &Dynamic, out: &mut Vec<u8>) -> Result<bool, String> {
         write_int(i, out);
     } else if let Some(s) = value.read_lock::<rhai::ImmutableString>() {
         out.extend_from_slice(s.as_bytes());
+    } else if value
+        .as_float()
+        .is_ok_and(|f| f == 0.0 && f.is_sign_negative())
+    {
+        // Rhai writes -0.0 as `0.0`; JSON output keeps the sign, and so does text.
+        out.extend_from_slice(b"-0.0");
     } else if value.is_float() || value.is_bool() || value.is_char() {
         write!(out, "{value}").expect("writing to a Vec cannot fail");
     } else {

@@ -140,11 +140,13 @@ fn csv_in_and_csv_out_give_back_the_input_byte_for_byte() {
         .assert()
         .success()
         .stdout(input);
-    // With --csv-types too: 007 and the empty field stay as they were.
+    // With --csv-types too: 007 and the empty field stay as they were, and -0.0 keeps its
+    // sign (Rhai writes it `0.0`).
+    let input = format!("{input}neg,zero,-0.0\n");
     rsparallel()
         .args(["run", "-e", "item", "-k", "--format", "csv", "--csv-types"])
         .args(["--output", "csv", "--columns", "name,note,qty"])
-        .write_stdin(input)
+        .write_stdin(input.clone())
         .assert()
         .success()
         .stdout(input);

@@ -47,6 +47,26 @@ fn a_string_used_as_a_number_says_so() {
     let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
     assert!(stderr.contains("Function not found"), "{stderr}");
     assert!(!stderr.contains("hint"), "{stderr}");
+    // Numbers in a call the item is not in, and an item that is no number: no hint either.
+    for (script, item) in [(r#"pad_left(7, 3, "0")"#, "x"), ("item * 2", "x")] {
+        let out = rsparallel()
+            .args(["run", "-e", script, item])
+            .assert()
+            .code(1);
+        let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+        assert!(!stderr.contains("hint"), "{script}: {stderr}");
+    }
+    // A CSV row's fields are strings too: --csv-types is the way.
+    let out = rsparallel()
+        .args(["run", "--format", "csv", "-e", "item.qty * 2"])
+        .write_stdin("name,qty\nbolt,3\n")
+        .assert()
+        .code(1);
+    let stderr = String::from_utf8_lossy(&out.get_output().stderr).into_owned();
+    assert!(
+        stderr.contains("hint: the item's fields are strings; --csv-types"),
+        "{stderr}"
+    );
 }
 
 #[test]

@@ -21,6 +21,9 @@ fn csv_split(line: &str, delimiter: char) -> Fallible<Array> {
                 "csv_split",
                 format!("the delimiter {delimiter:?} is not ASCII"),
             )
+        })
+        .and_then(|byte| {
+            crate::input::CsvOptions::check_delimiter(byte).map_err(|why| error("csv_split", why))
         })?;
     // A reader builds its tables when made (~7 µs, more than splitting a line takes): each
     // thread keeps one, made again only for another delimiter.
@@ -169,5 +172,13 @@ mod tests {
             message.starts_with("csv_split: the delimiter '§' is not ASCII"),
             "{message}"
         );
+        // As --delimiter refuses them.
+        for delimiter in [r#"'"'"#, r#""\n""#, r#"'\r'"#] {
+            let message = eval_err(&e, &format!(r#"csv_split("a,b", {delimiter})"#));
+            assert!(
+                message.contains("a quote or a line break cannot separate fields"),
+                "{message}"
+            );
+        }
     }
 }

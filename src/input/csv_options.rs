@@ -102,6 +102,12 @@ impl CsvOptions {
                 }
             },
         };
+        Self::check_delimiter(byte)
+    }
+
+    /// `byte` as a delimiter, unless it is a quote or a line break, which delimit fields and
+    /// rows (for `--delimiter` and `csv_split` alike).
+    pub fn check_delimiter(byte: u8) -> Result<u8, String> {
         if matches!(byte, b'"' | b'\n' | b'\r') {
             return Err(format!(
                 "invalid delimiter {:?}: a quote or a line break cannot separate fields",

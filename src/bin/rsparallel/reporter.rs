@@ -194,19 +194,36 @@ impl Sink for Progress {
     }
 }
 
-/// Items from lines and arguments are strings: a job that uses one as a number fails with
-/// `Function not found: * (&str | ImmutableString | String, i64)`, which does not say why.
+/// Items from lines and arguments are strings, and so are CSV fields: a job that uses one as a
+/// number fails with `Function not found: * (&str | ImmutableString | String, i64)`, which
+/// does not say why. The hint is given when the item, or one of a row's fields, reads as a
+/// number: a function not found for another reason (`"a" * 2`) says nothing of the item.
 fn string_item_hint(record: &JobRecord) -> Option<&'static str> {
+    use rsparallel::rhai::{Array, ImmutableString, Map};
     let error = record.error.as_ref()?;
     let signature = error.message.strip_prefix("Function not found: ")?;
-    let item = record
-        .item
-        .read_lock::<rsparallel::rhai::ImmutableString>()?;
-    let numeric = |text: &str| text.trim().parse::<f64>().is_ok();
-    let with_number = signature.contains("i64") || signature.contains("f64") || numeric(&item);
-    (signature.contains("String") && with_number).then_some(
-        " (hint: the item is a string; --format jsonl reads items as JSON values, so \
-         numbers are numbers, or convert it with parse_int(item) or parse_float(item))",
+    if !signature.contains("String") {
+        return None;
+    }
+    let numeric = |value: &rsparallel::rhai::Dynamic| {
+        value
+            .read_lock::<ImmutableString>()
+            .is_some_and(|text| text.trim().parse::<f64>().is_ok())
+    };
+    let item = &record.item;
+    if numeric(item) {
+        return Some(
+            " (hint: the item is a string; --format jsonl reads items as JSON values, so \
+             numbers are numbers, or convert it with parse_int(item) or parse_float(item))",
+        );
+    }
+    let row_holds_number = item
+        .read_lock::<Map>()
+        .map(|row| row.values().any(numeric))
+        .or_else(|| item.read_lock::<Array>().map(|row| row.iter().any(numeric)))?;
+    row_holds_number.then_some(
+        " (hint: the item's fields are strings; --csv-types reads CSV fields that are numbers as \
+         numbers, or convert one with parse_int(..) or parse_float(..))",
     )
 }
 
