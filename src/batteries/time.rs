@@ -71,7 +71,9 @@ fn parse_time_with(text: &str, format: &str) -> Fallible<INT> {
         )
     };
     let tm = strtime::parse(format, text).map_err(fail)?;
+    // Seconds since the epoch (`%s`) are a time whatever else was read; an offset makes one.
     let ts = match tm.offset() {
+        _ if tm.timestamp().is_some() => tm.to_timestamp().map_err(fail)?,
         Some(_) => tm.to_timestamp().map_err(fail)?,
         None => tm
             .to_datetime()
@@ -218,6 +220,9 @@ mod tests {
             &e,
             r#"parse_time("2024-03-01 13:00 +0100", "%Y-%m-%d %H:%M %z")"#,
         );
+        assert_eq!(t, MARCH_1_NOON);
+        // Seconds since the epoch: a time with no offset to give.
+        let t = eval::<i64>(&e, r#"parse_time("1709294400", "%s")"#);
         assert_eq!(t, MARCH_1_NOON);
         let message = eval_err(&e, r#"parse_time("yesterday", "%Y-%m-%d")"#);
         assert!(
