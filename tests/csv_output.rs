@@ -210,3 +210,21 @@ fn to_csv_builds_one_quoted_row() {
         .success()
         .stdout("\"a, b\",1,\"q\"\"\"|x,2\n");
 }
+
+#[test]
+fn a_row_of_no_fields_fails_its_job_instead_of_reading_back_as_an_empty_field() {
+    // `[]`, `#{}` and `to_csv([])` were written `""`, as one empty field is.
+    for script in ["[]", "#{}", "to_csv([])"] {
+        rsparallel()
+            .args(["run", "--output", "csv", "-e", script, "x"])
+            .assert()
+            .code(1)
+            .stdout("")
+            .stderr(predicate::str::contains("a row of no fields has no CSV form"));
+    }
+    rsparallel()
+        .args(["run", "--output", "csv", "-e", r#"[""]"#, "x"])
+        .assert()
+        .success()
+        .stdout("\"\"\n");
+}

@@ -7,7 +7,8 @@ use super::write_text;
 use crate::limits::signal::Steps;
 
 /// Appends `fields` as one row ended by `\n`, with `delimiter` between them. Fails, naming the
-/// type, on a value with no text form. Fields are written one at a time, each through one
+/// type, on a value with no text form, and on a row of no fields, which CSV cannot tell from
+/// one empty field (`""`). Fields are written one at a time, each through one
 /// reused buffer: a row of millions of fields takes the memory of its text, and in a job, it
 /// stops at the job's deadline or memory cap (with an error the job's own stop replaces).
 pub(crate) fn write_row<'a>(
@@ -16,6 +17,11 @@ pub(crate) fn write_row<'a>(
     out: &mut Vec<u8>,
 ) -> Result<(), String> {
     let mut fields = fields.into_iter().peekable();
+    if fields.peek().is_none() {
+        return Err(
+            "a row of no fields has no CSV form (it would read back as one empty field)".into(),
+        );
+    }
     let mut steps = Steps::new(Steps::BYTES);
     let mut text = Vec::new();
     let mut writer = csv::WriterBuilder::new()
