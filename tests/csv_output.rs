@@ -220,7 +220,9 @@ fn a_row_of_no_fields_fails_its_job_instead_of_reading_back_as_an_empty_field() 
             .assert()
             .code(1)
             .stdout("")
-            .stderr(predicate::str::contains("a row of no fields has no CSV form"));
+            .stderr(predicate::str::contains(
+                "a row of no fields has no CSV form",
+            ));
     }
     rsparallel()
         .args(["run", "--output", "csv", "-e", r#"[""]"#, "x"])

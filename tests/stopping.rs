@@ -83,6 +83,37 @@ fn a_copy_rhai_makes_of_a_big_value_stops_at_the_deadline() {
 }
 
 #[test]
+fn rhais_string_cuts_of_a_long_text_stop_at_the_deadline() {
+    // `trim`, `split` at an index and `truncate` scanned or copied the whole text in one call:
+    // in a debug build, 20 M blanks took 1.2 s to trim and 0.85 s to split from the end.
+    for op in [
+        "s.trim()",
+        "s.split(-5)",
+        "s.split(19000000)",
+        "s.truncate(19000000)",
+    ] {
+        let script = format!(
+            "let t0 = now_ms(); let s = \"  \"; s.pad(20000000, \" \"); s += \"x\"; \
+             let w = 4950 - (now_ms() - t0); if w > 0 {{ sleep(w); print(\"cutting\") }} \
+             for i in 0..100 {{ let t = s; {op}; }}"
+        );
+        let (code, records) = run_hostile(&script, &["x"], &["--timeout", "5s"]);
+        assert_eq!(code, 1);
+        let record = &records[0];
+        assert_eq!(record["status"], "timed_out", "{op}: {record}");
+        assert_eq!(
+            record["streams"][0]["text"], "cutting",
+            "{op}: built too late"
+        );
+        let took = record["duration_ms"].as_f64().unwrap();
+        assert!(
+            took < 5000.0 + 400.0,
+            "{op}: ran {took} ms under a 5 s timeout"
+        );
+    }
+}
+
+#[test]
 fn a_job_that_evals_a_huge_text_stops_while_it_is_parsed() {
     // 20 MB of statements: parsed in one call, which took seconds and gigabytes past the
     // job's deadline and cap (30 MB: 5 s, 3 GB); the parser now looks at both as it reads.

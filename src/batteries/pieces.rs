@@ -1,6 +1,6 @@
 //! Rhai's own functions that turn one string into many values in one call: `split` (on
-//! whitespace, a string or a character, with or without a count of segments), `split_rev` and
-//! `to_chars`. Rhai's versions build the whole array before the job's clock and memory cap are
+//! whitespace, a string or a character, with or without a count of segments, or in two at an
+//! index), `split_rev` and `to_chars`. Rhai's versions build the whole array before the job's clock and memory cap are
 //! next looked at, so `s.split("")` of a 10 MB string allocated hundreds of megabytes, and a
 //! loop of such calls ran far past its deadline. These give the same results, but look at the
 //! job's clock and cap ([`checkpoint`]) every few thousand pieces. [`collect`] and [`in_steps`]
@@ -13,7 +13,8 @@ use super::registrar::Registrar;
 use rhai::{Array, Dynamic, INT, ImmutableString};
 
 use super::Fallible;
-use crate::limits::signal::checkpoint;
+use super::strings::{char_count, char_start, copied};
+use crate::limits::signal::{Steps, checkpoint};
 
 /// Pieces made between two looks at the clock and the memory cap: tens of microseconds of work,
 /// and tens of kilobytes.
@@ -121,6 +122,29 @@ fn split_whitespace(text: ImmutableString) -> Fallible<Array> {
     split_by(&text, true, str::split_whitespace)
 }
 
+/// Rhai's `split(index)`: the text cut before its `index`th character, counted from the end
+/// for an index below 1 (0 cuts after the last, one past the count before the first); where
+/// the cut falls is found, and each side copied, a piece at a time.
+fn split_at(text: ImmutableString, index: INT) -> Fallible<Array> {
+    let mut steps = Steps::new(Steps::BYTES);
+    let before = match usize::try_from(index) {
+        Ok(before) if index > 0 => before,
+        _ => {
+            let count = char_count(&text, &mut steps)?;
+            match usize::try_from(index.unsigned_abs()) {
+                Ok(back) if back <= count => count - back,
+                _ => return Ok(vec![ImmutableString::new().into(), text.into()]),
+            }
+        }
+    };
+    let at = char_start(&text, before, &mut steps)?;
+    let side = |range: std::ops::Range<usize>| match range.len() {
+        len if len == text.len() => Ok(text.clone()),
+        _ => copied(&text[range]),
+    };
+    Ok(vec![side(0..at)?.into(), side(at..text.len())?.into()])
+}
+
 fn to_chars(text: ImmutableString) -> Fallible<Array> {
     collect(text.chars())
 }
@@ -131,6 +155,7 @@ pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_fn("split", split_char);
     engine.register_fn("split", splitn_char);
     engine.register_fn("split", split_whitespace);
+    engine.register_fn("split", split_at);
     engine.register_fn("split_rev", split_rev);
     engine.register_fn("split_rev", splitn_rev);
     engine.register_fn("split_rev", split_rev_char);
