@@ -84,13 +84,14 @@ fn a_copy_rhai_makes_of_a_big_value_stops_at_the_deadline() {
 
 #[test]
 fn rhais_string_cuts_of_a_long_text_stop_at_the_deadline() {
-    // `trim`, `split` at an index and `truncate` scanned or copied the whole text in one call:
+    // `trim`, `split` at an index, `truncate` and `to_blob` scanned or copied the whole text in one call:
     // in a debug build, 20 M blanks took 1.2 s to trim and 0.85 s to split from the end.
     for op in [
         "s.trim()",
         "s.split(-5)",
         "s.split(19000000)",
         "s.truncate(19000000)",
+        "s.to_blob()",
     ] {
         let script = format!(
             "let t0 = now_ms(); let s = \"  \"; s.pad(20000000, \" \"); s += \"x\"; \

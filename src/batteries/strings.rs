@@ -1,5 +1,5 @@
 //! Rhai's own string functions whose work follows the length of the string: `replace`,
-//! `remove`, `sub_string`, `crop`, `truncate` and `trim` (and, in `case`, `to_upper` and
+//! `remove`, `sub_string`, `crop`, `truncate`, `trim` and `to_blob` (and, in `case`, `to_upper` and
 //! `to_lower`; in `pieces`, `split` at an index). Rhai's
 //! versions do it in one go, and on a 50 MB item each ran 100 to 650 ms past a 50 ms deadline
 //! (`sub_string` and `crop` also made a copy of four bytes a character). These give the same
@@ -166,6 +166,18 @@ fn crop(text: &mut ImmutableString, start: INT, len: INT) -> Fallible<()> {
     Ok(())
 }
 
+/// Rhai's `to_blob`: the text's bytes, copied a piece at a time (268 MB took 0.27 s in one go,
+/// most of it the new pages).
+fn to_blob(text: &str) -> Fallible<rhai::Blob> {
+    let mut blob = rhai::Blob::with_capacity(text.len());
+    let mut steps = Steps::new(Steps::BYTES);
+    for piece in text.as_bytes().chunks(Steps::BYTES) {
+        blob.extend_from_slice(piece);
+        steps.step(piece.len())?;
+    }
+    Ok(blob)
+}
+
 /// Rhai's `truncate`: the first `len` characters kept (none for `len <= 0`), found a piece at
 /// a time; the string is cut where it lies when Rhai's is not shared, as Rhai's does.
 fn truncate(text: &mut ImmutableString, len: INT) -> Fallible<()> {
@@ -263,6 +275,7 @@ pub(super) fn register(engine: &mut impl Registrar) {
             sub_string(t, start, len)
         },
     );
+    engine.register_fn("to_blob", to_blob);
     engine.register_mutating("truncate", truncate);
     engine.register_mutating("trim", trim);
     engine.register_mutating("crop", crop);

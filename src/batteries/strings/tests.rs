@@ -49,6 +49,7 @@ fn they_give_what_rhais_own_give() {
             scripts.push(format!("{text:?}.sub_string({span})"));
             scripts.push(format!("let s = {text:?}; s.crop({span}); s"));
         }
+        scripts.push(format!("{text:?}.to_blob()"));
         for cut in cuts {
             scripts.push(format!("let s = {text:?}; s.truncate({cut}); s"));
             scripts.push(format!("{text:?}.split({cut})"));
@@ -67,7 +68,7 @@ fn they_give_what_rhais_own_give() {
         let got = ours.eval::<Dynamic>(script).expect(script).to_string();
         assert_eq!(got, expected, "{script}");
     }
-    let each = calls.len() + 2 * spans.len() + 2 * cuts.len() + 2;
+    let each = calls.len() + 2 * spans.len() + 2 * cuts.len() + 3;
     assert_eq!(scripts.len(), texts.len() * each + 3);
 }
 
@@ -111,6 +112,8 @@ fn a_long_text_is_replaced_and_cut_in_pieces_as_in_one() {
         .eval(&format!(r#"let s = "{padded}"; s.trim(); s"#))
         .unwrap();
     assert_eq!(trimmed, text.trim());
+    let bytes: rhai::Blob = e.eval(&format!("{text:?}.to_blob()")).unwrap();
+    assert_eq!(bytes, text.as_bytes());
     let kept: String = e
         .eval(&format!("let s = {text:?}; s.truncate(90001); s"))
         .unwrap();
