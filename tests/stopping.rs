@@ -57,15 +57,15 @@ fn a_copy_rhai_makes_of_a_big_value_stops_at_the_deadline() {
             2,
         ),
         ("let a = blob(40000000, 7);", 4),
-        ("let a = #{}; for i in 0..50000 { a[`k${i}`] = i; }", 4),
+        ("let a = #{}; for i in 0..20000 { a[`k${i}`] = i; }", 4),
     ] {
         let copy = format!("[{}]", vec!["a"; copies].join(", "));
         for tail in [format!("let b = {copy}; b.len()"), copy] {
             let script = format!(
-                "let t0 = now_ms(); {build} let w = 2950 - (now_ms() - t0); \
+                "let t0 = now_ms(); {build} let w = 5950 - (now_ms() - t0); \
                  if w > 0 {{ sleep(w); print(\"copying\") }} {tail}"
             );
-            let (code, records) = run_hostile(&script, &["x"], &["--timeout", "3s"]);
+            let (code, records) = run_hostile(&script, &["x"], &["--timeout", "6s"]);
             assert_eq!(code, 1);
             let record = &records[0];
             assert_eq!(record["status"], "timed_out", "{script}: {record}");
@@ -75,8 +75,8 @@ fn a_copy_rhai_makes_of_a_big_value_stops_at_the_deadline() {
             );
             let took = record["duration_ms"].as_f64().unwrap();
             assert!(
-                took < 3000.0 + 400.0,
-                "{script}: ran {took} ms under a 3 s timeout"
+                took < 6000.0 + 400.0,
+                "{script}: ran {took} ms under a 6 s timeout"
             );
         }
     }
@@ -95,10 +95,10 @@ fn rhais_string_cuts_of_a_long_text_stop_at_the_deadline() {
     ] {
         let script = format!(
             "let t0 = now_ms(); let s = \"  \"; s.pad(20000000, \" \"); s += \"x\"; \
-             let w = 4950 - (now_ms() - t0); if w > 0 {{ sleep(w); print(\"cutting\") }} \
+             let w = 7950 - (now_ms() - t0); if w > 0 {{ sleep(w); print(\"cutting\") }} \
              for i in 0..100 {{ let t = s; {op}; }}"
         );
-        let (code, records) = run_hostile(&script, &["x"], &["--timeout", "5s"]);
+        let (code, records) = run_hostile(&script, &["x"], &["--timeout", "8s"]);
         assert_eq!(code, 1);
         let record = &records[0];
         assert_eq!(record["status"], "timed_out", "{op}: {record}");
@@ -108,8 +108,8 @@ fn rhais_string_cuts_of_a_long_text_stop_at_the_deadline() {
         );
         let took = record["duration_ms"].as_f64().unwrap();
         assert!(
-            took < 5000.0 + 400.0,
-            "{op}: ran {took} ms under a 5 s timeout"
+            took < 8000.0 + 400.0,
+            "{op}: ran {took} ms under an 8 s timeout"
         );
     }
 }
