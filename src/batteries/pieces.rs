@@ -1,10 +1,10 @@
-//! Rhai's own functions that turn one string into many values in one call: `split` (on
-//! whitespace, a string or a character, with or without a count of segments, or in two at an
-//! index), `split_rev` and `to_chars`. Rhai's versions build the whole array before the job's clock and memory cap are
-//! next looked at, so `s.split("")` of a 10 MB string allocated hundreds of megabytes, and a
-//! loop of such calls ran far past its deadline. These give the same results, but look at the
-//! job's clock and cap ([`checkpoint`]) every few thousand pieces. [`collect`] and [`in_steps`]
-//! serve the other batteries whose work follows the size of their input the same way.
+//! Rhai's own functions that turn one string into many values in one call: `split` (on whitespace,
+//! a string or a character, with or without a count of segments, or in two at an index),
+//! `split_rev` and `to_chars`. Rhai's versions build the whole array before the job's clock and
+//! memory cap are next looked at, so `s.split("")` of a 10 MB string allocated hundreds of
+//! megabytes, and a loop of such calls ran far past its deadline. These give the same results, but
+//! look at the job's clock and cap ([`checkpoint`]) every few thousand pieces. [`collect`] and
+//! [`in_steps`] serve the other batteries whose work follows the size of their input the same way.
 //!
 //! Registered on the engine itself, they are found before the standard library's; they take
 //! the string by value (a counted reference), so, like Rhai's, they may be called on constants.

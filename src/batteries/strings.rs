@@ -1,9 +1,9 @@
-//! Rhai's own string functions whose work follows the length of the string: `replace`,
-//! `remove`, `sub_string`, `crop`, `truncate`, `trim` and `to_blob` (and, in `case`, `to_upper` and
-//! `to_lower`; in `pieces`, `split` at an index). Rhai's
-//! versions do it in one go, and on a 50 MB item each ran 100 to 650 ms past a 50 ms deadline
-//! (`sub_string` and `crop` also made a copy of four bytes a character). These give the same
-//! results, made a piece at a time, looking at the job's clock and cap between pieces.
+//! Rhai's own string functions whose work follows the length of the string: `replace`, `remove`,
+//! `sub_string`, `crop`, `truncate`, `trim` and `to_blob` (and, in `case`, `to_upper` and
+//! `to_lower`; in `pieces`, `split` at an index). Rhai's versions do it in one go, and on a 50 MB
+//! item each ran 100 to 650 ms past a 50 ms deadline (`sub_string` and `crop` also made a copy of
+//! four bytes a character). These give the same results, made a piece at a time, looking at the
+//! job's clock and cap between pieces.
 //!
 //! Registered on the engine itself, they are found before the standard library's; those that
 //! change the string in place are registered as not pure, as Rhai's are, so they refuse a

@@ -66,7 +66,7 @@ pub(crate) fn copy_vec<T: Clone + 'static>(items: &[T]) -> Vec<T> {
         };
     }
     let mut copy = Vec::with_capacity(items.len());
-    for piece in items.chunks(EVERY / size) {
+    for piece in items.chunks((EVERY / size).max(1)) {
         if !go_on(*watch, piece.len() * size) {
             watch.left_behind(Box::new(copy));
             return Vec::new();
@@ -93,7 +93,7 @@ pub(crate) fn copy_map<K: Clone + Ord + 'static>(
     // In order, so the map is built from sorted entries, in one pass.
     let mut entries = Vec::with_capacity(map.len());
     for (n, (key, value)) in map.iter().enumerate() {
-        if n % (EVERY / entry) == 0 && !go_on(*watch, EVERY) {
+        if n % (EVERY / entry).max(1) == 0 && !go_on(*watch, EVERY) {
             watch.left_behind(Box::new(entries));
             return BTreeMap::new();
         }
