@@ -32,12 +32,14 @@
 //! ```
 
 use std::fmt::Display;
+use std::ops::{Range, RangeInclusive};
 
 use rhai::{Engine, EvalAltResult, INT};
 
 use registrar::Registrar;
 
 mod arrays;
+mod blobs;
 mod case;
 mod chars;
 mod csv_text;
@@ -49,6 +51,7 @@ mod hash;
 mod help;
 mod json;
 mod maps;
+mod numbers;
 mod pieces;
 mod printing;
 #[cfg(feature = "batteries")]
@@ -58,8 +61,10 @@ mod regex_cache;
 #[cfg(feature = "batteries")]
 mod regex_search;
 pub(crate) mod registrar;
+mod searching;
 mod sizes;
 mod sorting;
+mod spans;
 mod strings;
 mod tally;
 mod text;
@@ -93,7 +98,10 @@ pub(crate) fn register_into(engine: &mut impl Registrar) {
     sizes::register(engine);
     pieces::register(engine);
     strings::register(engine);
+    searching::register(engine);
+    numbers::register(engine);
     arrays::register(engine);
+    blobs::register(engine);
     equality::register(engine);
     case::register(engine);
     chars::register(engine);
@@ -120,6 +128,21 @@ fn failed_or_stopped(function: &str, problem: impl Display) -> Box<EvalAltResult
 /// is [`JobErrorKind::MemoryCap`](crate::JobErrorKind::MemoryCap).
 fn too_large(function: &str, problem: impl Display) -> Box<EvalAltResult> {
     EvalAltResult::ErrorDataTooLarge(format!("{function}: {problem}"), rhai::Position::NONE).into()
+}
+
+/// Rhai's reading of a range as a start and a length (of a string's characters, an array's
+/// values, a BLOB's bytes), for [`start_and_len`].
+fn exclusive(range: &Range<INT>) -> (INT, INT) {
+    let start = range.start.max(0);
+    (start, range.end.max(start) - start)
+}
+
+fn inclusive(range: &RangeInclusive<INT>) -> (INT, INT) {
+    let start = (*range.start()).max(0);
+    (
+        start,
+        (*range.end()).max(start).min(INT::MAX - 1) - start + 1,
+    )
 }
 
 /// Where a part of `length` values (array elements, characters) starts, and how long it is,

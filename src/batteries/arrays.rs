@@ -21,8 +21,8 @@ use rhai::{Array, Dynamic, FnPtr, INT, NativeCallContext};
 
 use super::registrar::Registrar;
 use super::sorting::{sort_by, sort_by_value, sorted_copy};
-use super::{Fallible, start_and_len};
-use crate::limits::signal::{Steps, checkpoint, collect_stepped, drop_after_stop};
+use super::{Fallible, exclusive, inclusive, spans, start_and_len};
+use crate::limits::signal::{Steps, checkpoint, collect_stepped};
 
 /// Removes each element the comparer finds the same as the last one kept before it, as
 /// `Vec::dedup_by` does with Rhai's comparison: `same(kept, element)`.
@@ -78,49 +78,64 @@ fn extract(array: &mut Array, start: INT, len: INT) -> Fallible<Array> {
 }
 
 /// Cuts `array` at `index` and returns the part from there on, as Rhai's `split`: moved a
-/// value at a time with the clock, where Rhai's moved 20 M values in one go (~275 ms past the
-/// deadline). Stopped, what was moved is freed after the job's end.
+/// piece at a time with the clock, where Rhai's moved 20 M values in one go (~275 ms past the
+/// deadline).
 fn split(array: &mut Array, index: INT) -> Fallible<Array> {
     if array.is_empty() {
         return Ok(Array::new());
     }
-    let (start, _) = start_and_len(array.len(), index, INT::MAX);
-    if start >= array.len() {
+    match start_and_len(array.len(), index, INT::MAX) {
+        (0, _) => Ok(std::mem::take(array)),
+        (start, _) => spans::drain(array, start..array.len()),
+    }
+}
+
+/// Removes `len` values of `array` from `start` and returns them, as Rhai's `drain`.
+fn drain(array: &mut Array, start: INT, len: INT) -> Fallible<Array> {
+    if array.is_empty() || len <= 0 {
         return Ok(Array::new());
     }
-    if start == 0 {
-        return Ok(std::mem::take(array));
+    let (start, len) = start_and_len(array.len(), start, len);
+    spans::drain(array, start..start + len)
+}
+
+/// Keeps `len` values of `array` from `start`, and returns the others, as Rhai's `retain`.
+fn retain(array: &mut Array, start: INT, len: INT) -> Fallible<Array> {
+    if array.is_empty() || len <= 0 {
+        return Ok(Array::new());
     }
-    let mut tail = Array::with_capacity(array.len() - start);
-    let mut steps = Steps::new(Steps::VALUES);
-    for slot in &mut array[start..] {
-        tail.push(std::mem::take(slot));
-        if let Err(stop) = steps.step(1) {
-            return drop_after_stop(tail, Err(stop));
-        }
+    match start_and_len(array.len(), start, len) {
+        (_, 0) => Ok(Array::new()),
+        (start, len) => spans::retain(array, start..start + len),
     }
-    array.truncate(start);
-    Ok(tail)
 }
 
 pub(super) fn register(engine: &mut impl Registrar) {
     engine.register_mutating("split", split);
-    engine.register_mutating("extract", extract);
     engine.register_mutating("extract", |array: &mut Array, start: INT| {
         extract(array, start, INT::MAX)
     });
-    engine.register_mutating("extract", |array: &mut Array, range: Range<INT>| {
-        let start = range.start.max(0);
-        extract(array, start, range.end.max(start) - start)
-    });
-    engine.register_mutating(
-        "extract",
-        |array: &mut Array, range: RangeInclusive<INT>| {
-            let start = (*range.start()).max(0);
-            let end = (*range.end()).max(start).min(INT::MAX - 1);
-            extract(array, start, end - start + 1)
-        },
-    );
+    for (name, span) in [
+        (
+            "extract",
+            extract as fn(&mut Array, INT, INT) -> Fallible<Array>,
+        ),
+        ("drain", drain),
+        ("retain", retain),
+    ] {
+        engine.register_mutating(name, span);
+        engine.register_mutating(name, move |array: &mut Array, range: Range<INT>| {
+            let (start, len) = exclusive(&range);
+            span(array, start, len)
+        });
+        engine.register_mutating(
+            name,
+            move |array: &mut Array, range: RangeInclusive<INT>| {
+                let (start, len) = inclusive(&range);
+                span(array, start, len)
+            },
+        );
+    }
     for name in ["sort", "sort_by"] {
         engine.register_mutating(
             name,

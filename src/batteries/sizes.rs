@@ -15,6 +15,8 @@ use super::registrar::Registrar;
 use rhai::{Array, Blob, Dynamic, INT, ImmutableString, Map};
 
 use super::Fallible;
+use crate::limits::signal::Steps;
+use crate::value::char_pieces;
 
 /// Items or characters filled between two looks at the job's clock.
 const FILL_PIECE: usize = 64 * 1024;
@@ -137,7 +139,8 @@ pub(super) fn padded(
     padding: &str,
     side: Side,
 ) -> Fallible<Option<ImmutableString>> {
-    let have = text.chars().count();
+    let mut steps = Steps::new(Steps::BYTES);
+    let have = super::strings::char_count(text, &mut steps)?;
     let wanted = usize::try_from(len).unwrap_or(0);
     let per_copy = padding.chars().count();
     if wanted <= have || per_copy == 0 {
@@ -162,9 +165,15 @@ pub(super) fn padded(
         ));
     }
     let mut out = ImmutableString::new();
-    let buf = out.make_mut();
+    // The text, copied a piece at a time too: 268 MB in one go took 0.3 s.
+    let mut push_text = |out: &mut ImmutableString| {
+        char_pieces(text).try_for_each(|piece| {
+            out.make_mut().push_str(piece);
+            steps.step(piece.len())
+        })
+    };
     if side == Side::After {
-        buf.push_str(text);
+        push_text(&mut out)?;
     }
     let mut copies = padding.chars().cycle();
     let mut piece = String::new();
@@ -173,14 +182,14 @@ pub(super) fn padded(
         let chars = left.min(FILL_PIECE);
         piece.clear();
         piece.extend(copies.by_ref().take(chars));
-        buf.push_str(&piece);
+        out.make_mut().push_str(&piece);
         left -= chars;
         if left > 0 {
             crate::limits::signal::checkpoint()?;
         }
     }
     if side == Side::Before {
-        buf.push_str(text);
+        push_text(&mut out)?;
     }
     Ok(Some(out))
 }

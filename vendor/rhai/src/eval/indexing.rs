@@ -26,6 +26,52 @@ fn hash_idx() -> (u64, u64) {
     })
 }
 
+/// The byte where character `n` of `s` starts, or `s.len()` past its end. `Chars::nth` skips
+/// whole words of the text at a time: collecting or rebuilding the characters one by one took
+/// seconds on a string of hundreds of megabytes (a change made to this copy of Rhai).
+#[cfg(not(feature = "no_index"))]
+pub(crate) fn char_start(s: &str, n: usize) -> usize {
+    let mut chars = s.chars();
+    if n > 0 {
+        chars.nth(n - 1);
+    }
+    s.len() - chars.as_str().len()
+}
+
+/// The character of `s` at `index` (from the end if negative: `-1` is the last) and the byte
+/// where it starts; `None` out of bounds.
+#[cfg(not(feature = "no_index"))]
+fn char_at(s: &str, index: crate::INT) -> Option<(char, usize)> {
+    let back = match usize::try_from(index) {
+        Ok(n) => {
+            let at = char_start(s, n);
+            return s[at..].chars().next().map(|ch| (ch, at));
+        }
+        Err(_) => usize::try_from(index.unsigned_abs()).ok()?,
+    };
+    // Near the end, walked back to; further in, counted from the start.
+    if back <= 1024 {
+        let mut chars = s.chars();
+        let ch = chars.nth_back(back - 1)?;
+        return Some((ch, chars.as_str().len()));
+    }
+    let n = s.chars().count().checked_sub(back)?;
+    let at = char_start(s, n);
+    s[at..].chars().next().map(|ch| (ch, at))
+}
+
+/// A copy of `take` characters of `s`, which has `count`, from character `start` (fewer at
+/// its end).
+#[cfg(not(feature = "no_index"))]
+fn chars_copied(s: &str, count: usize, start: usize, take: usize) -> crate::ImmutableString {
+    let from = char_start(s, start);
+    let to = match start.saturating_add(take) {
+        end if end >= count => s.len(),
+        _ => from + char_start(&s[from..], take),
+    };
+    crate::types::copy_watch::copy_str(&[&s[from..to]]).into()
+}
+
 impl Engine {
     /// Get the value at the indexed position of a base type.
     ///
@@ -232,40 +278,9 @@ impl Engine {
                 // Numeric index - character
                 match idx.as_int() {
                     Ok(index) => {
-                        let (ch, offset) = if index >= 0 {
-                            let Ok(offset) = usize::try_from(index) else {
-                                return Err(ERR::ErrorStringBounds(
-                                    s.chars().count(),
-                                    index,
-                                    idx_pos,
-                                )
-                                .into());
-                            };
-
-                            (
-                                s.chars().nth(offset).ok_or_else(|| {
-                                    ERR::ErrorStringBounds(s.chars().count(), index, idx_pos)
-                                })?,
-                                offset,
-                            )
-                        } else {
-                            let Ok(offset) = usize::try_from(index.unsigned_abs()) else {
-                                return Err(ERR::ErrorStringBounds(
-                                    s.chars().count(),
-                                    index,
-                                    idx_pos,
-                                )
-                                .into());
-                            };
-
-                            (
-                                // Count from end if negative
-                                s.chars().rev().nth(offset - 1).ok_or_else(|| {
-                                    ERR::ErrorStringBounds(s.chars().count(), index, idx_pos)
-                                })?,
-                                offset,
-                            )
-                        };
+                        let (ch, offset) = char_at(s, index).ok_or_else(|| {
+                            ERR::ErrorStringBounds(s.chars().count(), index, idx_pos)
+                        })?;
 
                         Ok(Target::StringChar {
                             source: target,
@@ -315,7 +330,7 @@ impl Engine {
                             s.clone().into()
                         } else {
                             let take = end.saturating_sub(start);
-                            s.chars().skip(start).take(take).collect::<String>().into()
+                            chars_copied(s, count, start, take).into()
                         };
 
                         Ok(Target::StringSlice {
@@ -351,7 +366,7 @@ impl Engine {
                             s.clone().into()
                         } else {
                             let take = if end > start { end - start + 1 } else { 0 };
-                            s.chars().skip(start).take(take).collect::<String>().into()
+                            chars_copied(s, count, start, take).into()
                         };
 
                         Ok(Target::StringSlice {

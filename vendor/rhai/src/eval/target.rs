@@ -144,7 +144,7 @@ pub enum Target<'a> {
         source: &'a mut Dynamic,
         /// Copy of the character at the offset, as a [`Dynamic`].
         value: Dynamic,
-        /// Offset index.
+        /// Byte where the character starts.
         index: usize,
     },
     /// The target is a slice of a string.
@@ -364,12 +364,9 @@ impl<'a> Target<'a> {
                 })?;
 
                 let s = &mut *source.write_lock::<crate::ImmutableString>().unwrap();
+                let old_len = s[*index..].chars().next().map_or(0, char::len_utf8);
 
-                *s = s
-                    .chars()
-                    .enumerate()
-                    .map(|(i, ch)| if i == *index { new_ch } else { ch })
-                    .collect();
+                replace_bytes(s, *index..*index + old_len, new_ch.encode_utf8(&mut [0; 4]));
             }
             #[cfg(not(feature = "no_index"))]
             Self::StringSlice {
@@ -381,18 +378,21 @@ impl<'a> Target<'a> {
             } => {
                 let s = &mut *source.write_lock::<crate::ImmutableString>().unwrap();
 
-                let n = s.chars().count();
-                let vs = s.chars().take(*start);
-                let ve = if *exclusive {
-                    let end = if *end > n { n } else { *end };
-                    s.chars().skip(end)
-                } else if n == 0 {
-                    s.chars().skip(usize::MAX)
+                // The characters before `start`, the value, the characters from `end` on (an
+                // inclusive `end` is the last character kept out, or the string's last).
+                let end = if *exclusive || s.is_empty() {
+                    *end
                 } else {
-                    let end = if *end >= n { n - 1 } else { *end };
-                    s.chars().skip(end + 1)
+                    end.saturating_add(1)
                 };
-                *s = vs.chain(value.to_string().chars()).chain(ve).collect();
+                let from = super::indexing::char_start(s, *start);
+                let to = super::indexing::char_start(s, end);
+                let with = value.to_string();
+                if from <= to {
+                    replace_bytes(s, from..to, &with);
+                } else {
+                    *s = crate::types::copy_watch::copy_str(&[&s[..from], &with, &s[to..]]).into();
+                }
             }
         }
 
@@ -480,5 +480,22 @@ impl<T: Into<Dynamic>> From<T> for Target<'_> {
     #[inline(always)]
     fn from(value: T) -> Self {
         Self::TempValue(value.into())
+    }
+}
+
+/// Replaces the bytes `range` of `s` with `with` (a change made to this copy of Rhai: the
+/// string was rebuilt a character at a time). In place when `s` is not shared and nothing after
+/// `range` moves far; otherwise as a copy made through the copy watch (moving the rest of a
+/// long string, in one go, took as long as copying it).
+#[cfg(not(feature = "no_index"))]
+fn replace_bytes(s: &mut crate::ImmutableString, range: std::ops::Range<usize>, with: &str) {
+    let in_place = with.len() == range.len()
+        || s.len() - range.end <= crate::types::copy_watch::EVERY;
+    match s.get_mut() {
+        Some(own) if in_place => own.replace_range(range, with),
+        _ => {
+            let parts = [&s[..range.start], with, &s[range.end..]];
+            *s = crate::types::copy_watch::copy_str(&parts).into();
+        }
     }
 }

@@ -1,5 +1,6 @@
-//! A watch on the copies Rhai makes of arrays, BLOBs and object maps (a change made to this
-//! copy of Rhai; see `vendor/README.md` in the repository that carries it).
+//! A watch on the copies Rhai makes of arrays, BLOBs and object maps, and of the strings its
+//! indexing cuts and rebuilds (a change made to this copy of Rhai; see `vendor/README.md` in
+//! the repository that carries it).
 //!
 //! A script that reads a container by value (`let b = a;`, `[a, a]`, an argument passed by
 //! value) makes Rhai copy it whole, in one operation: the progress hook is called once, before
@@ -11,7 +12,7 @@
 //! what had been copied is handed to the watch to drop when it chooses: freeing it can take as
 //! long as copying it did.
 
-use crate::Dynamic;
+use crate::{Dynamic, SmartString};
 use std::any::Any;
 use std::cell::Cell;
 use std::collections::BTreeMap;
@@ -100,4 +101,30 @@ pub(crate) fn copy_map<K: Clone + Ord + 'static>(
         entries.push((key.clone(), value.clone()));
     }
     entries.into_iter().collect()
+}
+
+/// `parts` copied one after the other into one string, [`EVERY`] bytes at a time; empty if the
+/// watch stops it.
+pub(crate) fn copy_str(parts: &[&str]) -> SmartString {
+    let mut copy = SmartString::new();
+    let Some(watch) = WATCH.get() else {
+        parts.iter().for_each(|part| copy.push_str(part));
+        return copy;
+    };
+    for part in parts {
+        let mut from = 0;
+        while from < part.len() {
+            let mut to = (from + EVERY).min(part.len());
+            while !part.is_char_boundary(to) {
+                to += 1;
+            }
+            if !go_on(*watch, to - from) {
+                watch.left_behind(Box::new(copy));
+                return SmartString::new();
+            }
+            copy.push_str(&part[from..to]);
+            from = to;
+        }
+    }
+    copy
 }
