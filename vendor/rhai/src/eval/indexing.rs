@@ -60,16 +60,24 @@ fn char_at(s: &str, index: crate::INT) -> Option<(char, usize)> {
     s[at..].chars().next().map(|ch| (ch, at))
 }
 
-/// A copy of `take` characters of `s`, which has `count`, from character `start` (fewer at
-/// its end).
+/// `take` characters of `s` from character `start` (fewer at its end): `s` itself when that is
+/// all of it, else a copy. Only as many characters as that are walked (counting all of a
+/// 268 MB string's took 25 ms), but for a long cut, which may run to the end: counting them,
+/// with `str`'s own count, is faster than walking them.
 #[cfg(not(feature = "no_index"))]
-fn chars_copied(s: &str, count: usize, start: usize, take: usize) -> crate::ImmutableString {
+fn chars_cut(s: &crate::ImmutableString, start: usize, take: usize) -> crate::ImmutableString {
     let from = char_start(s, start);
-    let to = match start.saturating_add(take) {
-        end if end >= count => s.len(),
-        _ => from + char_start(&s[from..], take),
+    let long = take > crate::types::copy_watch::EVERY;
+    let to = if long && start.saturating_add(take) >= s.chars().count() {
+        s.len()
+    } else {
+        from + char_start(&s[from..], take)
     };
-    crate::types::copy_watch::copy_str(&[&s[from..to]]).into()
+    if (from, to) == (0, s.len()) {
+        s.clone()
+    } else {
+        crate::types::copy_watch::copy_str(&[&s[from..to]]).into()
+    }
 }
 
 impl Engine {
@@ -309,29 +317,25 @@ impl Engine {
                     Err(typ) if typ == std::any::type_name::<crate::ExclusiveRange>() => {
                         // val_str[range]
                         let range = idx.read_lock::<crate::ExclusiveRange>().unwrap().clone();
-                        let count = s.chars().count();
+                        // Counted only for an end counted from the end.
+                        let count = || s.chars().count();
 
                         let start = if range.start >= 0 {
                             range.start as usize
                         } else {
-                            super::calc_index(count, range.start, true).ok_or_else(|| {
-                                ERR::ErrorStringBounds(count, range.start, idx_pos)
+                            super::calc_index(count(), range.start, true).ok_or_else(|| {
+                                ERR::ErrorStringBounds(count(), range.start, idx_pos)
                             })?
                         };
                         let end = if range.end >= 0 {
                             range.end as usize
                         } else {
-                            super::calc_index(count, range.end, true)
-                                .ok_or_else(|| ERR::ErrorStringBounds(count, range.end, idx_pos))
+                            super::calc_index(count(), range.end, true)
+                                .ok_or_else(|| ERR::ErrorStringBounds(count(), range.end, idx_pos))
                                 .unwrap_or(0)
                         };
 
-                        let value = if start == 0 && end >= count {
-                            s.clone().into()
-                        } else {
-                            let take = end.saturating_sub(start);
-                            chars_copied(s, count, start, take).into()
-                        };
+                        let value = chars_cut(s, start, end.saturating_sub(start)).into();
 
                         Ok(Target::StringSlice {
                             source: target,
@@ -346,27 +350,30 @@ impl Engine {
                         let range = idx.read_lock::<crate::InclusiveRange>().unwrap().clone();
                         let start = *range.start();
                         let end = *range.end();
-                        let count = s.chars().count();
+                        // Counted only for an end counted from the end.
+                        let count = || s.chars().count();
 
                         let start = if start >= 0 {
                             start as usize
                         } else {
-                            super::calc_index(count, start, true)
-                                .ok_or_else(|| ERR::ErrorStringBounds(count, start, idx_pos))?
+                            super::calc_index(count(), start, true)
+                                .ok_or_else(|| ERR::ErrorStringBounds(count(), start, idx_pos))?
                         };
                         let end = if end >= 0 {
                             end as usize
                         } else {
-                            super::calc_index(count, end, true)
-                                .ok_or_else(|| ERR::ErrorStringBounds(count, end, idx_pos))
+                            super::calc_index(count(), end, true)
+                                .ok_or_else(|| ERR::ErrorStringBounds(count(), end, idx_pos))
                                 .unwrap_or(0)
                         };
 
-                        let value = if start == 0 && end >= count - 1 {
+                        // As Rhai: `[0..=0]` is all of a string of one character, and any
+                        // other range that ends where it starts is empty.
+                        let value = if (start, end) == (0, 0) && s.chars().nth(1).is_none() {
                             s.clone().into()
                         } else {
                             let take = if end > start { end - start + 1 } else { 0 };
-                            chars_copied(s, count, start, take).into()
+                            chars_cut(s, start, take).into()
                         };
 
                         Ok(Target::StringSlice {
