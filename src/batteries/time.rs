@@ -72,14 +72,13 @@ fn parse_time_with(text: &str, format: &str) -> Fallible<INT> {
     };
     let tm = strtime::parse(format, text).map_err(fail)?;
     // Seconds since the epoch (`%s`) are a time whatever else was read; an offset makes one.
-    let ts = match tm.offset() {
-        _ if tm.timestamp().is_some() => tm.to_timestamp().map_err(fail)?,
-        Some(_) => tm.to_timestamp().map_err(fail)?,
-        None => tm
-            .to_datetime()
+    let ts = if tm.timestamp().is_some() || tm.offset().is_some() {
+        tm.to_timestamp().map_err(fail)?
+    } else {
+        tm.to_datetime()
             .and_then(|dt| dt.to_zoned_datetime(TimeZone::UTC))
             .map_err(fail)?
-            .timestamp(),
+            .timestamp()
     };
     Ok(ts.as_millisecond())
 }

@@ -76,7 +76,9 @@ fn chars_cut(s: &crate::ImmutableString, start: usize, take: usize) -> crate::Im
     if (from, to) == (0, s.len()) {
         s.clone()
     } else {
-        crate::types::copy_watch::copy_str(&[&s[from..to]]).into()
+        crate::types::copy_watch::copy_str(&[&s[from..to]])
+            .unwrap_or_default()
+            .into()
     }
 }
 
@@ -317,8 +319,9 @@ impl Engine {
                     Err(typ) if typ == std::any::type_name::<crate::ExclusiveRange>() => {
                         // val_str[range]
                         let range = idx.read_lock::<crate::ExclusiveRange>().unwrap().clone();
-                        // Counted only for an end counted from the end.
-                        let count = || s.chars().count();
+                        // Counted only for a bound counted from the end, once.
+                        let counted = std::cell::OnceCell::new();
+                        let count = || *counted.get_or_init(|| s.chars().count());
 
                         let start = if range.start >= 0 {
                             range.start as usize
@@ -350,8 +353,9 @@ impl Engine {
                         let range = idx.read_lock::<crate::InclusiveRange>().unwrap().clone();
                         let start = *range.start();
                         let end = *range.end();
-                        // Counted only for an end counted from the end.
-                        let count = || s.chars().count();
+                        // Counted only for a bound counted from the end, once.
+                        let counted = std::cell::OnceCell::new();
+                        let count = || *counted.get_or_init(|| s.chars().count());
 
                         let start = if start >= 0 {
                             start as usize

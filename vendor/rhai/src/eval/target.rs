@@ -391,7 +391,8 @@ impl<'a> Target<'a> {
                 if from <= to {
                     replace_bytes(s, from..to, &with);
                 } else {
-                    *s = crate::types::copy_watch::copy_str(&[&s[..from], &with, &s[to..]]).into();
+                    let copy = crate::types::copy_watch::copy_str(&[&s[..from], &with, &s[to..]]);
+                    crate::types::copy_watch::put_copy(s, copy);
                 }
             }
         }
@@ -495,7 +496,8 @@ fn replace_bytes(s: &mut crate::ImmutableString, range: std::ops::Range<usize>, 
         Some(own) if in_place => own.replace_range(range, with),
         _ => {
             let parts = [&s[..range.start], with, &s[range.end..]];
-            *s = crate::types::copy_watch::copy_str(&parts).into();
+            let copy = crate::types::copy_watch::copy_str(&parts);
+            crate::types::copy_watch::put_copy(s, copy);
         }
     }
 }

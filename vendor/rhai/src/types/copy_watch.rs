@@ -103,13 +103,13 @@ pub(crate) fn copy_map<K: Clone + Ord + 'static>(
     entries.into_iter().collect()
 }
 
-/// `parts` copied one after the other into one string, [`EVERY`] bytes at a time; empty if the
-/// watch stops it.
-pub(crate) fn copy_str(parts: &[&str]) -> SmartString {
+/// `parts` copied one after the other into one string, [`EVERY`] bytes at a time; `None` if
+/// the watch stops it.
+pub(crate) fn copy_str(parts: &[&str]) -> Option<SmartString> {
     let mut copy = SmartString::new();
     let Some(watch) = WATCH.get() else {
         parts.iter().for_each(|part| copy.push_str(part));
-        return copy;
+        return Some(copy);
     };
     for part in parts {
         let mut from = 0;
@@ -120,11 +120,22 @@ pub(crate) fn copy_str(parts: &[&str]) -> SmartString {
             }
             if !go_on(*watch, to - from) {
                 watch.left_behind(Box::new(copy));
-                return SmartString::new();
+                return None;
             }
             copy.push_str(&part[from..to]);
             from = to;
         }
     }
-    copy
+    Some(copy)
+}
+
+/// Puts `copy`, made by [`copy_str`], in the place of `s`; if the watch stopped it, puts an
+/// empty string there and hands `s` to the watch, to be freed when it chooses (freeing a long
+/// string takes a good part of the time copying it did).
+pub(crate) fn put_copy(s: &mut crate::ImmutableString, copy: Option<SmartString>) {
+    match (copy, WATCH.get()) {
+        (Some(copy), _) => *s = copy.into(),
+        (None, Some(watch)) => watch.left_behind(Box::new(std::mem::take(s))),
+        (None, None) => *s = crate::ImmutableString::new(),
+    }
 }

@@ -746,7 +746,8 @@ impl ImmutableString {
         // A change made to this copy of Rhai: a long string that is shared (`s + t`, `s += t`
         // on a string another variable holds) is copied through the copy watch.
         if self.len() > crate::types::copy_watch::EVERY && shared_get_mut(&mut self.0).is_none() {
-            *self = crate::types::copy_watch::copy_str(&[self.as_str()]).into();
+            let copy = crate::types::copy_watch::copy_str(&[self.as_str()]);
+            *self = copy.unwrap_or_default().into();
         }
         shared_make_mut(&mut self.0)
     }
