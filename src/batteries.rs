@@ -39,7 +39,6 @@ use rhai::{Engine, EvalAltResult, INT};
 use registrar::Registrar;
 
 mod arrays;
-mod blobs;
 mod case;
 mod chars;
 mod csv_text;
@@ -101,7 +100,8 @@ pub(crate) fn register_into(engine: &mut impl Registrar) {
     searching::register(engine);
     numbers::register(engine);
     arrays::register(engine);
-    blobs::register(engine);
+    spans::register::<rhai::Dynamic>(engine);
+    spans::register::<u8>(engine);
     equality::register(engine);
     case::register(engine);
     chars::register(engine);

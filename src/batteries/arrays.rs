@@ -9,20 +9,17 @@
 //! These give the same answers, with std's same stable sort and Rhai's same comparisons, look
 //! at the job's clock and cap every thousand comparisons, and let the job's own stop through.
 //!
-//! `extract` copies part of an array, and `split` moves it out, as Rhai's do, with the clock:
-//! Rhai's copied or moved 10 M values in one call, ~150 ms.
+//! (`split`, `extract`, `drain` and `retain` of an array are in [`spans`](super::spans).)
 //!
 //! Registered on the engine itself, they are found before the standard library's; they are
 //! registered as not pure, as Rhai's are, so they refuse a constant.
 
-use std::ops::{Range, RangeInclusive};
+use rhai::{Array, Dynamic, FnPtr, NativeCallContext};
 
-use rhai::{Array, Dynamic, FnPtr, INT, NativeCallContext};
-
+use super::Fallible;
 use super::registrar::Registrar;
 use super::sorting::{sort_by, sort_by_value, sorted_copy};
-use super::{Fallible, exclusive, inclusive, spans, start_and_len};
-use crate::limits::signal::{Steps, checkpoint, collect_stepped};
+use crate::limits::signal::{Steps, checkpoint};
 
 /// Removes each element the comparer finds the same as the last one kept before it, as
 /// `Vec::dedup_by` does with Rhai's comparison: `same(kept, element)`.
@@ -68,74 +65,7 @@ fn dedup_with(
     Ok(())
 }
 
-/// A copy of `len` values of `array` from `start`, as Rhai's `extract`.
-fn extract(array: &mut Array, start: INT, len: INT) -> Fallible<Array> {
-    if array.is_empty() || len <= 0 {
-        return Ok(Array::new());
-    }
-    let (start, len) = start_and_len(array.len(), start, len);
-    collect_stepped(array[start..start + len].iter().cloned())
-}
-
-/// Cuts `array` at `index` and returns the part from there on, as Rhai's `split`: moved a
-/// piece at a time with the clock, where Rhai's moved 20 M values in one go (~275 ms past the
-/// deadline).
-fn split(array: &mut Array, index: INT) -> Fallible<Array> {
-    if array.is_empty() {
-        return Ok(Array::new());
-    }
-    match start_and_len(array.len(), index, INT::MAX) {
-        (0, _) => Ok(std::mem::take(array)),
-        (start, _) => spans::drain(array, start..array.len()),
-    }
-}
-
-/// Removes `len` values of `array` from `start` and returns them, as Rhai's `drain`.
-fn drain(array: &mut Array, start: INT, len: INT) -> Fallible<Array> {
-    if array.is_empty() || len <= 0 {
-        return Ok(Array::new());
-    }
-    let (start, len) = start_and_len(array.len(), start, len);
-    spans::drain(array, start..start + len)
-}
-
-/// Keeps `len` values of `array` from `start`, and returns the others, as Rhai's `retain`.
-fn retain(array: &mut Array, start: INT, len: INT) -> Fallible<Array> {
-    if array.is_empty() || len <= 0 {
-        return Ok(Array::new());
-    }
-    match start_and_len(array.len(), start, len) {
-        (_, 0) => Ok(Array::new()),
-        (start, len) => spans::retain(array, start..start + len),
-    }
-}
-
 pub(super) fn register(engine: &mut impl Registrar) {
-    engine.register_mutating("split", split);
-    engine.register_mutating("extract", |array: &mut Array, start: INT| {
-        extract(array, start, INT::MAX)
-    });
-    for (name, span) in [
-        (
-            "extract",
-            extract as fn(&mut Array, INT, INT) -> Fallible<Array>,
-        ),
-        ("drain", drain),
-        ("retain", retain),
-    ] {
-        engine.register_mutating(name, span);
-        engine.register_mutating(name, move |array: &mut Array, range: Range<INT>| {
-            let (start, len) = exclusive(&range);
-            span(array, start, len)
-        });
-        engine.register_mutating(
-            name,
-            move |array: &mut Array, range: RangeInclusive<INT>| {
-                let (start, len) = inclusive(&range);
-                span(array, start, len)
-            },
-        );
-    }
     for name in ["sort", "sort_by"] {
         engine.register_mutating(
             name,
