@@ -153,6 +153,30 @@ fn rhais_searches_spans_and_parses_of_big_values_stop_at_the_deadline() {
 }
 
 #[test]
+fn rhais_drops_of_big_values_stop_at_the_deadline() {
+    // Rhai frees a value wherever a script replaces or forgets it, in one operation: in a
+    // debug build, freeing 5 M small arrays ran ~1 s past the deadline, and a `clear` or the
+    // end of a function as long. `square` holds no long array, but 2.25 M small ones: its copy
+    // went on whole after the copy watch had said stop (1.7 s late). Nothing follows the drop
+    // but a loop, for the job to be stopped at.
+    let nested = "let a = []; a.pad(5000000, [1]);";
+    let square = "let r = []; r.pad(1500, [1]); let a = []; a.pad(1500, r);";
+    for (build, drop) in [
+        (nested, "a = 0;"),
+        (nested, "a.clear();"),
+        (nested, "a.truncate(1);"),
+        (nested, "a.chop(1);"),
+        (nested, "fn f(b) { 1 } f(take(a));"),
+        (&format!("{{ {nested}"), "}"),
+        (square, "a = 0;"),
+        (square, "let b = a;"),
+        (square, "let b = a; b = 0;"),
+    ] {
+        stopped_in(build, &format!("{drop} loop {{}}"), 8);
+    }
+}
+
+#[test]
 fn a_job_that_evals_a_huge_text_stops_while_it_is_parsed() {
     // 20 MB of statements: parsed in one call, which took seconds and gigabytes past the
     // job's deadline and cap (30 MB: 5 s, 3 GB); the parser now looks at both as it reads.

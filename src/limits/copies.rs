@@ -42,6 +42,12 @@ impl rhai::CopyWatch for JobCopies {
         // Freeing millions of values takes as long as copying them did: after the job's end.
         signal::leave_behind(partial);
     }
+
+    fn drop_later(&self) -> bool {
+        // Not a stand-in: a value dropped later leaves the job's answers as they were, and a
+        // job past its stop is stopped at its next operation, or found late at its end.
+        IN_JOB.with(Cell::get) && signal::checkpoint().is_err()
+    }
 }
 
 /// Makes this module Rhai's copy watch, for the whole process (once is enough).

@@ -14,9 +14,9 @@ impl Engine {
     /// If the value is a string, intern it.
     #[inline(always)]
     fn intern_string(&self, value: Dynamic) -> Dynamic {
-        match value.0 {
+        match value.into_union() {
             Union::Str(s, ..) => self.get_interned_string(s).into(),
-            _ => value,
+            union => Dynamic(union),
         }
     }
 

@@ -17,14 +17,23 @@ use std::any::Any;
 use std::cell::Cell;
 use std::collections::BTreeMap;
 use std::sync::OnceLock;
+use std::thread::LocalKey;
 
 /// Decides whether the copies Rhai makes on a thread may go on; see the module's notes.
 pub trait CopyWatch: Send + Sync {
     /// Whether the copy being made on this thread may go on; asked every [`EVERY`] bytes of
     /// copies. `false` leaves this copy empty.
     fn go_on(&self) -> bool;
-    /// Takes what a copy had made when [`go_on`](CopyWatch::go_on) stopped it.
+    /// Takes what a copy had made when [`go_on`](CopyWatch::go_on) stopped it, or what is left
+    /// of a value being dropped when [`drop_later`](CopyWatch::drop_later) said so.
     fn left_behind(&self, partial: Box<dyn Any>);
+    /// Whether the values Rhai drops on this thread must be handed to
+    /// [`left_behind`](CopyWatch::left_behind) instead of freed now (`super::drop_watch`);
+    /// asked every [`EVERY`] bytes of slots dropped, and between pieces of a long array or
+    /// map. Never, unless the watch says otherwise.
+    fn drop_later(&self) -> bool {
+        false
+    }
 }
 
 /// Bytes of copies (values' slots, a BLOB's bytes) between two questions to the watch.
@@ -34,7 +43,7 @@ static WATCH: OnceLock<&'static dyn CopyWatch> = OnceLock::new();
 
 thread_local! {
     /// Bytes copied on this thread since the watch was last asked: small copies add up (an
-    /// array of a million small arrays is a million small copies).
+    /// array of a million small arrays is a million small copies). Or `SAID_STOP`.
     static COPIED: Cell<usize> = const { Cell::new(0) };
 }
 
@@ -44,14 +53,46 @@ pub fn set_copy_watch(watch: &'static dyn CopyWatch) -> bool {
     WATCH.set(watch).is_ok()
 }
 
+/// The watch set, if any.
+pub(crate) fn watch() -> Option<&'static dyn CopyWatch> {
+    WATCH.get().copied()
+}
+
+/// A count of bytes once the watch has said stop: from then on it is asked every time, until it
+/// says otherwise. Asking every [`EVERY`] bytes alone would make (or drop) whole the values
+/// between two questions, and a small array can hold millions of values.
+const SAID_STOP: usize = usize::MAX;
+
+/// Counts `bytes` more on `count`; whether the watch is to be asked now: every [`EVERY`]
+/// bytes, and every time once it has said stop.
+pub(crate) fn asking(count: &'static LocalKey<Cell<usize>>, bytes: usize) -> bool {
+    count.with(|count| match count.get() {
+        SAID_STOP => true,
+        counted => {
+            let counted = counted.saturating_add(bytes);
+            count.set(if counted >= EVERY { 0 } else { counted });
+            counted >= EVERY
+        }
+    })
+}
+
+/// Remembers on `count` whether the watch, just asked, said stop.
+pub(crate) fn remember(count: &'static LocalKey<Cell<usize>>, said_stop: bool) {
+    count.with(|count| match (said_stop, count.get()) {
+        (true, _) => count.set(SAID_STOP),
+        (false, SAID_STOP) => count.set(0),
+        _ => (),
+    });
+}
+
 /// Counts `bytes` more of copies; `false` when the watch stops the copy.
 fn go_on(watch: &dyn CopyWatch, bytes: usize) -> bool {
-    let copied = COPIED.with(|c| {
-        let copied = c.get().saturating_add(bytes);
-        c.set(if copied >= EVERY { 0 } else { copied });
-        copied
-    });
-    copied < EVERY || watch.go_on()
+    if !asking(&COPIED, bytes) {
+        return true;
+    }
+    let go_on = watch.go_on();
+    remember(&COPIED, !go_on);
+    go_on
 }
 
 /// A copy of `items`, a piece of [`EVERY`] bytes at a time; empty if the watch stops it.

@@ -816,6 +816,36 @@ impl fmt::Debug for Dynamic {
 #[allow(clippy::enum_glob_use)]
 use AccessMode::*;
 
+impl Drop for Dynamic {
+    /// A long array or map is dropped a piece at a time, or, like a long BLOB, left to the
+    /// copy watch once it says stop (`super::drop_watch`); other values as usual. The tests
+    /// here are all that most drops pay: a string, the most common, is not looked at.
+    #[inline(always)]
+    fn drop(&mut self) {
+        use super::drop_watch::{self, LONG};
+        match self.0 {
+            #[cfg(not(feature = "no_index"))]
+            Union::Array(ref mut items, ..) if !items.is_empty() => drop_watch::drop_array(items),
+            #[cfg(not(feature = "no_index"))]
+            Union::Blob(ref mut bytes, ..) if bytes.capacity() >= LONG => {
+                drop_watch::drop_blob(bytes)
+            }
+            #[cfg(not(feature = "no_object"))]
+            Union::Map(ref mut map, ..) if !map.is_empty() => drop_watch::drop_map(map),
+            _ => (),
+        }
+    }
+}
+
+impl Dynamic {
+    /// The value's representation, taken out of it: a [`Dynamic`] has a [`Drop`], so its
+    /// representation cannot be moved out of it.
+    #[inline(always)]
+    pub(crate) fn into_union(mut self) -> Union {
+        std::mem::replace(&mut self.0, Union::Unit((), DEFAULT_TAG_VALUE, ReadWrite))
+    }
+}
+
 impl Clone for Dynamic {
     /// Clone the [`Dynamic`] value.
     ///
@@ -1553,15 +1583,15 @@ impl Dynamic {
             };
         }
         if TypeId::of::<T>() == TypeId::of::<ImmutableString>() {
-            return match self.0 {
+            return match self.into_union() {
                 Union::Str(s, ..) => Ok(reify! { s => !!! T }),
-                _ => Err(self),
+                union => Err(Self(union)),
             };
         }
         if TypeId::of::<T>() == TypeId::of::<String>() {
-            return match self.0 {
+            return match self.into_union() {
                 Union::Str(s, ..) => Ok(reify! { s.to_string() => !!! T }),
-                _ => Err(self),
+                union => Err(Self(union)),
             };
         }
         if TypeId::of::<T>() == TypeId::of::<char>() {
@@ -1572,44 +1602,44 @@ impl Dynamic {
         }
         #[cfg(not(feature = "no_index"))]
         if TypeId::of::<T>() == TypeId::of::<Array>() {
-            return match self.0 {
+            return match self.into_union() {
                 Union::Array(a, ..) => Ok(reify! { *a => !!! T }),
-                _ => Err(self),
+                union => Err(Self(union)),
             };
         }
         #[cfg(not(feature = "no_index"))]
         if TypeId::of::<T>() == TypeId::of::<Blob>() {
-            return match self.0 {
+            return match self.into_union() {
                 Union::Blob(b, ..) => Ok(reify! { *b => !!! T }),
-                _ => Err(self),
+                union => Err(Self(union)),
             };
         }
         #[cfg(not(feature = "no_object"))]
         if TypeId::of::<T>() == TypeId::of::<Map>() {
-            return match self.0 {
+            return match self.into_union() {
                 Union::Map(m, ..) => Ok(reify! { *m => !!! T }),
-                _ => Err(self),
+                union => Err(Self(union)),
             };
         }
         if TypeId::of::<T>() == TypeId::of::<FnPtr>() {
-            return match self.0 {
+            return match self.into_union() {
                 Union::FnPtr(f, ..) => Ok(reify! { *f => !!! T }),
-                _ => Err(self),
+                union => Err(Self(union)),
             };
         }
         #[cfg(not(feature = "no_time"))]
         if TypeId::of::<T>() == TypeId::of::<Instant>() {
-            return match self.0 {
+            return match self.into_union() {
                 Union::TimeStamp(t, ..) => Ok(reify! { *t => !!! T }),
-                _ => Err(self),
+                union => Err(Self(union)),
             };
         }
 
-        match self.0 {
+        match self.into_union() {
             Union::Variant(v, ..) if TypeId::of::<T>() == (**v).type_id() => {
                 Ok((*v).as_boxed_any().downcast().map(|x| *x).unwrap())
             }
-            _ => Err(self),
+            union => Err(Self(union)),
         }
     }
     /// Convert the [`Dynamic`] value into a specific type.
@@ -1741,7 +1771,7 @@ impl Dynamic {
     /// These normally shouldn't occur since most operations in Rhai are single-threaded.
     #[inline]
     pub fn flatten(self) -> Self {
-        match self.0 {
+        match self.into_union() {
             #[cfg(not(feature = "no_closure"))]
             Union::Shared(cell, tag, access) => match crate::func::native::shared_try_take(cell) {
                 // If there are no outstanding references, consume the shared value and return it
@@ -1761,7 +1791,7 @@ impl Dynamic {
                     Self(Union::Shared(cell, tag, access))
                 }
             },
-            _ => self,
+            union => Self(union),
         }
     }
     /// Is the [`Dynamic`] a _shared_ value that is locked?
@@ -2745,7 +2775,7 @@ impl Dynamic {
     /// These normally shouldn't occur since most operations in Rhai are single-threaded.
     #[inline]
     pub fn into_immutable_string(self) -> Result<ImmutableString, &'static str> {
-        match self.0 {
+        match self.into_union() {
             Union::Str(s, ..) => Ok(s),
             #[cfg(not(feature = "no_closure"))]
             Union::Shared(ref cell, ..) => crate::func::locked_read(cell)
@@ -2754,7 +2784,7 @@ impl Dynamic {
                     _ => None,
                 })
                 .ok_or_else(|| cell.type_name()),
-            _ => Err(self.type_name()),
+            union => Err(Self(union).type_name()),
         }
     }
     /// Convert the [`Dynamic`] into an [`Array`].
@@ -2776,7 +2806,7 @@ impl Dynamic {
     #[cfg(not(feature = "no_index"))]
     #[inline(always)]
     pub fn into_array(self) -> Result<Array, &'static str> {
-        match self.0 {
+        match self.into_union() {
             Union::Array(a, ..) => Ok(*a),
             #[cfg(not(feature = "no_closure"))]
             Union::Shared(ref cell, ..) => crate::func::locked_read(cell)
@@ -2785,7 +2815,7 @@ impl Dynamic {
                     _ => None,
                 })
                 .ok_or_else(|| cell.type_name()),
-            _ => Err(self.type_name()),
+            union => Err(Self(union).type_name()),
         }
     }
     /// Convert the [`Dynamic`] into a [`Vec`].
@@ -2807,7 +2837,7 @@ impl Dynamic {
     #[cfg(not(feature = "no_index"))]
     #[inline(always)]
     pub fn into_typed_array<T: Variant + Clone>(self) -> Result<Vec<T>, &'static str> {
-        match self.0 {
+        match self.into_union() {
             Union::Array(a, ..) => a
                 .into_iter()
                 .map(|v| {
@@ -2840,7 +2870,7 @@ impl Dynamic {
                     _ => None,
                 })
                 .ok_or_else(|| cell.type_name()),
-            _ => Err(self.type_name()),
+            union => Err(Self(union).type_name()),
         }
     }
     /// Convert the [`Dynamic`] into a [`Blob`].
@@ -2862,7 +2892,7 @@ impl Dynamic {
     #[cfg(not(feature = "no_index"))]
     #[inline(always)]
     pub fn into_blob(self) -> Result<Blob, &'static str> {
-        match self.0 {
+        match self.into_union() {
             Union::Blob(b, ..) => Ok(*b),
             #[cfg(not(feature = "no_closure"))]
             Union::Shared(ref cell, ..) => crate::func::locked_read(cell)
@@ -2871,7 +2901,7 @@ impl Dynamic {
                     _ => None,
                 })
                 .ok_or_else(|| cell.type_name()),
-            _ => Err(self.type_name()),
+            union => Err(Self(union).type_name()),
         }
     }
 

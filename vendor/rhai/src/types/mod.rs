@@ -3,6 +3,7 @@
 pub mod bloom_filter;
 pub mod copy_watch;
 pub mod custom_types;
+pub mod drop_watch;
 pub mod dynamic;
 pub mod error;
 pub mod float;
