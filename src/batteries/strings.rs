@@ -143,12 +143,21 @@ pub(super) fn copied(text: &str) -> Fallible<ImmutableString> {
         return Ok(text.into());
     }
     let mut out = ImmutableString::new();
-    let mut steps = Steps::new(Steps::BYTES);
-    for piece in char_pieces(text) {
-        out.make_mut().push_str(piece);
-        steps.step(piece.len())?;
-    }
+    append_stepped(&mut out, text, &mut Steps::new(Steps::BYTES))?;
     Ok(out)
+}
+
+/// Appends `text` to `out` a piece at a time, counting each piece on `steps` (a look at the
+/// job's clock and cap between pieces).
+pub(super) fn append_stepped(
+    out: &mut ImmutableString,
+    text: &str,
+    steps: &mut Steps,
+) -> Fallible<()> {
+    char_pieces(text).try_for_each(|piece| {
+        out.make_mut().push_str(piece);
+        steps.step(piece.len())
+    })
 }
 
 fn sub_string(text: ImmutableString, start: INT, len: INT) -> Fallible<ImmutableString> {
